@@ -1,0 +1,9 @@
+// Every subcommand of `xsmeter`, one import and one entry per command.
+import type { Command } from "./command";
+import { obisCommand } from "./obis-command";
+import { xsCommand } from "./xs-command";
+
+export const COMMANDS: Command[] = [
+  obisCommand,
+  xsCommand,
+];

@@ -74,18 +74,17 @@ async function main(): Promise<void> {
   const filter = args.filter((a) => !a.startsWith("--"));
   const files = listScenarios(filter);
   if (files.length === 0) throw new Error("no XS scenarios found");
-  const xs = await XsEngine.start();
   const rows: Row[] = [];
-  try {
-    for (const file of files) {
-      try {
-        await runScenario(xs, file, rows);
-      } catch (e) {
-        rows.push({ scenario: basename(file, ".ts"), match: false, nodeMs: 0, computrons: 0, heapSlots: 0, error: (e as Error).message });
-      }
+  for (const file of files) {
+    // A fresh XS machine per scenario, so its heap figures are its own.
+    const xs = await XsEngine.start();
+    try {
+      await runScenario(xs, file, rows);
+    } catch (e) {
+      rows.push({ scenario: basename(file, ".ts"), match: false, nodeMs: 0, computrons: 0, heapSlots: 0, error: (e as Error).message });
+    } finally {
+      await xs.close();
     }
-  } finally {
-    await xs.close();
   }
   printTable(rows);
   const failed = rows.filter((r) => !r.match);

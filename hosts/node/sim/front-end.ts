@@ -1,0 +1,124 @@
+import type { MeterFrontEnd, MeterReadings } from "../../../modules/app/readings";
+import { emptyReadings } from "../../../modules/app/readings";
+import type { PqEvent } from "./grid";
+import { WaveformGenerator } from "./waveform";
+import type { World } from "./world";
+
+/**
+ * The slaves' measuring side in the simulator — the SEAM where the metrology
+ * room's MeterPipeline plugs in once it lands.
+ *
+ * Fast mode (`PowerFrontEnd`): the per-sample pipeline is far too expensive
+ * for a day in seconds (4 meters × 6.4 kS/s × 86 400 s), so energy is
+ * integrated from the world's per-second load powers; RMS values, power
+ * factor and THD come from the same load models, and PQ events are counted
+ * when the supply model has one. Real time (`SampleFrontEnd`): every second
+ * of 12-bit samples from the waveform generator is measured (RMS, P) and the
+ * energy comes from those samples.
+ */
+abstract class SimFrontEnd implements MeterFrontEnd {
+  protected r: MeterReadings;
+  protected last = NaN;
+
+  constructor(
+    protected readonly world: World,
+    readonly meterId: number,
+    start: number,
+  ) {
+    this.r = emptyReadings(start);
+    this.last = start;
+  }
+
+  readings(): MeterReadings {
+    return this.r;
+  }
+
+  abstract measure(now: number): number | void;
+
+  protected common(now: number): void {
+    const grid = this.world.grid;
+    const events = grid.eventsBetween(this.last, now);
+    this.countEvents(events);
+    this.r.t = now;
+    this.r.frequencyHz = grid.frequencyHz;
+    let h2 = 0;
+    for (const h of grid.harmonics) h2 += h.ratio * h.ratio;
+    this.r.thdVoltagePct = 100 * Math.sqrt(h2);
+    let i1 = 0;
+    let ih2 = 0;
+    for (const load of this.world.loads) {
+      if (load.spec.meterId !== this.meterId || load.powerW === 0) continue;
+      const a = Math.abs(load.powerW) / load.dpf;
+      i1 += a;
+      for (const h of load.harmonics) ih2 += (a * h.ratio) ** 2;
+    }
+    this.r.thdCurrentPct = i1 > 0 ? (100 * Math.sqrt(ih2)) / i1 : 0;
+    this.last = now;
+  }
+
+  private countEvents(events: PqEvent[]): void {
+    for (const e of events) {
+      if (e.type === "dip") this.r.dips++;
+      else if (e.type === "swell") this.r.swells++;
+      else this.r.interruptions++;
+    }
+  }
+
+  protected integrate(p: number, dtS: number): void {
+    if (p >= 0) this.r.importWh += (p * dtS) / 3600;
+    else this.r.exportWh += (-p * dtS) / 3600;
+  }
+}
+
+export class PowerFrontEnd extends SimFrontEnd {
+  measure(now: number): number {
+    const dtS = (now - this.last) / 1000;
+    const mp = this.world.meterPower(this.meterId);
+    this.common(now);
+    const s = Math.hypot(mp.p, mp.q);
+    this.r.powerW = mp.p;
+    this.r.reactiveVar = mp.q;
+    this.r.voltageV = mp.v;
+    this.r.currentA = s / mp.v;
+    this.r.powerFactor = s > 0 ? Math.abs(mp.p) / s : 1;
+    this.integrate(mp.p, dtS);
+    return 1;
+  }
+}
+
+export class SampleFrontEnd extends SimFrontEnd {
+  private readonly gen: WaveformGenerator;
+  private readonly v: Float64Array;
+  private readonly i: Float64Array;
+
+  constructor(world: World, meterId: number, start: number, sampleRate = 6400) {
+    super(world, meterId, start);
+    this.gen = new WaveformGenerator(world, meterId, { sampleRate });
+    this.v = new Float64Array(sampleRate);
+    this.i = new Float64Array(sampleRate);
+  }
+
+  measure(now: number): number {
+    const dtS = (now - this.last) / 1000;
+    const n = this.v.length;
+    this.gen.fill(now - 1000, n, this.v, this.i);
+    let vv = 0;
+    let ii = 0;
+    let p = 0;
+    for (let k = 0; k < n; k++) {
+      vv += this.v[k] * this.v[k];
+      ii += this.i[k] * this.i[k];
+      p += this.v[k] * this.i[k];
+    }
+    this.common(now);
+    const vr = Math.sqrt(vv / n);
+    const ir = Math.sqrt(ii / n);
+    this.r.powerW = p / n;
+    this.r.voltageV = vr;
+    this.r.currentA = ir;
+    this.r.reactiveVar = this.world.meterPower(this.meterId).q;
+    this.r.powerFactor = vr * ir > 0 ? Math.abs(this.r.powerW) / (vr * ir) : 1;
+    this.integrate(this.r.powerW, dtS);
+    return 5;
+  }
+}

@@ -1,0 +1,120 @@
+import { AggregatorApp, type LoadInfo } from "../../../modules/app/aggregator-app";
+import { DirectLink } from "../../../modules/app/direct-link";
+import { SlaveApp } from "../../../modules/app/slave-app";
+import type { Clock } from "../../../modules/core/clock";
+import { DAY } from "../../../modules/core/clock";
+import { PowerFrontEnd, SampleFrontEnd } from "./front-end";
+import type { GridOptions } from "./grid";
+import { GridStatusFeed, PriceFeed, SLOT_MS } from "./price-feed";
+import { EvCharger, WashingMachine } from "./loads";
+import { World } from "./world";
+
+/**
+ * The whole simulated household network on one clock: the world (stepped
+ * every second), N slave meters, the link between them and the aggregator,
+ * the price feed and grid status. Used by `xsmeter sim` in both modes and by
+ * the tests. It also keeps a reference meter at the grid connection (the
+ * world's own net energy per price slot), independent of the meters, the link
+ * and the aggregator, so a test can check the bill against it.
+ */
+export interface HouseholdSimOptions {
+  seed: number;
+  slaves: number;
+  /** "power": per-second powers (fast); "samples": 12-bit samples, RMS and P from them. */
+  frontEnd?: "power" | "samples";
+  grid?: GridOptions;
+}
+
+export interface ReferenceSlot {
+  start: number;
+  importWh: number;
+  exportWh: number;
+}
+
+export class HouseholdSim {
+  readonly world: World;
+  readonly prices: PriceFeed;
+  readonly status: GridStatusFeed;
+  readonly slaves: SlaveApp[] = [];
+  readonly link = new DirectLink();
+  readonly aggregator: AggregatorApp;
+  readonly reference = new Map<number, ReferenceSlot>();
+  readonly startedAt: number;
+  private tickTimer: number | undefined;
+  private lastNetJob = new Map<string, number>();
+
+  constructor(
+    private readonly clock: Clock,
+    readonly options: HouseholdSimOptions,
+  ) {
+    this.startedAt = clock.now();
+    this.world = new World({ seed: options.seed, slaves: options.slaves, grid: options.grid });
+    this.prices = new PriceFeed(options.seed, this.world.weather);
+    this.status = new GridStatusFeed(options.seed, this.prices);
+    for (let id = 1; id <= options.slaves; id++) {
+      const fe = options.frontEnd === "samples" ? new SampleFrontEnd(this.world, id, this.startedAt) : new PowerFrontEnd(this.world, id, this.startedAt);
+      const slave = new SlaveApp(clock, fe, { id });
+      this.slaves.push(slave);
+      this.link.attach(slave);
+    }
+    const loads: LoadInfo[] = this.world.loads.map((l) => ({ id: l.spec.id, name: l.spec.name, meterId: l.spec.meterId, kind: l.spec.kind, priority: l.spec.priority, contiguous: l instanceof WashingMachine }));
+    this.aggregator = new AggregatorApp(clock, this.link, {
+      setRelay: (id, on) => {
+        const l = this.world.load(id);
+        if (l) l.relayOn = on;
+      },
+      relay: (id) => this.world.load(id)?.relayOn ?? false,
+      loadPowerW: (id) => this.world.load(id)?.powerW ?? 0,
+      prices: (t) => this.prices.published(t),
+      grid: (t) => this.status.state(t, this.world.thermalDemandW(t)),
+    }, { slaveIds: this.slaves.map((s) => s.id), loads });
+  }
+
+  /** Starts the world's one-second step, the slaves, then the aggregator (this order each second). */
+  start(): void {
+    this.world.step(this.clock.now());
+    this.tickTimer = this.clock.every(1000, () => this.tick());
+    for (const s of this.slaves) s.start();
+    this.aggregator.start();
+  }
+
+  stop(): void {
+    if (this.tickTimer !== undefined) this.clock.cancel(this.tickTimer);
+    for (const s of this.slaves) s.stop();
+    this.aggregator.stop();
+  }
+
+  private tick(): void {
+    const now = this.clock.now();
+    this.world.step(now);
+    this.askForJobs(now);
+    // Reference meter at the grid connection: the household's net power over the past second.
+    let net = 0;
+    for (let id = 1; id <= this.options.slaves; id++) net += this.world.meterPower(id).p;
+    const slotStart = Math.floor((now - 1) / SLOT_MS) * SLOT_MS;
+    let r = this.reference.get(slotStart);
+    if (!r) {
+      r = { start: slotStart, importWh: 0, exportWh: 0 };
+      this.reference.set(slotStart, r);
+    }
+    if (net >= 0) r.importWh += net / 3600;
+    else r.exportWh += -net / 3600;
+  }
+
+  /** The household tells the aggregator about new jobs (as a user would on the page). */
+  private askForJobs(now: number): void {
+    for (const l of this.world.loads) {
+      const job = l.job;
+      if (!job || job.requestedAt > now || this.lastNetJob.get(l.spec.id) === job.requestedAt) continue;
+      if (!(l instanceof WashingMachine) && !(l instanceof EvCharger)) continue;
+      this.lastNetJob.set(l.spec.id, job.requestedAt);
+      const r = this.aggregator.scheduleLoad(l.spec.id, job.durationMs, job.deadline, "user");
+      if (!r.ok) l.relayOn = true; // cannot plan: run now
+    }
+  }
+
+  /** The first day start at or after the sim's start. */
+  dayStart(): number {
+    return this.startedAt - (this.startedAt % DAY);
+  }
+}

@@ -1,0 +1,379 @@
+import type { Clock } from "../core/clock";
+import { DAY } from "../core/clock";
+import type { ActionResult, Alarm, BillView, Decision, GridState, HouseholdSnapshot, LoadView, MeterView, PqEventView, PriceSlot, QualityView } from "../core/household";
+import { CODES } from "../core/obis";
+import { MainTask, Scheduler, TASK_CAN, TASK_HTTP, TASK_MEASURE, TASK_UI } from "../core/scheduler";
+import { HouseholdStore } from "./household-store";
+import { SimplePolicySeam, type PolicyLoad } from "./policy-seam";
+import type { MeterReadings, SlaveLink } from "./readings";
+
+/**
+ * The data aggregator wired from tasks: CAN manage polls every slave each
+ * cycle and books the energy deltas into the price slot they fell in (the
+ * energy registers and bill); Measure applies the load policy; HTTP server and
+ * User interface publish the household snapshot the web page, display and
+ * MQTT read. Money is kept as exact sums and rounded once per bill line.
+ */
+export interface LoadInfo {
+  id: string;
+  name: string;
+  meterId: number;
+  kind: LoadView["kind"];
+  priority: number;
+  contiguous?: boolean;
+}
+
+/** The aggregator's outside world: relays and smart plugs, prices, grid status. */
+export interface AggregatorPorts {
+  setRelay(loadId: string, on: boolean): void;
+  relay(loadId: string): boolean;
+  /** Present power of a load from its smart plug (W). */
+  loadPowerW(loadId: string): number;
+  /** The published day-ahead prices at t (today, and tomorrow after publication). */
+  prices(t: number): PriceSlot[];
+  grid(t: number): GridState;
+}
+
+export interface AggregatorOptions {
+  slaveIds: number[];
+  loads: LoadInfo[];
+  pollPeriodMs?: number;
+  /** Polls without an answer before a slave is reported missing. */
+  missingAfter?: number;
+  currency?: string;
+}
+
+export interface MeterEnergy {
+  importWh: number;
+  exportWh: number;
+}
+
+export interface SlotEnergy {
+  start: number;
+  importWh: number;
+  exportWh: number;
+  importMinorPerKWh: number;
+  exportMinorPerKWh: number;
+}
+
+export interface BusEvent {
+  t: number;
+  kind: "missing" | "back";
+  meterId: number;
+}
+
+interface SlaveState {
+  id: number;
+  last: MeterReadings | undefined;
+  lastSeen: number;
+  misses: number;
+  missing: boolean;
+  polled: number;
+  answered: number;
+  /** Counters at the previous answer, to take deltas. */
+  prevImportWh: number;
+  prevExportWh: number;
+  energy: MeterEnergy;
+}
+
+export class AggregatorApp {
+  readonly scheduler: Scheduler;
+  readonly main: MainTask;
+  readonly store: HouseholdStore;
+  readonly decisions: Decision[] = [];
+  readonly busEvents: BusEvent[] = [];
+  readonly alarms: Alarm[] = [];
+  readonly slots = new Map<number, SlotEnergy>();
+  readonly policy = new SimplePolicySeam();
+  private readonly slaves: SlaveState[];
+  private readonly pqSeen = new Map<number, { dips: number; swells: number; interruptions: number }>();
+  private readonly events: PqEventView[] = [];
+  private readonly missingAfter: number;
+  private readonly currency: string;
+  private dayStartWh = { import: 0, export: 0, day: -1 };
+  private totals = { importWh: 0, exportWh: 0 };
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly link: SlaveLink,
+    private readonly ports: AggregatorPorts,
+    private readonly options: AggregatorOptions,
+  ) {
+    this.missingAfter = options.missingAfter ?? 3;
+    this.currency = options.currency ?? "EUR";
+    this.slaves = options.slaveIds.map((id) => ({ id, last: undefined, lastSeen: 0, misses: 0, missing: false, polled: 0, answered: 0, prevImportWh: NaN, prevExportWh: NaN, energy: { importWh: 0, exportWh: 0 } }));
+    this.store = new HouseholdStore(clock, this.build(), {
+      switchLoad: (id, on, actor) => this.switchLoad(id, on, actor),
+      scheduleLoad: (id, durationMs, deadline, actor) => this.scheduleLoad(id, durationMs, deadline, actor),
+    });
+    const period = options.pollPeriodMs ?? 1000;
+    this.scheduler = new Scheduler(clock);
+    this.scheduler.add({ name: TASK_CAN, periodMs: period, priority: 30, run: (now) => this.pollCycle(now) });
+    this.scheduler.add({ name: TASK_MEASURE, periodMs: period, priority: 20, run: (now) => this.applyPolicy(now) });
+    this.scheduler.add({ name: TASK_HTTP, periodMs: period, priority: 15, run: () => this.publish() });
+    this.scheduler.add({ name: TASK_UI, periodMs: 5 * period, priority: 10, run: () => 0 });
+    this.main = new MainTask(this.scheduler, clock, 10_000);
+    this.main.applyRole("aggregator");
+  }
+
+  start(): void {
+    this.scheduler.start();
+  }
+
+  stop(): void {
+    this.scheduler.stop();
+  }
+
+  /** Energy booked per meter since start. */
+  meterEnergy(): Map<number, MeterEnergy> {
+    return new Map(this.slaves.map((s) => [s.id, { ...s.energy }]));
+  }
+
+  /** Per slave: polls and answers. */
+  pollCounts(): { id: number; polled: number; answered: number; missing: boolean }[] {
+    return this.slaves.map((s) => ({ id: s.id, polled: s.polled, answered: s.answered, missing: s.missing }));
+  }
+
+  bill(from = -Infinity, to = Infinity): BillView {
+    let importWh = 0;
+    let exportWh = 0;
+    let importMinor = 0;
+    let exportMinor = 0;
+    let first = Infinity;
+    let last = -Infinity;
+    for (const s of this.slots.values()) {
+      if (s.start < from || s.start >= to) continue;
+      importWh += s.importWh;
+      exportWh += s.exportWh;
+      importMinor += (s.importWh / 1000) * s.importMinorPerKWh;
+      exportMinor += (s.exportWh / 1000) * s.exportMinorPerKWh;
+      first = Math.min(first, s.start);
+      last = Math.max(last, s.start + (s.importWh >= 0 ? 0 : 0));
+    }
+    const importLine = Math.round(importMinor);
+    const exportLine = -Math.round(exportMinor);
+    const total = importLine + exportLine;
+    const now = this.clock.now();
+    const span = Number.isFinite(first) ? Math.max(1, now - first) : 1;
+    return {
+      currency: this.currency,
+      from: Number.isFinite(first) ? first : now,
+      to: now,
+      lines: [
+        { label: "Energy import (day-ahead)", quantity: round(importWh / 1000, 3), unit: "kWh", amountMinor: importLine },
+        { label: "Export credit", quantity: round(exportWh / 1000, 3), unit: "kWh", amountMinor: exportLine },
+      ],
+      totalMinor: total,
+      forecastMonthMinor: Math.round((total * 30 * DAY) / span),
+    };
+  }
+
+  private pollCycle(now: number): number {
+    let netWh = 0;
+    for (const s of this.slaves) {
+      s.polled++;
+      const r = this.link.poll(s.id, now);
+      if (!r) {
+        s.misses++;
+        if (!s.missing && s.misses >= this.missingAfter) {
+          s.missing = true;
+          this.busEvents.push({ t: now, kind: "missing", meterId: s.id });
+          this.alarm({ t: now, kind: "missing-slave", message: `meter ${s.id} did not answer ${s.misses} polls`, meterId: s.id });
+        }
+        continue;
+      }
+      s.answered++;
+      if (s.missing) this.busEvents.push({ t: now, kind: "back", meterId: s.id });
+      s.missing = false;
+      s.misses = 0;
+      s.last = r;
+      s.lastSeen = now;
+      if (!Number.isNaN(s.prevImportWh)) {
+        const di = Math.max(0, r.importWh - s.prevImportWh);
+        const de = Math.max(0, r.exportWh - s.prevExportWh);
+        s.energy.importWh += di;
+        s.energy.exportWh += de;
+        netWh += di - de;
+      } else {
+        // First answer: the meter's counters start the booking (energy before it is its own).
+        s.energy.importWh += r.importWh;
+        s.energy.exportWh += r.exportWh;
+        netWh += r.importWh - r.exportWh;
+      }
+      s.prevImportWh = r.importWh;
+      s.prevExportWh = r.exportWh;
+      this.trackEvents(s.id, r, now);
+    }
+    this.book(now, netWh);
+    this.link.endCycle(now);
+    return 2;
+  }
+
+  /** Books the household's net energy of the cycle ending at `now` into its price slot. */
+  private book(now: number, netWh: number): void {
+    if (netWh === 0) return;
+    const t = now - 1; // the cycle (now − period, now] belongs to the slot holding its end
+    const slot = this.slotAt(t);
+    if (!slot) return;
+    let e = this.slots.get(slot.start);
+    if (!e) {
+      e = { start: slot.start, importWh: 0, exportWh: 0, importMinorPerKWh: slot.importMinorPerKWh, exportMinorPerKWh: slot.exportMinorPerKWh };
+      this.slots.set(slot.start, e);
+    }
+    if (netWh > 0) {
+      e.importWh += netWh;
+      this.totals.importWh += netWh;
+    } else {
+      e.exportWh -= netWh;
+      this.totals.exportWh -= netWh;
+    }
+  }
+
+  private slotAt(t: number): PriceSlot | undefined {
+    return this.ports.prices(t).find((s) => t >= s.start && t < s.start + s.durationMs);
+  }
+
+  private trackEvents(id: number, r: MeterReadings, now: number): void {
+    const seen = this.pqSeen.get(id) ?? { dips: r.dips, swells: r.swells, interruptions: r.interruptions };
+    const report = (type: PqEventView["type"], n: number): void => {
+      for (let k = 0; k < n; k++) {
+        this.events.push({ type, meterId: id, phase: 1, start: now, durationMs: 0, extremeV: 0, cell: "" });
+        this.alarm({ t: now, kind: type, message: `${type} seen by meter ${id}`, meterId: id });
+      }
+    };
+    report("dip", r.dips - seen.dips);
+    report("swell", r.swells - seen.swells);
+    report("interruption", r.interruptions - seen.interruptions);
+    this.pqSeen.set(id, { dips: r.dips, swells: r.swells, interruptions: r.interruptions });
+  }
+
+  private alarm(a: Alarm): void {
+    this.alarms.push(a);
+    if (this.alarms.length > 500) this.alarms.splice(0, this.alarms.length - 500);
+  }
+
+  private applyPolicy(now: number): number {
+    const slot = this.slotAt(now);
+    if (!slot) return 0;
+    const day = this.ports.prices(now).filter((s) => s.start >= now - (now % DAY) && s.start < now - (now % DAY) + DAY);
+    const relays = new Map(this.options.loads.map((l) => [l.id, this.ports.relay(l.id)]));
+    this.policy.evaluate(this.policyLoads(), now, relays, slot, day, (d) => this.decide(d));
+    return 1;
+  }
+
+  private policyLoads(): PolicyLoad[] {
+    return this.options.loads.map((l) => ({ id: l.id, kind: l.kind, contiguous: l.contiguous }));
+  }
+
+  private decide(d: Omit<Decision, "t">): void {
+    const full: Decision = { t: this.clock.now(), ...d };
+    this.decisions.push(full);
+    if (d.action === "on" || d.action === "restore") this.ports.setRelay(d.load, true);
+    if (d.action === "off" || d.action === "shed") this.ports.setRelay(d.load, false);
+  }
+
+  switchLoad(id: string, on: boolean, actor: Decision["actor"]): ActionResult {
+    const load = this.options.loads.find((l) => l.id === id);
+    if (!load) return { ok: false, error: `no load ${id}` };
+    if (load.kind === "fixed" && !on) return { ok: false, error: `${load.name} is not switchable` };
+    this.policy.plans.delete(id);
+    this.decide({ load: id, action: on ? "on" : "off", reason: `switched by ${actor}`, actor });
+    return { ok: true };
+  }
+
+  scheduleLoad(id: string, durationMs: number, deadline: number, actor: Decision["actor"]): ActionResult & { startAt?: number } {
+    const load = this.options.loads.find((l) => l.id === id);
+    if (!load) return { ok: false, error: `no load ${id}` };
+    if (load.kind !== "deferrable") return { ok: false, error: `${load.name} is not deferrable` };
+    const now = this.clock.now();
+    const r = this.policy.plan({ id, kind: load.kind, contiguous: load.contiguous }, now, durationMs, deadline, this.ports.prices(now), (d) => this.decide(d), actor);
+    if (r.error) return { ok: false, error: r.error };
+    // Hold the load until its first planned slot.
+    const plan = this.policy.plans.get(id)!;
+    const inSlot = plan.slots.some((s) => now >= s && now < s + 900_000);
+    if (!inSlot && this.ports.relay(id)) this.decide({ load: id, action: "off", reason: "held until its first planned slot", actor: "policy" });
+    return { ok: true, startAt: r.startAt };
+  }
+
+  private publish(): number {
+    const now = this.clock.now();
+    const snap = this.build();
+    let total = 0;
+    for (const m of snap.meters) {
+      const p = m.values[CODES.powerNet] ?? 0;
+      total += p;
+      this.store.record(`meter:${m.id}`, p, now);
+    }
+    this.store.record("total", total, now);
+    for (const l of snap.loads) this.store.record(`load:${l.id}`, l.powerW, now);
+    this.store.update(snap);
+    return 3;
+  }
+
+  private build(): HouseholdSnapshot {
+    const now = this.clock.now();
+    const prices = this.ports.prices(now);
+    const slot = this.slotAt(now) ?? prices[0];
+    const day = Math.floor(now / DAY);
+    if (this.dayStartWh.day !== day) this.dayStartWh = { import: this.totals.importWh, export: this.totals.exportWh, day };
+    const meters: MeterView[] = this.slaves.map((s) => meterView(s));
+    const loads: LoadView[] = this.options.loads.map((l) => {
+      const plan = this.policy.plans.get(l.id);
+      const view: LoadView = { id: l.id, name: l.name, meterId: l.meterId, kind: l.kind, priority: l.priority, on: this.ports.relay(l.id), powerW: round(this.ports.loadPowerW(l.id), 1) };
+      if (plan) view.run = { startAt: plan.slots[0], durationMs: plan.durationMs, deadline: plan.deadline, state: now >= plan.slots[0] ? "running" : "planned" };
+      return view;
+    });
+    const quality: QualityView[] = this.slaves.map((s) => ({
+      meterId: s.id,
+      frequencyHz: s.last ? round(s.last.frequencyHz, 3) : 0,
+      thdVoltagePct: [s.last ? round(s.last.thdVoltagePct, 2) : 0],
+      thdCurrentPct: [s.last ? round(s.last.thdCurrentPct, 2) : 0],
+      unbalanceNegativePct: 0,
+      dipTable: [[0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]],
+      swellCount: s.last?.swells ?? 0,
+      interruptionCount: s.last?.interruptions ?? 0,
+    }));
+    const link = this.link.stats();
+    return {
+      t: now,
+      meters,
+      loads,
+      prices,
+      grid: this.ports.grid(now),
+      bill: this.bill(now - (now % DAY), Infinity),
+      energyTodayWh: round(this.totals.importWh - this.dayStartWh.import, 1),
+      exportTodayWh: round(this.totals.exportWh - this.dayStartWh.export, 1),
+      tariffNow: { name: "day-ahead", importMinorPerKWh: slot ? slot.importMinorPerKWh : 0 },
+      decisions: this.decisions.slice(-50),
+      events: this.events.slice(-50),
+      alarms: this.alarms.slice(-50),
+      tasks: this.scheduler.stats(),
+      quality,
+      bus: { ...link, missing: this.slaves.filter((s) => s.missing).map((s) => s.id) },
+    };
+  }
+}
+
+function meterView(s: SlaveState): MeterView {
+  const r = s.last;
+  const values: Record<string, number> = {};
+  if (r) {
+    values[CODES.powerNet] = round(r.powerW, 1);
+    values[CODES.powerImport] = round(Math.max(0, r.powerW), 1);
+    values[CODES.powerExport] = round(Math.max(0, -r.powerW), 1);
+    values[CODES.voltage[0]] = round(r.voltageV, 2);
+    values[CODES.current[0]] = round(r.currentA, 3);
+    values[CODES.frequency] = round(r.frequencyHz, 3);
+    values[CODES.powerFactor] = round(r.powerFactor, 3);
+    values[CODES.thdVoltage[0]] = round(r.thdVoltagePct, 2);
+    values[CODES.thdCurrent[0]] = round(r.thdCurrentPct, 2);
+    values[CODES.energyImport] = round(r.importWh, 1);
+    values[CODES.energyExport] = round(r.exportWh, 1);
+  }
+  return { id: s.id, name: `Meter ${s.id}`, role: "slave", online: !s.missing && r !== undefined, lastSeen: s.lastSeen, values };
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

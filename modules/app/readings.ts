@@ -1,0 +1,55 @@
+/**
+ * What a slave reports to the aggregator each poll cycle, and the seams the
+ * app uses where another room's part plugs in:
+ * - `MeterFrontEnd`: the slave's measuring side. SEAM until the metrology
+ *   room's MeterPipeline is wired: the host simulator implements it from
+ *   per-second load powers (fast mode) or from 12-bit samples (real time).
+ * - `SlaveLink`: how the aggregator reaches a slave. SEAM until the CAN room's
+ *   CanMaster/CanSlave are wired: `DirectLink` (direct-link.ts) hands the
+ *   readings over in memory and counts cycles the way the bus would.
+ */
+export interface MeterReadings {
+  /** Time of the measurement (ms, UTC). */
+  t: number;
+  /** Active power (W), negative = export. */
+  powerW: number;
+  reactiveVar: number;
+  voltageV: number;
+  currentA: number;
+  frequencyHz: number;
+  powerFactor: number;
+  thdVoltagePct: number;
+  thdCurrentPct: number;
+  /** Energy counters since the meter started (Wh). */
+  importWh: number;
+  exportWh: number;
+  dips: number;
+  swells: number;
+  interruptions: number;
+}
+
+export interface MeterFrontEnd {
+  /** Runs the measuring work for the period ending at `now`; returns modelled ms of CPU. */
+  measure(now: number): number | void;
+  readings(): MeterReadings;
+}
+
+export interface LinkStats {
+  cycles: number;
+  framesOk: number;
+  authFailures: number;
+  busLoadPct: number;
+  lastCycleMs: number;
+}
+
+export interface SlaveLink {
+  /** Asks slave `id` for its readings; undefined when it did not answer. */
+  poll(id: number, now: number): MeterReadings | undefined;
+  /** Ends one poll cycle (statistics). */
+  endCycle(now: number): void;
+  stats(): LinkStats;
+}
+
+export function emptyReadings(t: number): MeterReadings {
+  return { t, powerW: 0, reactiveVar: 0, voltageV: 0, currentA: 0, frequencyHz: 0, powerFactor: 1, thdVoltagePct: 0, thdCurrentPct: 0, importWh: 0, exportWh: 0, dips: 0, swells: 0, interruptions: 0 };
+}

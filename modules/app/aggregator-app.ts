@@ -102,10 +102,6 @@ export class AggregatorApp {
     this.missingAfter = options.missingAfter ?? 3;
     this.currency = options.currency ?? "EUR";
     this.slaves = options.slaveIds.map((id) => ({ id, last: undefined, lastSeen: 0, misses: 0, missing: false, polled: 0, answered: 0, prevImportWh: NaN, prevExportWh: NaN, energy: { importWh: 0, exportWh: 0 } }));
-    this.store = new HouseholdStore(clock, this.build(), {
-      switchLoad: (id, on, actor) => this.switchLoad(id, on, actor),
-      scheduleLoad: (id, durationMs, deadline, actor) => this.scheduleLoad(id, durationMs, deadline, actor),
-    });
     const period = options.pollPeriodMs ?? 1000;
     this.scheduler = new Scheduler(clock);
     this.scheduler.add({ name: TASK_CAN, periodMs: period, priority: 30, run: (now) => this.pollCycle(now) });
@@ -114,6 +110,10 @@ export class AggregatorApp {
     this.scheduler.add({ name: TASK_UI, periodMs: 5 * period, priority: 10, run: () => 0 });
     this.main = new MainTask(this.scheduler, clock, 10_000);
     this.main.applyRole("aggregator");
+    this.store = new HouseholdStore(clock, this.build(), {
+      switchLoad: (id, on, actor) => this.switchLoad(id, on, actor),
+      scheduleLoad: (id, durationMs, deadline, actor) => this.scheduleLoad(id, durationMs, deadline, actor),
+    });
   }
 
   start(): void {

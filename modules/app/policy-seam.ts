@@ -77,6 +77,11 @@ export class SimplePolicySeam {
           if (!on) emit({ load: load.id, action: "on", reason: "deadline reached: relay back to the household", actor: "policy" });
           continue;
         }
+        if (now >= plan.slots[plan.slots.length - 1] + slot.durationMs) {
+          this.plans.delete(load.id);
+          if (!on) emit({ load: load.id, action: "on", reason: "planned run complete: relay back to the household", actor: "policy" });
+          continue;
+        }
         const inSlot = plan.slots.some((s) => now >= s && now < s + slot.durationMs);
         if (inSlot && !on) emit({ load: load.id, action: "on", reason: `planned slot at ${slot.importMinorPerKWh.toFixed(2)} ct/kWh`, actor: "policy" });
         if (!inSlot && on) emit({ load: load.id, action: "off", reason: `waiting for a planned slot (now ${slot.importMinorPerKWh.toFixed(2)} ct/kWh)`, actor: "policy" });

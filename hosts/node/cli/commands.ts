@@ -2,8 +2,10 @@
 import type { Command } from "./command";
 import { obisCommand } from "./obis-command";
 import { xsCommand } from "./xs-command";
+import { simCommand } from "./sim-command";
 
 export const COMMANDS: Command[] = [
   obisCommand,
   xsCommand,
+  simCommand,
 ];

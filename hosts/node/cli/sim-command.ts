@@ -1,0 +1,162 @@
+import { writeFileSync } from "node:fs";
+import { DAY, HOUR, MINUTE, SECOND } from "../../../modules/core/clock";
+import { RealClock } from "../../../modules/core/real-clock";
+import type { Household } from "../../../modules/core/household";
+import { startFallbackWebServer } from "../sim/fallback-web";
+import { HouseholdSim } from "../sim/household-sim";
+import { runFast } from "../sim/run";
+import { UsageError, type Command } from "./command";
+
+/**
+ * `xsmeter sim` (and `npm start`): the simulated household network.
+ * Real time by default, until Ctrl-C; `--speed N --duration D` runs N times
+ * faster than real time on a virtual clock (`--speed max`: as fast as the CPU
+ * allows) and can write a deterministic report.
+ */
+const USAGE = `xsmeter sim [options]
+  --slaves N          slave meters on the bus (default 4)
+  --seed N            seed of every random model (default 7)
+  --http-port N       web page port on 127.0.0.1 (default 8080; 0 = any free port)
+  --mqtt-port N       embedded MQTT broker port (default 1883; 0 = any free port)
+  --mqtt URL          use an external MQTT broker instead of the embedded one
+  --speed N|max       run N times faster than real time on a virtual clock (default 1 = real time)
+  --duration D        how long to simulate, e.g. 1d, 6h, 30m, 90s (with --speed; default 1d)
+  --start DATE        simulated start (ISO date; default 2026-03-20 for --speed, now for real time)
+  --report FILE.json  write the run's report (energy, bill, decisions, events, bus, auth failures)
+  --candump FILE      write the bus traffic in candump format (needs the CAN link)
+  --samples           slaves measure 12-bit waveform samples (default in real time; slow for --speed)`;
+
+interface SimArgs {
+  slaves: number;
+  seed: number;
+  httpPort: number;
+  mqttPort: number;
+  mqtt?: string;
+  speed: number; // 1 = real time, Infinity = max
+  durationMs: number;
+  start?: number;
+  report?: string;
+  candump?: string;
+  samples: boolean;
+}
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text);
+  if (!m) throw new UsageError(`sim: bad duration ${JSON.stringify(text)} (e.g. 1d, 6h, 30m, 90s)`);
+  const unit = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY }[(m[2] ?? "s") as "ms" | "s" | "m" | "h" | "d"];
+  const ms = Number(m[1]) * unit;
+  if (!(ms > 0)) throw new UsageError("sim: duration must be > 0");
+  return ms;
+}
+
+export function parseSimArgs(args: string[]): SimArgs {
+  const out: SimArgs = { slaves: 4, seed: 7, httpPort: 8080, mqttPort: 1883, speed: 1, durationMs: DAY, samples: false };
+  const int = (name: string, v: string | undefined, lo: number, hi: number): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < lo || n > hi) throw new UsageError(`sim: ${name} needs an integer ${lo}..${hi}`);
+    return n;
+  };
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k];
+    const v = args[k + 1];
+    switch (a) {
+      case "--slaves": out.slaves = int(a, v, 1, 16); k++; break;
+      case "--seed": out.seed = int(a, v, 0, 2 ** 32 - 1); k++; break;
+      case "--http-port": out.httpPort = int(a, v, 0, 65535); k++; break;
+      case "--mqtt-port": out.mqttPort = int(a, v, 0, 65535); k++; break;
+      case "--mqtt":
+        if (!v || !/^mqtts?:\/\//.test(v)) throw new UsageError("sim: --mqtt needs a URL like mqtt://host:1883");
+        out.mqtt = v; k++; break;
+      case "--speed":
+        if (v === "max") out.speed = Infinity;
+        else {
+          const n = Number(v);
+          if (!(n >= 1)) throw new UsageError("sim: --speed needs a number ≥ 1 or max");
+          out.speed = n;
+        }
+        k++; break;
+      case "--duration": out.durationMs = parseDuration(v ?? ""); k++; break;
+      case "--start": {
+        const t = Date.parse(v ?? "");
+        if (Number.isNaN(t)) throw new UsageError("sim: --start needs an ISO date, e.g. 2026-03-20");
+        out.start = t; k++; break;
+      }
+      case "--report": if (!v) throw new UsageError("sim: --report needs a file"); out.report = v; k++; break;
+      case "--candump": if (!v) throw new UsageError("sim: --candump needs a file"); out.candump = v; k++; break;
+      case "--samples": out.samples = true; break;
+      default: throw new UsageError(`sim: unknown option ${a}; see xsmeter sim --help`);
+    }
+  }
+  return out;
+}
+
+async function serve(household: Household, args: SimArgs): Promise<{ url: string; close(): Promise<void> }> {
+  // Seam: the http room's startWebServer replaces this once it lands.
+  return startFallbackWebServer({ household, port: args.httpPort });
+}
+
+function printTopics(args: SimArgs): void {
+  if (args.mqtt) console.log(`MQTT: external broker ${args.mqtt} (cloud link not wired yet)`);
+  else console.log("MQTT: embedded broker not wired yet (waiting for hosts/node/mqtt/embedded-broker.ts)");
+}
+
+async function runRealTime(args: SimArgs): Promise<number> {
+  const clock = new RealClock({ now: () => Date.now(), start: (ms, cb) => setTimeout(cb, ms), stop: (h) => clearTimeout(h as NodeJS.Timeout) });
+  const sim = new HouseholdSim(clock, { seed: args.seed, slaves: args.slaves, frontEnd: "samples" });
+  sim.start();
+  const web = await serve(sim.aggregator.store, args);
+  console.log(`xsmeter sim: ${args.slaves} slaves and an aggregator in real time (seed ${args.seed})`);
+  console.log(`Web page: ${web.url}`);
+  printTopics(args);
+  console.log("Ctrl-C to stop.");
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  sim.stop();
+  await web.close();
+  console.log("xsmeter sim: stopped");
+  return 0;
+}
+
+async function runAccelerated(args: SimArgs): Promise<number> {
+  if (args.candump) throw new UsageError("sim: --candump needs the CAN link, which is not wired into the simulator yet");
+  const start = args.start ?? Date.UTC(2026, 2, 20);
+  const real0 = performance.now();
+  let web: { url: string; close(): Promise<void> } | undefined;
+  const { report } = await runFast({
+    seed: args.seed,
+    slaves: args.slaves,
+    frontEnd: args.samples ? "samples" : "power",
+    start,
+    durationMs: args.durationMs,
+    pace: Number.isFinite(args.speed) ? args.speed : undefined,
+    onStart: async (sim) => {
+      if (Number.isFinite(args.speed)) {
+        web = await serve(sim.aggregator.store, args);
+        console.log(`Web page: ${web.url}`);
+      }
+    },
+  });
+  await web?.close();
+  const seconds = (performance.now() - real0) / 1000;
+  const r = report as { meters: { id: number; importWh: number; exportWh: number }[]; bill: { totalMinor: number; currency: string }; decisions: unknown[]; bus: { cycles: number }; authFailures: number };
+  console.log(`xsmeter sim: ${args.durationMs / HOUR} h simulated in ${seconds.toFixed(1)} s (seed ${args.seed})`);
+  for (const m of r.meters) console.log(`  meter ${m.id}: import ${(m.importWh / 1000).toFixed(3)} kWh, export ${(m.exportWh / 1000).toFixed(3)} kWh`);
+  console.log(`  bill ${(r.bill.totalMinor / 100).toFixed(2)} ${r.bill.currency}, ${r.decisions.length} decisions, ${r.bus.cycles} poll cycles, ${r.authFailures} auth failures`);
+  if (args.report) {
+    writeFileSync(args.report, JSON.stringify(report, null, 1) + "\n");
+    console.log(`  report: ${args.report}`);
+  }
+  return 0;
+}
+
+export const simCommand: Command = {
+  name: "sim",
+  summary: "run the simulated household network (real time, or faster with --speed) — what `npm start` runs",
+  usage: USAGE,
+  async run(args) {
+    const parsed = parseSimArgs(args);
+    return parsed.speed === 1 ? runRealTime(parsed) : runAccelerated(parsed);
+  },
+};

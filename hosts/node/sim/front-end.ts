@@ -117,7 +117,8 @@ export class SampleFrontEnd extends SimFrontEnd {
     this.r.voltageV = vr;
     this.r.currentA = ir;
     this.r.reactiveVar = this.world.meterPower(this.meterId).q;
-    this.r.powerFactor = vr * ir > 0 ? Math.abs(this.r.powerW) / (vr * ir) : 1;
+    // Below ~3 ADC steps of current the ratio is quantisation noise, not a power factor.
+    this.r.powerFactor = ir > 0.06 ? Math.min(1, Math.abs(this.r.powerW) / (vr * ir)) : 1;
     this.integrate(this.r.powerW, dtS);
     return 5;
   }

@@ -262,6 +262,20 @@ export class PvInverter extends LoadModel {
   }
 }
 
+/** Sockets of a room: lights and electronics, more in the evening, with random switching. */
+export class PlugLoads extends LoadModel {
+  private level = 0;
+
+  protected demand(t: number, dtS: number): number {
+    this.dpf = 0.93;
+    this.harmonics = [{ order: 3, ratio: 0.6, phase: 3.1 }, { order: 5, ratio: 0.35, phase: 0.2 }]; // rectifier front ends
+    const h = hourOf(t);
+    const base = 35 + 180 * Math.exp(-0.5 * ((h - 20) / 2) ** 2) + 60 * Math.exp(-0.5 * ((h - 7.5) / 1) ** 2);
+    this.level += (-this.level / 300) * dtS + 8 * Math.sqrt(dtS) * this.rng.gauss();
+    return Math.max(5, base + this.level);
+  }
+}
+
 /** The default household: four slaves, six appliances. */
 export const DEFAULT_LOADS: readonly LoadSpec[] = Object.freeze([
   { id: "fridge", name: "Fridge", meterId: 1, kind: "fixed", priority: 9, ratedW: 110 },
@@ -281,7 +295,8 @@ export function createLoad(spec: LoadSpec, seed: number, weather: Weather): Load
     case "heatpump": return new HeatPump(spec, rng, weather);
     case "ev": return new EvCharger(spec, rng);
     case "pv": return new PvInverter(spec, rng, weather);
-    default: throw new Error(`no model for load ${spec.id}`);
+    default:
+      if (spec.id.startsWith("sockets")) return new PlugLoads(spec, rng); throw new Error(`no model for load ${spec.id}`);
   }
 }
 

@@ -41,6 +41,10 @@ export class World {
     this.weather = new Weather(options.seed);
     this.grid = new Grid(options.seed, options.grid);
     const specs = (options.loads ?? DEFAULT_LOADS).map((s) => ({ ...s, meterId: ((s.meterId - 1) % options.slaves) + 1 }));
+    // Meters beyond the default four measure a room's sockets.
+    for (let id = 1; id <= options.slaves; id++) {
+      if (!specs.some((s) => s.meterId === id)) specs.push({ id: `sockets${id}`, name: `Sockets ${id}`, meterId: id, kind: "fixed", priority: 8, ratedW: 3680 });
+    }
     this.loads = specs.map((s) => createLoad(s, options.seed, this.weather));
     for (let id = 1; id <= options.slaves; id++) this.power.set(id, { p: 0, q: 0, v: this.grid.nominalV });
   }

@@ -140,7 +140,6 @@ export class AggregatorApp {
     let importMinor = 0;
     let exportMinor = 0;
     let first = Infinity;
-    let last = -Infinity;
     for (const s of this.slots.values()) {
       if (s.start < from || s.start >= to) continue;
       importWh += s.importWh;
@@ -148,7 +147,6 @@ export class AggregatorApp {
       importMinor += (s.importWh / 1000) * s.importMinorPerKWh;
       exportMinor += (s.exportWh / 1000) * s.exportMinorPerKWh;
       first = Math.min(first, s.start);
-      last = Math.max(last, s.start + (s.importWh >= 0 ? 0 : 0));
     }
     const importLine = Math.round(importMinor);
     const exportLine = -Math.round(exportMinor);

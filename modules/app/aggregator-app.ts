@@ -187,8 +187,12 @@ export class AggregatorApp {
       s.last = r;
       s.lastSeen = now;
       if (!Number.isNaN(s.prevImportWh)) {
-        const di = Math.max(0, r.importWh - s.prevImportWh);
-        const de = Math.max(0, r.exportWh - s.prevExportWh);
+        // A counter that went back means the slave restarted from zero (a journal
+        // would restore it; this one did not): everything it counted since is new.
+        const reset = r.importWh < s.prevImportWh || r.exportWh < s.prevExportWh;
+        if (reset) this.alarm({ t: now, kind: "interruption", message: `meter ${s.id} restarted: its counters began again at zero`, meterId: s.id });
+        const di = reset ? r.importWh : r.importWh - s.prevImportWh;
+        const de = reset ? r.exportWh : r.exportWh - s.prevExportWh;
         s.energy.importWh += di;
         s.energy.exportWh += de;
         netWh += di - de;

@@ -239,8 +239,9 @@ export class AggregatorApp {
     const seen = this.pqSeen.get(id) ?? { dips: r.dips, swells: r.swells, interruptions: r.interruptions };
     const report = (type: PqEventView["type"], n: number): void => {
       for (let k = 0; k < n; k++) {
-        this.events.push({ type, meterId: id, phase: 1, start: now, durationMs: 0, extremeV: 0, cell: "" });
-        this.alarm({ t: now, kind: type, message: `${type} seen by meter ${id}`, meterId: id });
+        const e = r.lastEvent && r.lastEvent.type === type ? r.lastEvent : undefined;
+        this.events.push({ type, meterId: id, phase: 1, start: e ? e.start : now, durationMs: e ? e.durationMs : 0, extremeV: e ? e.extremeV : 0, cell: "" });
+        this.alarm({ t: now, kind: type, message: e ? `${type} to ${e.extremeV} V for ${e.durationMs} ms at meter ${id}` : `${type} seen by meter ${id}`, meterId: id });
       }
     };
     report("dip", r.dips - seen.dips);

@@ -26,6 +26,8 @@ export interface MeterReadings {
   dips: number;
   swells: number;
   interruptions: number;
+  /** The latest power-quality event this meter saw, if any. */
+  lastEvent?: { type: "dip" | "swell" | "interruption"; start: number; durationMs: number; extremeV: number };
 }
 
 export interface MeterFrontEnd {

@@ -61,6 +61,7 @@ abstract class SimFrontEnd implements MeterFrontEnd {
       if (e.type === "dip") this.r.dips++;
       else if (e.type === "swell") this.r.swells++;
       else this.r.interruptions++;
+      this.r.lastEvent = { type: e.type, start: e.start, durationMs: e.durationMs, extremeV: Math.round(e.level * this.world.meterPower(this.meterId).v * 100) / 100 };
     }
   }
 

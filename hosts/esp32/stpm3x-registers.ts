@@ -1,0 +1,56 @@
+/**
+ * STPM32/33/34 register map (ST datasheet DS10272, "Register map"): addresses
+ * are of 16-bit half-words; each register is 32 bits at an even address.
+ */
+export const STPM = Object.freeze({
+  DSP_CR1: 0x00,
+  DSP_CR2: 0x02,
+  DSP_CR3: 0x04,
+  DSP_CR4: 0x06,
+  US_REG1: 0x18,
+  US_REG2: 0x1a,
+  US_REG3: 0x1c,
+  DSP_SR1: 0x2c,
+  /** Instantaneous samples: 24-bit signed in a 32-bit register (after the DSP filters). */
+  V1_DATA: 0x2e,
+  C1_DATA: 0x30,
+  V2_DATA: 0x32,
+  C2_DATA: 0x34,
+  /** DSP_REG14: bits 0..14 V1 RMS, bits 15..31 C1 RMS. */
+  RMS1: 0x48,
+  RMS2: 0x4a,
+  /** Channel 1 energy (32-bit, wraps) and power (29-bit signed) registers. */
+  PH1_ACTIVE_ENERGY: 0x54,
+  PH1_FUNDAMENTAL_ENERGY: 0x56,
+  PH1_REACTIVE_ENERGY: 0x58,
+  PH1_APPARENT_ENERGY: 0x5a,
+  PH1_ACTIVE_POWER: 0x5c,
+  PH1_FUNDAMENTAL_POWER: 0x5e,
+  PH1_REACTIVE_POWER: 0x60,
+  PH1_APPARENT_POWER: 0x62,
+  LAST: 0x8a,
+  /** "No read" / "no write" address in a frame. */
+  NONE: 0xff,
+});
+
+/** DSP_CR3 bits: software latch of channel 1 and 2 data (self-clearing), and reset. */
+export const DSP_CR3_SW_RESET = 1 << 16;
+export const DSP_CR3_SW_LATCH1 = 1 << 17;
+export const DSP_CR3_SW_LATCH2 = 1 << 18;
+export const DSP_CR3_SW_AUTO_LATCH = 1 << 19;
+
+/** US_REG1 bit 0 (CRC_EN): frames carry a CRC-8 byte; on after reset. */
+export const US_REG1_CRC_EN = 1 << 0;
+
+/**
+ * CRC-8 of a frame: polynomial x^8+x^2+x+1 (0x07), initial value 0, bytes MSB
+ * first as they leave the SPI (the UART path bit-reverses bytes first; SPI does not).
+ */
+export function stpmCrc8(bytes: Uint8Array, length: number): number {
+  let crc = 0;
+  for (let i = 0; i < length; i++) {
+    crc ^= bytes[i];
+    for (let b = 0; b < 8; b++) crc = crc & 0x80 ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
+  }
+  return crc;
+}

@@ -1,0 +1,94 @@
+// A fake STPM32/33/34 behind SPI, after the datasheet: 5-byte frames
+// [read addr, write addr, data LSB, data MSB, CRC-8], the answer to the
+// previous frame's read address shifted out in the same transfer, half-word
+// writes, read-only data registers that change only when latched.
+import type { SpiTransport } from "../../../hosts/esp32/spi-transport";
+
+const DATA_FIRST = 0x2e; // data registers (samples, RMS, power, energy) start here
+const LAST = 0x8a;
+
+export interface LiveValues {
+  /** Raw register contents as the DSP keeps computing them (test sets them). */
+  [address: number]: number;
+}
+
+export class FakeStpm3x implements SpiTransport {
+  readonly regs = new Uint32Array(LAST / 2 + 1);
+  /** What the DSP computes right now; copied into the data registers on a latch. */
+  readonly live: LiveValues = {};
+  private pendingRead = 0xff;
+  badFrames = 0;
+  latches = 0;
+  /** Corrupts the CRC of the next n register answers (a noisy line). */
+  corruptAnswers = 0;
+  transfers = 0;
+
+  constructor() {
+    this.regs[0x18 / 2] = 0x00000001; // US_REG1: CRC_EN after reset (other reset values omitted)
+  }
+
+  static crc8(bytes: Uint8Array, n: number): number {
+    // Written independently of the driver: table-free, polynomial 0x07 via long division of the bit string.
+    let reg = 0;
+    for (let i = 0; i < n; i++) {
+      for (let bit = 7; bit >= 0; bit--) {
+        const top = (reg >> 7) & 1;
+        const inBit = (bytes[i] >> bit) & 1;
+        reg = (reg << 1) & 0xff;
+        if (top ^ inBit) reg ^= 0x07;
+      }
+    }
+    return reg;
+  }
+
+  transfer(buffer: Uint8Array): void {
+    this.transfers++;
+    if (buffer.length !== 5) throw new Error(`fake STPM3x: frame of ${buffer.length} bytes`);
+    const crcOn = (this.regs[0x18 / 2] & 1) !== 0;
+    const command = buffer.slice();
+    // Shift out the answer to the previous read request.
+    const answer = this.pendingRead === 0xff ? 0xffffffff : this.readAddress(this.pendingRead);
+    buffer[0] = answer & 0xff;
+    buffer[1] = (answer >>> 8) & 0xff;
+    buffer[2] = (answer >>> 16) & 0xff;
+    buffer[3] = answer >>> 24;
+    buffer[4] = FakeStpm3x.crc8(buffer, 4);
+    if (this.corruptAnswers > 0 && this.pendingRead !== 0xff) {
+      this.corruptAnswers--;
+      buffer[4] ^= 0x10;
+    }
+    if (crcOn && FakeStpm3x.crc8(command, 4) !== command[4]) {
+      this.badFrames++; // the chip discards a frame with a bad CRC
+      this.pendingRead = 0xff;
+      return;
+    }
+    this.pendingRead = command[0];
+    if (command[1] !== 0xff) this.writeHalf(command[1], command[2] | (command[3] << 8));
+  }
+
+  flush(): void {}
+
+  private readAddress(address: number): number {
+    if (address > LAST + 1) return 0;
+    return this.regs[address >> 1];
+  }
+
+  private writeHalf(address: number, value: number): void {
+    if (address >= DATA_FIRST || address > LAST + 1) return; // data registers are read-only
+    const i = address >> 1;
+    const old = this.regs[i];
+    let next = address & 1 ? (old & 0xffff) | (value << 16) : (old & 0xffff0000) | value;
+    next >>>= 0;
+    if (i === 0x04 / 2 && next & ((1 << 17) | (1 << 18))) {
+      this.latch();
+      next &= ~((1 << 17) | (1 << 18)); // latch bits clear themselves
+      next >>>= 0;
+    }
+    this.regs[i] = next;
+  }
+
+  private latch(): void {
+    this.latches++;
+    for (const key of Object.keys(this.live)) this.regs[Number(key) >> 1] = this.live[Number(key)] >>> 0;
+  }
+}

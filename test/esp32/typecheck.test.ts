@@ -1,0 +1,45 @@
+// hosts/esp32 and hosts/lin type-check against the Moddable typings (our
+// hand-written declarations in hosts/esp32/types, since CI has no Moddable SDK).
+import { describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(__dirname, "../..");
+const tsc = join(root, "node_modules/typescript/bin/tsc");
+
+function check(project: string): { ok: boolean; output: string } {
+  try {
+    execFileSync(process.execPath, [tsc, "-p", project, "--pretty", "false"], { cwd: root, encoding: "utf8", stdio: "pipe" });
+    return { ok: true, output: "" };
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string };
+    return { ok: false, output: `${err.stdout ?? ""}${err.stderr ?? ""}` };
+  }
+}
+
+describe("Moddable type check (tsconfig.esp32.json)", () => {
+  it("finds a planted misuse of an ECMA-419 class", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xsm-esp32-"));
+    try {
+      writeFileSync(join(dir, "planted.ts"), `import SPI from "embedded:io/spi";\nconst spi = new SPI({ hz: "fast" });\nspi.transfer(42);\n`);
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({
+        extends: join(root, "tsconfig.esp32.json"),
+        include: [join(root, "hosts/esp32/types/*.d.ts"), join(dir, "planted.ts")],
+      }));
+      const r = check(join(dir, "tsconfig.json"));
+      expect(r.ok).toBe(false);
+      expect(r.output).toMatch(/planted\.ts/);
+      expect(r.output).toMatch(/error TS/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("holds for hosts/esp32 and hosts/lin", () => {
+    const r = check("tsconfig.esp32.json");
+    expect(r.output).toBe("");
+    expect(r.ok).toBe(true);
+  });
+});

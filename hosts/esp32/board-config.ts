@@ -1,0 +1,41 @@
+/**
+ * The board's settings from mc/config (manifest "config": {"xsmeter": {...}}),
+ * with their defaults. Every key is listed in README "Configuration keys".
+ */
+export interface BoardConfig {
+  role: "slave" | "aggregator";
+  meterId: number;
+  slaveIds: number[];
+  can: { controller: "twai" | "mcp2515" | "none"; bitrate: number; tx: number; rx: number; oscillatorHz: number; select: number; interrupt: number };
+  spi: { clock: number; out: number; in: number; port: number };
+  stpm: { select: number; hz: number; vRms: number; iRms: number; power: number; energy: number; vSample: number; iSample: number };
+  relays: { id: string; pin: number; activeLow: boolean }[];
+  journalPartition: string;
+  measurePeriodMs: number;
+  pollPeriodMs: number;
+}
+
+export const DEFAULTS: BoardConfig = {
+  role: "slave",
+  meterId: 1,
+  slaveIds: [1, 2, 3],
+  can: { controller: "twai", bitrate: 125_000, tx: 21, rx: 22, oscillatorHz: 8_000_000, select: 15, interrupt: 4 },
+  spi: { clock: 18, out: 23, in: 19, port: 2 },
+  stpm: { select: 5, hz: 1_000_000, vRms: 0.0354, iRms: 0.00104, power: 0.00036, energy: 1e-6, vSample: 2e-5, iSample: 1e-6 },
+  relays: [],
+  journalPartition: "xsjournal",
+  measurePeriodMs: 1000,
+  pollPeriodMs: 1000,
+};
+
+/** Merges mc/config's xsmeter object over the defaults (one level deep for the grouped keys). */
+export function boardConfig(raw: Record<string, any> | undefined): BoardConfig {
+  const c = raw ?? {};
+  const out: BoardConfig = { ...DEFAULTS, ...c };
+  out.can = { ...DEFAULTS.can, ...(c.can ?? {}) };
+  out.spi = { ...DEFAULTS.spi, ...(c.spi ?? {}) };
+  out.stpm = { ...DEFAULTS.stpm, ...(c.stpm ?? {}) };
+  if (out.role !== "slave" && out.role !== "aggregator") throw new RangeError(`xsmeter.role must be "slave" or "aggregator", not ${String(out.role)}`);
+  if (![125_000, 250_000, 500_000, 1_000_000].includes(out.can.bitrate)) throw new RangeError(`xsmeter.can.bitrate ${out.can.bitrate} not supported`);
+  return out;
+}

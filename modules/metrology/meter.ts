@@ -1,0 +1,369 @@
+/**
+ * MeterPipeline: samples in, IEC 61000-4-30 / IEEE 1459 records out.
+ *
+ * push(block, frames) takes interleaved frames u1,i1[,u2,i2,u3,i3] (raw units;
+ * calibration maps them to V and A). Per sample it only calibrates, stores into
+ * preallocated buffers, accumulates the half-cycle sums and runs the
+ * zero-crossing detector on u1. Every 10 (50 Hz) / 12 (60 Hz) crossings closes a
+ * gap-free window: trapezoid sums with fractional ends (re-anchored per window,
+ * so nothing drifts), resampling to 2^n points by linear interpolation, one
+ * complex FFT per phase carrying u (real) and i (imaginary), harmonics, IEEE 1459.
+ * Records handed to callbacks are reused: copy what you keep.
+ */
+import { Fft } from "./fft";
+import { ZeroCrossingDetector } from "./zero-crossing";
+import { EventDetector, DEFAULT_THRESHOLDS, type EventThresholds } from "./events";
+import { Aggregator } from "./aggregation";
+import { EnergyIntegrator } from "./energy";
+import { unbalance } from "./unbalance";
+import { IDENTITY, type PhaseCalibration } from "./calibration";
+import type { AggregateRecord, EventRecord, WindowRecord } from "./records";
+
+export interface MeterConfig {
+  phases: 1 | 2 | 3;
+  sampleRate: number;
+  nominalVoltage: number;
+  nominalFrequency: 50 | 60;
+  /** Minimum FFT size (power of two, ≥ 1024); raised to hold order 50 with its group. */
+  fftSize?: number;
+  thresholds?: Partial<EventThresholds>;
+  calibration?: PhaseCalibration[];
+  /** A (default 0.04 = 0.004 × Ib of 10 A). */
+  startingCurrent?: number;
+  /** W (default 0.25 × nominal voltage × starting current). */
+  creepPower?: number;
+  /** UTC ms of the first sample (for the 10-min and 2-h clock alignment). Default 0. */
+  startTimeMs?: number;
+  /** Sync hysteresis as a fraction of the nominal peak (default 0.1). */
+  syncHysteresis?: number;
+  /** Points each side of a crossing in its regression (default 4). */
+  regressionHalfPoints?: number;
+}
+
+export interface MeterCallbacks {
+  onWindow?: (w: WindowRecord) => void;
+  onEvent?: (e: EventRecord) => void;
+  onAggregate?: (a: AggregateRecord) => void;
+  /** One-cycle RMS refreshed every half cycle (phase 1..3, s, V). */
+  onHalfCycle?: (phase: number, t: number, rms: number) => void;
+  /** Frequency over 10 s: integer cycles between the first and last crossing. */
+  onFrequency10s?: (t: number, f: number) => void;
+}
+
+export const MAX_ORDER = 50;
+export const THD_ORDER = 40;
+
+export class MeterPipeline {
+  readonly phases: number;
+  readonly cycles: number;
+  readonly fftSize: number;
+  readonly fs: number;
+  /** Per phase: harmonic bin RMS, group, subgroup, interharmonic group (index = order 0..50), u and i. */
+  readonly harmonics: { u: Float64Array[]; i: Float64Array[]; uGroup: Float64Array[]; iGroup: Float64Array[]; uSubgroup: Float64Array[]; uInterGroup: Float64Array[] };
+  private readonly cb: MeterCallbacks;
+  private readonly cap: number;
+  private readonly ub: Float64Array[];
+  private readonly ib: Float64Array[];
+  private readonly gainU: Float64Array; private readonly offU: Float64Array;
+  private readonly gainI: Float64Array; private readonly offI: Float64Array;
+  private readonly delayU: Float64Array; private readonly delayI: Float64Array;
+  private readonly prevU: Float64Array; private readonly prevI: Float64Array;
+  private readonly halfAcc: Float64Array; private readonly prevHalf: Float64Array;
+  private prevHalfN = 0; private halfN = 0; private nextHalf = 0;
+  private readonly zc: ZeroCrossingDetector;
+  private readonly crossings: Float64Array;
+  private nc = 0;
+  private lastCrossing = -1;
+  private period: number;
+  private readonly minPeriod: number; private readonly maxPeriod: number;
+  private base = 0; // global index of buffer[0]
+  private count = 0; // samples in buffer
+  private g = 0; // global samples pushed
+  private readonly fft: Fft;
+  private readonly re: Float64Array; private readonly im: Float64Array;
+  private readonly gainCorr: Float64Array;
+  private readonly mu: Float64Array; private readonly mi: Float64Array; // |bin|² of u, i (one phase at a time)
+  private readonly f1re: Float64Array; private readonly f1im: Float64Array;
+  private readonly events: EventDetector;
+  private readonly aggregator: Aggregator;
+  readonly energy: EnergyIntegrator;
+  private readonly rec: WindowRecord;
+  private flagged = false;
+  private f10Start = -1; private f10Cycles = 0; private f10Last = 0; private f10Tick = 10;
+
+  constructor(config: MeterConfig, callbacks: MeterCallbacks = {}) {
+    const ph = (this.phases = config.phases);
+    if (ph < 1 || ph > 3) throw new RangeError("phases must be 1..3");
+    this.fs = config.sampleRate;
+    this.cb = callbacks;
+    this.cycles = config.nominalFrequency === 60 ? 12 : 10;
+    const nominalPeriod = this.fs / config.nominalFrequency;
+    this.period = nominalPeriod;
+    this.minPeriod = nominalPeriod / 1.25;
+    this.maxPeriod = nominalPeriod / 0.8;
+    const r = config.regressionHalfPoints ?? 4;
+    this.cap = Math.ceil(this.maxPeriod * (this.cycles + 2)) + 4 * r + 16;
+    const f64 = () => new Float64Array(this.cap);
+    this.ub = []; this.ib = [];
+    for (let p = 0; p < ph; p++) { this.ub.push(f64()); this.ib.push(f64()); }
+    const cal = config.calibration ?? [];
+    const arr = (fn: (c: PhaseCalibration) => number) => Float64Array.from({ length: ph }, (_, p) => fn(cal[p] ?? { u: IDENTITY, i: IDENTITY, phaseDeg: 0 }));
+    this.gainU = arr((c) => c.u.gain); this.offU = arr((c) => c.u.offset);
+    this.gainI = arr((c) => c.i.gain); this.offI = arr((c) => c.i.offset);
+    // Phase error φ (current lags) ⇒ delay the voltage by φ/360 periods; negative φ delays the current.
+    const delay = (c: PhaseCalibration) => ((c.phaseDeg ?? 0) / 360) * nominalPeriod;
+    this.delayU = arr((c) => Math.max(0, delay(c))); this.delayI = arr((c) => Math.max(0, -delay(c)));
+    this.prevU = new Float64Array(ph); this.prevI = new Float64Array(ph);
+    this.halfAcc = new Float64Array(ph); this.prevHalf = new Float64Array(ph);
+    this.nextHalf = Math.round(nominalPeriod / 2);
+    this.zc = new ZeroCrossingDetector((config.syncHysteresis ?? 0.1) * config.nominalVoltage * Math.SQRT2, r);
+    this.crossings = new Float64Array(this.cycles + 1);
+    const maxBin = (MAX_ORDER + 1) * this.cycles;
+    let m = Math.max(1024, config.fftSize ?? 1024);
+    while (m / 2 <= maxBin) m *= 2;
+    this.fftSize = m;
+    this.fft = new Fft(m);
+    this.re = new Float64Array(m); this.im = new Float64Array(m);
+    this.gainCorr = new Float64Array(maxBin + 1);
+    this.mu = new Float64Array(maxBin + 1); this.mi = new Float64Array(maxBin + 1);
+    this.f1re = new Float64Array(ph); this.f1im = new Float64Array(ph);
+    const orders = () => Array.from({ length: ph }, () => new Float64Array(MAX_ORDER + 1));
+    this.harmonics = { u: orders(), i: orders(), uGroup: orders(), iGroup: orders(), uSubgroup: orders(), uInterGroup: orders() };
+    const th = { ...DEFAULT_THRESHOLDS, ...(config.thresholds ?? {}) };
+    this.events = new EventDetector(ph, config.nominalVoltage, th, (e) => { this.flagged = true; this.cb.onEvent?.(e); });
+    this.aggregator = new Aggregator(ph, config.startTimeMs ?? 0, (a) => this.cb.onAggregate?.(a));
+    const startI = config.startingCurrent ?? 0.04;
+    this.energy = new EnergyIntegrator(ph, startI, config.creepPower ?? 0.25 * config.nominalVoltage * startI);
+    const z = () => new Array<number>(ph).fill(0);
+    this.rec = { kind: "window", t: 0, duration: 0, f: 0, u: z(), i: z(), p: z(), p1: z(), ph: z(), q1: z(), s: z(), s1: z(), sn: z(), di: z(), dv: z(), sh: z(), n: z(), pf: z(), dpf: z(), thdu: z(), thdi: z(), u2: 0, u0: 0, flagged: false };
+  }
+
+  /** Feeds `frames` interleaved frames u1,i1[,u2,i2,u3,i3] from `block` (starting at `offset`). */
+  push(block: ArrayLike<number>, frames: number, offset = 0): void {
+    const ph = this.phases;
+    const stride = 2 * ph;
+    let k = offset;
+    for (let n = 0; n < frames; n++, k += stride) {
+      if (this.count >= this.cap) this.compact(this.g - 2);
+      const j = this.count;
+      for (let p = 0; p < ph; p++) {
+        let u = (block[k + 2 * p] - this.offU[p]) * this.gainU[p];
+        let i = (block[k + 2 * p + 1] - this.offI[p]) * this.gainI[p];
+        const du = this.delayU[p], di = this.delayI[p];
+        if (du !== 0 || di !== 0) {
+          const pu = this.prevU[p], pi = this.prevI[p];
+          this.prevU[p] = u; this.prevI[p] = i;
+          u -= du * (u - pu); i -= di * (i - pi);
+        }
+        this.ub[p][j] = u;
+        this.ib[p][j] = i;
+        this.halfAcc[p] += u * u;
+        if (p === 0) this.zc.step(u, this.g);
+      }
+      this.count = j + 1;
+      this.g++;
+      this.halfN++;
+      if (this.g >= this.nextHalf) this.closeHalf();
+      if (this.zc.pending >= 0 && this.g - this.zc.pending >= this.zc.halfPoints) {
+        this.onCrossing(this.zc.locate(this.ub[0], this.base, this.count));
+      } else if (this.g - (this.lastCrossing < 0 ? 0 : this.lastCrossing) > 1.3 * this.period + this.zc.halfPoints) {
+        // No crossing where one was due (interruption, heavy dip): free-run on the last period so windows stay gap-free.
+        this.onCrossing(this.lastCrossing < 0 ? this.g - 1 : this.lastCrossing + this.period);
+      }
+    }
+  }
+
+  /** Seconds of signal pushed so far. */
+  get seconds(): number { return this.g / this.fs; }
+
+  /** Emits incomplete aggregates (end of a recording). */
+  flush(): void { this.aggregator.flush(); }
+
+  private closeHalf(): void {
+    const t = this.g / this.fs;
+    const nn = this.prevHalfN + this.halfN;
+    let active = false;
+    for (let p = 0; p < this.phases; p++) {
+      const rms = Math.sqrt((this.prevHalf[p] + this.halfAcc[p]) / nn);
+      this.prevHalf[p] = this.halfAcc[p];
+      this.halfAcc[p] = 0;
+      if (this.prevHalfN > 0) {
+        if (this.events.update(p, rms, t)) active = true;
+        this.cb.onHalfCycle?.(p + 1, t, rms);
+      }
+    }
+    if (active) this.flagged = true;
+    this.prevHalfN = this.halfN;
+    this.halfN = 0;
+    this.nextHalf = this.g + Math.round(this.period / 2);
+  }
+
+  private onCrossing(tc: number): void {
+    if (this.lastCrossing >= 0) {
+      const d = tc - this.lastCrossing;
+      if (d < this.minPeriod) return; // a spurious crossing inside a cycle
+      this.period = d > this.maxPeriod ? this.maxPeriod : d;
+    } else {
+      this.compact(Math.floor(tc) - 2); // samples before the first crossing belong to no window
+    }
+    this.lastCrossing = tc;
+    this.frequency10s(tc);
+    this.crossings[this.nc++] = tc;
+    if (this.nc === this.cycles + 1) {
+      this.closeWindow();
+      this.crossings[0] = tc;
+      this.nc = 1;
+      this.compact(Math.floor(tc) - 2);
+    }
+  }
+
+  private frequency10s(tc: number): void {
+    const t = tc / this.fs;
+    if (this.f10Start < 0) { this.f10Start = tc; this.f10Cycles = 0; this.f10Tick = Math.floor(t / 10) * 10 + 10; return; }
+    if (t >= this.f10Tick) {
+      if (this.f10Cycles > 0) this.cb.onFrequency10s?.(this.f10Tick, (this.f10Cycles * this.fs) / (this.f10Last - this.f10Start));
+      this.f10Start = tc; this.f10Cycles = 0; this.f10Tick = Math.floor(t / 10) * 10 + 10;
+      return;
+    }
+    this.f10Cycles++;
+    this.f10Last = tc;
+  }
+
+  /** Drops buffered samples before global index `keepFrom`. */
+  private compact(keepFrom: number): void {
+    const drop = keepFrom - this.base;
+    if (drop <= 0) return;
+    const n = drop > this.count ? this.count : drop;
+    for (let p = 0; p < this.phases; p++) { this.ub[p].copyWithin(0, n, this.count); this.ib[p].copyWithin(0, n, this.count); }
+    this.count -= n;
+    this.base += n;
+  }
+
+  private closeWindow(): void {
+    const t0 = this.crossings[0], t1 = this.crossings[this.cycles];
+    const a = t0 - this.base, b = t1 - this.base;
+    const len = b - a;
+    const rec = this.rec;
+    rec.t = t0 / this.fs;
+    rec.duration = len / this.fs;
+    rec.f = this.windowFrequency();
+    rec.flagged = this.flagged || this.events.active();
+    this.flagged = this.events.active();
+    const m = this.fftSize, c = this.cycles, maxBin = this.mu.length - 1;
+    // Linear interpolation at fractional offsets d attenuates a bin of ω rad/sample by sinc²(ω/2) on average.
+    for (let k = 1; k <= maxBin; k++) {
+      const x = (Math.PI * k) / len;
+      const s = Math.sin(x) / x;
+      this.gainCorr[k] = 1 / (s * s);
+    }
+    this.gainCorr[0] = 1;
+    for (let p = 0; p < this.phases; p++) this.phaseWindow(p, a, b, len, m, c, maxBin);
+    if (this.phases === 3) {
+      const ub = unbalance(this.f1re, this.f1im);
+      rec.u2 = ub.negative; rec.u0 = ub.zero;
+    }
+    this.energy.add(rec.duration, rec.i, rec.p, rec.q1);
+    this.cb.onWindow?.(rec);
+    this.aggregator.add(rec);
+  }
+
+  private windowFrequency(): number {
+    // Least-squares slope of crossing time against cycle index.
+    const n = this.cycles + 1;
+    let sx = 0, sy = 0, sxx = 0, sxy = 0;
+    const t0 = this.crossings[0];
+    for (let k = 0; k < n; k++) { const y = this.crossings[k] - t0; sx += k; sy += y; sxx += k * k; sxy += k * y; }
+    const period = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    return this.fs / period;
+  }
+
+  private phaseWindow(p: number, a: number, b: number, len: number, m: number, c: number, maxBin: number): void {
+    const U = this.ub[p], I = this.ib[p];
+    const ia = Math.ceil(a), ib = Math.floor(b);
+    let suu = 0, sii = 0, sui = 0;
+    for (let j = ia; j <= ib; j++) { const u = U[j], i = I[j]; suu += u * u; sii += i * i; sui += u * i; }
+    const uu = integrate(suu, U, U, a, b, ia, ib), ii = integrate(sii, I, I, a, b, ia, ib), ui = integrate(sui, U, I, a, b, ia, ib);
+    const V = Math.sqrt(uu / len), Ir = Math.sqrt(ii / len), P = ui / len;
+    // Resample to m points (paper's linear interpolation), u real and i imaginary, written bit-reversed.
+    const re = this.re, im = this.im, rev = this.fft.rev;
+    const step = len / m;
+    for (let q = 0; q < m; q++) {
+      const t = a + q * step;
+      const j = Math.floor(t);
+      const d = t - j;
+      const r = rev[q];
+      const u0 = U[j], i0 = I[j];
+      re[r] = u0 + d * (U[j + 1] - u0);
+      im[r] = i0 + d * (I[j + 1] - i0);
+    }
+    this.fft.transformBitReversed(re, im);
+    // Split the two real spectra: U_k = (X_k + X*_{m−k})/2, I_k = (X_k − X*_{m−k})/(2j). RMS = |·|·√2/m.
+    const mu = this.mu, mi = this.mi, gc = this.gainCorr;
+    const scale = 2 / (m * m); // (√2/m)² for the RMS², and the 1/2 of the split squared ×4 → folded below
+    let u1r = 0, u1i = 0, i1r = 0, i1i = 0;
+    for (let k = 0; k <= maxBin; k++) {
+      const xr = re[k], xi = im[k];
+      const kk = k === 0 ? 0 : m - k;
+      const yr = re[kk], yi = -im[kk];
+      const ur = (xr + yr) / 2, uim = (xi + yi) / 2;
+      const ir = (xi - yi) / 2, iim = -(xr - yr) / 2;
+      const g = gc[k];
+      mu[k] = (ur * ur + uim * uim) * scale * g * g;
+      mi[k] = (ir * ir + iim * iim) * scale * g * g;
+      if (k === c) { u1r = ur * g; u1i = uim * g; i1r = ir * g; i1i = iim * g; }
+    }
+    mu[0] /= 2; mi[0] /= 2; // DC is not a sinusoid: RMS = |X0|/m
+    this.f1re[p] = u1r; this.f1im[p] = u1i;
+    this.harmonicsOf(p, c);
+    const V1 = Math.sqrt(mu[c]), I1 = Math.sqrt(mi[c]);
+    // U1·conj(I1): angle θu − θi, positive when the current lags.
+    const cr = u1r * i1r + u1i * i1i, ci = u1i * i1r - u1r * i1i;
+    const cm = Math.hypot(cr, ci);
+    const P1 = cm > 0 ? (V1 * I1 * cr) / cm : 0, Q1 = cm > 0 ? (V1 * I1 * ci) / cm : 0;
+    const VH = Math.sqrt(Math.max(0, V * V - V1 * V1)), IH = Math.sqrt(Math.max(0, Ir * Ir - I1 * I1));
+    const S = V * Ir, S1 = V1 * I1;
+    const rec = this.rec;
+    rec.u[p] = V; rec.i[p] = Ir; rec.p[p] = P; rec.p1[p] = P1; rec.ph[p] = P - P1; rec.q1[p] = Q1;
+    rec.s[p] = S; rec.s1[p] = S1; rec.sn[p] = Math.sqrt(Math.max(0, S * S - S1 * S1));
+    rec.di[p] = V1 * IH; rec.dv[p] = VH * I1; rec.sh[p] = VH * IH;
+    rec.n[p] = Math.sqrt(Math.max(0, S * S - P * P));
+    rec.pf[p] = S > 0 ? P / S : 0; rec.dpf[p] = S1 > 0 ? P1 / S1 : 0;
+    let hu = 0, hi = 0;
+    for (let h = 2; h <= THD_ORDER; h++) { hu += mu[h * c]; hi += mi[h * c]; }
+    rec.thdu[p] = V1 > 0 ? (100 * Math.sqrt(hu)) / V1 : 0;
+    rec.thdi[p] = I1 > 0 ? (100 * Math.sqrt(hi)) / I1 : 0;
+  }
+
+  /** IEC 61000-4-7 bins, groups, subgroups and interharmonic groups of phase p. */
+  private harmonicsOf(p: number, c: number): void {
+    const mu = this.mu, mi = this.mi, hc = this.harmonics, half = c >> 1;
+    const maxBin = mu.length - 1;
+    for (let h = 0; h <= MAX_ORDER; h++) {
+      const k = h * c;
+      hc.u[p][h] = Math.sqrt(mu[k]);
+      hc.i[p][h] = Math.sqrt(mi[k]);
+      let gu = 0, gi = 0;
+      for (let j = k - half; j <= k + half; j++) {
+        if (j < 0 || j > maxBin) continue;
+        const w = j === k - half || j === k + half ? 0.5 : 1;
+        gu += w * mu[j]; gi += w * mi[j];
+      }
+      hc.uGroup[p][h] = Math.sqrt(gu); hc.iGroup[p][h] = Math.sqrt(gi);
+      let sg = 0;
+      for (let j = k - 1; j <= k + 1; j++) if (j >= 0 && j <= maxBin) sg += mu[j];
+      hc.uSubgroup[p][h] = Math.sqrt(sg);
+      let ig = 0;
+      for (let j = k + 1; j < k + c && j <= maxBin; j++) ig += mu[j];
+      hc.uInterGroup[p][h] = Math.sqrt(ig);
+    }
+  }
+}
+
+/** Trapezoid integral of x·y over fractional buffer positions [a, b], given s = Σ x·y over [ia, ib]. */
+function integrate(s: number, X: Float64Array, Y: Float64Array, a: number, b: number, ia: number, ib: number): number {
+  const fa = X[ia] * Y[ia], fb = X[ib] * Y[ib];
+  const fa0 = X[ia - 1] * Y[ia - 1], fb1 = X[ib + 1] * Y[ib + 1];
+  const wa = ia - a, wb = b - ib;
+  const fA = fa - wa * (fa - fa0), fB = fb + wb * (fb1 - fb);
+  return s - 0.5 * (fa + fb) + (wa * (fA + fa)) / 2 + (wb * (fb + fB)) / 2;
+}

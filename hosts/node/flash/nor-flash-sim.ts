@@ -76,6 +76,8 @@ export class NorFlashSim implements Flash {
   /** Bytes left before the armed cut; Infinity when none is armed. */
   private budget = Infinity;
   private off = false;
+  /** Message of the last cut (says whether it hit a program or an erase). */
+  lastCut: string | undefined;
   private readonly counters: NorFlashStats = { programs: 0, programmedBytes: 0, erases: 0, reads: 0, cuts: 0 };
 
   constructor(options: NorFlashSimOptions) {
@@ -216,6 +218,7 @@ export class NorFlashSim implements Flash {
   }
 
   private fire(message: string): never {
+    this.lastCut = message;
     this.off = true;
     this.budget = Infinity;
     this.counters.cuts++;

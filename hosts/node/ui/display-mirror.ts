@@ -1,0 +1,99 @@
+/**
+ * The display for the host: a DisplayApp on a FramebufferCanvas, rendered on
+ * demand. `createDisplayMirror` is what the web server's `display` option takes
+ * (GET /display.png, POST /display/touch); `demoDisplay` gives the
+ * deterministic household used by `xsmeter ui render` and the golden tests.
+ */
+import type { Clock } from "../../../modules/core/clock";
+import { HOUR } from "../../../modules/core/clock";
+import type { Household, HouseholdSnapshot } from "../../../modules/core/household";
+import { Scheduler, TASK_CAN, TASK_HTTP, TASK_MEASURE, TASK_UI } from "../../../modules/core/scheduler";
+import { VirtualClock } from "../../../modules/core/virtual-clock";
+import { DemoHousehold } from "../../../modules/app/demo-household";
+import { DisplayApp, type TouchKind } from "../../../modules/ui/display-app";
+import { FramebufferCanvas } from "./framebuffer";
+
+export interface DisplayMirror {
+  readonly app: DisplayApp;
+  readonly canvas: FramebufferCanvas;
+  /** Renders what changed and returns the whole screen as PNG. */
+  png(): Uint8Array;
+  touch(x: number, y: number, kind: TouchKind): void;
+}
+
+export function parseSize(text: string): { width: number; height: number } {
+  const m = /^(\d+)x(\d+)$/.exec(text);
+  if (!m) throw new Error(`bad size ${JSON.stringify(text)} (want e.g. 320x240)`);
+  const size = { width: Number(m[1]), height: Number(m[2]) };
+  if (!((size.width === 320 && size.height === 240) || (size.width === 480 && size.height === 320))) throw new Error("size must be 320x240 or 480x320");
+  return size;
+}
+
+export function createDisplayMirror(household: Household, clock: Clock, size: { width: number; height: number } = { width: 320, height: 240 }): DisplayMirror {
+  const canvas = new FramebufferCanvas(size.width, size.height);
+  const app = new DisplayApp(canvas, household, clock, size);
+  return {
+    app,
+    canvas,
+    png() {
+      app.render();
+      return canvas.toPng();
+    },
+    touch(x, y, kind) {
+      app.touch(x, y, kind);
+      app.render();
+    },
+  };
+}
+
+/** The fixed date of every deterministic display picture. */
+export const DEMO_START = Date.UTC(2026, 5, 21, 0, 0);
+
+export interface DemoDisplaySetup {
+  clock: VirtualClock;
+  demo: DemoHousehold;
+  household: Household;
+}
+
+/**
+ * DemoHousehold advanced to 18:30 on DEMO_START's day, with the four standard
+ * tasks run by a real Scheduler (their stats shown on the home screen) and,
+ * when `withAlarms`, a few sample alarms and events so those screens have content.
+ */
+export function demoDisplay(withAlarms = true): DemoDisplaySetup {
+  const clock = new VirtualClock(DEMO_START);
+  const demo = new DemoHousehold(clock);
+  const scheduler = new Scheduler(clock);
+  scheduler.add({ name: TASK_MEASURE, periodMs: 200, priority: 40, run: () => 12 });
+  scheduler.add({ name: TASK_CAN, periodMs: 1000, priority: 30, run: () => 8 });
+  scheduler.add({ name: TASK_HTTP, periodMs: 500, priority: 10, run: () => 3 });
+  scheduler.add({ name: TASK_UI, periodMs: 100, priority: 20, run: () => 6 });
+  scheduler.start();
+  clock.every(60_000, () => demo.tick());
+  clock.runUntil(DEMO_START + 18.5 * HOUR);
+  const t = clock.now();
+  const extra = (s: HouseholdSnapshot): HouseholdSnapshot => {
+    const out = { ...s, tasks: scheduler.stats() };
+    if (!withAlarms) return out;
+    out.events = [
+      { type: "dip", meterId: 2, phase: 0, start: t - 3 * HOUR, durationMs: 120, extremeV: 161, cell: "90-70%/0.01-0.2s" },
+      { type: "swell", meterId: 1, phase: 0, start: t - 2 * HOUR, durationMs: 40, extremeV: 262, cell: "110-120%" },
+    ];
+    out.alarms = [
+      { t: t - 3 * HOUR, kind: "dip", message: "meter 2 L1 161 V for 120 ms", meterId: 2 },
+      { t: t - 2 * HOUR, kind: "swell", message: "meter 1 L1 262 V for 40 ms", meterId: 1 },
+      { t: t - HOUR, kind: "auth", message: "bad CMAC from node 3 (frame dropped)", meterId: 3 },
+      { t: t - 20 * 60_000, kind: "interruption", message: "meter 4 off for 1.2 s", meterId: 4 },
+    ];
+    out.bus = { ...s.bus, cycles: 1110, framesOk: 8874, authFailures: 1 };
+    return out;
+  };
+  const household: Household = {
+    snapshot: () => extra(demo.store.snapshot()),
+    history: (series, from, to, step) => demo.store.history(series, from, to, step),
+    switchLoad: (id, on, actor) => demo.store.switchLoad(id, on, actor),
+    scheduleLoad: (id, d, deadline, actor) => demo.store.scheduleLoad(id, d, deadline, actor),
+    onChange: (l) => demo.store.onChange(l),
+  };
+  return { clock, demo, household };
+}

@@ -2,10 +2,12 @@
 import type { Command } from "./command";
 import { obisCommand } from "./obis-command";
 import { xsCommand } from "./xs-command";
+import { uiCommand } from "./ui-command";
 import { simCommand } from "./sim-command";
 
 export const COMMANDS: Command[] = [
   obisCommand,
   xsCommand,
+  uiCommand,
   simCommand,
 ];

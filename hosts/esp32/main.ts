@@ -29,12 +29,11 @@ function boardClock(): Clock {
   });
 }
 
-function openCan(cfg: BoardConfig, spi: SPI | undefined): CanPort | undefined {
+function openCan(cfg: BoardConfig): CanPort | undefined {
   const c = cfg.can;
   if (c.controller === "twai") return openTwai({ tx: c.tx, rx: c.rx }, c.bitrate);
   if (c.controller !== "mcp2515") return undefined;
-  if (!spi) throw new Error("MCP2515 needs the SPI bus");
-  // The MCP2515 has its own chip select: a second SPI instance on the same bus.
+  // The MCP2515 has its own chip select: its own SPI device on the bus the STPM3x uses.
   const bus = new SPI({ clock: cfg.spi.clock, out: cfg.spi.out, in: cfg.spi.in, select: c.select, active: 0, hz: 8_000_000, mode: 0, port: cfg.spi.port });
   const mcp = new Mcp2515({ transfer: (b) => bus.transfer(b), flush: (d) => bus.flush(d) }, { oscillatorHz: c.oscillatorHz, bitrate: c.bitrate });
   mcp.begin();
@@ -73,7 +72,7 @@ function startSlave(cfg: BoardConfig, clock: Clock): void {
   const spi = new SPI({ clock: cfg.spi.clock, out: cfg.spi.out, in: cfg.spi.in, select: cfg.stpm.select, active: 0, hz: cfg.stpm.hz, mode: 3, port: cfg.spi.port });
   const chip = new Stpm3x({ transfer: (b) => spi.transfer(b), flush: (d) => spi.flush(d) }, cfg.stpm);
   const slave = new SlaveApp(clock, new StpmFrontEnd(chip, cfg.stpm.energy, clock.now()), { id: cfg.meterId, measurePeriodMs: cfg.measurePeriodMs });
-  answerOverCan(openCan(cfg, spi), slave);
+  answerOverCan(openCan(cfg), slave);
   slave.start();
   trace(`xsmeter: slave ${cfg.meterId} measuring every ${cfg.measurePeriodMs} ms\n`);
 }
@@ -87,7 +86,7 @@ function startAggregator(cfg: BoardConfig, clock: Clock): void {
     prices: (t) => dayAheadPrices(t - (t % 86_400_000)),
     grid: (t) => ({ renewableAvailable: false, renewableShare: 0, cogenerator: "off", thermalDemandW: 0, pricesUpdatedAt: t, pricesStale: true }),
   };
-  const app = new AggregatorApp(clock, linkOverCan(openCan(cfg, undefined)), ports, { slaveIds: cfg.slaveIds, loads: [], pollPeriodMs: cfg.pollPeriodMs });
+  const app = new AggregatorApp(clock, linkOverCan(openCan(cfg)), ports, { slaveIds: cfg.slaveIds, loads: [], pollPeriodMs: cfg.pollPeriodMs });
   startJournal(openFlashPartition(cfg.journalPartition));
   startDisplay(app);
   app.start();

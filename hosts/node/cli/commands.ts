@@ -4,10 +4,12 @@ import { obisCommand } from "./obis-command";
 import { xsCommand } from "./xs-command";
 import { uiCommand } from "./ui-command";
 import { simCommand } from "./sim-command";
+import { otaCommand } from "./ota-command";
 
 export const COMMANDS: Command[] = [
   obisCommand,
   xsCommand,
   uiCommand,
   simCommand,
+  otaCommand,
 ];

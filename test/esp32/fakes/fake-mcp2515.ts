@@ -6,6 +6,7 @@ import type { CanFrame } from "../../../modules/can/can-port";
 import type { SpiTransport } from "../../../hosts/esp32/spi-transport";
 
 const CANSTAT = 0x0e, CANCTRL = 0x0f, TEC = 0x1c, REC = 0x1d, CANINTE = 0x2b, CANINTF = 0x2c, EFLG = 0x2d;
+const BIT_MODIFIABLE = new Set([0x0c, 0x0d, CANCTRL, 0x28, 0x29, 0x2a, CANINTE, CANINTF, EFLG, 0x30, 0x40, 0x50, 0x60, 0x70]);
 const CONFIG_ONLY = (a: number): boolean => a < 0x0e || (a >= 0x10 && a < 0x1c) || (a >= 0x20 && a < 0x28) || (a >= 0x28 && a <= 0x2a);
 
 export class FakeMcp2515 implements SpiTransport {
@@ -33,7 +34,11 @@ export class FakeMcp2515 implements SpiTransport {
     if (op === 0xc0) this.reset();
     else if (op === 0x03) for (let i = 2; i < b.length; i++) b[i] = this.r[(b[1] + i - 2) & 0x7f];
     else if (op === 0x02) for (let i = 2; i < b.length; i++) this.writeReg(b[1] + i - 2, b[i]);
-    else if (op === 0x05) this.writeReg(b[1], (this.r[b[1]] & ~b[2]) | (b[3] & b[2]), true);
+    else if (op === 0x05) {
+      // Only some registers take a bit mask; on the others BIT MODIFY acts as a write (mask forced to 0xFF).
+      const mask = BIT_MODIFIABLE.has(b[1] & 0x7f) ? b[2] : 0xff;
+      this.writeReg(b[1], (this.r[b[1] & 0x7f] & ~mask) | (b[3] & mask));
+    }
     else if ((op & 0xf8) === 0x40) {
       const base = [0x31, 0x36, 0x41, 0x46, 0x51, 0x56][op & 7];
       for (let i = 1; i < b.length; i++) this.r[base + i - 1] = b[i];
@@ -53,15 +58,11 @@ export class FakeMcp2515 implements SpiTransport {
     if (deselect && this.rxCleared) { this.r[CANINTF] &= ~this.rxCleared; this.rxCleared = 0; }
   }
 
-  private writeReg(a: number, v: number, bitModify = false): void {
+  private writeReg(a: number, v: number): void {
     a &= 0x7f;
     if (CONFIG_ONLY(a) && this.mode !== 0x80) { this.ignoredWrites++; return; }
     if (a === CANSTAT || a === TEC || a === REC) return; // read-only
     if (a === EFLG) { this.r[a] = (this.r[a] & 0x3f) | (v & this.r[a] & 0xc0); return; } // only RXnOVR clear
-    if (bitModify && !(a === CANCTRL || a === CANINTE || a === CANINTF || a === EFLG || (a >= 0x28 && a <= 0x2a) || [0x30, 0x40, 0x50, 0x60, 0x70, 0x0c, 0x0d].includes(a))) {
-      this.r[a] = v; // other registers take a full write (datasheet: bit modify acts as write)
-      return;
-    }
     this.r[a] = v;
     if (a === CANCTRL) {
       const req = v & 0xe0;

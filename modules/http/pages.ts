@@ -1,0 +1,144 @@
+import type { HouseholdSnapshot, LoadView } from "../core/household";
+import { CODES } from "../core/obis";
+import { clockTime, dateTime, esc, kwh, money, watts } from "./html";
+
+/**
+ * The dynamic pages' bodies, rendered on the server from one snapshot (the
+ * paper's CGI style: a function per page fills the template). Values that
+ * change live carry data-k="key", the key of the SSE "live" event.
+ */
+
+export interface PageContext {
+  snap: HouseholdSnapshot;
+  offsetMin: number;
+  /** CSRF token of the session, when the visitor may act. */
+  csrf?: string;
+  message?: string;
+}
+
+const DIP_ROWS = ["90–80 %", "80–70 %", "70–40 %", "40–5 %", "< 5 %"];
+const DIP_COLS = ["10–200 ms", "0.2–0.5 s", "0.5–1 s", "1–5 s", "5–60 s"];
+
+export function totalPower(snap: HouseholdSnapshot): number {
+  let w = 0;
+  for (const l of snap.loads) w += l.powerW;
+  return w;
+}
+
+/** The values the live script updates, keyed like the page's data-k attributes. */
+export function liveValues(snap: HouseholdSnapshot): Record<string, string> {
+  const v: Record<string, string> = {
+    total: watts(totalPower(snap)),
+    today: kwh(snap.energyTodayWh),
+    export: kwh(snap.exportTodayWh),
+    bill: money(snap.bill.totalMinor, snap.bill.currency),
+    tariff: `${snap.tariffNow.importMinorPerKWh} c/kWh`,
+    time: clockTime(snap.t, 0),
+  };
+  for (const m of snap.meters) v[`m${m.id}`] = watts(m.values[CODES.powerNet] ?? NaN);
+  for (const l of snap.loads) {
+    v[`l-${l.id}`] = watts(l.powerW);
+    v[`s-${l.id}`] = l.on ? "on" : "off";
+  }
+  return v;
+}
+
+function card(key: string, label: string, value: string): string {
+  return `<div class="card"><div class="k">${label}</div><div class="v" data-k="${key}">${esc(value)}</div></div>`;
+}
+
+export function dashboardPage(c: PageContext): string {
+  const s = c.snap;
+  const live = liveValues(s);
+  let out = `<div class="cards">${card("total", "Power now", live.total)}${card("today", "Energy today", live.today)}${card("export", "Exported today", live.export)}${card("bill", "Bill to date", live.bill)}${card("tariff", `Tariff now · ${esc(s.tariffNow.name)}`, live.tariff)}</div>`;
+  out += `<h2>Meters</h2><table><tr><th>Meter</th><th class="n">Power</th><th class="n">Voltage</th><th>Status</th></tr>`;
+  for (const m of s.meters) {
+    out += `<tr><td><a href="/graph?series=meter:${m.id}">${esc(m.name)}</a></td><td class="n" data-k="m${m.id}">${live[`m${m.id}`]}</td><td class="n">${(m.values[CODES.voltage[0]] ?? NaN).toFixed(1)} V</td><td class="${m.online ? "ok" : "bad"}">${m.online ? "online" : "offline"}</td></tr>`;
+  }
+  out += `</table><h2>Loads</h2><table><tr><th>Load</th><th class="n">Power</th><th>Relay</th><th></th></tr>`;
+  for (const l of s.loads) {
+    out += `<tr><td>${esc(l.name)}</td><td class="n" data-k="l-${esc(l.id)}">${live[`l-${l.id}`]}</td><td data-k="s-${esc(l.id)}">${l.on ? "on" : "off"}</td><td><a href="/graph?series=load:${esc(l.id)}">graph</a></td></tr>`;
+  }
+  return out + `</table><p class="mut">Updated <span data-k="time">${clockTime(s.t, 0)}</span> UTC · <a href="/api/snapshot">JSON</a> · <a href="/query?select=[time.iso,total.watts,total.wh]&amp;begin=d&amp;end=s&amp;group=h&amp;format=csv">today as CSV</a></p>`;
+}
+
+export function graphPage(svg: string, series: string, range: string, label: string): string {
+  const ranges = ["hour", "day", "week"]
+    .map((r) => `<a class="btn${r === range ? "" : " sec"}" href="/graph?series=${esc(series)}&amp;range=${r}">${r}</a>`)
+    .join(" ");
+  return `<p>${esc(label)} · ${ranges}</p>${svg}<p class="mut"><a href="/query?select=[time.iso,${esc(series)}.watts,${esc(series)}.wh]&amp;begin=s-1${range === "week" ? "w" : range === "day" ? "d" : "h"}&amp;end=s&amp;group=auto&amp;format=csv">Download as CSV</a></p>`;
+}
+
+export interface EnergyRow {
+  label: string;
+  wh: number;
+  minor: number;
+}
+
+export function energyPage(c: PageContext, perTariff: EnergyRow[], perDay: EnergyRow[]): string {
+  const cur = c.snap.bill.currency;
+  const rows = (list: EnergyRow[]): string => list.map((r) => `<tr><td>${esc(r.label)}</td><td class="n">${kwh(r.wh)}</td><td class="n">${money(r.minor, cur)}</td></tr>`).join("");
+  let out = `<h2>Today by tariff</h2><table><tr><th>Price band</th><th class="n">Energy</th><th class="n">Cost</th></tr>${rows(perTariff)}</table>`;
+  out += `<h2>Per day</h2><table><tr><th>Day</th><th class="n">Energy</th><th class="n">Cost (at today's prices)</th></tr>${rows(perDay)}</table>`;
+  out += `<h2>Bill to date</h2><table>${c.snap.bill.lines.map((l) => `<tr><td>${esc(l.label)}</td><td class="n">${money(l.amountMinor, cur)}</td></tr>`).join("")}<tr><th>Total</th><th class="n">${money(c.snap.bill.totalMinor, cur)}</th></tr></table>`;
+  return out;
+}
+
+export function pricesPage(c: PageContext): string {
+  const s = c.snap;
+  const g = s.grid;
+  let out = `<div class="cards">${card("", "Renewables", g.renewableAvailable ? `available (${Math.round(g.renewableShare * 100)} %)` : `low (${Math.round(g.renewableShare * 100)} %)`)}${card("", "Co-generator", g.cogenerator)}${card("", "Prices", g.pricesStale ? "stale" : "up to date")}</div>`;
+  out += `<h2>Price table</h2><table><tr><th>Time</th><th class="n">Import</th><th class="n">Export</th><th>Renewable share</th></tr>`;
+  for (const p of s.prices) {
+    const now = s.t >= p.start && s.t < p.start + p.durationMs;
+    out += `<tr${now ? ' class="now"' : ""}><td>${clockTime(p.start, c.offsetMin)}${now ? " ◀ now" : ""}</td><td class="n">${p.importMinorPerKWh} c</td><td class="n">${p.exportMinorPerKWh} c</td><td><span class="bar" style="width:${Math.round(p.renewableShare * 100)}px"></span> ${Math.round(p.renewableShare * 100)} %</td></tr>`;
+  }
+  return out + `</table>`;
+}
+
+function loadControls(l: LoadView, csrf: string): string {
+  const token = `<input type="hidden" name="csrf" value="${esc(csrf)}"><input type="hidden" name="id" value="${esc(l.id)}">`;
+  let f = `<form class="inline" method="post" action="/control/switch">${token}<input type="hidden" name="on" value="${l.on ? "0" : "1"}"><button${l.on ? ' class="sec"' : ""}>${l.on ? "Switch off" : "Switch on"}</button></form>`;
+  if (l.kind === "deferrable") {
+    f += ` <form class="inline" method="post" action="/control/schedule">${token}<input name="hours" size="2" value="2" aria-label="hours"> h before <input name="deadline" size="5" value="07:00" aria-label="deadline"> <button class="sec">Schedule</button></form>`;
+  }
+  return f;
+}
+
+export function controlPage(c: PageContext): string {
+  const s = c.snap;
+  let out = c.message ? `<div class="msg">${esc(c.message)}</div>` : "";
+  if (!c.csrf) out += `<div class="msg">Reading is open; to switch or schedule loads, <a href="/login">sign in</a>.</div>`;
+  out += `<table><tr><th>Load</th><th>Kind</th><th class="n">Power</th><th>Relay</th><th></th></tr>`;
+  for (const l of s.loads) {
+    const run = l.run ? ` <span class="mut">(${l.run.state} ${clockTime(l.run.startAt, c.offsetMin)})</span>` : "";
+    out += `<tr><td><a href="/graph?series=load:${esc(l.id)}">${esc(l.name)}</a></td><td>${l.kind}</td><td class="n" data-k="l-${esc(l.id)}">${watts(l.powerW)}</td><td id="relay-${esc(l.id)}" data-k="s-${esc(l.id)}">${l.on ? "on" : "off"}</td><td>${c.csrf && l.kind !== "fixed" && l.kind !== "generator" ? loadControls(l, c.csrf) : ""}${run}</td></tr>`;
+  }
+  out += `</table><h2>Decisions</h2><table><tr><th>Time</th><th>Load</th><th>Action</th><th>Reason</th><th>By</th></tr>`;
+  for (const d of s.decisions.slice(-20).reverse()) out += `<tr><td>${dateTime(d.t, c.offsetMin)}</td><td>${esc(d.load)}</td><td>${d.action}</td><td>${esc(d.reason)}</td><td>${d.actor}</td></tr>`;
+  if (!s.decisions.length) out += `<tr><td colspan="5" class="mut">no decisions yet</td></tr>`;
+  return out + `</table>`;
+}
+
+export function qualityPage(c: PageContext): string {
+  let out = `<table><tr><th>Meter</th><th class="n">Frequency</th><th class="n">THD U</th><th class="n">THD I</th><th class="n">Unbalance</th><th class="n">Swells</th><th class="n">Interruptions</th></tr>`;
+  for (const q of c.snap.quality) {
+    out += `<tr><td>Meter ${q.meterId}</td><td class="n">${q.frequencyHz.toFixed(3)} Hz</td><td class="n">${q.thdVoltagePct.map((x) => x.toFixed(1)).join(" / ")} %</td><td class="n">${q.thdCurrentPct.map((x) => x.toFixed(1)).join(" / ")} %</td><td class="n">${q.unbalanceNegativePct.toFixed(2)} %</td><td class="n">${q.swellCount}</td><td class="n">${q.interruptionCount}</td></tr>`;
+  }
+  out += `</table>`;
+  for (const q of c.snap.quality) {
+    out += `<h2>EN 50160 dips · meter ${q.meterId}</h2><table><tr><th>Residual voltage</th>${DIP_COLS.map((h) => `<th class="n">${h}</th>`).join("")}</tr>`;
+    DIP_ROWS.forEach((label, r) => {
+      out += `<tr><td>${label}</td>${DIP_COLS.map((_, k) => `<td class="n">${q.dipTable[r]?.[k] ?? 0}</td>`).join("")}</tr>`;
+    });
+    out += `</table>`;
+  }
+  out += `<h2>Events</h2><table><tr><th>Start</th><th>Type</th><th>Meter/phase</th><th class="n">Duration</th><th class="n">Extreme</th><th>Cell</th></tr>`;
+  for (const e of c.snap.events.slice(-30).reverse()) out += `<tr><td>${dateTime(e.start, c.offsetMin)}</td><td>${e.type}</td><td>${e.meterId}/L${e.phase}</td><td class="n">${e.durationMs} ms</td><td class="n">${e.extremeV.toFixed(1)} V</td><td>${esc(e.cell)}</td></tr>`;
+  if (!c.snap.events.length) out += `<tr><td colspan="6" class="mut">no events</td></tr>`;
+  return out + `</table>`;
+}
+
+export function formPage(action: string, csrf: string, fields: string, button: string, message?: string): string {
+  return `${message ? `<div class="msg">${esc(message)}</div>` : ""}<form method="post" action="${action}"><input type="hidden" name="csrf" value="${esc(csrf)}">${fields}<p><button>${button}</button></p></form>`;
+}

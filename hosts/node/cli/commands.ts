@@ -2,6 +2,7 @@
 import type { Command } from "./command";
 import { obisCommand } from "./obis-command";
 import { xsCommand } from "./xs-command";
+import { webCommand } from "./web-command";
 import { uiCommand } from "./ui-command";
 import { simCommand } from "./sim-command";
 import { otaCommand } from "./ota-command";
@@ -9,6 +10,7 @@ import { otaCommand } from "./ota-command";
 export const COMMANDS: Command[] = [
   obisCommand,
   xsCommand,
+  webCommand,
   uiCommand,
   simCommand,
   otaCommand,

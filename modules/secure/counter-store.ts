@@ -1,0 +1,102 @@
+import type { Flash } from "../core/ports";
+import { crc32, readU32LE, writeU32LE } from "../core/bytes";
+
+/**
+ * Persistent counters (key → u32) in two flash sectors, as an append-only log
+ * of 16-byte records [magic, key, value, crc32]. The newest valid record of a
+ * key wins; a torn record (power cut mid-write) fails its CRC and is ignored,
+ * so the previous value survives. When a sector fills, the live values are
+ * compacted into the other sector (its first record carries a generation).
+ */
+const RECORD = 16;
+const MAGIC = 0x43544e52; // "RNTC"
+const GEN_KEY = 0xffffffff;
+
+export class FlashCounterStore {
+  private readonly values = new Map<number, number>();
+  private sector = 0;
+  private at = 0;
+  private generation = 0;
+  private readonly rec = new Uint8Array(RECORD);
+
+  /** `flash` should be a partition of (at least) two sectors owned by this store. */
+  constructor(private readonly flash: Flash) {
+    if (flash.size < 2 * flash.sectorSize) throw new RangeError("counter store needs two flash sectors");
+    this.load();
+  }
+
+  get(key: number): number | undefined {
+    return this.values.get(key);
+  }
+
+  keys(): number[] {
+    return [...this.values.keys()];
+  }
+
+  /** Persists key → value (written before it returns). */
+  set(key: number, value: number): void {
+    if (!(key >= 0 && key < GEN_KEY) || !(value >= 0 && value <= 0xffffffff)) throw new RangeError(`counter ${key}=${value}`);
+    if (this.at + RECORD > this.flash.sectorSize) this.compact();
+    this.write(key, value);
+    this.values.set(key, value);
+  }
+
+  private write(key: number, value: number): void {
+    const r = this.rec;
+    writeU32LE(r, 0, MAGIC);
+    writeU32LE(r, 4, key);
+    writeU32LE(r, 8, value);
+    writeU32LE(r, 12, crc32(r, 0, 12));
+    this.flash.program(this.sector * this.flash.sectorSize + this.at, r);
+    this.at += RECORD;
+  }
+
+  private compact(): void {
+    const next = 1 - this.sector;
+    this.flash.eraseSector(next);
+    this.sector = next;
+    this.at = 0;
+    this.generation++;
+    this.write(GEN_KEY, this.generation);
+    for (const [k, v] of this.values) this.write(k, v);
+  }
+
+  private scan(sector: number, into?: Map<number, number>): { gen: number; end: number } {
+    const r = this.rec;
+    let gen = -1;
+    let end = 0;
+    for (let at = 0; at + RECORD <= this.flash.sectorSize; at += RECORD) {
+      this.flash.read(sector * this.flash.sectorSize + at, r);
+      let blank = true;
+      for (let i = 0; i < RECORD; i++) if (r[i] !== 0xff) blank = false;
+      if (blank) break;
+      end = at + RECORD; // never program over a torn record
+      if (readU32LE(r, 0) !== MAGIC || readU32LE(r, 12) !== crc32(r, 0, 12)) continue;
+      const key = readU32LE(r, 4);
+      const value = readU32LE(r, 8);
+      if (key === GEN_KEY) {
+        if (at === 0) gen = value;
+      } else if (into) into.set(key, value);
+    }
+    return { gen, end };
+  }
+
+  private load(): void {
+    const a = this.scan(0);
+    const b = this.scan(1);
+    // a sector whose generation header is missing was being compacted (or is blank)
+    this.sector = b.gen > a.gen ? 1 : 0;
+    if (a.gen < 0 && b.gen < 0) {
+      // first use, or only legacy records in sector 0 without header
+      this.sector = a.end > 0 ? 0 : 0;
+    }
+    const chosen = this.sector === 0 ? a : b;
+    this.generation = Math.max(0, chosen.gen);
+    this.scan(this.sector, this.values);
+    this.at = chosen.end;
+    if (chosen.gen < 0 && chosen.end === 0) {
+      this.flash.eraseSector(this.sector);
+      this.write(GEN_KEY, this.generation);
+    }
+  }
+}

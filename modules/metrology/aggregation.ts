@@ -44,14 +44,18 @@ class Accumulator {
 }
 
 export class Aggregator {
-  private readonly a3 = new Accumulator(this.phases);
-  private readonly a10 = new Accumulator(this.phases);
-  private readonly a2h = new Accumulator(this.phases);
+  private readonly a3: Accumulator;
+  private readonly a10: Accumulator;
+  private readonly a2h: Accumulator;
   private tick10 = NaN;
   private tick2h = NaN;
 
   /** startMs: UTC ms of the first sample (window t is seconds after it). */
-  constructor(readonly phases: number, private readonly startMs: number, private readonly emit: (a: AggregateRecord) => void) {}
+  constructor(readonly phases: number, private readonly startMs: number, private readonly emit: (a: AggregateRecord) => void) {
+    this.a3 = new Accumulator(phases);
+    this.a10 = new Accumulator(phases);
+    this.a2h = new Accumulator(phases);
+  }
 
   add(w: WindowRecord): void {
     // A window belongs to the interval holding its midpoint (robust to float crossings at the tick).

@@ -22,7 +22,8 @@ export class EnergyIntegrator {
     let net = 0;
     for (let k = 0; k < this.importWh.length; k++) {
       const pk = p[k];
-      if (i[k] < this.startingCurrent || Math.abs(pk) < this.creepPower) continue;
+      // The meter must register at the starting current: gate a little below it so measurement noise cannot drop it.
+      if (i[k] < 0.8 * this.startingCurrent || Math.abs(pk) < this.creepPower) continue;
       if (pk >= 0) this.importWh[k] += pk * h; else this.exportWh[k] -= pk * h;
       net += pk;
       const qk = q[k];

@@ -82,7 +82,8 @@ export class MeterPipeline {
   private readonly fft: Fft;
   private readonly re: Float64Array; private readonly im: Float64Array;
   private readonly gainCorr: Float64Array;
-  private readonly mu: Float64Array; private readonly mi: Float64Array; // |bin|² of u, i (one phase at a time)
+  /** |bin|² (RMS²) of u and i of the last analysed phase, by 5 Hz (50 Hz) or 5 Hz (60 Hz) bin. */
+  readonly mu: Float64Array; readonly mi: Float64Array;
   private readonly f1re: Float64Array; private readonly f1im: Float64Array;
   private readonly events: EventDetector;
   private readonly aggregator: Aggregator;
@@ -119,8 +120,10 @@ export class MeterPipeline {
     this.zc = new ZeroCrossingDetector((config.syncHysteresis ?? 0.1) * config.nominalVoltage * Math.SQRT2, r);
     this.crossings = new Float64Array(this.cycles + 1);
     const maxBin = (MAX_ORDER + 1) * this.cycles;
+    // Linear interpolation from N samples to m points leaves images of every bin at ±N (mod m):
+    // m ≥ 1.5 N puts them above order 51 (1280 → 1024 would put a 13th harmonic's image at 12.6).
     let m = Math.max(1024, config.fftSize ?? 1024);
-    while (m / 2 <= maxBin) m *= 2;
+    while (m / 2 <= maxBin || m < 1.5 * nominalPeriod * this.cycles) m *= 2;
     this.fftSize = m;
     this.fft = new Fft(m);
     this.re = new Float64Array(m); this.im = new Float64Array(m);

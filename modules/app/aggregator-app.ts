@@ -38,6 +38,8 @@ export interface AggregatorOptions {
   slaveIds: number[];
   loads: LoadInfo[];
   pollPeriodMs?: number;
+  /** The User interface task's work: render the display (the ui room's DisplayApp). */
+  display?: { render(): void };
   /** Polls without an answer before a slave is reported missing. */
   missingAfter?: number;
   currency?: string;
@@ -107,7 +109,7 @@ export class AggregatorApp {
     this.scheduler.add({ name: TASK_CAN, periodMs: period, priority: 30, run: (now) => this.pollCycle(now) });
     this.scheduler.add({ name: TASK_MEASURE, periodMs: period, priority: 20, run: (now) => this.applyPolicy(now) });
     this.scheduler.add({ name: TASK_HTTP, periodMs: period, priority: 15, run: () => this.publish() });
-    this.scheduler.add({ name: TASK_UI, periodMs: 5 * period, priority: 10, run: () => 0 });
+    this.scheduler.add({ name: TASK_UI, periodMs: period, priority: 10, run: () => this.options.display?.render() });
     this.main = new MainTask(this.scheduler, clock, 10_000);
     this.main.applyRole("aggregator");
     this.store = new HouseholdStore(clock, this.build(), {

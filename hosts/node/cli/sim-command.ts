@@ -3,6 +3,8 @@ import { DAY, HOUR, MINUTE, SECOND } from "../../../modules/core/clock";
 import { RealClock } from "../../../modules/core/real-clock";
 import type { Household } from "../../../modules/core/household";
 import { startFallbackWebServer } from "../sim/fallback-web";
+import { createDisplayMirror } from "../ui/display-mirror";
+import type { Clock } from "../../../modules/core/clock";
 import { HouseholdSim } from "../sim/household-sim";
 import { runFast } from "../sim/run";
 import { UsageError, type Command } from "./command";
@@ -90,9 +92,11 @@ export function parseSimArgs(args: string[]): SimArgs {
   return out;
 }
 
-async function serve(household: Household, args: SimArgs): Promise<{ url: string; close(): Promise<void> }> {
+async function serve(household: Household, clock: Clock, args: SimArgs): Promise<{ url: string; close(): Promise<void> }> {
+  // The display mirror (ui room) renders the aggregator's household as the touch display shows it.
+  const display = createDisplayMirror(household, clock);
   // Seam: the http room's startWebServer replaces this once it lands.
-  return startFallbackWebServer({ household, port: args.httpPort });
+  return startFallbackWebServer({ household, port: args.httpPort, display });
 }
 
 function printTopics(args: SimArgs): void {
@@ -104,7 +108,7 @@ async function runRealTime(args: SimArgs): Promise<number> {
   const clock = new RealClock({ now: () => Date.now(), start: (ms, cb) => setTimeout(cb, ms), stop: (h) => clearTimeout(h as NodeJS.Timeout) });
   const sim = new HouseholdSim(clock, { seed: args.seed, slaves: args.slaves, frontEnd: "samples" });
   sim.start();
-  const web = await serve(sim.aggregator.store, args);
+  const web = await serve(sim.aggregator.store, clock, args);
   console.log(`xsmeter sim: ${args.slaves} slaves and an aggregator in real time (seed ${args.seed})`);
   console.log(`Web page: ${web.url}`);
   printTopics(args);
@@ -131,9 +135,9 @@ async function runAccelerated(args: SimArgs): Promise<number> {
     start,
     durationMs: args.durationMs,
     pace: Number.isFinite(args.speed) ? args.speed : undefined,
-    onStart: async (sim) => {
+    onStart: async (sim, clock) => {
       if (Number.isFinite(args.speed)) {
-        web = await serve(sim.aggregator.store, args);
+        web = await serve(sim.aggregator.store, clock, args);
         console.log(`Web page: ${web.url}`);
       }
     },

@@ -7,9 +7,40 @@ import type { Household } from "../../../modules/core/household";
  * and shows meters, loads, prices and decisions, so `npm start` always shows
  * the household. Same signature shape: resolves to { port, url, close }.
  */
-export async function startFallbackWebServer(opts: { household: Household; port: number; host?: string }): Promise<{ port: number; url: string; close(): Promise<void> }> {
+export interface MirrorPort {
+  png(): Uint8Array;
+  touch(x: number, y: number, kind: "tap" | "long" | "swipe-left" | "swipe-right"): void;
+}
+
+export async function startFallbackWebServer(opts: { household: Household; port: number; host?: string; display?: MirrorPort }): Promise<{ port: number; url: string; close(): Promise<void> }> {
   const host = opts.host ?? "127.0.0.1";
   const server = createServer((req, res) => {
+    if (req.url?.startsWith("/display.png") && opts.display) {
+      res.writeHead(200, { "content-type": "image/png", "cache-control": "no-store" });
+      res.end(opts.display.png());
+      return;
+    }
+    if (req.url === "/display/touch" && req.method === "POST" && opts.display) {
+      let body = "";
+      req.on("data", (d) => {
+        body += d;
+        if (body.length > 1024) req.destroy();
+      });
+      req.on("end", () => {
+        try {
+          const m = JSON.parse(body) as { x?: unknown; y?: unknown; kind?: unknown };
+          const kind = m.kind ?? "tap";
+          if (typeof m.x !== "number" || typeof m.y !== "number" || !["tap", "long", "swipe-left", "swipe-right"].includes(kind as string)) throw new Error("bad touch");
+          opts.display!.touch(m.x, m.y, kind as "tap");
+          res.writeHead(204);
+          res.end();
+        } catch {
+          res.writeHead(400, { "content-type": "text/plain" });
+          res.end("want {x, y, kind}\n");
+        }
+      });
+      return;
+    }
     if (req.url === "/api/snapshot") {
       res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
       res.end(JSON.stringify(opts.household.snapshot()));
@@ -51,6 +82,7 @@ table{border-collapse:collapse;width:100%}td,th{padding:2px 6px;text-align:right
 <section><h2>Bill today</h2><table id="bill"></table></section>
 <section><h2>Decisions</h2><table id="decisions"></table></section>
 <section><h2>Bus</h2><div id="bus"></div></section>
+<section><h2>Display</h2><img id="display" src="/display.png" alt="the meter's display" style="image-rendering:pixelated;cursor:pointer;max-width:100%"><div style="color:#666">click = tap, shift-click = long press, alt-click = swipe</div></section>
 </div>
 <script>
 const C={p:"1-0:16.7.0",v:"1-0:32.7.0",i:"1-0:31.7.0",f:"1-0:14.7.0",pf:"1-0:13.7.0"};
@@ -70,5 +102,9 @@ document.getElementById("decisions").innerHTML=s.decisions.slice(-8).reverse().m
 document.getElementById("bus").textContent="cycles "+s.bus.cycles+", frames "+s.bus.framesOk+", auth failures "+s.bus.authFailures+", missing "+(s.bus.missing.join(", ")||"none");
 const cv=document.getElementById("prices"),g=cv.getContext("2d");g.clearRect(0,0,cv.width,cv.height);const ps=s.prices;const max=Math.max(...ps.map(p=>p.importMinorPerKWh),1);const w=cv.width/ps.length;
 ps.forEach((p,k)=>{const h=p.importMinorPerKWh/max*(cv.height-14);g.fillStyle=(s.t>=p.start&&s.t<p.start+p.durationMs)?"#d33":"#48c";g.fillRect(k*w,cv.height-h,Math.max(1,w-1),h)});g.fillStyle="#222";g.fillText(max.toFixed(1),2,10);}
+const img=document.getElementById("display");
+img.addEventListener("click",async e=>{const r=img.getBoundingClientRect();const x=Math.round((e.clientX-r.left)*img.naturalWidth/r.width),y=Math.round((e.clientY-r.top)*img.naturalHeight/r.height);
+await fetch("/display/touch",{method:"POST",headers:{"content-type":"application/json"},body:JSON.stringify({x,y,kind:e.shiftKey?"long":e.altKey?"swipe-left":"tap"})});img.src="/display.png?"+Date.now();});
+setInterval(()=>{img.src="/display.png?"+Date.now()},2000);
 tick();setInterval(tick,1000);
 </script></body></html>`;

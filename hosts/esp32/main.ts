@@ -20,6 +20,11 @@ import { openTwai } from "./twai-open";
 import { DigitalRelay } from "./digital-relay";
 import { openFlashPartition } from "./flash-partition";
 import type { Flash } from "../../modules/core/ports";
+import { flashPartition } from "../../modules/core/ports";
+import { CanSlave } from "../../modules/can/slave";
+import { FlashCounterStore } from "../../modules/secure/counter-store";
+import Preference from "preference";
+import { slaveReading } from "./slave-answers";
 
 function boardClock(): Clock {
   return new RealClock({
@@ -55,8 +60,31 @@ function linkOverCan(_port: CanPort | undefined): SlaveLink {
   };
 }
 
-/** SEAM: the CAN slave answering the master from `slave.answer()` (modules/can CanSlave). */
-function answerOverCan(_port: CanPort | undefined, _slave: SlaveApp): void {}
+/** The CAN network key (16 bytes), a secret kept in NVS: preference domain "xsmeter", key "canKey". */
+function networkKey(): Uint8Array | undefined {
+  const v = Preference.get("xsmeter", "canKey");
+  return v instanceof ArrayBuffer && v.byteLength === 16 ? new Uint8Array(v) : undefined;
+}
+
+/** The last two sectors of the journal partition keep the CAN freshness counters. */
+const COUNTER_SECTORS = 2;
+function counterArea(flash: Flash): Flash {
+  return flashPartition(flash, flash.size - COUNTER_SECTORS * flash.sectorSize, COUNTER_SECTORS * flash.sectorSize);
+}
+function journalArea(flash: Flash): Flash {
+  return flashPartition(flash, 0, flash.size - COUNTER_SECTORS * flash.sectorSize);
+}
+
+/** The slave answers the master's authenticated polls from the readings its CAN task latched. */
+function answerOverCan(port: CanPort | undefined, slave: SlaveApp, cfg: BoardConfig, flash: Flash): void {
+  if (!port) return;
+  const key = networkKey();
+  if (!key) {
+    trace("xsmeter: no CAN network key (preference xsmeter/canKey, 16 bytes): not answering on the bus\n");
+    return;
+  }
+  new CanSlave(port, { node: cfg.meterId, networkKey: key, store: new FlashCounterStore(counterArea(flash)), read: slaveReading(() => slave.answer()) });
+}
 
 /** SEAM: the display (hosts/esp32/poco-canvas.ts, display engineer) and touch, wired here once present. */
 function startDisplay(_app: AggregatorApp): void {
@@ -72,7 +100,7 @@ function startSlave(cfg: BoardConfig, clock: Clock): void {
   const spi = new SPI({ clock: cfg.spi.clock, out: cfg.spi.out, in: cfg.spi.in, select: cfg.stpm.select, active: 0, hz: cfg.stpm.hz, mode: 3, port: cfg.spi.port });
   const chip = new Stpm3x({ transfer: (b) => spi.transfer(b), flush: (d) => spi.flush(d) }, cfg.stpm);
   const slave = new SlaveApp(clock, new StpmFrontEnd(chip, cfg.stpm.energy, clock.now()), { id: cfg.meterId, measurePeriodMs: cfg.measurePeriodMs });
-  answerOverCan(openCan(cfg), slave);
+  answerOverCan(openCan(cfg), slave, cfg, openFlashPartition(cfg.journalPartition));
   slave.start();
   trace(`xsmeter: slave ${cfg.meterId} measuring every ${cfg.measurePeriodMs} ms\n`);
 }
@@ -87,7 +115,7 @@ function startAggregator(cfg: BoardConfig, clock: Clock): void {
     grid: (t) => ({ renewableAvailable: false, renewableShare: 0, cogenerator: "off", thermalDemandW: 0, pricesUpdatedAt: t, pricesStale: true }),
   };
   const app = new AggregatorApp(clock, linkOverCan(openCan(cfg)), ports, { slaveIds: cfg.slaveIds, loads: [], pollPeriodMs: cfg.pollPeriodMs });
-  startJournal(openFlashPartition(cfg.journalPartition));
+  startJournal(journalArea(openFlashPartition(cfg.journalPartition)));
   startDisplay(app);
   app.start();
   trace(`xsmeter: aggregator polling ${cfg.slaveIds.length} slaves every ${cfg.pollPeriodMs} ms\n`);

@@ -1,5 +1,6 @@
 // Every subcommand of `xsmeter`, one import and one entry per command.
 import type { Command } from "./command";
+import { analyzeCommand } from "./analyze-command";
 import { obisCommand } from "./obis-command";
 import { xsCommand } from "./xs-command";
 import { webCommand } from "./web-command";
@@ -8,6 +9,7 @@ import { simCommand } from "./sim-command";
 import { otaCommand } from "./ota-command";
 
 export const COMMANDS: Command[] = [
+  analyzeCommand,
   obisCommand,
   xsCommand,
   webCommand,

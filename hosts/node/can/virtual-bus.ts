@@ -26,6 +26,8 @@ export interface BusTraffic {
   frame: CanFrame;
   sender: string;
   /** Start of SOF and end of EOF (ms on the clock). */
+  /** When the sender queued it (send()), start of SOF, end of EOF (ms on the clock). */
+  queuedMs: number;
   startMs: number;
   endMs: number;
   bits: number;
@@ -58,6 +60,7 @@ export class VirtualCanNode implements CanPort {
     if (this.state === "bus-off") return false;
     const copy: CanFrame = { id: frame.id, extended: frame.extended, rtr: frame.rtr, dlc: frame.dlc, data: frame.data.slice() };
     if (!this.controller.queue(copy)) return false;
+    this.bus.queuedAt.set(copy, this.bus.clock.now());
     this.bus.wake();
     return true;
   }
@@ -97,6 +100,8 @@ export class VirtualCanBus {
   readonly bitMs: number;
   readonly nodes: VirtualCanNode[] = [];
   private busyUntil = -Infinity;
+  /** @internal when each queued frame was handed to send() */
+  readonly queuedAt = new WeakMap<CanFrame, number>();
   private armed = false;
   private injected: { atBit: number }[] = [];
   private trafficCbs: ((t: BusTraffic) => void)[] = [];
@@ -198,7 +203,7 @@ export class VirtualCanBus {
       this.stats.frames++;
       const end = this.clock.now();
       this.stats.lastMs = end;
-      const t: BusTraffic = { frame, sender: tx.name, startMs: start, endMs: end, bits: enc.frameBits };
+      const t: BusTraffic = { frame, sender: tx.name, queuedMs: this.queuedAt.get(frame) ?? start, startMs: start, endMs: end, bits: enc.frameBits };
       for (const cb of this.trafficCbs) cb(t);
       for (const r of receivers) {
         if (r.rec > 0) r.rec = r.rec > 127 ? 119 : r.rec - 1;

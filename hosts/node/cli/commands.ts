@@ -7,6 +7,7 @@ import { webCommand } from "./web-command";
 import { uiCommand } from "./ui-command";
 import { simCommand } from "./sim-command";
 import { otaCommand } from "./ota-command";
+import { benchCanCommand, canDbcCommand } from "./can-command";
 
 export const COMMANDS: Command[] = [
   analyzeCommand,
@@ -16,4 +17,6 @@ export const COMMANDS: Command[] = [
   uiCommand,
   simCommand,
   otaCommand,
+  canDbcCommand,
+  benchCanCommand,
 ];

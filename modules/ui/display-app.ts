@@ -150,8 +150,8 @@ export class DisplayApp {
     const hh = this.px(30);
     const tabH = this.px(30);
     this.widgets = [];
-    const title = new Label({ x: this.px(8), y: 0, w: W / 2, h: hh }, (th) => th.medium);
-    const clock = new Label({ x: W / 2, y: 0, w: W / 2 - this.px(8), h: hh }, (th) => th.small, "right");
+    const title = new Label({ x: this.px(8), y: 0, w: Math.round(W * 0.78), h: hh }, (th) => th.medium);
+    const clock = new Label({ x: Math.round(W * 0.8), y: 0, w: Math.round(W * 0.2) - this.px(8), h: hh }, (th) => th.small, "right");
     const header = [title, clock];
     // tab bar: one button per screen, the current one highlighted
     const tabs: Button[] = SCREENS.map((name, i) => {
@@ -197,7 +197,7 @@ export class DisplayApp {
     const dir = this.label({ x: b.x + Math.round(b.w * 0.6), y: b.y + this.px(4), w: Math.round(b.w * 0.4), h: t.small.lineHeight }, "small", "right");
     const today = this.label({ x: b.x + Math.round(b.w * 0.6), y: b.y + this.px(4) + t.small.lineHeight, w: Math.round(b.w * 0.4), h: t.small.lineHeight }, "small", "right");
     const price = this.label({ x: b.x + Math.round(b.w * 0.6), y: b.y + this.px(4) + 2 * t.small.lineHeight, w: Math.round(b.w * 0.4), h: t.small.lineHeight }, "small", "right");
-    const ty = b.y + bigH + this.px(4);
+    const ty = b.y + Math.max(bigH, this.px(4) + 3 * t.small.lineHeight) + this.px(4);
     const th = Math.floor((b.y + b.h - ty) / 2) - this.px(3);
     const tw = Math.floor(b.w / 2) - this.px(3);
     const cells = STANDARD_TASKS.map((name, i) => {
@@ -256,7 +256,7 @@ export class DisplayApp {
       const kwh = pts.map((p) => (Number.isFinite(p.wh) ? Math.round(p.wh) / 1000 : NaN));
       bars.set(kwh, kwh.map((v) => (v < 0 ? t.ok : t.accent)));
       head.set(`${(s.energyTodayWh / 1000).toFixed(2)} kWh in, ${(s.exportTodayWh / 1000).toFixed(2)} out`, t.text);
-      foot.set("last 24 h, one bar per hour (green: export)", t.dim);
+      foot.set("last 24 h, per hour; green = export", t.dim);
     };
   }
 
@@ -346,19 +346,27 @@ export class DisplayApp {
   private quality(b: Rect): (s: HouseholdSnapshot) => void {
     const t = this.theme;
     const rowH = t.small.lineHeight + this.px(4);
-    const head = this.label({ x: b.x, y: b.y, w: b.w, h: rowH }, "small");
-    const rows: Label[] = [];
-    for (let i = 0; i < 4; i++) rows.push(this.label({ x: b.x, y: b.y + (i + 1) * rowH, w: b.w, h: rowH - 2 }, "small", "left", "panel"));
+    // columns: meter, voltage, frequency, THD-U, THD-I (right-aligned numbers)
+    const cols = [0, 0.08, 0.36, 0.66, 0.84, 1].map((f) => b.x + Math.round(b.w * f));
+    const cell = (row: number, col: number, bg: boolean) =>
+      this.label({ x: cols[col], y: b.y + row * rowH, w: cols[col + 1] - cols[col] - this.px(4), h: rowH - 2 }, "small", col === 0 ? "left" : "right", bg ? "panel" : undefined);
+    for (let i = 0; i < 4; i++) this.panel({ x: b.x, y: b.y + (i + 1) * rowH, w: b.w, h: rowH - 2 });
+    const head = [0, 1, 2, 3, 4].map((c) => cell(0, c, false));
+    const rows = [0, 1, 2, 3].map((i) => [0, 1, 2, 3, 4].map((c) => cell(i + 1, c, true)));
     const ev = this.label({ x: b.x, y: b.y + 5 * rowH + this.px(4), w: b.w, h: rowH }, "small");
     return (s) => {
-      head.set("meter     U         f          THD-U   THD-I", t.dim);
+      ["#", "U", "f", "THD-U", "THD-I"].forEach((h, i) => head[i].set(h, t.dim));
       rows.forEach((r, i) => {
         const m = s.meters[i];
         const q = s.quality.find((x) => x.meterId === m?.id);
-        if (!m) return r.set("", t.text);
+        if (!m) return r.forEach((l) => l.set("", t.text));
         const u = m.values[CODES.voltage[0]] ?? NaN;
-        const bad = !(u > 207 && u < 253);
-        r.set(`${m.id}  ${m.online ? "" : "offline "}${u.toFixed(1)} V   ${(q?.frequencyHz ?? NaN).toFixed(2)} Hz   ${(q?.thdVoltagePct[0] ?? NaN).toFixed(1)} %   ${(q?.thdCurrentPct[0] ?? NaN).toFixed(1)} %`, bad ? t.bad : t.text);
+        const color = !m.online ? t.dim : !(u > 207 && u < 253) ? t.bad : t.text;
+        r[0].set(String(m.id), t.dim);
+        r[1].set(`${u.toFixed(1)} V`, color);
+        r[2].set(`${(q?.frequencyHz ?? NaN).toFixed(2)} Hz`, color);
+        r[3].set(`${(q?.thdVoltagePct[0] ?? NaN).toFixed(1)} %`, (q?.thdVoltagePct[0] ?? 0) > 8 ? t.bad : color);
+        r[4].set(`${(q?.thdCurrentPct[0] ?? NaN).toFixed(1)} %`, color);
       });
       const dips = s.events.filter((e) => e.type === "dip").length;
       const swells = s.events.filter((e) => e.type === "swell").length;
@@ -375,7 +383,7 @@ export class DisplayApp {
     const rows: Label[] = [];
     for (let i = 0; i < n; i++) rows.push(this.label({ x: b.x, y: b.y + (i + 1) * rowH, w: b.w, h: rowH - 2 }, "small", "left", "panel"));
     return (s) => {
-      bus.set(`CAN: ${s.bus.framesOk} frames ok, ${s.bus.authFailures} auth failures, ${s.bus.missing.length} missing`, s.bus.authFailures ? t.bad : t.dim);
+      bus.set(`CAN ${s.bus.framesOk} ok, ${s.bus.authFailures} auth fail, ${s.bus.missing.length} missing`, s.bus.authFailures ? t.bad : t.dim);
       const list = s.alarms.slice(-n).reverse();
       rows.forEach((r, i) => {
         const a = list[i];

@@ -41,42 +41,47 @@ export class FlashCounterStore {
     this.values.set(key, value);
   }
 
-  private write(key: number, value: number): void {
+  private write(key: number, value: number, at = this.at): void {
     const r = this.rec;
     writeU32LE(r, 0, MAGIC);
     writeU32LE(r, 4, key);
     writeU32LE(r, 8, value);
     writeU32LE(r, 12, crc32(r, 0, 12));
-    this.flash.program(this.sector * this.flash.sectorSize + this.at, r);
-    this.at += RECORD;
+    this.flash.program(this.sector * this.flash.sectorSize + at, r);
+    if (at === this.at) this.at += RECORD;
   }
 
+  /**
+   * Copies the live values into the other sector, then writes that sector's
+   * generation header (offset 0) last: a cut before the header leaves the old
+   * sector in charge, so nothing is lost.
+   */
   private compact(): void {
     const next = 1 - this.sector;
     this.flash.eraseSector(next);
     this.sector = next;
-    this.at = 0;
-    this.generation++;
-    this.write(GEN_KEY, this.generation);
+    this.at = RECORD;
     for (const [k, v] of this.values) this.write(k, v);
+    this.write(GEN_KEY, this.generation + 1, 0);
+    this.generation++;
   }
 
+  /** Reads a sector: its generation (-1 without a valid header), and where its log ends. */
   private scan(sector: number, into?: Map<number, number>): { gen: number; end: number } {
     const r = this.rec;
-    let gen = -1;
-    let end = 0;
-    for (let at = 0; at + RECORD <= this.flash.sectorSize; at += RECORD) {
-      this.flash.read(sector * this.flash.sectorSize + at, r);
+    const base = sector * this.flash.sectorSize;
+    this.flash.read(base, r);
+    const gen = readU32LE(r, 0) === MAGIC && readU32LE(r, 12) === crc32(r, 0, 12) && readU32LE(r, 4) === GEN_KEY ? readU32LE(r, 8) : -1;
+    let end = RECORD;
+    for (let at = RECORD; at + RECORD <= this.flash.sectorSize; at += RECORD) {
+      this.flash.read(base + at, r);
       let blank = true;
       for (let i = 0; i < RECORD; i++) if (r[i] !== 0xff) blank = false;
       if (blank) break;
       end = at + RECORD; // never program over a torn record
       if (readU32LE(r, 0) !== MAGIC || readU32LE(r, 12) !== crc32(r, 0, 12)) continue;
       const key = readU32LE(r, 4);
-      const value = readU32LE(r, 8);
-      if (key === GEN_KEY) {
-        if (at === 0) gen = value;
-      } else if (into) into.set(key, value);
+      if (into && key !== GEN_KEY) into.set(key, readU32LE(r, 8));
     }
     return { gen, end };
   }
@@ -84,19 +89,19 @@ export class FlashCounterStore {
   private load(): void {
     const a = this.scan(0);
     const b = this.scan(1);
-    // a sector whose generation header is missing was being compacted (or is blank)
-    this.sector = b.gen > a.gen ? 1 : 0;
     if (a.gen < 0 && b.gen < 0) {
-      // first use, or only legacy records in sector 0 without header
-      this.sector = a.end > 0 ? 0 : 0;
+      // blank (or never completed) store: start a fresh log in sector 0
+      this.flash.eraseSector(0);
+      this.sector = 0;
+      this.at = RECORD;
+      this.generation = 0;
+      this.write(GEN_KEY, 0, 0);
+      return;
     }
+    this.sector = b.gen > a.gen ? 1 : 0;
     const chosen = this.sector === 0 ? a : b;
-    this.generation = Math.max(0, chosen.gen);
+    this.generation = chosen.gen;
     this.scan(this.sector, this.values);
     this.at = chosen.end;
-    if (chosen.gen < 0 && chosen.end === 0) {
-      this.flash.eraseSector(this.sector);
-      this.write(GEN_KEY, this.generation);
-    }
   }
 }

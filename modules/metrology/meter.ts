@@ -15,7 +15,7 @@ import { ZeroCrossingDetector } from "./zero-crossing";
 import { EventDetector, DEFAULT_THRESHOLDS, type EventThresholds } from "./events";
 import { Aggregator } from "./aggregation";
 import { EnergyIntegrator } from "./energy";
-import { unbalance } from "./unbalance";
+import { unbalanceInto } from "./unbalance";
 import { IDENTITY, type PhaseCalibration } from "./calibration";
 import type { AggregateRecord, EventRecord, WindowRecord } from "./records";
 
@@ -85,6 +85,7 @@ export class MeterPipeline {
   /** |bin|² (RMS²) of u and i of the last analysed phase, by 5 Hz (50 Hz) or 5 Hz (60 Hz) bin. */
   readonly mu: Float64Array; readonly mi: Float64Array;
   private readonly f1re: Float64Array; private readonly f1im: Float64Array;
+  private readonly ub2 = new Float64Array(2);
   private readonly events: EventDetector;
   private readonly aggregator: Aggregator;
   readonly energy: EnergyIntegrator;
@@ -262,8 +263,8 @@ export class MeterPipeline {
     this.gainCorr[0] = 1;
     for (let p = 0; p < this.phases; p++) this.phaseWindow(p, a, b, len, m, c, maxBin);
     if (this.phases === 3) {
-      const ub = unbalance(this.f1re, this.f1im);
-      rec.u2 = ub.negative; rec.u0 = ub.zero;
+      unbalanceInto(this.f1re, this.f1im, this.ub2);
+      rec.u2 = this.ub2[0]; rec.u0 = this.ub2[1];
     }
     this.energy.add(rec.duration, rec.i, rec.p, rec.q1);
     this.cb.onWindow?.(rec);

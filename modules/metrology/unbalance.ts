@@ -1,14 +1,25 @@
-/** Symmetrical components of three fundamental voltage phasors (re, im): unbalance in %. */
-export function unbalance(re: ArrayLike<number>, im: ArrayLike<number>): { negative: number; zero: number } {
-  const c = -0.5, s = Math.sqrt(3) / 2; // a = 1∠120°
-  // positive: (Va + a Vb + a² Vc)/3, negative: (Va + a² Vb + a Vc)/3, zero: (Va + Vb + Vc)/3
-  const rot = (x: number, y: number, sign: number): [number, number] => [x * c - sign * y * s, y * c + sign * x * s];
-  const [b1r, b1i] = rot(re[1], im[1], 1);
-  const [c2r, c2i] = rot(re[2], im[2], -1);
-  const [b2r, b2i] = rot(re[1], im[1], -1);
-  const [c1r, c1i] = rot(re[2], im[2], 1);
-  const pos = Math.hypot(re[0] + b1r + c2r, im[0] + b1i + c2i);
-  const neg = Math.hypot(re[0] + b2r + c1r, im[0] + b2i + c1i);
+/**
+ * Symmetrical components of three fundamental voltage phasors (re, im):
+ * writes negative- and zero-sequence unbalance in % into out[0], out[1].
+ * Allocation-free (called every window).
+ */
+const C = -0.5, S = Math.sqrt(3) / 2; // a = 1∠120°
+
+export function unbalanceInto(re: ArrayLike<number>, im: ArrayLike<number>, out: Float64Array): void {
+  // a·V = (x c − y s, y c + x s); a²·V = (x c + y s, y c − x s)
+  const bar = re[1] * C - im[1] * S, bai = im[1] * C + re[1] * S; // a Vb
+  const bbr = re[1] * C + im[1] * S, bbi = im[1] * C - re[1] * S; // a² Vb
+  const car = re[2] * C - im[2] * S, cai = im[2] * C + re[2] * S; // a Vc
+  const cbr = re[2] * C + im[2] * S, cbi = im[2] * C - re[2] * S; // a² Vc
+  const pos = Math.hypot(re[0] + bar + cbr, im[0] + bai + cbi);
+  const neg = Math.hypot(re[0] + bbr + car, im[0] + bbi + cai);
   const zer = Math.hypot(re[0] + re[1] + re[2], im[0] + im[1] + im[2]);
-  return pos > 0 ? { negative: (100 * neg) / pos, zero: (100 * zer) / pos } : { negative: 0, zero: 0 };
+  out[0] = pos > 0 ? (100 * neg) / pos : 0;
+  out[1] = pos > 0 ? (100 * zer) / pos : 0;
+}
+
+export function unbalance(re: ArrayLike<number>, im: ArrayLike<number>): { negative: number; zero: number } {
+  const out = new Float64Array(2);
+  unbalanceInto(re, im, out);
+  return { negative: out[0], zero: out[1] };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { crc32 as nodeCrc } from "node:zlib";
 import { NorFlashSim, PowerCut } from "../../hosts/node/flash/nor-flash-sim";
 import { Journal } from "../../modules/energy/journal";
-import { torture } from "./torture";
+import { torture } from "../../hosts/node/flash/torture";
 
 describe("Journal", () => {
   it("appends records, recovers the newest at boot, levels wear across sectors", () => {

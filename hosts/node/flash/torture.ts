@@ -1,11 +1,11 @@
 // The T13 torture run, shared by the test and the benchmark: random power cuts
 // at any byte of any program or erase, at constant and varying load.
-import { bytesEqual, crc32, readU32LE } from "../../modules/core/bytes";
-import type { Flash } from "../../modules/core/ports";
-import { EnergyStore, type WritePolicy } from "../../modules/energy/energy-store";
-import { Journal } from "../../modules/energy/journal";
-import { REGISTER_COUNT } from "../../modules/energy/registers";
-import { NorFlashSim, PowerCut } from "../../hosts/node/flash/nor-flash-sim";
+import { bytesEqual, crc32, readU32LE } from "../../../modules/core/bytes";
+import type { Flash } from "../../../modules/core/ports";
+import { EnergyStore, type WritePolicy } from "../../../modules/energy/energy-store";
+import { Journal } from "../../../modules/energy/journal";
+import { REGISTER_COUNT } from "../../../modules/energy/registers";
+import { NorFlashSim, PowerCut } from "./nor-flash-sim";
 
 export interface TortureResult {
   cuts: number;

@@ -31,4 +31,5 @@ export function printCanBench(results: CanBenchResult[]): void {
     );
   }
   console.log(`(per cycle: ${results[0]?.quantities} quantities, each one broadcast remote frame answered by every slave; times in ms)`);
+  for (const r of results) console.log(`N=${r.slaves}: the master's CPU to verify one cycle's answers at XS speed ≈ ${r.masterVerifyPerCycleMs.toFixed(0)} ms (not on the bus model)`);
 }

@@ -43,8 +43,18 @@ export interface CanBenchResult {
   rtaViolations: number;
   worstResponseSeenMs: number;
   missedAnswers: number;
+  /** CPU the master needs per cycle to verify every answer at ANSWER_NODE_MS each (not modelled on the bus). */
+  masterVerifyPerCycleMs: number;
   candump?: string;
 }
+
+/**
+ * Modelled node time of one authenticated answer: the XS probe
+ * can-poll/authenticatedAnswer costs ≈5,460 computrons (read, scale, CMAC,
+ * queue), ≈2.7 ms at the ~2 M computrons/s of an ESP32 (REFERENCES §11).
+ * The master spends about the same verifying each answer.
+ */
+export const ANSWER_NODE_MS = 2.7;
 
 const NETWORK_KEY = Uint8Array.from({ length: 16 }, (_, i) => (i * 29 + 7) & 255);
 
@@ -52,7 +62,7 @@ const NETWORK_KEY = Uint8Array.from({ length: 16 }, (_, i) => (i * 29 + 7) & 255
 export function runCanBench(o: CanBenchOptions): CanBenchResult {
   const bitRate = o.bitRate ?? 125_000;
   const cyclesWanted = o.cycles ?? 5;
-  const proc = o.slaveProcessingMs ?? 0.2;
+  const proc = o.slaveProcessingMs ?? ANSWER_NODE_MS;
   const clock = new VirtualClock(Date.UTC(2026, 0, 1));
   const bus = new VirtualCanBus(clock, { bitRate });
   const master = new CanMaster(bus.attach("master"), {
@@ -134,6 +144,7 @@ export function runCanBench(o: CanBenchOptions): CanBenchResult {
     rtaViolations: violations,
     worstResponseSeenMs: round(worstSeen),
     missedAnswers: missed,
+    masterVerifyPerCycleMs: round(q * o.slaves * ANSWER_NODE_MS),
     candump: dump?.text(),
   };
 }

@@ -1,0 +1,39 @@
+// Shared fixture: the web server over a DemoHousehold on a real clock, and a raw TCP client.
+import net from "node:net";
+import { RealClock } from "../../modules/core/real-clock";
+import { DemoHousehold } from "../../modules/app/demo-household";
+import { startWebServer, type WebServer, type WebServerOptions } from "../../hosts/node/http/serve";
+
+export function realClock(): RealClock {
+  return new RealClock({ now: Date.now, start: (ms, cb) => setTimeout(cb, ms), stop: (h) => clearTimeout(h as NodeJS.Timeout) });
+}
+
+export async function demoServer(extra: Partial<WebServerOptions> = {}): Promise<{ web: WebServer; demo: DemoHousehold; clock: RealClock }> {
+  const clock = (extra.clock as RealClock) ?? realClock();
+  const demo = new DemoHousehold(clock);
+  demo.tick();
+  const web = await startWebServer({ household: demo.store, port: 0, clock, pbkdf2Iterations: 200, ...extra });
+  return { web, demo, clock };
+}
+
+/** Sends raw bytes, returns everything the server sent until it closes or `ms` passes. */
+export function raw(port: number, data: string | Uint8Array | (string | Uint8Array)[], ms = 2000): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    const done = (): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(Buffer.concat(chunks).toString("latin1"));
+    };
+    const timer = setTimeout(done, ms);
+    sock.on("data", (c) => chunks.push(c));
+    sock.on("close", done);
+    sock.on("error", done);
+    for (const d of Array.isArray(data) ? data : [data]) sock.write(d);
+  });
+}
+
+export function statuses(text: string): number[] {
+  return [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+}

@@ -37,8 +37,8 @@ export interface MessageDef {
 
 /** Quantities the master reads, in priority order (message numbers 2…). */
 export const POLLED_CODES: readonly ObisCode[] = Object.freeze([
-  "1-0:1.8.0", // energy import
-  "1-0:2.8.0", // energy export
+  "1-0:1.8.0", // active energy +A
+  "1-0:2.8.0", // active energy −A
   "1-0:16.7.0", // active power, signed
   "1-0:3.7.0", // reactive power
   "1-0:32.7.0", // voltage L1

@@ -252,6 +252,11 @@ export class AggregatorApp {
     this.pqSeen.set(id, { dips: r.dips, swells: r.swells, interruptions: r.interruptions });
   }
 
+  /** Raises an alarm from outside the poll loop (e.g. the CAN link's authentication failures). */
+  raise(a: Alarm): void {
+    this.alarm(a);
+  }
+
   private alarm(a: Alarm): void {
     this.alarms.push(a);
     if (this.alarms.length > 500) this.alarms.splice(0, this.alarms.length - 500);

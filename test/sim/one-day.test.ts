@@ -85,9 +85,9 @@ describe("a slave taken off the bus", () => {
       durationMs: 2 * HOUR,
       during: (s, t) => {
         const into = t - (START + 10 * HOUR);
-        if (into === 30 * MINUTE) s.link.setOnBus(2, false);
+        if (into === 30 * MINUTE) s.setOnBus(2, false);
         if (into === 40 * MINUTE) snapshotMissing = s.aggregator.store.snapshot().bus.missing;
-        if (into === 50 * MINUTE) s.link.setOnBus(2, true);
+        if (into === 50 * MINUTE) s.setOnBus(2, true);
       },
     });
     const r = report as Report;

@@ -8,6 +8,15 @@ import type { GridOptions } from "./grid";
 import { GridStatusFeed, PriceFeed, SLOT_MS } from "./price-feed";
 import { EvCharger, WashingMachine } from "./loads";
 import { World } from "./world";
+import { CanLink, slaveReader } from "../../../modules/app/can-link";
+import type { SlaveLink } from "../../../modules/app/readings";
+import { CanMaster } from "../../../modules/can/master";
+import { CanSlave } from "../../../modules/can/slave";
+import type { CanFrame, CanPort } from "../../../modules/can/can-port";
+import { FlashCounterStore } from "../../../modules/secure/counter-store";
+import { NorFlashSim } from "../flash/nor-flash-sim";
+import { VirtualCanBus } from "../can/virtual-bus";
+import { Prng } from "./prng";
 
 /**
  * The whole simulated household network on one clock: the world (stepped
@@ -22,6 +31,8 @@ export interface HouseholdSimOptions {
   slaves: number;
   /** "power": per-second powers (fast); "samples": 12-bit samples, RMS and P from them. */
   frontEnd?: "power" | "samples";
+  /** "can": the CAN room's master/slaves on the bit-timed virtual bus; "direct": in memory (fast). */
+  link?: "direct" | "can";
   grid?: GridOptions;
 }
 
@@ -36,7 +47,13 @@ export class HouseholdSim {
   readonly prices: PriceFeed;
   readonly status: GridStatusFeed;
   readonly slaves: SlaveApp[] = [];
-  readonly link = new DirectLink();
+  readonly direct = new DirectLink();
+  readonly link: SlaveLink;
+  /** With link "can": the bus, the master and each slave's gate (off the bus = deaf and mute). */
+  readonly bus: VirtualCanBus | undefined;
+  readonly master: CanMaster | undefined;
+  readonly gates = new Map<number, GatedPort>();
+  readonly networkKey: Uint8Array;
   readonly aggregator: AggregatorApp;
   readonly reference = new Map<number, ReferenceSlot>();
   readonly startedAt: number;
@@ -55,7 +72,32 @@ export class HouseholdSim {
       const fe = options.frontEnd === "samples" ? new SampleFrontEnd(this.world, id, this.startedAt) : new PowerFrontEnd(this.world, id, this.startedAt);
       const slave = new SlaveApp(clock, fe, { id });
       this.slaves.push(slave);
-      this.link.attach(slave);
+      this.direct.attach(slave);
+    }
+    // One network key per household (from the seed); each node's key is derived from it.
+    const keyRng = new Prng(options.seed, "network-key");
+    this.networkKey = new Uint8Array(16).map(() => keyRng.int(0, 255));
+    if (options.link === "can") {
+      const bus = new VirtualCanBus(clock, { bitRate: 125_000 });
+      this.bus = bus;
+      this.master = new CanMaster(bus.attach("aggregator"), {
+        clock,
+        networkKey: this.networkKey,
+        store: new FlashCounterStore(new NorFlashSim({ size: 8192 })),
+        slaves: this.slaves.map((s) => s.id),
+        timeoutMs: 20,
+        onAuthFailure: (id, reason) => this.aggregator.raise({ t: clock.now(), kind: "auth", message: `CAN frame 0x${id.toString(16)} rejected: ${reason}`, meterId: id & 63 }),
+      });
+      for (const slave of this.slaves) {
+        const gate = new GatedPort(bus.attach(`slave${slave.id}`));
+        this.gates.set(slave.id, gate);
+        new CanSlave(gate, { node: slave.id, networkKey: this.networkKey, store: new FlashCounterStore(new NorFlashSim({ size: 8192 })), read: slaveReader(slave) });
+      }
+      this.link = new CanLink(this.master, () => bus.load());
+    } else {
+      this.bus = undefined;
+      this.master = undefined;
+      this.link = this.direct;
     }
     const loads: LoadInfo[] = this.world.loads.map((l) => ({ id: l.spec.id, name: l.spec.name, meterId: l.spec.meterId, kind: l.spec.kind, priority: l.spec.priority, contiguous: l instanceof WashingMachine }));
     this.aggregator = new AggregatorApp(clock, this.link, {
@@ -113,8 +155,29 @@ export class HouseholdSim {
     }
   }
 
+  /** Takes a slave off the bus (false) or puts it back (true), whichever link is in use. */
+  setOnBus(id: number, onBus: boolean): void {
+    this.direct.setOnBus(id, onBus);
+    const gate = this.gates.get(id);
+    if (gate) gate.connected = onBus;
+  }
+
   /** The first day start at or after the sim's start. */
   dayStart(): number {
     return this.startedAt - (this.startedAt % DAY);
+  }
+}
+
+/** A slave's connection to the bus that can be unplugged: deaf and mute while off. */
+export class GatedPort implements CanPort {
+  connected = true;
+  constructor(private readonly port: CanPort) {}
+  send(frame: CanFrame): boolean {
+    return this.connected ? this.port.send(frame) : false;
+  }
+  onFrame(cb: (frame: CanFrame) => void): void {
+    this.port.onFrame((f) => {
+      if (this.connected) cb(f);
+    });
   }
 }

@@ -20,7 +20,7 @@ export function buildReport(sim: HouseholdSim, from: number, to: number): unknow
     to: iso(to),
     slaves: sim.options.slaves,
     frontEnd: sim.options.frontEnd ?? "power",
-    link: "direct (seam: CAN not wired yet)",
+    link: sim.options.link === "can" ? "can (authenticated, virtual bus 125 kbit/s)" : "direct (in memory)",
     meters: [...energy.entries()].map(([id, e]) => ({ id, importWh: r3(e.importWh), exportWh: r3(e.exportWh) })),
     bill: agg.bill(),
     slots: slots.map((s) => ({ start: iso(s.start), importWh: r3(s.importWh), exportWh: r3(s.exportWh), importMinorPerKWh: s.importMinorPerKWh, exportMinorPerKWh: s.exportMinorPerKWh })),

@@ -78,7 +78,10 @@ export class DisplayApp {
         w.draw(c, t);
         w.dirty = false;
       }
-      if (this.dialog) this.drawDialog();
+      if (this.dialog) {
+        c.blendRectangle(t.bg, 150, 0, 0, this.options.width, this.options.height); // dim what is behind the modal
+        this.drawDialog();
+      }
       c.end();
       this.full = false;
       return;

@@ -33,12 +33,38 @@ export function run(): unknown {
 }
 
 const probe = setup();
+
+/** A canvas that only counts calls: what the app itself costs when Poco (native C) does the pixels. */
+class CallCounter extends RasterCanvas {
+  calls = 0;
+  override fillRectangle(): void { this.calls++; }
+  override blendRectangle(): void { this.calls++; }
+  override drawGray(): void { this.calls++; }
+}
+const logicClock = new VirtualClock(Date.UTC(2026, 5, 21, 12, 0));
+const logicDemo = new DemoHousehold(logicClock);
+logicDemo.tick();
+const counter = new CallCounter(320, 240);
+const logicApp = new DisplayApp(counter, logicDemo.store, logicClock, { width: 320, height: 240 });
 export const probes = {
   /** One full frame of the home screen (navigation redraw). */
   fullFrame(): unknown {
     probe.app.show("home");
     probe.app.render();
     return probe.canvas.pixelsWritten;
+  },
+  /** The app's own work for a full frame, pixels left to native Poco (as on the board). */
+  fullFrameCallsOnly(): unknown {
+    logicApp.show("home");
+    logicApp.render();
+    return counter.calls;
+  },
+  /** The app's own work for a one-minute update, pixels left to native Poco. */
+  dirtyUpdateCallsOnly(): unknown {
+    logicClock.advance(MINUTE);
+    logicDemo.tick();
+    logicApp.render();
+    return counter.calls;
   },
   /** One update after the clock moved a minute: only changed labels are drawn. */
   dirtyUpdate(): unknown {

@@ -6,9 +6,9 @@ import { clockTime, esc } from "./html";
  * per step, axis ticks in W or kW, time labels. No script, no library.
  */
 export function powerGraphSvg(points: HistoryPoint[], title: string, offsetMin: number): string {
-  const W = 720;
-  const H = 260;
-  const L = 56;
+  const W = 480;
+  const H = 240;
+  const L = 52;
   const R = 12;
   const T = 20;
   const B = 30;
@@ -26,7 +26,7 @@ export function powerGraphSvg(points: HistoryPoint[], title: string, offsetMin: 
   const y = (w: number): number => T + (1 - (w - min) / (max - min)) * (H - T - B);
   let grid = "";
   for (let v = min; v <= max + step / 2; v += step) {
-    const label = Math.abs(max) >= 2000 || Math.abs(min) >= 2000 ? `${(v / 1000).toFixed(1)} kW` : `${Math.round(v)} W`;
+    const label = Math.abs(max) >= 2000 || Math.abs(min) >= 2000 ? `${(v / 1000).toFixed(1)} kW` : `${step < 1 ? v.toFixed(1) : Math.round(v)} W`;
     grid += `<line x1="${L}" x2="${W - R}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e4e7ec"/><text x="${L - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${label}</text>`;
   }
   for (let k = 0; k <= 4; k++) {
@@ -43,7 +43,7 @@ export function powerGraphSvg(points: HistoryPoint[], title: string, offsetMin: 
     path += `${pen ? "L" : "M"}${x(p.t).toFixed(1)} ${y(p.w).toFixed(1)}`;
     pen = true;
   }
-  return `<svg class="graph" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(title)}" font-family="system-ui,sans-serif" font-size="11" fill="#667085">${grid}<line x1="${L}" x2="${W - R}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#98a2b3"/><path d="${path}" fill="none" stroke="#0b6bcb" stroke-width="2" stroke-linejoin="round"/>${finite.length ? "" : `<text x="${W / 2}" y="${H / 2}" text-anchor="middle" font-size="14">no data yet</text>`}</svg>`;
+  return `<svg class="graph" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(title)}" font-family="system-ui,sans-serif" font-size="12" fill="#667085">${grid}<line x1="${L}" x2="${W - R}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#98a2b3"/><path d="${path}" fill="none" stroke="#0b6bcb" stroke-width="2" stroke-linejoin="round"/>${finite.length ? "" : `<text x="${W / 2}" y="${H / 2}" text-anchor="middle" font-size="14">no data yet</text>`}</svg>`;
 }
 
 function niceStep(raw: number): number {

@@ -10,6 +10,7 @@
  */
 import { readU32LE, writeU32LE } from "../core/bytes";
 import { Journal, type JournalScan } from "./journal";
+import type { LoadProfile } from "./profile";
 import { EnergyRegisters, REGISTER_COUNT, STORED, type PresetRequest, type PresetVerifier } from "./registers";
 
 export const SNAPSHOT = 1;
@@ -31,6 +32,9 @@ export class EnergyStore {
   private readonly written = new Float64Array(REGISTER_COUNT);
   private lastWriteAt = -1;
   bootScan: JournalScan | undefined;
+
+  /** Optional load profile fed with every step's balanced import/export (for bills). */
+  profile: LoadProfile | undefined;
 
   constructor(private readonly journal: Journal, policy: Partial<WritePolicy> = {}, registers = new EnergyRegisters()) {
     this.policy = { ...DEFAULT_POLICY, ...policy };
@@ -58,6 +62,7 @@ export class EnergyStore {
   /** Integrates powers, then writes a snapshot if the policy asks for one. Returns true when it wrote. */
   integrate(t: number, dtMs: number, pW: ArrayLike<number>, qVar?: ArrayLike<number>): boolean {
     this.registers.integrate(t, dtMs, pW, qVar);
+    if (this.profile) this.profile.add(t - 1, this.registers.lastStepImportWh, this.registers.lastStepExportWh);
     return this.maybeWrite(t);
   }
 

@@ -55,6 +55,9 @@ export interface PresetEntry extends PresetRequest {
 export class EnergyRegisters {
   /** mWh per stored register. */
   readonly values = new Float64Array(REGISTER_COUNT);
+  /** Balanced import/export energy (Wh) of the last integrate() call, e.g. for the load profile. */
+  lastStepImportWh = 0;
+  lastStepExportWh = 0;
   private tariff = 0;
   private exportTariff = 0;
   private blockStart = -1;
@@ -98,6 +101,8 @@ export class EnergyRegisters {
       v[EXP] -= e;
       v[T_EXP + this.exportTariff] -= e;
     }
+    this.lastStepImportWh = e > 0 ? e / 1000 : 0;
+    this.lastStepExportWh = e < 0 ? -e / 1000 : 0;
     const eq = Math.abs(sumQ) * h * 1000;
     if (eq > 0) v[Q + (sumP >= 0 ? (sumQ >= 0 ? 0 : 3) : sumQ >= 0 ? 1 : 2)] += eq;
     for (let i = 0; i < REGISTER_COUNT; i++) if (v[i] >= ROLLOVER_MWH) v[i] -= ROLLOVER_MWH;

@@ -63,3 +63,34 @@ describe("EnergyRegisters", () => {
     expect(new Journal(flash).records().map((r) => r.type)).toContain(2);
   });
 });
+
+describe("EnergyStore on a file-backed flash", () => {
+  it("keeps totals across a restart of the simulator and feeds the load profile", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { LoadProfile } = await import("../../modules/energy/profile");
+    const dir = mkdtempSync(join(tmpdir(), "energy-"));
+    try {
+      const file = join(dir, "flash.bin");
+      const f1 = new NorFlashSim({ size: 4 * 4096, file });
+      const s1 = new EnergyStore(new Journal(f1));
+      s1.profile = new LoadProfile(2);
+      s1.boot(T0);
+      for (let s = 1; s <= 1800; s++) s1.integrate(T0 + s * 1000, 1000, [2000, 0, -500]);
+      s1.write(T0 + 1800_000); // an orderly shutdown writes the last snapshot
+      expect(s1.profile.interval(T0).importWh + s1.profile.interval(T0 + 15 * 60_000).importWh).toBe(750);
+      f1.close();
+      const f2 = new NorFlashSim({ size: 4 * 4096, file });
+      const s2 = new EnergyStore(new Journal(f2));
+      s2.boot(T0 + 3600_000);
+      // Restored as the floor of the mWh value: within 1 mWh below, never above.
+      expect(750 - s2.registers.get("1-0:1.8.0")).toBeGreaterThanOrEqual(0);
+      expect(750 - s2.registers.get("1-0:1.8.0")).toBeLessThanOrEqual(0.0011);
+      expect(s2.registers.get("1-0:62.8.0")).toBeCloseTo(250, 2);
+      f2.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * The Network port on the board, over ECMA-419 sockets
+ * (embedded:io/socket/listener + embedded:io/socket/tcp), typed by the board's
+ * hosts/esp32/types/embedded-io.d.ts. ECMA-419 writes may not exceed the
+ * bytes the socket says are writable (onWritable), so each socket keeps a
+ * small output queue and drains it as room appears; `pending` is that queue.
+ * Not in tsconfig.json (which covers hosts/node); mcconfig compiles it.
+ */
+import Listener from "embedded:io/socket/listener";
+import TCP from "embedded:io/socket/tcp";
+import type { ConnectHandlers, Listener as PortListener, Network, Socket, SocketHandlers } from "../../modules/core/ports";
+
+/** Above this many queued bytes write() returns false (back-pressure to the HTTP connection). */
+const HIGH_WATER = 4096;
+
+class BoardSocket implements Socket {
+  private queue: Uint8Array[] = [];
+  private queued = 0;
+  private writable = 0;
+  private closing = false;
+  private done = false;
+  handlers: SocketHandlers | undefined;
+  tcp!: TCP;
+
+  get pending(): number {
+    return this.queued;
+  }
+
+  get remoteAddress(): string {
+    return this.tcp.remoteAddress ?? "";
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.done || this.closing) return false;
+    this.queue.push(bytes.slice()); // the caller may reuse its buffer
+    this.queued += bytes.length;
+    this.flush();
+    return this.queued < HIGH_WATER;
+  }
+
+  close(): void {
+    this.closing = true;
+    this.flush();
+  }
+
+  onReadable(count: number): void {
+    const data = this.tcp.read(count);
+    if (data instanceof ArrayBuffer && data.byteLength) this.handlers?.onData(new Uint8Array(data));
+  }
+
+  onWritable(count: number): void {
+    this.writable = count;
+    const before = this.queued;
+    this.flush();
+    if (before >= HIGH_WATER && this.queued < HIGH_WATER) this.handlers?.onDrain?.();
+  }
+
+  onError(): void {
+    this.finish("connection error");
+  }
+
+  private flush(): void {
+    while (this.queue.length && this.writable > 0 && !this.done) {
+      const head = this.queue[0];
+      const n = Math.min(head.length, this.writable);
+      const part = n === head.length ? head : head.subarray(0, n);
+      this.tcp.write(part.slice().buffer as ArrayBuffer);
+      this.writable -= n;
+      this.queued -= n;
+      if (n === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(n);
+    }
+    if (this.closing && this.queued === 0) this.finish();
+  }
+
+  private finish(error?: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.queue = [];
+    this.queued = 0;
+    try {
+      this.tcp.close();
+    } catch {
+      // already closed by the peer
+    }
+    this.handlers?.onClose(error);
+  }
+}
+
+function open(options: ConstructorParameters<typeof TCP>[0], sock: BoardSocket): void {
+  sock.tcp = new TCP({
+    ...options,
+    nodelay: true,
+    format: "buffer",
+    onReadable: (n: number) => sock.onReadable(n),
+    onWritable: (n: number) => sock.onWritable(n),
+    onError: () => sock.onError(),
+  } as ConstructorParameters<typeof TCP>[0]);
+}
+
+export class BoardNetwork implements Network {
+  listen(port: number, accept: (socket: Socket) => SocketHandlers, host?: string): Promise<PortListener> {
+    const listener: Listener = new Listener({
+      port,
+      ...(host ? { address: host } : {}),
+      onReadable(requests: number) {
+        for (let i = 0; i < requests; i++) {
+          const from = listener.read();
+          if (!from) break;
+          const sock = new BoardSocket();
+          open({ from }, sock);
+          sock.handlers = accept(sock);
+        }
+      },
+    });
+    return Promise.resolve({ port: listener.port || port, close: () => listener.close() });
+  }
+
+  connect(host: string, port: number, handlers: ConnectHandlers): Socket {
+    const sock = new BoardSocket();
+    let connected = false;
+    sock.handlers = {
+      ...handlers,
+      onData: (b) => handlers.onData(b),
+    };
+    open({ host, port }, sock);
+    // ECMA-419 signals the connection with the first onWritable.
+    const onWritable = sock.onWritable.bind(sock);
+    sock.onWritable = (n: number) => {
+      if (!connected) {
+        connected = true;
+        handlers.onConnect();
+      }
+      onWritable(n);
+    };
+    return sock;
+  }
+}

@@ -63,4 +63,10 @@ describe("T13 torture: random power cuts during writes and erases", () => {
       expect(r.worstLossWh).toBeLessThanOrEqual(r.boundWh);
     });
   }
+  it("torn erases that leave old records intact (prefix mode), 1,000 cuts on 4 sectors", () => {
+    const r = torture({ cuts: 1000, varying: true, seed: 3, tornErase: "prefix", sectors: 4 });
+    expect(r.forwardJumps).toBe(0);
+    expect(r.corruptAccepted).toBe(0);
+    expect(r.worstLossWh).toBeLessThanOrEqual(r.boundWh);
+  });
 });

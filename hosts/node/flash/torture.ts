@@ -44,10 +44,10 @@ function rng(seed: number): () => number {
   };
 }
 
-export function torture(opts: { cuts: number; varying: boolean; seed: number; policy?: Partial<WritePolicy>; sectors?: number; stepMs?: number }): TortureResult {
+export function torture(opts: { cuts: number; varying: boolean; seed: number; policy?: Partial<WritePolicy>; sectors?: number; stepMs?: number; tornErase?: "prefix" | "scatter" }): TortureResult {
   const sectors = opts.sectors ?? 16;
   const stepMs = opts.stepMs ?? 1000;
-  const sim = new NorFlashSim({ size: sectors * 4096, seed: opts.seed });
+  const sim = new NorFlashSim({ size: sectors * 4096, seed: opts.seed, tornErase: opts.tornErase });
   const flash = new SpyFlash(sim);
   const random = rng(opts.seed * 7919 + 1);
   const journal = new Journal(flash, 128);

@@ -71,10 +71,18 @@ export class MeterPipeline {
   private readonly halfAcc: Float64Array; private readonly prevHalf: Float64Array;
   private prevHalfN = 0; private halfN = 0; private nextHalf = 0;
   private readonly zc: ZeroCrossingDetector;
+  // Sync low-pass: two cascaded moving averages of L samples (constant delay L − 1) keep high
+  // harmonics from jittering the crossings; their sums are re-anchored at every wrap so they never drift.
+  private readonly lpL: number;
+  private readonly lp1: Float64Array; private readonly lp2: Float64Array;
+  private lpIdx = 0; private lpSum1 = 0; private lpSum2 = 0;
+  private readonly sb: Float64Array;
   private readonly crossings: Float64Array;
   private nc = 0;
   private lastCrossing = -1;
   private period: number;
+  /** Mean period of the last window: steadier than one crossing interval for the half-cycle RMS. */
+  private windowPeriod: number;
   private readonly minPeriod: number; private readonly maxPeriod: number;
   private base = 0; // global index of buffer[0]
   private count = 0; // samples in buffer
@@ -101,6 +109,7 @@ export class MeterPipeline {
     this.cycles = config.nominalFrequency === 60 ? 12 : 10;
     const nominalPeriod = this.fs / config.nominalFrequency;
     this.period = nominalPeriod;
+    this.windowPeriod = nominalPeriod;
     this.minPeriod = nominalPeriod / 1.25;
     this.maxPeriod = nominalPeriod / 0.8;
     const r = config.regressionHalfPoints ?? 4;
@@ -118,6 +127,9 @@ export class MeterPipeline {
     this.prevU = new Float64Array(ph); this.prevI = new Float64Array(ph);
     this.halfAcc = new Float64Array(ph); this.prevHalf = new Float64Array(ph);
     this.nextHalf = Math.round(nominalPeriod / 2);
+    this.lpL = Math.max(1, Math.round(nominalPeriod / 6));
+    this.lp1 = new Float64Array(this.lpL); this.lp2 = new Float64Array(this.lpL);
+    this.sb = new Float64Array(this.cap);
     this.zc = new ZeroCrossingDetector((config.syncHysteresis ?? 0.1) * config.nominalVoltage * Math.SQRT2, r);
     this.crossings = new Float64Array(this.cycles + 1);
     const maxBin = (MAX_ORDER + 1) * this.cycles;
@@ -162,19 +174,36 @@ export class MeterPipeline {
         this.ub[p][j] = u;
         this.ib[p][j] = i;
         this.halfAcc[p] += u * u;
-        if (p === 0) this.zc.step(u, this.g);
+        if (p === 0) this.zc.step((this.sb[j] = this.lowpass(u)), this.g);
       }
       this.count = j + 1;
       this.g++;
       this.halfN++;
       if (this.g >= this.nextHalf) this.closeHalf();
       if (this.zc.pending >= 0 && this.g - this.zc.pending >= this.zc.halfPoints) {
-        this.onCrossing(this.zc.locate(this.ub[0], this.base, this.count));
-      } else if (this.g - (this.lastCrossing < 0 ? 0 : this.lastCrossing) > 1.3 * this.period + this.zc.halfPoints) {
+        this.onCrossing(this.zc.locate(this.sb, this.base, this.count) - (this.lpL - 1));
+      } else if (this.g - (this.lastCrossing < 0 ? 0 : this.lastCrossing) > 1.3 * this.period + this.zc.halfPoints + this.lpL) {
         // No crossing where one was due (interruption, heavy dip): free-run on the last period so windows stay gap-free.
         this.onCrossing(this.lastCrossing < 0 ? this.g - 1 : this.lastCrossing + this.period);
       }
     }
+  }
+
+  private lowpass(x: number): number {
+    const L = this.lpL, k = this.lpIdx;
+    const l1 = this.lp1, l2 = this.lp2;
+    this.lpSum1 += x - l1[k];
+    l1[k] = x;
+    const y1 = this.lpSum1 / L;
+    this.lpSum2 += y1 - l2[k];
+    l2[k] = y1;
+    if (k + 1 === L) {
+      this.lpIdx = 0;
+      let a = 0, b = 0;
+      for (let j = 0; j < L; j++) { a += l1[j]; b += l2[j]; }
+      this.lpSum1 = a; this.lpSum2 = b;
+    } else this.lpIdx = k + 1;
+    return this.lpSum2 / L;
   }
 
   /** Seconds of signal pushed so far. */
@@ -199,7 +228,7 @@ export class MeterPipeline {
     if (active) this.flagged = true;
     this.prevHalfN = this.halfN;
     this.halfN = 0;
-    this.nextHalf = this.g + Math.round(this.period / 2);
+    this.nextHalf = this.g + Math.round(this.windowPeriod / 2);
   }
 
   private onCrossing(tc: number): void {
@@ -239,6 +268,7 @@ export class MeterPipeline {
     if (drop <= 0) return;
     const n = drop > this.count ? this.count : drop;
     for (let p = 0; p < this.phases; p++) { this.ub[p].copyWithin(0, n, this.count); this.ib[p].copyWithin(0, n, this.count); }
+    this.sb.copyWithin(0, n, this.count);
     this.count -= n;
     this.base += n;
   }
@@ -251,6 +281,7 @@ export class MeterPipeline {
     rec.t = t0 / this.fs;
     rec.duration = len / this.fs;
     rec.f = this.windowFrequency();
+    this.windowPeriod = this.fs / rec.f;
     rec.flagged = this.flagged || this.events.active();
     this.flagged = this.events.active();
     const m = this.fftSize, c = this.cycles, maxBin = this.mu.length - 1;

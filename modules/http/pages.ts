@@ -100,7 +100,7 @@ function loadControls(l: LoadView, csrf: string): string {
   const token = `<input type="hidden" name="csrf" value="${esc(csrf)}"><input type="hidden" name="id" value="${esc(l.id)}">`;
   let f = `<form class="inline" method="post" action="/control/switch">${token}<input type="hidden" name="on" value="${l.on ? "0" : "1"}"><button${l.on ? ' class="sec"' : ""}>${l.on ? "Switch off" : "Switch on"}</button></form>`;
   if (l.kind === "deferrable") {
-    f += ` <form class="inline" method="post" action="/control/schedule">${token}<input name="hours" size="2" value="2" aria-label="hours"> h before <input name="deadline" size="5" value="07:00" aria-label="deadline"> <button class="sec">Schedule</button></form>`;
+    f += ` <form class="inline" method="post" action="/control/schedule">${token}<input name="hours" size="1" value="2" aria-label="hours" style="width:2.5em">&nbsp;h by <input name="deadline" size="4" value="07:00" aria-label="deadline" style="width:4em"> <button class="sec">Schedule</button></form>`;
   }
   return f;
 }
@@ -109,13 +109,13 @@ export function controlPage(c: PageContext): string {
   const s = c.snap;
   let out = c.message ? `<div class="msg">${esc(c.message)}</div>` : "";
   if (!c.csrf) out += `<div class="msg">Reading is open; to switch or schedule loads, <a href="/login">sign in</a>.</div>`;
-  out += `<table><tr><th>Load</th><th>Kind</th><th class="n">Power</th><th>Relay</th><th></th></tr>`;
+  out += `<table><tr><th>Load</th><th class="n">Power</th><th>Relay</th><th></th></tr>`;
   for (const l of s.loads) {
     const run = l.run ? ` <span class="mut">(${l.run.state} ${clockTime(l.run.startAt, c.offsetMin)})</span>` : "";
-    out += `<tr><td><a href="/graph?series=load:${esc(l.id)}">${esc(l.name)}</a></td><td>${l.kind}</td><td class="n" data-k="l-${esc(l.id)}">${watts(l.powerW)}</td><td id="relay-${esc(l.id)}" data-k="s-${esc(l.id)}">${l.on ? "on" : "off"}</td><td>${c.csrf && l.kind !== "fixed" && l.kind !== "generator" ? loadControls(l, c.csrf) : ""}${run}</td></tr>`;
+    out += `<tr><td><a href="/graph?series=load:${esc(l.id)}">${esc(l.name)}</a><br><small class="mut">${l.kind}</small></td><td class="n" data-k="l-${esc(l.id)}">${watts(l.powerW)}</td><td id="relay-${esc(l.id)}" data-k="s-${esc(l.id)}">${l.on ? "on" : "off"}</td><td>${c.csrf && l.kind !== "fixed" && l.kind !== "generator" ? loadControls(l, c.csrf) : ""}${run}</td></tr>`;
   }
   out += `</table><h2>Decisions</h2><table><tr><th>Time</th><th>Load</th><th>Action</th><th>Reason</th><th>By</th></tr>`;
-  for (const d of s.decisions.slice(-20).reverse()) out += `<tr><td>${dateTime(d.t, c.offsetMin)}</td><td>${esc(d.load)}</td><td>${d.action}</td><td>${esc(d.reason)}</td><td>${d.actor}</td></tr>`;
+  for (const d of s.decisions.slice(-20).reverse()) out += `<tr><td>${s.t - d.t < 86_400_000 ? clockTime(d.t, c.offsetMin) : dateTime(d.t, c.offsetMin)}</td><td>${esc(d.load)}</td><td>${d.action}</td><td>${esc(d.reason)}</td><td>${d.actor}</td></tr>`;
   if (!s.decisions.length) out += `<tr><td colspan="5" class="mut">no decisions yet</td></tr>`;
   return out + `</table>`;
 }

@@ -18,7 +18,7 @@ let ticker: NodeJS.Timeout;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (CI's .ci/run does) to run the browser test`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  ({ web, demo } = await demoServer());
+  ({ web, demo } = await demoServer({}, 24 * 60));
   // Live power: the fridge cycles with the minute; make the change visible by switching the oven's power through ticks.
   ticker = setInterval(() => demo.tick(), 300);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
@@ -77,8 +77,8 @@ describe("the web page in a real browser", () => {
     await page.click('a:has-text("Oven")');
     expect(page.url()).toMatch(/graph\?series=load:oven/);
     expect(await page.locator("svg.graph path").count()).toBe(1);
-    await page.click('a.btn:has-text("hour")');
-    expect(page.url()).toMatch(/range=hour/);
+    await page.click('a.btn:has-text("day")');
+    expect(page.url()).toMatch(/range=day/);
     await page.screenshot({ path: `${ARTIFACTS}/http-graph.png`, fullPage: true });
 
     for (const [path, name] of [["energy", "energy"], ["prices", "prices"], ["quality", "quality"], ["settings", "settings"]]) {

@@ -4,13 +4,17 @@ import { RealClock } from "../../modules/core/real-clock";
 import { DemoHousehold } from "../../modules/app/demo-household";
 import { startWebServer, type WebServer, type WebServerOptions } from "../../hosts/node/http/serve";
 
-export function realClock(): RealClock {
-  return new RealClock({ now: Date.now, start: (ms, cb) => setTimeout(cb, ms), stop: (h) => clearTimeout(h as NodeJS.Timeout) });
+/** A real clock; `shift` (ms) runs it behind wall time so a day of history can be replayed first. */
+export function realClock(shift = { ms: 0 }): RealClock {
+  return new RealClock({ now: () => Date.now() - shift.ms, start: (ms, cb) => setTimeout(cb, ms), stop: (h) => clearTimeout(h as NodeJS.Timeout) });
 }
 
-export async function demoServer(extra: Partial<WebServerOptions> = {}): Promise<{ web: WebServer; demo: DemoHousehold; clock: RealClock }> {
-  const clock = (extra.clock as RealClock) ?? realClock();
+export async function demoServer(extra: Partial<WebServerOptions> = {}, historyMinutes = 0): Promise<{ web: WebServer; demo: DemoHousehold; clock: RealClock }> {
+  const shift = { ms: historyMinutes * 60_000 };
+  const clock = (extra.clock as RealClock) ?? realClock(shift);
   const demo = new DemoHousehold(clock);
+  // Replay the past minute by minute, so graphs and energy tables have data.
+  for (; shift.ms > 0; shift.ms = Math.max(0, shift.ms - 60_000)) demo.tick();
   demo.tick();
   const web = await startWebServer({ household: demo.store, port: 0, clock, pbkdf2Iterations: 200, ...extra });
   return { web, demo, clock };

@@ -6,6 +6,7 @@ import { MainTask, Scheduler, TASK_CAN, TASK_HTTP, TASK_MEASURE, TASK_UI } from 
 import { HouseholdStore } from "./household-store";
 import { SimplePolicySeam, type PolicyLoad } from "./policy-seam";
 import type { MeterReadings, SlaveLink } from "./readings";
+import type { LoadController } from "../control/controller";
 
 /**
  * The data aggregator wired from tasks: CAN manage polls every slave each
@@ -38,6 +39,11 @@ export interface AggregatorOptions {
   slaveIds: number[];
   loads: LoadInfo[];
   pollPeriodMs?: number;
+  /**
+   * The control room's LoadController (its loads added by the caller, relays
+   * through the ports). Without it, the small SimplePolicySeam decides.
+   */
+  controller?: LoadController;
   /** The User interface task's work: render the display (the ui room's DisplayApp). */
   display?: { render(): void };
   /** Polls without an answer before a slave is reported missing. */
@@ -82,7 +88,8 @@ export class AggregatorApp {
   readonly scheduler: Scheduler;
   readonly main: MainTask;
   readonly store: HouseholdStore;
-  readonly decisions: Decision[] = [];
+  private readonly ownDecisions: Decision[] = [];
+  private pricesSetAt = NaN;
   readonly busEvents: BusEvent[] = [];
   readonly alarms: Alarm[] = [];
   readonly slots = new Map<number, SlotEnergy>();
@@ -120,6 +127,11 @@ export class AggregatorApp {
 
   start(): void {
     this.scheduler.start();
+  }
+
+  /** Every decision with its reason, oldest first (the controller's when wired). */
+  get decisions(): Decision[] {
+    return this.options.controller ? this.options.controller.decisions() : this.ownDecisions;
   }
 
   stop(): void {
@@ -263,6 +275,19 @@ export class AggregatorApp {
   }
 
   private applyPolicy(now: number): number {
+    const controller = this.options.controller;
+    if (controller) {
+      const grid = this.ports.grid(now);
+      if (grid.pricesUpdatedAt !== this.pricesSetAt) {
+        controller.setPrices(this.ports.prices(now), grid.pricesUpdatedAt);
+        this.pricesSetAt = grid.pricesUpdatedAt;
+      }
+      controller.setCogenerator(grid.cogenerator, grid.thermalDemandW);
+      let importW = 0;
+      for (const s of this.slaves) if (s.last && !s.missing) importW += s.last.powerW;
+      controller.step(importW);
+      return 1;
+    }
     const slot = this.slotAt(now);
     if (!slot) return 0;
     const day = this.ports.prices(now).filter((s) => s.start >= now - (now % DAY) && s.start < now - (now % DAY) + DAY);
@@ -277,7 +302,7 @@ export class AggregatorApp {
 
   private decide(d: Omit<Decision, "t">): void {
     const full: Decision = { t: this.clock.now(), ...d };
-    this.decisions.push(full);
+    this.ownDecisions.push(full);
     if (d.action === "on" || d.action === "restore") this.ports.setRelay(d.load, true);
     if (d.action === "off" || d.action === "shed") this.ports.setRelay(d.load, false);
   }
@@ -285,6 +310,7 @@ export class AggregatorApp {
   switchLoad(id: string, on: boolean, actor: Decision["actor"]): ActionResult {
     const load = this.options.loads.find((l) => l.id === id);
     if (!load) return { ok: false, error: `no load ${id}` };
+    if (this.options.controller) return this.options.controller.switchLoad(id, on, actor);
     if (load.kind === "fixed" && !on) return { ok: false, error: `${load.name} is not switchable` };
     this.policy.plans.delete(id);
     this.decide({ load: id, action: on ? "on" : "off", reason: `switched by ${actor}`, actor });
@@ -295,6 +321,7 @@ export class AggregatorApp {
     const load = this.options.loads.find((l) => l.id === id);
     if (!load) return { ok: false, error: `no load ${id}` };
     if (load.kind !== "deferrable") return { ok: false, error: `${load.name} is not deferrable` };
+    if (this.options.controller) return this.options.controller.schedule(id, durationMs, deadline, actor);
     const now = this.clock.now();
     const r = this.policy.plan({ id, kind: load.kind, contiguous: load.contiguous }, now, durationMs, deadline, this.ports.prices(now), (d) => this.decide(d), actor);
     if (r.error) return { ok: false, error: r.error };
@@ -327,10 +354,13 @@ export class AggregatorApp {
     const day = Math.floor(now / DAY);
     if (this.dayStartWh.day !== day) this.dayStartWh = { import: this.totals.importWh, export: this.totals.exportWh, day };
     const meters: MeterView[] = this.slaves.map((s) => meterView(s));
+    const controlled = new Map((this.options.controller?.loadViews() ?? []).map((v) => [v.id, v]));
     const loads: LoadView[] = this.options.loads.map((l) => {
       const plan = this.policy.plans.get(l.id);
+      const run = controlled.get(l.id)?.run;
       const view: LoadView = { id: l.id, name: l.name, meterId: l.meterId, kind: l.kind, priority: l.priority, on: this.ports.relay(l.id), powerW: round(this.ports.loadPowerW(l.id), 1) };
-      if (plan) view.run = { startAt: plan.slots[0], durationMs: plan.durationMs, deadline: plan.deadline, state: now >= plan.slots[0] ? "running" : "planned" };
+      if (run) view.run = run;
+      else if (plan) view.run = { startAt: plan.slots[0], durationMs: plan.durationMs, deadline: plan.deadline, state: now >= plan.slots[0] ? "running" : "planned" };
       return view;
     });
     const quality: QualityView[] = this.slaves.map((s) => ({
@@ -349,7 +379,7 @@ export class AggregatorApp {
       meters,
       loads,
       prices,
-      grid: this.ports.grid(now),
+      grid: this.options.controller ? this.options.controller.grid() : this.ports.grid(now),
       bill: this.bill(now - (now % DAY), Infinity),
       energyTodayWh: round(this.totals.importWh - this.dayStartWh.import, 1),
       exportTodayWh: round(this.totals.exportWh - this.dayStartWh.export, 1),

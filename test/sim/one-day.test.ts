@@ -67,7 +67,7 @@ describe("a simulated day (seed 7, power front end)", async () => {
   it("decides with reasons: the washer runs in a planned slot before its deadline", () => {
     const washer = report.decisions.filter((d) => d.load === "washer");
     const schedule = washer.find((d) => d.action === "schedule");
-    expect(schedule?.reason).toMatch(/cheapest quarter-hours before/);
+    expect(schedule?.reason).toMatch(/cheapest window before the deadline/);
     const on = washer.find((d) => d.action === "on");
     expect(on).toBeDefined();
     expect(Date.parse(on!.t)).toBeLessThan(START + 18 * HOUR);

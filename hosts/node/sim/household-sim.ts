@@ -17,6 +17,7 @@ import { FlashCounterStore } from "../../../modules/secure/counter-store";
 import { NorFlashSim } from "../flash/nor-flash-sim";
 import { VirtualCanBus } from "../can/virtual-bus";
 import { Prng } from "./prng";
+import { LoadController, type LoadConfig } from "../../../modules/control/controller";
 
 /**
  * The whole simulated household network on one clock: the world (stepped
@@ -33,6 +34,8 @@ export interface HouseholdSimOptions {
   frontEnd?: "power" | "samples";
   /** "can": the CAN room's master/slaves on the bit-timed virtual bus; "direct": in memory (fast). */
   link?: "direct" | "can";
+  /** "controller": the control room's LoadController (default); "seam": the app's small policy seam. */
+  policy?: "controller" | "seam";
   grid?: GridOptions;
 }
 
@@ -100,6 +103,17 @@ export class HouseholdSim {
       this.link = this.direct;
     }
     const loads: LoadInfo[] = this.world.loads.map((l) => ({ id: l.spec.id, name: l.spec.name, meterId: l.spec.meterId, kind: l.spec.kind, priority: l.spec.priority, contiguous: l instanceof WashingMachine }));
+    const controller = options.policy === "seam" ? undefined : new LoadController(clock, { limitW: 11_000 });
+    if (controller) {
+      for (const l of this.world.loads) {
+        if (l.spec.kind === "generator") continue; // a PV inverter is not a heat-led co-generator
+        const cfg: LoadConfig = { id: l.spec.id, name: l.spec.name, meterId: l.spec.meterId, kind: l.spec.kind, powerW: l.spec.ratedW, priority: l.spec.priority };
+        if (l.spec.id === "heatpump") Object.assign(cfg, { maxPriceMinorPerKWh: 30, minRenewableShare: 0.6, fallbackOn: true, minOnMs: 15 * 60_000, minOffMs: 15 * 60_000 });
+        // A deferrable load's relay stays open until the controller starts its run.
+        if (l.spec.kind === "deferrable") l.relayOn = false;
+        controller.addLoad(cfg, { set: (on) => { l.relayOn = on; }, get: () => l.relayOn });
+      }
+    }
     this.aggregator = new AggregatorApp(clock, this.link, {
       setRelay: (id, on) => {
         const l = this.world.load(id);
@@ -109,7 +123,7 @@ export class HouseholdSim {
       loadPowerW: (id) => this.world.load(id)?.powerW ?? 0,
       prices: (t) => this.prices.published(t),
       grid: (t) => this.status.state(t, this.world.thermalDemandW(t)),
-    }, { slaveIds: this.slaves.map((s) => s.id), loads });
+    }, { slaveIds: this.slaves.map((s) => s.id), loads, controller });
   }
 
   /** Starts the world's one-second step, the slaves, then the aggregator (this order each second). */
@@ -151,7 +165,7 @@ export class HouseholdSim {
       if (!(l instanceof WashingMachine) && !(l instanceof EvCharger)) continue;
       this.lastNetJob.set(l.spec.id, job.requestedAt);
       const r = this.aggregator.scheduleLoad(l.spec.id, job.durationMs, job.deadline, "user");
-      if (!r.ok) l.relayOn = true; // cannot plan: run now
+      if (!r.ok) this.aggregator.switchLoad(l.spec.id, true, "user"); // cannot plan: run now
     }
   }
 

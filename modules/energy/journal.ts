@@ -65,20 +65,24 @@ export class Journal {
     let bestType = 0;
     let bestPayload: Uint8Array | undefined;
     let lastUsed = -1;
-    const total = this.sectors * this.slotsPerSector;
-    for (let slot = 0; slot < total; slot++) {
-      this.flash.read(slot * this.recordSize, this.buf);
-      if (isErased(this.buf)) continue;
-      if (this.check(this.buf)) {
-        valid++;
-        const seq = readU32LE(this.buf, 2);
-        if (seq > bestSeq) {
-          bestSeq = seq;
-          best = slot;
-          bestType = this.buf[1];
-          bestPayload = this.buf.slice(HEADER, HEADER + this.payloadSize);
-        }
-      } else corrupt++;
+    // Read a sector at a time (one 4 KiB buffer for the scan only, freed after boot).
+    const sectorBuf = new Uint8Array(this.flash.sectorSize);
+    for (let sector = 0; sector < this.sectors; sector++) {
+      this.flash.read(sector * this.flash.sectorSize, sectorBuf);
+      for (let k = 0; k < this.slotsPerSector; k++) {
+        const rec = sectorBuf.subarray(k * this.recordSize, (k + 1) * this.recordSize);
+        if (isErased(rec)) continue;
+        if (this.check(rec)) {
+          valid++;
+          const seq = readU32LE(rec, 2);
+          if (seq > bestSeq) {
+            bestSeq = seq;
+            best = sector * this.slotsPerSector + k;
+            bestType = rec[1];
+            bestPayload = rec.slice(HEADER, HEADER + this.payloadSize);
+          }
+        } else corrupt++;
+      }
     }
     if (best >= 0) {
       // Resume after the newest record; skip any used (torn) slots in its sector.

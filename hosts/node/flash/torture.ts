@@ -122,8 +122,9 @@ function lastOpWasErase(sim: NorFlashSim): boolean {
 function findSlot(flash: SpyFlash, seq: number): number | undefined {
   const buf = new Uint8Array(128);
   for (const [offset, bytes] of flash.intended) {
+    if (bytes[2] !== (seq & 255) || bytes[3] !== ((seq >>> 8) & 255) || bytes[4] !== ((seq >>> 16) & 255) || bytes[5] !== seq >>> 24) continue;
     flash.read(offset, buf);
-    if (bytes[2] === (seq & 255) && bytes[3] === ((seq >>> 8) & 255) && bytes[4] === ((seq >>> 16) & 255) && bytes[5] === (seq >>> 24) && bytesEqual(buf, bytes)) return offset;
+    if (bytesEqual(buf, bytes)) return offset;
   }
   return undefined;
 }

@@ -174,7 +174,7 @@ export class DisplayApp {
       home: (b) => this.home(b), power: (b) => this.power(b), energy: (b) => this.energy(b), loads: (b) => this.loads(b),
       prices: (b) => this.prices(b), quality: (b) => this.quality(b), alarms: (b) => this.alarms(b),
     };
-    const titles: Record<ScreenName, string> = { home: "xsmeter", power: "Power today", energy: "Energy per hour", loads: "Loads", prices: "Prices & bill", quality: "Power quality", alarms: "Alarms" };
+    const titles: Record<ScreenName, string> = { home: "xsmeter", power: "Power, 24 hours", energy: "Energy per hour", loads: "Loads", prices: "Prices & bill", quality: "Power quality", alarms: "Alarms" };
     const fill = builders[this.screen](body);
     this.update = (s) => {
       setHeader(s, titles[this.screen]);
@@ -241,10 +241,11 @@ export class DisplayApp {
       const pts = this.household.history("total", now - 24 * HOUR, now, 15 * 60_000);
       const w = pts.map((p) => p.w);
       const finite = w.filter(Number.isFinite);
-      const peak = finite.length ? Math.max(...finite) : 0;
-      head.set(`Peak ${formatPower(peak)}`, t.text);
+      const peak = finite.length ? Math.max(0, ...finite) : 0;
+      const exportPeak = finite.length ? Math.min(0, ...finite) : 0;
+      head.set(exportPeak < 0 ? `Peak ${formatPower(peak)}, export ${formatPower(-exportPeak)}` : `Peak ${formatPower(peak)}`, t.text);
       graph.set(w, t.accent);
-      axis.set(`${hhmm(now - 24 * HOUR)}  <-  last 24 hours  ->  ${hhmm(now)}`, t.dim);
+      axis.set(`${hhmm(now - 24 * HOUR)} yesterday    ...    ${hhmm(now)} now`, t.dim);
     };
   }
 

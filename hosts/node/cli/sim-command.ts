@@ -2,7 +2,8 @@ import { writeFileSync } from "node:fs";
 import { DAY, HOUR, MINUTE, SECOND } from "../../../modules/core/clock";
 import { RealClock } from "../../../modules/core/real-clock";
 import type { Household } from "../../../modules/core/household";
-import { startFallbackWebServer } from "../sim/fallback-web";
+import { startWebServer } from "../http/serve";
+import { startEmbeddedBroker } from "../mqtt/embedded-broker";
 import { createDisplayMirror } from "../ui/display-mirror";
 import type { Clock } from "../../../modules/core/clock";
 import { HouseholdSim } from "../sim/household-sim";
@@ -101,23 +102,30 @@ export function parseSimArgs(args: string[]): SimArgs {
 async function serve(household: Household, clock: Clock, args: SimArgs): Promise<{ url: string; close(): Promise<void> }> {
   // The display mirror (ui room) renders the aggregator's household as the touch display shows it.
   const display = createDisplayMirror(household, clock);
-  // Seam: the http room's startWebServer replaces this once it lands.
-  return startFallbackWebServer({ household, port: args.httpPort, display });
+  // The http room's web server: dashboard, power graphs, prices, load control (sign-in), display mirror.
+  return startWebServer({ household, clock, port: args.httpPort, display });
 }
 
-function printTopics(args: SimArgs): void {
-  if (args.mqtt) console.log(`MQTT: external broker ${args.mqtt} (cloud link not wired yet)`);
-  else console.log("MQTT: embedded broker not wired yet (waiting for hosts/node/mqtt/embedded-broker.ts)");
+/** The embedded MQTT broker on loopback (mqtt room), unless an external one is given. */
+async function startBroker(args: SimArgs): Promise<{ url: string; close(): Promise<void> } | undefined> {
+  if (args.mqtt) return undefined;
+  return startEmbeddedBroker({ port: args.mqttPort });
+}
+
+function printTopics(args: SimArgs, broker: { url: string } | undefined): void {
+  // Seam: the cloud room's CloudLink (modules/mqtt/cloud-link.ts) publishes readings once it lands.
+  console.log(`MQTT broker: ${broker ? broker.url : args.mqtt} (cloud link not wired yet: no topics published)`);
 }
 
 async function runRealTime(args: SimArgs): Promise<number> {
   const clock = new RealClock({ now: () => Date.now(), start: (ms, cb) => setTimeout(cb, ms), stop: (h) => clearTimeout(h as NodeJS.Timeout) });
   const sim = new HouseholdSim(clock, { seed: args.seed, slaves: args.slaves, frontEnd: "samples", link: args.link ?? "can" });
   sim.start();
+  const broker = await startBroker(args);
   const web = await serve(sim.aggregator.store, clock, args);
   console.log(`xsmeter sim: ${args.slaves} slaves and an aggregator in real time (seed ${args.seed}), ${sim.master ? "authenticated CAN at 125 kbit/s, a key per node" : "in-memory link"}`);
   console.log(`Web page: ${web.url}`);
-  printTopics(args);
+  printTopics(args, broker);
   console.log("Ctrl-C to stop.");
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
@@ -125,6 +133,7 @@ async function runRealTime(args: SimArgs): Promise<number> {
   });
   sim.stop();
   await web.close();
+  await broker?.close();
   console.log("xsmeter sim: stopped");
   return 0;
 }

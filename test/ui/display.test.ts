@@ -185,6 +185,20 @@ describe("touch", () => {
     expect([sched.load, sched.action, sched.actor]).toEqual(["ev", "schedule", "display"]);
   });
 
+  it("the mirror re-encodes its PNG only after something changed", () => {
+    const { household, clock, demo } = demoDisplay(false);
+    const m = createDisplayMirror(household, clock, { width: 320, height: 240 });
+    const a = m.png();
+    expect(m.png()).toBe(a);
+    m.touch(300, 230, "tap"); // the Alert tab
+    const b = m.png();
+    expect(b).not.toBe(a);
+    expect(Buffer.from(b).equals(Buffer.from(a))).toBe(false);
+    clock.advance(MINUTE);
+    demo.tick();
+    expect(m.png()).not.toBe(b); // the clock label changed
+  });
+
   it("classifies raw pointer events into swipes, taps and long presses", () => {
     const { household, clock } = demoDisplay(false);
     const m = createDisplayMirror(household, clock, { width: 320, height: 240 });

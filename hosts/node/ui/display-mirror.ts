@@ -32,16 +32,24 @@ export function parseSize(text: string): { width: number; height: number } {
 export function createDisplayMirror(household: Household, clock: Clock, size: { width: number; height: number } = { width: 320, height: 240 }): DisplayMirror {
   const canvas = new FramebufferCanvas(size.width, size.height);
   const app = new DisplayApp(canvas, household, clock, size);
+  // The PNG is encoded again only when a render actually drew something.
+  let cached: Uint8Array | undefined;
+  const render = () => {
+    canvas.resetStats();
+    app.render();
+    if (canvas.regions.length) cached = undefined;
+  };
   return {
     app,
     canvas,
     png() {
-      app.render();
-      return canvas.toPng();
+      render();
+      if (!cached) cached = canvas.toPng();
+      return cached;
     },
     touch(x, y, kind) {
       app.touch(x, y, kind);
-      app.render();
+      render();
     },
   };
 }

@@ -39,7 +39,7 @@ describe("the web page in a real browser", () => {
     const before = await total.textContent();
     // Change the household: switch the heat pump off directly; the page must follow over SSE without reload.
     demo.store.switchLoad("heatpump", false, "cloud");
-    await page.waitForFunction((b) => document.querySelector('.v[data-k="total"]')?.textContent !== b, before, { timeout: 5000 });
+    await page.waitForFunction(`document.querySelector('.v[data-k="total"]').textContent !== ${JSON.stringify(before)}`, undefined, { timeout: 5000 });
     expect(await page.locator('[data-k="s-heatpump"]').textContent()).toBe("off");
     await page.screenshot({ path: `${ARTIFACTS}/http-dashboard.png`, fullPage: true });
 

@@ -117,8 +117,12 @@ function printTopics(args: SimArgs, broker: { url: string } | undefined): void {
   console.log(`MQTT broker: ${broker ? broker.url : args.mqtt} (cloud link not wired yet: no topics published)`);
 }
 
+function realClock(): RealClock {
+  return new RealClock({ now: () => Date.now(), start: (ms, cb) => setTimeout(cb, ms), stop: (h) => clearTimeout(h as NodeJS.Timeout) });
+}
+
 async function runRealTime(args: SimArgs): Promise<number> {
-  const clock = new RealClock({ now: () => Date.now(), start: (ms, cb) => setTimeout(cb, ms), stop: (h) => clearTimeout(h as NodeJS.Timeout) });
+  const clock = realClock();
   const sim = new HouseholdSim(clock, { seed: args.seed, slaves: args.slaves, frontEnd: "samples", link: args.link ?? "can" });
   sim.start();
   const broker = await startBroker(args);
@@ -153,7 +157,10 @@ async function runAccelerated(args: SimArgs): Promise<number> {
     pace: Number.isFinite(args.speed) ? args.speed : undefined,
     onStart: async (sim, clock) => {
       if (Number.isFinite(args.speed)) {
-        web = await serve(sim.aggregator.store, clock, args);
+        // The server's own time-outs run on real time (a virtual clock at N× would cut connections);
+        // the household it shows runs on the virtual clock.
+        void clock;
+        web = await serve(sim.aggregator.store, realClock(), args);
         console.log(`Web page: ${web.url}`);
       }
     },

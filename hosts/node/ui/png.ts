@@ -42,10 +42,13 @@ export function encodePngRgb565(pixels: Uint16Array, width: number, height: numb
   for (let y = 0; y < height; y++) {
     let o = y * stride + 1; // raw[y*stride] = 0: filter "none"
     for (let x = 0; x < width; x++) {
-      const [r, g, b] = rgb565ToRgb(pixels[y * width + x]);
-      raw[o++] = r;
-      raw[o++] = g;
-      raw[o++] = b;
+      const c = pixels[y * width + x];
+      const r = (c >> 11) & 31;
+      const g = (c >> 5) & 63;
+      const b = c & 31;
+      raw[o++] = (r << 3) | (r >> 2); // same expansion as rgb565ToRgb, inlined for speed
+      raw[o++] = (g << 2) | (g >> 4);
+      raw[o++] = (b << 3) | (b >> 2);
     }
   }
   const ihdr = new Uint8Array(13);
@@ -53,7 +56,7 @@ export function encodePngRgb565(pixels: Uint16Array, width: number, height: numb
   writeU32BE(ihdr, 4, height);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // colour type: RGB
-  const idat = new Uint8Array(deflateSync(raw, { level: 9 }));
+  const idat = new Uint8Array(deflateSync(raw, { level: 6 }));
   const parts = [SIGNATURE, chunk("IHDR", ihdr), chunk("IDAT", idat), chunk("IEND", new Uint8Array(0))];
   const total = parts.reduce((n, p) => n + p.length, 0);
   const out = new Uint8Array(total);

@@ -1,0 +1,62 @@
+// The JSON API, the CSV export (chunked), closed reading and the API's CSRF rule, over real HTTP.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoServer, raw } from "./fixture";
+import type { WebServer } from "../../hosts/node/http/serve";
+import type { DemoHousehold } from "../../modules/app/demo-household";
+
+let web: WebServer;
+let demo: DemoHousehold;
+beforeAll(async () => {
+  ({ web, demo } = await demoServer({ readOpen: false }, 180));
+});
+afterAll(() => web.close());
+
+/** Sets the password through the forms and returns the signed-in cookie and CSRF token. */
+async function signIn(): Promise<{ cookie: string; csrf: string }> {
+  const setup = await fetch(`${web.url}setup`);
+  const cookie = setup.headers.get("set-cookie")!.split(";")[0];
+  const csrf = /name="csrf" value="([0-9a-f]+)"/.exec(await setup.text())![1];
+  const r = await fetch(`${web.url}setup`, { method: "POST", redirect: "manual", headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, body: `csrf=${csrf}&password=${encodeURIComponent("a good passphrase")}` });
+  expect(r.status).toBe(303);
+  const signed = r.headers.get("set-cookie")!;
+  expect(signed).toMatch(/HttpOnly/);
+  expect(signed).toMatch(/SameSite=Strict/);
+  const c2 = signed.split(";")[0];
+  const page = await (await fetch(`${web.url}control`, { headers: { cookie: c2 } })).text();
+  return { cookie: c2, csrf: /name="csrf" value="([0-9a-f]+)"/.exec(page)![1] };
+}
+
+describe("API and access", () => {
+  it("closed reading: pages redirect to sign-in, the API answers 401", async () => {
+    const page = await fetch(web.url, { redirect: "manual" });
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toBe("/login");
+    expect((await fetch(`${web.url}api/live`)).status).toBe(401);
+  });
+
+  it("after sign-in: JSON snapshot, CSV export streamed chunked, and the switch API needs the CSRF header", async () => {
+    const { cookie, csrf } = await signIn();
+    const snap = await (await fetch(`${web.url}api/snapshot`, { headers: { cookie } })).json();
+    expect(snap.loads.map((l: { id: string }) => l.id)).toContain("ev");
+
+    const csv = await raw(web.port, `GET /query?select=[time.iso,load:fridge.watts]&begin=s-2h&end=s&group=m&format=csv HTTP/1.1\r\nHost: x\r\nCookie: ${cookie}\r\nConnection: close\r\n\r\n`);
+    expect(csv).toMatch(/Transfer-Encoding: chunked/);
+    expect(csv.endsWith("0\r\n\r\n")).toBe(true);
+    const body = (await (await fetch(`${web.url}query?select=[time.iso,load:fridge.watts]&begin=s-2h&end=s&group=m&format=csv`, { headers: { cookie } })).text()).trim().split("\n");
+    expect(body[0]).toBe("time.iso,load:fridge.watts");
+    expect(body.length).toBe(121);
+    const values = body.slice(1).map((l) => l.split(",")[1]).filter((v) => v !== "").map(Number);
+    // The fridge is 120 W or 4 W by definition.
+    expect(values.every((v) => v === 120 || v === 4)).toBe(true);
+
+    const noToken = await fetch(`${web.url}api/loads/ev/switch`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: '{"on":false}' });
+    expect(noToken.status).toBe(403);
+    const ok = await fetch(`${web.url}api/loads/ev/switch`, { method: "POST", headers: { cookie, "x-csrf-token": csrf, "content-type": "application/json" }, body: '{"on":false}' });
+    expect(await ok.json()).toEqual({ ok: true });
+    expect(demo.store.snapshot().loads.find((l) => l.id === "ev")!.on).toBe(false);
+    const bad = await fetch(`${web.url}api/loads/ev/switch`, { method: "POST", headers: { cookie, "x-csrf-token": csrf }, body: "{on:" });
+    expect(bad.status).toBe(400);
+    const second = await fetch(`${web.url}setup`, { method: "POST", redirect: "manual", headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, body: `csrf=${csrf}&password=hijackhijack` });
+    expect(second.status).toBe(409);
+  });
+});

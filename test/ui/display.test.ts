@@ -185,6 +185,24 @@ describe("touch", () => {
     expect([sched.load, sched.action, sched.actor]).toEqual(["ev", "schedule", "display"]);
   });
 
+  it("ignores touches off the screen or without a press, and a dialog blocks what is under it", () => {
+    const { household, clock, demo } = demoDisplay(false);
+    const m = createDisplayMirror(household, clock, { width: 320, height: 240 });
+    m.app.show("loads");
+    m.png();
+    const before = JSON.stringify(demo.store.snapshot().loads.map((l) => l.on));
+    m.touch(-5, -5, "tap");
+    m.touch(5000, 100, "long");
+    m.app.pointerUp(10, 10); // no pointerDown before it
+    expect(m.app.current).toBe("loads");
+    m.touch(60, 50, "long"); // fridge row: dialog
+    m.png();
+    // the fridge switch lies under the dialog: a tap there must not switch it
+    m.touch(300, 50, "tap");
+    expect(JSON.stringify(demo.store.snapshot().loads.map((l) => l.on))).toBe(before);
+    expect(demo.store.snapshot().decisions.length).toBe(0);
+  });
+
   it("the mirror re-encodes its PNG only after something changed", () => {
     const { household, clock, demo } = demoDisplay(false);
     const m = createDisplayMirror(household, clock, { width: 320, height: 240 });

@@ -1,0 +1,240 @@
+/**
+ * The meter's link to the utility's cloud: publishes a Household's readings
+ * (one message per meter and OBIS code, with a per-meter sequence number so
+ * the cloud can drop duplicates), Home Assistant discovery, availability, and
+ * takes authenticated downlink commands (prices, loads, configuration,
+ * firmware offers).
+ *
+ * Topics (<node> = this aggregator):
+ *   xsmeter/<node>/status                      "online" / "offline" (retained; last will)
+ *   xsmeter/<node>/meter/<meterId>/<obis>      {"seq","t","v","u"}  QoS 1
+ *   xsmeter/<node>/event                       {"seq","t","type",…} QoS 1 (PQ events)
+ *   homeassistant/sensor/<node>/<object>/config  retained discovery
+ *   xsmeter/<node>/cmd/<kind>                  downlink: kind = price | load | config | firmware
+ *   xsmeter/<node>/cmd/result                  {"kind","ctr","ok","error"?}
+ *
+ * A downlink payload is "h1.<HMAC-SHA256 hex>.<json>" or "e1.<Ed25519 signature hex>.<json>",
+ * the MAC/signature over utf8(topic) ‖ "\n" ‖ json; the JSON carries "ctr", which must be
+ * greater than the last accepted one (persisted through `counter`), so a replay is refused
+ * even after a reboot. Energy totals are never published lower than before (HA reads a
+ * lower total_increasing value as a meter reset).
+ */
+import type { Clock, TimerId } from "../core/clock";
+import type { ActionResult, Household, PriceSlot } from "../core/household";
+import { OBIS } from "../core/obis";
+import { concatBytes, constantTimeEqual, fromHex, utf8DecodeStrict, utf8Encode } from "../core/bytes";
+import { hmacSha256 } from "../secure/hmac";
+import { verify } from "../secure/ed25519";
+
+/** What CloudLink needs of an MQTT session (MqttClient has it). */
+export interface MqttPublisher {
+  publish(topic: string, payload: Uint8Array, qos?: 0 | 1, retain?: boolean): boolean;
+  subscribe(filter: string, qos?: 0 | 1 | 2): void;
+  onMessage(handler: (topic: string, payload: Uint8Array, retain: boolean) => void): void;
+}
+
+/** Where the last accepted downlink counter lives (flash on the board). */
+export interface CounterStore {
+  load(): number;
+  save(value: number): void;
+}
+
+export interface FirmwareOffer {
+  version: string;
+  url: string;
+  size: number;
+  sha256: string;
+}
+
+export interface CloudLinkOptions {
+  node: string;
+  household: Household;
+  mqtt: MqttPublisher;
+  clock: Clock;
+  /** HMAC-SHA256 key of this meter (derived per meter, never a shared default). */
+  macKey?: Uint8Array;
+  /** Ed25519 public key of the utility, for signed commands. */
+  signerPublicKey?: Uint8Array;
+  counter: CounterStore;
+  periodMs?: number;
+  onPrices?(slots: PriceSlot[]): ActionResult;
+  onConfig?(config: Record<string, unknown>): ActionResult;
+  onFirmwareOffer?(offer: FirmwareOffer): ActionResult;
+}
+
+export interface CloudLinkStats {
+  readings: number;
+  lowerTotalsSuppressed: number;
+  commandsAccepted: number;
+  forged: number;
+  replayed: number;
+  malformed: number;
+}
+
+const NL = Uint8Array.of(10);
+
+export class CloudLink {
+  readonly stats: CloudLinkStats = { readings: 0, lowerTotalsSuppressed: 0, commandsAccepted: 0, forged: 0, replayed: 0, malformed: 0 };
+  private seq = new Map<number, number>();
+  private lastTotals = new Map<string, number>();
+  private discovered = new Set<string>();
+  private eventsSent = 0;
+  private timer?: TimerId;
+  private readonly base: string;
+
+  constructor(private readonly o: CloudLinkOptions) {
+    if (!/^[A-Za-z0-9_-]+$/.test(o.node)) throw new RangeError(`node id ${JSON.stringify(o.node)}: letters, digits, _ and - only`);
+    if (!o.macKey && !o.signerPublicKey) throw new Error("CloudLink needs a MAC key or a signer public key for downlink commands");
+    this.base = `xsmeter/${o.node}`;
+  }
+
+  /** The will the MQTT session should carry (give it to MqttClient's options). */
+  static will(node: string) {
+    return { topic: `xsmeter/${node}/status`, payload: utf8Encode("offline"), qos: 1 as const, retain: true };
+  }
+
+  start(): void {
+    this.o.mqtt.onMessage((topic, payload) => this.downlink(topic, payload));
+    this.o.mqtt.subscribe(`${this.base}/cmd/+`, 1);
+    this.o.mqtt.publish(`${this.base}/status`, utf8Encode("online"), 1, true);
+    this.publishReadings();
+    this.timer = this.o.clock.every(this.o.periodMs ?? 60_000, () => this.publishReadings());
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) this.o.clock.cancel(this.timer);
+  }
+
+  /** One message per meter and OBIS code, plus discovery for codes not announced yet, plus new PQ events. */
+  publishReadings(): void {
+    const snap = this.o.household.snapshot();
+    for (const m of snap.meters) {
+      for (const code of Object.keys(m.values)) {
+        const v = m.values[code];
+        if (typeof v !== "number" || !Number.isFinite(v)) continue;
+        const q = OBIS.get(code);
+        const key = `${m.id}/${code}`;
+        if (q?.kind === "energy") {
+          const last = this.lastTotals.get(key);
+          if (last !== undefined && v < last) {
+            this.stats.lowerTotalsSuppressed++;
+            continue;
+          }
+          this.lastTotals.set(key, v);
+        }
+        if (!this.discovered.has(key)) this.discover(m.id, m.name, code);
+        const seq = this.nextSeq(m.id);
+        this.o.mqtt.publish(`${this.base}/meter/${m.id}/${code}`, utf8Encode(JSON.stringify({ seq, t: snap.t, v, u: q?.unit ?? "" })), 1);
+        this.stats.readings++;
+      }
+    }
+    const events = snap.events;
+    for (let i = Math.min(this.eventsSent, events.length); i < events.length; i++) {
+      const e = events[i];
+      this.o.mqtt.publish(`${this.base}/event`, utf8Encode(JSON.stringify({ seq: this.nextSeq(e.meterId), t: e.start, ...e })), 1);
+    }
+    this.eventsSent = events.length;
+  }
+
+  private nextSeq(meterId: number): number {
+    const s = (this.seq.get(meterId) ?? 0) + 1;
+    this.seq.set(meterId, s);
+    return s;
+  }
+
+  private discover(meterId: number, meterName: string, code: string): void {
+    const q = OBIS.get(code);
+    const object = `m${meterId}_${q ? q.key : code.replace(/[^0-9]/g, "_")}`;
+    const energy = q?.kind === "energy" && (q.unit === "Wh");
+    const power = q?.unit === "W";
+    const config: Record<string, unknown> = {
+      name: q ? q.name : code,
+      unique_id: `xsmeter_${this.o.node}_${object}`,
+      state_topic: `${this.base}/meter/${meterId}/${code}`,
+      value_template: "{{ value_json.v }}",
+      availability_topic: `${this.base}/status`,
+      device: { identifiers: [`xsmeter_${this.o.node}_m${meterId}`], name: meterName, manufacturer: "xsmeter" },
+    };
+    if (energy) Object.assign(config, { device_class: "energy", state_class: "total_increasing", unit_of_measurement: "kWh", value_template: "{{ value_json.v / 1000 }}" });
+    else if (power) Object.assign(config, { device_class: "power", state_class: "measurement", unit_of_measurement: "W" });
+    else if (q) Object.assign(config, { state_class: "measurement", unit_of_measurement: q.unit || undefined });
+    this.o.mqtt.publish(`homeassistant/sensor/${this.o.node}/${object}/config`, utf8Encode(JSON.stringify(config)), 1, true);
+    this.discovered.add(`${meterId}/${code}`);
+  }
+
+  private downlink(topic: string, payload: Uint8Array): void {
+    const prefix = `${this.base}/cmd/`;
+    if (!topic.startsWith(prefix)) return;
+    const kind = topic.slice(prefix.length);
+    if (kind === "result") return;
+    const r = this.authenticate(topic, payload);
+    let result: ActionResult;
+    let ctr = -1;
+    if ("error" in r) result = { ok: false, error: r.error };
+    else {
+      ctr = r.ctr;
+      result = this.apply(kind, r.body);
+      if (result.ok) this.stats.commandsAccepted++;
+    }
+    this.o.mqtt.publish(`${this.base}/cmd/result`, utf8Encode(JSON.stringify({ kind, ctr, ...result })), 1);
+  }
+
+  private authenticate(topic: string, payload: Uint8Array): { ctr: number; body: Record<string, unknown> } | { error: string } {
+    const text = utf8DecodeStrict(payload);
+    const m = text === undefined ? null : /^(h1|e1)\.([0-9a-f]+)\.([\s\S]*)$/.exec(text);
+    if (!m) {
+      this.stats.malformed++;
+      return { error: "malformed command: expected h1.<mac>.<json> or e1.<signature>.<json>" };
+    }
+    const json = utf8Encode(m[3]);
+    const signed = concatBytes(utf8Encode(topic), NL, json);
+    const tag = fromHex(m[2]);
+    const good = m[1] === "h1" ? !!this.o.macKey && constantTimeEqual(tag, hmacSha256(this.o.macKey, signed)) : !!this.o.signerPublicKey && verify(signed, tag, this.o.signerPublicKey);
+    if (!good) {
+      this.stats.forged++;
+      return { error: "forged command: authentication failed" };
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(m[3]) as Record<string, unknown>;
+    } catch {
+      this.stats.malformed++;
+      return { error: "malformed command: body is not JSON" };
+    }
+    const ctr = body.ctr;
+    if (typeof ctr !== "number" || !Number.isSafeInteger(ctr) || ctr < 0) {
+      this.stats.malformed++;
+      return { error: "malformed command: no counter" };
+    }
+    if (ctr <= this.o.counter.load()) {
+      this.stats.replayed++;
+      return { error: `replayed command: counter ${ctr} is not above ${this.o.counter.load()}` };
+    }
+    this.o.counter.save(ctr); // before acting: a crash now cannot make it replayable
+    return { ctr, body };
+  }
+
+  private apply(kind: string, b: Record<string, unknown>): ActionResult {
+    const h = this.o.household;
+    switch (kind) {
+      case "load":
+        if (typeof b.id !== "string") return { ok: false, error: "load: id missing" };
+        if (typeof b.on === "boolean") return h.switchLoad(b.id, b.on, "cloud");
+        if (typeof b.durationMs === "number" && typeof b.deadline === "number") return h.scheduleLoad(b.id, b.durationMs, b.deadline, "cloud");
+        return { ok: false, error: "load: give on, or durationMs and deadline" };
+      case "price":
+        if (!Array.isArray(b.slots)) return { ok: false, error: "price: slots missing" };
+        return this.o.onPrices ? this.o.onPrices(b.slots as PriceSlot[]) : { ok: false, error: "price updates not wired" };
+      case "config":
+        if (typeof b.config !== "object" || b.config === null) return { ok: false, error: "config: object missing" };
+        return this.o.onConfig ? this.o.onConfig(b.config as Record<string, unknown>) : { ok: false, error: "configuration not wired" };
+      case "firmware": {
+        const f = b as unknown as FirmwareOffer;
+        if (typeof f.version !== "string" || typeof f.url !== "string" || typeof f.size !== "number" || typeof f.sha256 !== "string") return { ok: false, error: "firmware: version, url, size, sha256 required" };
+        return this.o.onFirmwareOffer ? this.o.onFirmwareOffer({ version: f.version, url: f.url, size: f.size, sha256: f.sha256 }) : { ok: false, error: "firmware offers not wired" };
+      }
+      default:
+        return { ok: false, error: `unknown command ${kind}` };
+    }
+  }
+}

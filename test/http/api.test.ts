@@ -36,7 +36,7 @@ describe("API and access", () => {
 
   it("after sign-in: JSON snapshot, CSV export streamed chunked, and the switch API needs the CSRF header", async () => {
     const { cookie, csrf } = await signIn();
-    const snap = await (await fetch(`${web.url}api/snapshot`, { headers: { cookie } })).json();
+    const snap = (await (await fetch(`${web.url}api/snapshot`, { headers: { cookie } })).json()) as { loads: { id: string }[] };
     expect(snap.loads.map((l: { id: string }) => l.id)).toContain("ev");
 
     const csv = await raw(web.port, `GET /query?select=[time.iso,load:fridge.watts]&begin=s-2h&end=s&group=m&format=csv HTTP/1.1\r\nHost: x\r\nCookie: ${cookie}\r\nConnection: close\r\n\r\n`);

@@ -3,6 +3,7 @@ import { DAY, HOUR, MINUTE, SECOND } from "../../../modules/core/clock";
 import { RealClock } from "../../../modules/core/real-clock";
 import type { Household } from "../../../modules/core/household";
 import { startWebServer } from "../http/serve";
+import { CandumpWriter } from "../can/candump";
 import { startEmbeddedBroker } from "../mqtt/embedded-broker";
 import { createDisplayMirror } from "../ui/display-mirror";
 import type { Clock } from "../../../modules/core/clock";
@@ -26,7 +27,7 @@ const USAGE = `xsmeter sim [options]
   --duration D        how long to simulate, e.g. 1d, 6h, 30m, 90s (with --speed; default 1d)
   --start DATE        simulated start (ISO date; default 2026-03-20 for --speed, now for real time)
   --report FILE.json  write the run's report (energy, bill, decisions, events, bus, auth failures)
-  --candump FILE      write the bus traffic in candump format (needs the CAN link)
+  --candump FILE      write the bus traffic in candump format (with --link can)
   --link can|direct   aggregator↔slaves: authenticated CAN on the bit-timed virtual bus (default in real
                       time), or in memory (default with --speed: a CAN day takes ~15 min of CPU)
   --samples           slaves measure 12-bit waveform samples (default in real time; slow for --speed)`;
@@ -143,7 +144,8 @@ async function runRealTime(args: SimArgs): Promise<number> {
 }
 
 async function runAccelerated(args: SimArgs): Promise<number> {
-  if (args.candump) throw new UsageError("sim: --candump is not wired yet (waiting for the CAN room's candump writer)");
+  if (args.candump && args.link !== "can") throw new UsageError("sim: --candump needs --link can (the in-memory link has no frames)");
+  const candump = args.candump ? new CandumpWriter("can0") : undefined;
   const start = args.start ?? Date.UTC(2026, 2, 20);
   const real0 = performance.now();
   let web: { url: string; close(): Promise<void> } | undefined;
@@ -156,6 +158,7 @@ async function runAccelerated(args: SimArgs): Promise<number> {
     durationMs: args.durationMs,
     pace: Number.isFinite(args.speed) ? args.speed : undefined,
     onStart: async (sim, clock) => {
+      if (candump) sim.bus!.onTraffic((t) => candump.add(t.endMs, t.frame));
       if (Number.isFinite(args.speed)) {
         // The server's own time-outs run on real time (a virtual clock at N× would cut connections);
         // the household it shows runs on the virtual clock.
@@ -171,6 +174,10 @@ async function runAccelerated(args: SimArgs): Promise<number> {
   console.log(`xsmeter sim: ${args.durationMs / HOUR} h simulated in ${seconds.toFixed(1)} s (seed ${args.seed})`);
   for (const m of r.meters) console.log(`  meter ${m.id}: import ${(m.importWh / 1000).toFixed(3)} kWh, export ${(m.exportWh / 1000).toFixed(3)} kWh`);
   console.log(`  bill ${(r.bill.totalMinor / 100).toFixed(2)} ${r.bill.currency}, ${r.decisions.length} decisions, ${r.bus.cycles} poll cycles, ${r.authFailures} auth failures`);
+  if (candump && args.candump) {
+    writeFileSync(args.candump, candump.text());
+    console.log(`  candump: ${args.candump} (${candump.lines.length} frames)`);
+  }
   if (args.report) {
     writeFileSync(args.report, JSON.stringify(report, null, 1) + "\n");
     console.log(`  report: ${args.report}`);

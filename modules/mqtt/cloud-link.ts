@@ -7,7 +7,9 @@
  *
  * Topics (<node> = this aggregator):
  *   xsmeter/<node>/status                      "online" / "offline" (retained; last will)
- *   xsmeter/<node>/meter/<meterId>/<obis>      {"seq","t","v","u"}  QoS 1
+ *   xsmeter/<node>/meter/<meterId>/<obis>      {"boot","seq","t","v","u"}  QoS 1
+ *   (seq restarts at 1 on each boot; (meter, boot, seq) is unique, so give `boot` from a
+ *   persisted boot counter or the cloud would take new readings for duplicates)
  *   xsmeter/<node>/event                       {"seq","t","type",…} QoS 1 (PQ events)
  *   homeassistant/sensor/<node>/<object>/config  retained discovery
  *   xsmeter/<node>/cmd/<kind>                  downlink: kind = price | load | config | firmware
@@ -56,6 +58,8 @@ export interface CloudLinkOptions {
   /** Ed25519 public key of the utility, for signed commands. */
   signerPublicKey?: Uint8Array;
   counter: CounterStore;
+  /** This boot's number (a counter the app keeps in flash, +1 per boot); part of the duplicate key. */
+  boot?: number;
   periodMs?: number;
   onPrices?(slots: PriceSlot[]): ActionResult;
   onConfig?(config: Record<string, unknown>): ActionResult;
@@ -124,14 +128,14 @@ export class CloudLink {
         }
         if (!this.discovered.has(key)) this.discover(m.id, m.name, code);
         const seq = this.nextSeq(m.id);
-        this.o.mqtt.publish(`${this.base}/meter/${m.id}/${code}`, utf8Encode(JSON.stringify({ seq, t: snap.t, v, u: q?.unit ?? "" })), 1);
+        this.o.mqtt.publish(`${this.base}/meter/${m.id}/${code}`, utf8Encode(JSON.stringify({ boot: this.o.boot ?? 0, seq, t: snap.t, v, u: q?.unit ?? "" })), 1);
         this.stats.readings++;
       }
     }
     const events = snap.events;
     for (let i = Math.min(this.eventsSent, events.length); i < events.length; i++) {
       const e = events[i];
-      this.o.mqtt.publish(`${this.base}/event`, utf8Encode(JSON.stringify({ seq: this.nextSeq(e.meterId), t: e.start, ...e })), 1);
+      this.o.mqtt.publish(`${this.base}/event`, utf8Encode(JSON.stringify({ boot: this.o.boot ?? 0, seq: this.nextSeq(e.meterId), t: e.start, ...e })), 1);
     }
     this.eventsSent = events.length;
   }

@@ -38,7 +38,7 @@ function setup(stored = { v: 0 }) {
   const clock = new VirtualClock(Date.UTC(2026, 5, 1, 12));
   const demo = new DemoHousehold(clock);
   const r = recorder();
-  const link = new CloudLink({ node: "n1", household: demo.store, mqtt: r.mqtt, clock, macKey: KEY, signerPublicKey: publicKeyFromSeed(seed), counter: { load: () => stored.v, save: (v) => { stored.v = v; } } });
+  const link = new CloudLink({ node: "n1", household: demo.store, mqtt: r.mqtt, clock, macKey: KEY, signerPublicKey: publicKeyFromSeed(seed), counter: { load: () => stored.v, save: (v) => { stored.v = v; } }, boot: 3 });
   link.start();
   return { clock, demo, r, link, stored };
 }
@@ -58,6 +58,7 @@ describe("CloudLink", () => {
     for (const seqs of perMeter.values()) expect(seqs).toEqual(seqs.map((_, i) => i + 1));
     const v = readings.find((s) => s.topic === "xsmeter/n1/meter/1/1-0:32.7.0")!;
     expect(v.body.u).toBe("V");
+    expect(v.body.boot).toBe(3);
     const disc = r.sent.filter((s) => s.topic.startsWith("homeassistant/sensor/n1/"));
     expect(disc.every((d) => d.retain)).toBe(true);
     const power = disc.find((d) => d.topic === "homeassistant/sensor/n1/m1_power_net/config")!.body;

@@ -124,7 +124,7 @@ function realClock(): RealClock {
 
 async function runRealTime(args: SimArgs): Promise<number> {
   const clock = realClock();
-  const sim = new HouseholdSim(clock, { seed: args.seed, slaves: args.slaves, frontEnd: "samples", link: args.link ?? "can" });
+  const sim = new HouseholdSim(clock, { seed: args.seed, slaves: args.slaves, frontEnd: "pipeline", link: args.link ?? "can" });
   sim.start();
   const broker = await startBroker(args);
   const web = await serve(sim.aggregator.store, clock, args);

@@ -2,6 +2,7 @@ import type { MeterFrontEnd, MeterReadings } from "../../../modules/app/readings
 import { emptyReadings } from "../../../modules/app/readings";
 import type { PqEvent } from "./grid";
 import { WaveformGenerator } from "./waveform";
+import { MeterPipeline } from "../../../modules/metrology/meter";
 import type { World } from "./world";
 
 /**
@@ -122,5 +123,63 @@ export class SampleFrontEnd extends SimFrontEnd {
     this.r.powerFactor = ir > 0.06 ? Math.min(1, Math.abs(this.r.powerW) / (vr * ir)) : 1;
     this.integrate(this.r.powerW, dtS);
     return 5;
+  }
+}
+
+/**
+ * The metrology room's MeterPipeline as the slave's measuring side (real time):
+ * each second of 12-bit samples from the waveform generator is pushed through
+ * it; the latest 10-cycle window gives the instantaneous values, its events
+ * the PQ counters, and its energy integrator the energy registers.
+ */
+export class PipelineFrontEnd extends SimFrontEnd {
+  private readonly gen: WaveformGenerator;
+  private readonly v: Float64Array;
+  private readonly i: Float64Array;
+  private readonly frames: Float64Array;
+  private readonly pipeline: MeterPipeline;
+
+  constructor(world: World, meterId: number, start: number, sampleRate = 6400) {
+    super(world, meterId, start);
+    this.gen = new WaveformGenerator(world, meterId, { sampleRate });
+    this.v = new Float64Array(sampleRate);
+    this.i = new Float64Array(sampleRate);
+    this.frames = new Float64Array(2 * sampleRate);
+    this.pipeline = new MeterPipeline(
+      { phases: 1, sampleRate, nominalVoltage: world.grid.nominalV, nominalFrequency: 50, startTimeMs: start },
+      {
+        onWindow: (w) => {
+          this.r.voltageV = w.u[0];
+          this.r.currentA = w.i[0];
+          this.r.powerW = w.p[0];
+          this.r.reactiveVar = w.q1[0];
+          this.r.powerFactor = w.pf[0];
+          this.r.frequencyHz = w.f;
+          this.r.thdVoltagePct = w.thdu[0];
+          this.r.thdCurrentPct = w.thdi[0];
+        },
+        onEvent: (e) => {
+          if (e.type === "dip") this.r.dips++;
+          else if (e.type === "swell") this.r.swells++;
+          else this.r.interruptions++;
+          this.r.lastEvent = { type: e.type, start: start + e.start * 1000, durationMs: Math.round(e.duration * 1000), extremeV: e.extreme };
+        },
+      },
+    );
+  }
+
+  measure(now: number): number {
+    const n = this.v.length;
+    this.gen.fill(now - 1000, n, this.v, this.i);
+    for (let k = 0; k < n; k++) {
+      this.frames[2 * k] = this.v[k];
+      this.frames[2 * k + 1] = this.i[k];
+    }
+    this.pipeline.push(this.frames, n);
+    this.r.t = now;
+    this.r.importWh = this.pipeline.energy.importWh[0];
+    this.r.exportWh = this.pipeline.energy.exportWh[0];
+    this.last = now;
+    return 20;
   }
 }

@@ -3,7 +3,7 @@ import { DirectLink } from "../../../modules/app/direct-link";
 import { SlaveApp } from "../../../modules/app/slave-app";
 import type { Clock } from "../../../modules/core/clock";
 import { DAY } from "../../../modules/core/clock";
-import { PowerFrontEnd, SampleFrontEnd } from "./front-end";
+import { PipelineFrontEnd, PowerFrontEnd, SampleFrontEnd } from "./front-end";
 import type { GridOptions } from "./grid";
 import { GridStatusFeed, PriceFeed, SLOT_MS } from "./price-feed";
 import { EvCharger, WashingMachine } from "./loads";
@@ -31,7 +31,7 @@ export interface HouseholdSimOptions {
   seed: number;
   slaves: number;
   /** "power": per-second powers (fast); "samples": 12-bit samples, RMS and P from them. */
-  frontEnd?: "power" | "samples";
+  frontEnd?: "power" | "samples" | "pipeline";
   /** "can": the CAN room's master/slaves on the bit-timed virtual bus; "direct": in memory (fast). */
   link?: "direct" | "can";
   /** "controller": the control room's LoadController (default); "seam": the app's small policy seam. */
@@ -72,7 +72,10 @@ export class HouseholdSim {
     this.prices = new PriceFeed(options.seed, this.world.weather);
     this.status = new GridStatusFeed(options.seed, this.prices);
     for (let id = 1; id <= options.slaves; id++) {
-      const fe = options.frontEnd === "samples" ? new SampleFrontEnd(this.world, id, this.startedAt) : new PowerFrontEnd(this.world, id, this.startedAt);
+      const fe =
+        options.frontEnd === "pipeline" ? new PipelineFrontEnd(this.world, id, this.startedAt)
+        : options.frontEnd === "samples" ? new SampleFrontEnd(this.world, id, this.startedAt)
+        : new PowerFrontEnd(this.world, id, this.startedAt);
       const slave = new SlaveApp(clock, fe, { id });
       this.slaves.push(slave);
       this.direct.attach(slave);

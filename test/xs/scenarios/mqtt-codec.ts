@@ -1,7 +1,7 @@
 // XS conformance: the MQTT 3.1.1 codec — every packet type encoded, decoded
 // from a stream cut into small pieces, and re-encoded to the same bytes.
 import { encodePacket, MqttDecoder, type Packet } from "../../../modules/mqtt/codec";
-import { toHex, utf8Encode } from "../../../modules/core/bytes";
+import { concatBytes, toHex, utf8Encode } from "../../../modules/core/bytes";
 
 const PACKETS: Packet[] = [
   { cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId: "xsmeter-n1", clean: false, keepalive: 60, username: "meter", password: utf8Encode("s3cret"), will: { topic: "xsmeter/n1/status", payload: utf8Encode("offline"), qos: 1, retain: true } },
@@ -29,14 +29,7 @@ function describe(p: Packet): unknown {
 
 export function run(): unknown {
   const wire = PACKETS.map(encodePacket);
-  let total = 0;
-  for (const w of wire) total += w.length;
-  const stream = new Uint8Array(total);
-  let at = 0;
-  for (const w of wire) {
-    stream.set(w, at);
-    at += w.length;
-  }
+  const stream = concatBytes(...wire);
   const decoder = new MqttDecoder();
   const got: Packet[] = [];
   for (let i = 0; i < stream.length; i += 5) got.push(...decoder.push(stream.subarray(i, i + 5)));

@@ -5,6 +5,7 @@ import type { Household } from "../../../modules/core/household";
 import { startWebServer } from "../http/serve";
 import { CandumpWriter } from "../can/candump";
 import { startEmbeddedBroker } from "../mqtt/embedded-broker";
+import { startSimCloud, type SimCloud } from "../sim/cloud";
 import { createDisplayMirror } from "../ui/display-mirror";
 import type { Clock } from "../../../modules/core/clock";
 import { HouseholdSim } from "../sim/household-sim";
@@ -113,9 +114,14 @@ async function startBroker(args: SimArgs): Promise<{ url: string; close(): Promi
   return startEmbeddedBroker({ port: args.mqttPort });
 }
 
-function printTopics(args: SimArgs, broker: { url: string } | undefined): void {
-  // Seam: the cloud room's CloudLink (modules/mqtt/cloud-link.ts) publishes readings once it lands.
-  console.log(`MQTT broker: ${broker ? broker.url : args.mqtt} (cloud link not wired yet: no topics published)`);
+function printTopics(broker: string, cloud: SimCloud): void {
+  const t = cloud.topics;
+  console.log(`MQTT broker: ${broker} (cloud link as node "${cloud.node}", readings every 10 s)`);
+  console.log(`  status     ${t.status}  (retained; last will "offline")`);
+  console.log(`  readings   ${t.readings}`);
+  console.log(`  events     ${t.event}`);
+  console.log(`  discovery  ${t.discovery}  (retained, Home Assistant)`);
+  console.log(`  commands   ${t.cmd}  (HMAC-signed) → ${t.result}`);
 }
 
 function realClock(): RealClock {
@@ -130,14 +136,18 @@ async function runRealTime(args: SimArgs): Promise<number> {
   const web = await serve(sim.aggregator.store, clock, args);
   console.log(`xsmeter sim: ${args.slaves} slaves and an aggregator in real time (seed ${args.seed}), ${sim.master ? "authenticated CAN at 125 kbit/s, a key per node" : "in-memory link"}`);
   console.log(`Web page: ${web.url}`);
-  printTopics(args, broker);
+  const brokerUrl = broker ? broker.url : args.mqtt!;
+  const cloud = startSimCloud({ household: sim.aggregator.store, clock, brokerUrl, networkKey: sim.networkKey, node: `sim-${args.seed}` });
+  printTopics(brokerUrl, cloud);
   console.log("Ctrl-C to stop.");
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());
   });
+  cloud.stop();
   sim.stop();
   await web.close();
+  await new Promise((r) => setTimeout(r, 100)); // let the "offline" status and DISCONNECT reach the broker
   await broker?.close();
   console.log("xsmeter sim: stopped");
   return 0;

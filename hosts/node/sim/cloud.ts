@@ -1,0 +1,139 @@
+/**
+ * The simulated aggregator's cloud link: an MQTT session (our MqttClient over
+ * node:net, last will "offline") to the broker the sim uses, a flash outbox on
+ * a simulated NOR flash (QoS 1 readings wait there until the broker acks them),
+ * and a CloudLink publishing the aggregator's household (the same
+ * HouseholdStore the web page reads) and taking downlink commands
+ * authenticated with an HMAC key derived from the sim's network key (itself
+ * derived from the seed), so a command from anyone without that key is refused.
+ */
+import { getRandomValues } from "node:crypto";
+import type { Clock } from "../../../modules/core/clock";
+import type { Household } from "../../../modules/core/household";
+import { utf8Encode } from "../../../modules/core/bytes";
+import { MqttClient } from "../../../modules/mqtt/client";
+import { FlashOutbox, OutboxFull } from "../../../modules/mqtt/flash-outbox";
+import { CloudLink, type MqttPublisher } from "../../../modules/mqtt/cloud-link";
+import { FlashCounterStore } from "../../../modules/secure/counter-store";
+import { deriveKey } from "../../../modules/secure/kdf";
+import { NodeNetwork } from "../http/node-network";
+import { NorFlashSim } from "../flash/nor-flash-sim";
+
+export interface SimCloudOptions {
+  household: Household;
+  clock: Clock;
+  /** mqtt://host[:port] of the embedded or external broker. */
+  brokerUrl: string;
+  /** The household's network key (HouseholdSim.networkKey, derived from the seed). */
+  networkKey: Uint8Array;
+  /** Node id in the topics (letters, digits, _ and -). */
+  node: string;
+  /** How often readings are published (default 10 s: lively enough for a demo). */
+  periodMs?: number;
+}
+
+export interface SimCloudTopics {
+  status: string;
+  readings: string;
+  event: string;
+  discovery: string;
+  cmd: string;
+  result: string;
+}
+
+export interface SimCloud {
+  node: string;
+  topics: SimCloudTopics;
+  client: MqttClient;
+  link: CloudLink;
+  /** Readings dropped because the outbox was full (broker unreachable for long). */
+  dropped(): number;
+  stop(): void;
+}
+
+const COUNTER_KEY = 0;
+
+/** The cloud's HMAC key for this node: one per node, from the household's network key. */
+export function cloudMacKey(networkKey: Uint8Array, node: string): Uint8Array {
+  return deriveKey(networkKey, "xsmeter cloud downlink", node, 32);
+}
+
+export function cloudTopics(node: string): SimCloudTopics {
+  const base = `xsmeter/${node}`;
+  return {
+    status: `${base}/status`,
+    readings: `${base}/meter/<meterId>/<obis>`,
+    event: `${base}/event`,
+    discovery: `homeassistant/sensor/${node}/<object>/config`,
+    cmd: `${base}/cmd/{price,load,config,firmware}`,
+    result: `${base}/cmd/result`,
+  };
+}
+
+function parseBroker(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  if (u.protocol !== "mqtt:") throw new Error(`cloud link: ${url}: only mqtt:// (plain TCP) is supported by the sim's client`);
+  return { host: u.hostname || "127.0.0.1", port: u.port ? Number(u.port) : 1883 };
+}
+
+export function startSimCloud(o: SimCloudOptions): SimCloud {
+  const { host, port } = parseBroker(o.brokerUrl);
+  // 64 KiB of outbox: a few minutes of readings if the broker goes away.
+  const outbox = new FlashOutbox(new NorFlashSim({ size: 16 * 4096 }));
+  const client = new MqttClient({
+    network: new NodeNetwork(),
+    clock: o.clock,
+    random: { fill: (b) => void getRandomValues(b) },
+    host,
+    port,
+    clientId: `xsmeter-${o.node}`,
+    outbox,
+    will: CloudLink.will(o.node),
+    minBackoffMs: 250,
+    maxBackoffMs: 5000,
+  });
+  // The downlink freshness counter, persisted as on the board (the flash is in memory here).
+  const counters = new FlashCounterStore(new NorFlashSim({ size: 2 * 4096 }));
+  let dropped = 0;
+  // A full outbox throws; in a timer that would end the sim, so drop the reading and count it.
+  const mqtt: MqttPublisher = {
+    publish(topic, payload, qos, retain) {
+      try {
+        return client.publish(topic, payload, qos, retain);
+      } catch (e) {
+        if (!(e instanceof OutboxFull)) throw e;
+        dropped++;
+        return false;
+      }
+    },
+    subscribe: (filter, qos) => client.subscribe(filter, qos),
+    onMessage: (handler) => client.onMessage(handler),
+  };
+  const link = new CloudLink({
+    node: o.node,
+    household: o.household,
+    mqtt,
+    clock: o.clock,
+    macKey: cloudMacKey(o.networkKey, o.node),
+    counter: { load: () => counters.get(COUNTER_KEY) ?? 0, save: (v) => counters.set(COUNTER_KEY, v) },
+    // No flash survives between host runs, so the start second stands in for the persisted
+    // boot counter: a later run always has a higher boot number, keeping (meter, boot, seq) unique.
+    boot: Math.floor(o.clock.now() / 1000),
+    periodMs: o.periodMs ?? 10_000,
+  });
+  client.start();
+  link.start();
+  return {
+    node: o.node,
+    topics: cloudTopics(o.node),
+    client,
+    link,
+    dropped: () => dropped,
+    stop() {
+      link.stop();
+      // A clean DISCONNECT suppresses the will, so say "offline" ourselves (QoS 0 goes out now, before it).
+      client.publish(`xsmeter/${o.node}/status`, utf8Encode("offline"), 0, true);
+      client.stop();
+    },
+  };
+}

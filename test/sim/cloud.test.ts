@@ -4,7 +4,7 @@
 // subscribes and must see increasing seq for a meter's OBIS code, the retained
 // Home Assistant discovery, and a forged load command refused (cmd/result ok:false)
 // while one signed with the node's key (HMAC computed here with node:crypto) is
-// authenticated.
+// applied and its replay refused; on stop the retained status turns "offline".
 import { afterAll, describe, expect, it } from "vitest";
 import { createHmac, getRandomValues } from "node:crypto";
 import { RealClock } from "../../modules/core/real-clock";
@@ -64,8 +64,11 @@ describe("sim cloud link over the embedded broker", () => {
     sub.subscribe(`xsmeter/${node}/meter/#`, 1);
     sub.subscribe(`homeassistant/sensor/${node}/#`, 1);
     sub.subscribe(`xsmeter/${node}/cmd/result`, 1);
+    sub.subscribe(`xsmeter/${node}/status`, 1);
+    const status: string[] = [];
     sub.onMessage((topic, payload, retain) => {
       if (topic.startsWith("homeassistant/")) discovery.push({ topic, retain, body: JSON.parse(text(payload)) });
+      else if (topic.endsWith("/status")) status.push(text(payload));
       else if (topic.endsWith("/cmd/result")) results.push(JSON.parse(text(payload)));
       else readings.set(topic, [...(readings.get(topic) ?? []), JSON.parse(text(payload)).seq]);
     });
@@ -101,5 +104,9 @@ describe("sim cloud link over the embedded broker", () => {
     await until("the replay's result", () => results.length >= 3);
     expect(results[2]).toMatchObject({ kind: "load", ok: false });
     expect(results[2].error).toMatch(/replayed/);
+
+    expect(status[0]).toBe("online");
+    cloud.stop();
+    await until("the offline status", () => status.at(-1) === "offline");
   }, 20_000);
 });

@@ -123,6 +123,7 @@ export function startSimCloud(o: SimCloudOptions): SimCloud {
   });
   client.start();
   link.start();
+  let stopped = false;
   return {
     node: o.node,
     topics: cloudTopics(o.node),
@@ -130,6 +131,8 @@ export function startSimCloud(o: SimCloudOptions): SimCloud {
     link,
     dropped: () => dropped,
     stop() {
+      if (stopped) return;
+      stopped = true;
       link.stop();
       // A clean DISCONNECT suppresses the will, so say "offline" ourselves (QoS 0 goes out now, before it).
       client.publish(`xsmeter/${o.node}/status`, utf8Encode("offline"), 0, true);

@@ -157,18 +157,20 @@ export function writeU32LE(b: Uint8Array, at: number, v: number): void {
   b[at + 3] = (v >>> 24) & 255;
 }
 
-/** CRC-32 (IEEE 802.3, reflected 0xEDB88320), table built once. */
-let crcTable: Uint32Array | undefined;
-export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, seed = 0): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
+/** CRC-32 (IEEE 802.3, reflected 0xEDB88320). The table is built at import so
+ * Moddable's preload freezes it into flash instead of RAM. */
+const CRC_TABLE: Uint32Array = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
   }
+  return table;
+})();
+
+export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, seed = 0): number {
   let c = (seed ^ 0xffffffff) >>> 0;
-  for (let i = start; i < end; i++) c = crcTable[(c ^ bytes[i]) & 255] ^ (c >>> 8);
+  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ bytes[i]) & 255] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }

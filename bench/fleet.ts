@@ -13,11 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getRandomValues } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { RealClock } from "../modules/core/real-clock";
 import { NodeNetwork } from "../hosts/node/http/node-network";
 import { MemoryOutbox } from "../modules/mqtt/flash-outbox";
 import { MqttClient } from "../modules/mqtt/client";
 import { startEmbeddedBroker } from "../hosts/node/mqtt/embedded-broker";
+import { nodeClock } from "../hosts/node/node-clock";
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
@@ -29,7 +29,7 @@ const sizes = opt("meters", "100,1000").split(",").map(Number);
 const seconds = Number(opt("seconds", "8"));
 const perMeterHz = Number(opt("rate", "2"));
 
-const clock = new RealClock({ now: () => Date.now(), start: (d, cb) => setTimeout(cb, d), stop: (h) => clearTimeout(h as NodeJS.Timeout) });
+const clock = nodeClock();
 const random = { fill: (b: Uint8Array) => void getRandomValues(b) };
 const network = new NodeNetwork();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -4,16 +4,16 @@
 import net from "node:net";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { RealClock } from "../modules/core/real-clock";
 import { DemoHousehold } from "../modules/app/demo-household";
 import { startWebServer } from "../hosts/node/http/serve";
+import { nodeClock } from "../hosts/node/node-clock";
 
 // A real GC between heap readings, without needing node --expose-gc.
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
 
 const JSON_OUT = process.argv.includes("--json");
-const clock = new RealClock({ now: Date.now, start: (ms, cb) => setTimeout(cb, ms), stop: (h) => clearTimeout(h as NodeJS.Timeout) });
+const clock = nodeClock();
 const demo = new DemoHousehold(clock);
 demo.tick();
 const web = await startWebServer({ household: demo.store, port: 0, clock, limits: { maxConnections: 300 } });

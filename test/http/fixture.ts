@@ -3,10 +3,11 @@ import net from "node:net";
 import { RealClock } from "../../modules/core/real-clock";
 import { DemoHousehold } from "../../modules/app/demo-household";
 import { startWebServer, type WebServer, type WebServerOptions } from "../../hosts/node/http/serve";
+import { nodeClock } from "../../hosts/node/node-clock";
 
 /** A real clock; `shift` (ms) runs it behind wall time so a day of history can be replayed first. */
 export function realClock(shift = { ms: 0 }): RealClock {
-  return new RealClock({ now: () => Date.now() - shift.ms, start: (ms, cb) => setTimeout(cb, ms), stop: (h) => clearTimeout(h as NodeJS.Timeout) });
+  return nodeClock(() => Date.now() - shift.ms);
 }
 
 export async function demoServer(extra: Partial<WebServerOptions> = {}, historyMinutes = 0): Promise<{ web: WebServer; demo: DemoHousehold; clock: RealClock }> {

@@ -10,15 +10,15 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getRandomValues } from "node:crypto";
-import { RealClock } from "../../modules/core/real-clock";
 import { NodeNetwork } from "../../hosts/node/http/node-network";
 import { NorFlashSim } from "../../hosts/node/flash/nor-flash-sim";
 import { FlashOutbox, MemoryOutbox } from "../../modules/mqtt/flash-outbox";
 import { MqttClient } from "../../modules/mqtt/client";
 import { encodePacket, MqttDecoder } from "../../modules/mqtt/codec";
+import { nodeClock } from "../../hosts/node/node-clock";
 
 const MOSQUITTO = "/usr/sbin/mosquitto";
-const clock = new RealClock({ now: () => Date.now(), start: (d, cb) => setTimeout(cb, d), stop: (h) => clearTimeout(h as NodeJS.Timeout) });
+const clock = nodeClock();
 const random = { fill: (b: Uint8Array) => void getRandomValues(b) };
 const network = new NodeNetwork();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -7,15 +7,15 @@
 // applied and its replay refused; on stop the retained status turns "offline".
 import { afterAll, describe, expect, it } from "vitest";
 import { createHmac, getRandomValues } from "node:crypto";
-import { RealClock } from "../../modules/core/real-clock";
 import { MqttClient } from "../../modules/mqtt/client";
 import { MemoryOutbox } from "../../modules/mqtt/flash-outbox";
 import { NodeNetwork } from "../../hosts/node/http/node-network";
 import { startEmbeddedBroker, type EmbeddedBroker } from "../../hosts/node/mqtt/embedded-broker";
 import { HouseholdSim } from "../../hosts/node/sim/household-sim";
 import { cloudMacKey, startSimCloud, type SimCloud } from "../../hosts/node/sim/cloud";
+import { nodeClock } from "../../hosts/node/node-clock";
 
-const clock = new RealClock({ now: () => Date.now(), start: (d, cb) => setTimeout(cb, d), stop: (h) => clearTimeout(h as NodeJS.Timeout) });
+const clock = nodeClock();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 

@@ -1,6 +1,5 @@
 import { writeFileSync } from "node:fs";
 import { DAY, HOUR, MINUTE, SECOND } from "../../../modules/core/clock";
-import { RealClock } from "../../../modules/core/real-clock";
 import type { Household } from "../../../modules/core/household";
 import { startWebServer } from "../http/serve";
 import { CandumpWriter } from "../can/candump";
@@ -11,6 +10,7 @@ import type { Clock } from "../../../modules/core/clock";
 import { HouseholdSim } from "../sim/household-sim";
 import { runFast } from "../sim/run";
 import { UsageError, type Command } from "./command";
+import { nodeClock } from "../node-clock";
 
 /**
  * `xsmeter sim` (and `npm start`): the simulated household network.
@@ -124,12 +124,8 @@ function printTopics(broker: string, cloud: SimCloud): void {
   console.log(`  commands   ${t.cmd}  (HMAC-signed) → ${t.result}`);
 }
 
-function realClock(): RealClock {
-  return new RealClock({ now: () => Date.now(), start: (ms, cb) => setTimeout(cb, ms), stop: (h) => clearTimeout(h as NodeJS.Timeout) });
-}
-
 async function runRealTime(args: SimArgs): Promise<number> {
-  const clock = realClock();
+  const clock = nodeClock();
   const sim = new HouseholdSim(clock, { seed: args.seed, slaves: args.slaves, frontEnd: "pipeline", link: args.link ?? "can" });
   sim.start();
   const broker = await startBroker(args);
@@ -173,7 +169,7 @@ async function runAccelerated(args: SimArgs): Promise<number> {
         // The server's own time-outs run on real time (a virtual clock at N× would cut connections);
         // the household it shows runs on the virtual clock.
         void clock;
-        web = await serve(sim.aggregator.store, realClock(), args);
+        web = await serve(sim.aggregator.store, nodeClock(), args);
         console.log(`Web page: ${web.url}`);
       }
     },

@@ -1,7 +1,7 @@
-import { RealClock } from "../../../modules/core/real-clock";
 import { DemoHousehold } from "../../../modules/app/demo-household";
 import { startWebServer } from "../http/serve";
 import { UsageError, type Command } from "./command";
+import { nodeClock } from "../node-clock";
 
 /** Serves the web page over the demo household, for looking at the pages by hand. */
 export const webCommand: Command = {
@@ -17,7 +17,7 @@ export const webCommand: Command = {
       else if (args[i] !== "--closed") throw new UsageError(`web: unknown option ${args[i]}`);
     }
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("web: --http-port must be 0..65535");
-    const clock = new RealClock({ now: Date.now, start: (ms, cb) => setTimeout(cb, ms), stop: (h) => clearTimeout(h as NodeJS.Timeout) });
+    const clock = nodeClock();
     const demo = new DemoHousehold(clock);
     demo.tick();
     clock.every(1000, () => demo.tick());

@@ -11,6 +11,8 @@ import { HouseholdSim } from "../sim/household-sim";
 import { runFast } from "../sim/run";
 import { UsageError, type Command } from "./command";
 import { nodeClock } from "../node-clock";
+import { loadRecording } from "../recordings/load";
+import { RecordingError, type Recording } from "../recordings/recording";
 
 /**
  * `xsmeter sim` (and `npm start`): the simulated household network.
@@ -31,7 +33,10 @@ const USAGE = `xsmeter sim [options]
   --candump FILE      write the bus traffic in candump format (with --link can)
   --link can|direct   aggregator↔slaves: authenticated CAN on the bit-timed virtual bus (default in real
                       time), or in memory (default with --speed: a CAN day takes ~15 min of CPU)
-  --samples           slaves measure 12-bit waveform samples (default in real time; slow for --speed)`;
+  --samples           slaves measure 12-bit waveform samples (default in real time; slow for --speed)
+  --recording FILE    in real time, one meter measures this recording (.cfg/.cff COMTRADE, .wav, .csv t,u,i),
+                      first phase, looped, instead of the waveform generator
+  --recording-meter N which meter measures the recording (default 1)`;
 
 interface SimArgs {
   slaves: number;
@@ -46,6 +51,8 @@ interface SimArgs {
   candump?: string;
   samples: boolean;
   link?: "can" | "direct";
+  recording?: string;
+  recordingMeter: number;
 }
 
 export function parseDuration(text: string): number {
@@ -58,7 +65,7 @@ export function parseDuration(text: string): number {
 }
 
 export function parseSimArgs(args: string[]): SimArgs {
-  const out: SimArgs = { slaves: 4, seed: 7, httpPort: 8080, mqttPort: 1883, speed: 1, durationMs: DAY, samples: false };
+  const out: SimArgs = { slaves: 4, seed: 7, httpPort: 8080, mqttPort: 1883, speed: 1, durationMs: DAY, samples: false, recordingMeter: 1 };
   const int = (name: string, v: string | undefined, lo: number, hi: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < lo || n > hi) throw new UsageError(`sim: ${name} needs an integer ${lo}..${hi}`);
@@ -92,13 +99,28 @@ export function parseSimArgs(args: string[]): SimArgs {
       case "--report": if (!v) throw new UsageError("sim: --report needs a file"); out.report = v; k++; break;
       case "--candump": if (!v) throw new UsageError("sim: --candump needs a file"); out.candump = v; k++; break;
       case "--samples": out.samples = true; break;
+      case "--recording": if (!v) throw new UsageError("sim: --recording needs a file (.cfg, .cff, .wav or .csv)"); out.recording = v; k++; break;
+      case "--recording-meter": out.recordingMeter = int(a, v, 1, 16); k++; break;
       case "--link":
         if (v !== "can" && v !== "direct") throw new UsageError("sim: --link is can or direct");
         out.link = v; k++; break;
       default: throw new UsageError(`sim: unknown option ${a}; see xsmeter sim --help`);
     }
   }
+  if (out.recording && out.speed !== 1) throw new UsageError("sim: --recording runs in real time only (drop --speed)");
+  if (out.recordingMeter > out.slaves) throw new UsageError(`sim: --recording-meter ${out.recordingMeter} but only ${out.slaves} slaves`);
   return out;
+}
+
+/** Reads the --recording file; a malformed or missing one is a usage error naming the file and the fault. */
+export function openRecording(args: SimArgs): { meterId: number; recording: Recording } | undefined {
+  if (!args.recording) return undefined;
+  try {
+    return { meterId: args.recordingMeter, recording: loadRecording(args.recording) };
+  } catch (e) {
+    if (e instanceof RecordingError) throw new UsageError(`sim: --recording ${args.recording}: ${e.message}`);
+    throw e;
+  }
 }
 
 async function serve(household: Household, clock: Clock, args: SimArgs): Promise<{ url: string; close(): Promise<void> }> {
@@ -125,13 +147,15 @@ function printTopics(broker: string, cloud: SimCloud): void {
 }
 
 async function runRealTime(args: SimArgs): Promise<number> {
+  const recording = openRecording(args);
   const clock = nodeClock();
-  const sim = new HouseholdSim(clock, { seed: args.seed, slaves: args.slaves, frontEnd: "pipeline", link: args.link ?? "can" });
+  const sim = new HouseholdSim(clock, { seed: args.seed, slaves: args.slaves, frontEnd: "pipeline", link: args.link ?? "can", recording });
   sim.start();
   const broker = await startBroker(args);
   const web = await serve(sim.aggregator.store, clock, args);
   console.log(`xsmeter sim: ${args.slaves} slaves and an aggregator in real time (seed ${args.seed}), ${sim.master ? "authenticated CAN at 125 kbit/s, a key per node" : "in-memory link"}`);
   console.log(`Web page: ${web.url}`);
+  if (recording) console.log(`Meter ${recording.meterId} measures ${args.recording} (${recording.recording.sampleRate} S/s, looped)`);
   const brokerUrl = broker ? broker.url : args.mqtt!;
   const cloud = startSimCloud({ household: sim.aggregator.store, clock, brokerUrl, networkKey: sim.networkKey, node: `sim-${args.seed}` });
   printTopics(brokerUrl, cloud);

@@ -4,6 +4,8 @@ import { SlaveApp } from "../../../modules/app/slave-app";
 import type { Clock } from "../../../modules/core/clock";
 import { DAY } from "../../../modules/core/clock";
 import { PipelineFrontEnd, PowerFrontEnd, SampleFrontEnd } from "./front-end";
+import { RecordingFrontEnd } from "./recording-front-end";
+import type { Recording } from "../recordings/recording";
 import type { GridOptions } from "./grid";
 import { GridStatusFeed, PriceFeed, SLOT_MS } from "./price-feed";
 import { EvCharger, WashingMachine } from "./loads";
@@ -37,6 +39,8 @@ export interface HouseholdSimOptions {
   /** "controller": the control room's LoadController (default); "seam": the app's small policy seam. */
   policy?: "controller" | "seam";
   grid?: GridOptions;
+  /** This meter measures a recording's samples (looped) instead of the generator's (issue 9). */
+  recording?: { meterId: number; recording: Recording };
 }
 
 export interface ReferenceSlot {
@@ -73,7 +77,8 @@ export class HouseholdSim {
     this.status = new GridStatusFeed(options.seed, this.prices);
     for (let id = 1; id <= options.slaves; id++) {
       const fe =
-        options.frontEnd === "pipeline" ? new PipelineFrontEnd(this.world, id, this.startedAt)
+        options.recording?.meterId === id ? new RecordingFrontEnd(options.recording.recording, id, this.startedAt)
+        : options.frontEnd === "pipeline" ? new PipelineFrontEnd(this.world, id, this.startedAt)
         : options.frontEnd === "samples" ? new SampleFrontEnd(this.world, id, this.startedAt)
         : new PowerFrontEnd(this.world, id, this.startedAt);
       const slave = new SlaveApp(clock, fe, { id });

@@ -3,6 +3,11 @@
  * quantities): 3 s = 15 windows (150/180 cycles, re-synchronised at each
  * 10-min tick), 10 min aligned to the UTC clock, 2 h aligned to the clock.
  * An aggregate is flagged if any of its windows was.
+ *
+ * Each interval owns one preallocated AggregateRecord that every emit
+ * overwrites (like the pipeline's window record), so aggregation allocates
+ * nothing at run time: a consumer that keeps an aggregate past its callback
+ * must copy it.
  */
 import { PHASE_FIELDS, type AggregateRecord, type WindowRecord } from "./records";
 
@@ -28,25 +33,36 @@ class Accumulator {
     this.count++;
     if (w.flagged) this.flagged = true;
   }
-  emit(interval: AggregateRecord["interval"]): AggregateRecord {
+  /** Fills the preallocated record and resets the sums; the record is reused by the next emit. */
+  emit(rec: AggregateRecord): AggregateRecord {
     const n = this.count, ph = this.phases;
-    const rec = { kind: "aggregate", interval, t: this.start, duration: this.dur, windows: n, f: this.fSum / n,
-      u2: Math.sqrt(this.u2Sum / n), u0: Math.sqrt(this.u0Sum / n), flagged: this.flagged } as AggregateRecord;
+    rec.t = this.start; rec.duration = this.dur; rec.windows = n; rec.f = this.fSum / n;
+    rec.u2 = Math.sqrt(this.u2Sum / n); rec.u0 = Math.sqrt(this.u0Sum / n); rec.flagged = this.flagged;
     for (let k = 0; k < PHASE_FIELDS.length; k++) {
       const f = PHASE_FIELDS[k];
-      const arr: number[] = [];
-      for (let p = 0; p < ph; p++) { const m = this.sums[k * ph + p] / n; arr.push(RMS_FIELDS.has(f) ? Math.sqrt(m) : m); }
-      rec[f] = arr;
+      const arr = rec[f];
+      const sq = RMS_FIELDS.has(f);
+      for (let p = 0; p < ph; p++) { const m = this.sums[k * ph + p] / n; arr[p] = sq ? Math.sqrt(m) : m; }
     }
     this.sums.fill(0); this.count = 0; this.flagged = false; this.fSum = this.u2Sum = this.u0Sum = this.dur = 0;
     return rec;
   }
 }
 
+/** A zeroed aggregate record with per-phase arrays of the right length. */
+function newRecord(interval: AggregateRecord["interval"], phases: number): AggregateRecord {
+  const rec = { kind: "aggregate", interval, t: 0, duration: 0, windows: 0, f: 0, u2: 0, u0: 0, flagged: false } as AggregateRecord;
+  for (const f of PHASE_FIELDS) rec[f] = new Array<number>(phases).fill(0);
+  return rec;
+}
+
 export class Aggregator {
   private readonly a3: Accumulator;
   private readonly a10: Accumulator;
   private readonly a2h: Accumulator;
+  private readonly r3: AggregateRecord;
+  private readonly r10: AggregateRecord;
+  private readonly r2h: AggregateRecord;
   private tick10 = NaN;
   private tick2h = NaN;
 
@@ -55,6 +71,9 @@ export class Aggregator {
     this.a3 = new Accumulator(phases);
     this.a10 = new Accumulator(phases);
     this.a2h = new Accumulator(phases);
+    this.r3 = newRecord("3s", phases);
+    this.r10 = newRecord("10min", phases);
+    this.r2h = newRecord("2h", phases);
   }
 
   add(w: WindowRecord): void {
@@ -63,22 +82,22 @@ export class Aggregator {
     const t10 = Math.floor(mid / 600000);
     const t2h = Math.floor(mid / 7200000);
     if (t10 !== this.tick10) {
-      if (this.a3.count) this.emit(this.a3.emit("3s")); // 3 s intervals re-synchronise at the 10-min tick
-      if (this.a10.count) this.emit(this.a10.emit("10min"));
+      if (this.a3.count) this.emit(this.a3.emit(this.r3)); // 3 s intervals re-synchronise at the 10-min tick
+      if (this.a10.count) this.emit(this.a10.emit(this.r10));
       this.tick10 = t10;
     }
     if (t2h !== this.tick2h) {
-      if (this.a2h.count) this.emit(this.a2h.emit("2h"));
+      if (this.a2h.count) this.emit(this.a2h.emit(this.r2h));
       this.tick2h = t2h;
     }
     this.a3.add(w); this.a10.add(w); this.a2h.add(w);
-    if (this.a3.count === 15) this.emit(this.a3.emit("3s"));
+    if (this.a3.count === 15) this.emit(this.a3.emit(this.r3));
   }
 
   /** Emits the incomplete intervals (end of a recording). */
   flush(): void {
-    if (this.a3.count) this.emit(this.a3.emit("3s"));
-    if (this.a10.count) this.emit(this.a10.emit("10min"));
-    if (this.a2h.count) this.emit(this.a2h.emit("2h"));
+    if (this.a3.count) this.emit(this.a3.emit(this.r3));
+    if (this.a10.count) this.emit(this.a10.emit(this.r10));
+    if (this.a2h.count) this.emit(this.a2h.emit(this.r2h));
   }
 }

@@ -40,6 +40,11 @@ export interface MeterConfig {
   regressionHalfPoints?: number;
 }
 
+/**
+ * The window record and the three aggregate records (3 s, 10 min, 2 h) are
+ * preallocated and overwritten by the next emit: nothing is allocated while
+ * metering. A consumer that keeps one past its callback must copy what it keeps.
+ */
 export interface MeterCallbacks {
   onWindow?: (w: WindowRecord) => void;
   onEvent?: (e: EventRecord) => void;

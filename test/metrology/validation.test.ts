@@ -8,7 +8,7 @@ const FS = 6400;
 function run(phases: PhaseSpec[], seconds: number, extra: Partial<MeterConfig> = {}, sig: Parameters<typeof synth>[1] extends infer O ? Partial<O> : never = {}) {
   const windows: WindowRecord[] = [], events: EventRecord[] = [], aggregates: AggregateRecord[] = [], half: number[][] = [], f10: number[] = [];
   const m = new MeterPipeline({ phases: phases.length as 1 | 2 | 3, sampleRate: FS, nominalVoltage: 230, nominalFrequency: 50, ...extra }, {
-    onWindow: (w) => windows.push(JSON.parse(JSON.stringify(w))), onEvent: (e) => events.push(e), onAggregate: (a) => aggregates.push(a),
+    onWindow: (w) => windows.push(JSON.parse(JSON.stringify(w))), onEvent: (e) => events.push(e), onAggregate: (a) => aggregates.push(JSON.parse(JSON.stringify(a))),
     onHalfCycle: (p, t, v) => half.push([p, t, v]), onFrequency10s: (_t, f) => f10.push(f),
   });
   const data = synth(phases, { fs: extra.sampleRate ?? FS, f: 50, seconds, ...sig });

@@ -53,8 +53,6 @@ export async function bundleForXs(entry: string, globalName = "__xsmeter"): Prom
     platform: "neutral",
     target: "es2022",
     logLevel: "silent",
-    // The bundle must not pull Node built-ins: modules/ is engine-neutral.
-    external: [],
   });
   // xsnap evaluates each text as a strict script whose `var`s stay local: publish the global.
   return `${result.outputFiles[0].text}\nglobalThis.${globalName} = ${globalName};\n`;

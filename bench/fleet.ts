@@ -8,7 +8,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer, type AddressInfo } from "node:net";
+import { connect } from "node:net";
+import { freePort } from "../hosts/node/free-port";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getRandomValues } from "node:crypto";
@@ -33,14 +34,6 @@ const clock = nodeClock();
 const random = { fill: (b: Uint8Array) => void getRandomValues(b) };
 const network = new NodeNetwork();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function startBroker(): Promise<{ name: string; port: number; close(): Promise<void> }> {
   const bin = "/usr/sbin/mosquitto";

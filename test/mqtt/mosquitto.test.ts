@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
+import { freePort } from "../../hosts/node/free-port";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getRandomValues } from "node:crypto";
@@ -23,14 +24,6 @@ const random = { fill: (b: Uint8Array) => void getRandomValues(b) };
 const network = new NodeNetwork();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 class Mosquitto {
   private proc?: ChildProcess;

@@ -116,7 +116,7 @@ export class MqttClient {
       this.send({ cmd: "publish", topic, payload, qos: 0, retain, dup: false });
       return true;
     }
-    const id = this.o.outbox.add(topic, payload);
+    const id = this.o.outbox.add(topic, payload, retain); // the outbox keeps the flag across a reboot
     if (retain) this.retained.add(id);
     this.pump();
     return true;
@@ -251,7 +251,7 @@ export class MqttClient {
       this.everSent.add(id);
       if (dup) this.stats.resent++;
       else this.stats.sent++;
-      this.send({ cmd: "publish", topic: e.topic, payload: e.payload, qos: 1, retain: this.retained.has(id), dup, messageId });
+      this.send({ cmd: "publish", topic: e.topic, payload: e.payload, qos: 1, retain: e.retain || this.retained.has(id), dup, messageId });
       if (!this.socket) return;
     }
   }

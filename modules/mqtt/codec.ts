@@ -1,26 +1,49 @@
 /**
- * MQTT 3.1.1 (and 3.1) packet codec over Uint8Array, engine-neutral: every
- * one of the fourteen control packets, encoded and decoded. `MqttDecoder`
- * takes bytes as they arrive from a socket and hands out whole packets; a
- * malformed packet throws `MqttProtocolError` with a message that says what
- * was wrong, so the session can report it and reconnect.
+ * MQTT packet codec over Uint8Array, engine-neutral: 3.1.1 (and 3.1) by
+ * default, and 5.0 when asked — every control packet encoded and decoded,
+ * 5.0's properties and reason codes included. `MqttDecoder` takes bytes as
+ * they arrive from a socket and hands out whole packets; a malformed packet
+ * throws `MqttProtocolError` with a message that says what was wrong and at
+ * which byte of the packet (0 = its first byte), so the session can report it
+ * and reconnect. Decoding allocates only the decoded packet.
  */
 import { utf8DecodeStrict, utf8Encode } from "../core/bytes";
+import { PROPERTY_BY_ID, PROPERTY_BY_NAME, repeatable, WILL, type Properties, type PropertyDef, type PropertyName } from "./properties";
+import { validReasonCode, type ReasonPacket } from "./reason-codes";
+
+export type { Properties } from "./properties";
 
 export type QoS = 0 | 1 | 2;
+export type ProtocolVersion = 3 | 4 | 5;
 
 export interface Will {
   topic: string;
   payload: Uint8Array;
   qos: QoS;
   retain: boolean;
+  /** MQTT 5 will properties (delay, expiry, content type, …). */
+  properties?: Properties;
 }
 
+export interface Subscription {
+  topic: string;
+  qos: QoS;
+  /** MQTT 5 subscription options: no local, retain as published, retain handling. */
+  nl?: boolean;
+  rap?: boolean;
+  rh?: 0 | 1 | 2;
+}
+
+/**
+ * A control packet. `properties` and the reason codes exist in MQTT 5 only;
+ * CONNACK's `returnCode` is 5.0's reason code there. Acknowledgements decoded
+ * as 5.0 always carry `reasonCode` (0 when the packet omitted it).
+ */
 export type Packet =
   | {
       cmd: "connect";
       protocolId: "MQTT" | "MQIsdp";
-      protocolVersion: 3 | 4;
+      protocolVersion: ProtocolVersion;
       /** Mosquitto's bridge flag (top bit of the protocol level). */
       bridgeMode?: boolean;
       clientId: string;
@@ -29,18 +52,22 @@ export type Packet =
       username?: string;
       password?: Uint8Array;
       will?: Will;
+      properties?: Properties;
     }
-  | { cmd: "connack"; sessionPresent: boolean; returnCode: number }
-  | { cmd: "publish"; topic: string; payload: Uint8Array; qos: QoS; retain: boolean; dup: boolean; messageId?: number }
-  | { cmd: "puback" | "pubrec" | "pubrel" | "pubcomp" | "unsuback"; messageId: number }
-  | { cmd: "subscribe"; messageId: number; subscriptions: { topic: string; qos: QoS }[] }
-  | { cmd: "suback"; messageId: number; granted: number[] }
-  | { cmd: "unsubscribe"; messageId: number; unsubscriptions: string[] }
-  | { cmd: "pingreq" | "pingresp" | "disconnect" };
+  | { cmd: "connack"; sessionPresent: boolean; returnCode: number; properties?: Properties }
+  | { cmd: "publish"; topic: string; payload: Uint8Array; qos: QoS; retain: boolean; dup: boolean; messageId?: number; properties?: Properties }
+  | { cmd: "puback" | "pubrec" | "pubrel" | "pubcomp"; messageId: number; reasonCode?: number; properties?: Properties }
+  | { cmd: "unsuback"; messageId: number; reasonCodes?: number[]; properties?: Properties }
+  | { cmd: "subscribe"; messageId: number; subscriptions: Subscription[]; properties?: Properties }
+  | { cmd: "suback"; messageId: number; granted: number[]; properties?: Properties }
+  | { cmd: "unsubscribe"; messageId: number; unsubscriptions: string[]; properties?: Properties }
+  | { cmd: "pingreq" | "pingresp" }
+  | { cmd: "disconnect"; reasonCode?: number; properties?: Properties }
+  | { cmd: "auth"; reasonCode: number; properties?: Properties };
 
 export type Cmd = Packet["cmd"];
 
-const TYPES: readonly Cmd[] = ["connect", "connack", "publish", "puback", "pubrec", "pubrel", "pubcomp", "subscribe", "suback", "unsubscribe", "unsuback", "pingreq", "pingresp", "disconnect"];
+const TYPES: readonly Cmd[] = ["connect", "connack", "publish", "puback", "pubrec", "pubrel", "pubcomp", "subscribe", "suback", "unsubscribe", "unsuback", "pingreq", "pingresp", "disconnect", "auth"];
 
 export class MqttProtocolError extends Error {
   override name = "MqttProtocolError";
@@ -50,8 +77,10 @@ function fail(message: string): never {
   throw new MqttProtocolError(message);
 }
 
-/** The largest remaining length MQTT can express (4 length bytes). */
+/** The largest remaining length (and variable byte integer) MQTT can express: 4 bytes of 7 bits. */
 export const MAX_REMAINING_LENGTH = 268_435_455;
+
+const hex2 = (n: number) => (n < 16 ? "0x0" : "0x") + n.toString(16);
 
 // ---------- encoding ----------
 
@@ -69,6 +98,22 @@ class Writer {
     this.byte(v >> 8);
     this.byte(v);
   }
+  u32(v: number): void {
+    if (!(v >= 0 && v <= 0xffffffff && Number.isInteger(v))) fail(`value ${v} does not fit 32 bits`);
+    this.byte(Math.floor(v / 0x1000000));
+    this.byte(v >> 16);
+    this.byte(v >> 8);
+    this.byte(v);
+  }
+  varint(v: number): void {
+    if (!(v >= 0 && v <= MAX_REMAINING_LENGTH && Number.isInteger(v))) fail(`value ${v} does not fit a variable byte integer (0..${MAX_REMAINING_LENGTH})`);
+    do {
+      let d = v % 128;
+      v = Math.floor(v / 128);
+      if (v > 0) d |= 128;
+      this.byte(d);
+    } while (v > 0);
+  }
   bytes(b: Uint8Array): void {
     this.flush();
     this.chunks.push(b);
@@ -82,27 +127,94 @@ class Writer {
   string(s: string): void {
     this.prefixed(utf8Encode(s));
   }
-  finish(first: number): Uint8Array {
+  /** The bytes written so far, with `head` (fixed header bytes, or none) in front. */
+  finish(first?: number): Uint8Array {
     this.flush();
     const n = this.length;
     if (n > MAX_REMAINING_LENGTH) fail(`packet too long: ${n} bytes`);
     const len: number[] = [];
-    let x = n;
-    do {
-      let d = x % 128;
-      x = Math.floor(x / 128);
-      if (x > 0) d |= 128;
-      len.push(d);
-    } while (x > 0);
-    const out = new Uint8Array(1 + len.length + n);
-    out[0] = first;
-    out.set(len, 1);
-    let at = 1 + len.length;
+    if (first !== undefined) {
+      len.push(first);
+      let x = n;
+      do {
+        let d = x % 128;
+        x = Math.floor(x / 128);
+        if (x > 0) d |= 128;
+        len.push(d);
+      } while (x > 0);
+    }
+    const out = new Uint8Array(len.length + n);
+    out.set(len, 0);
+    let at = len.length;
     for (const c of this.chunks) {
       out.set(c, at);
       at += c.length;
     }
     return out;
+  }
+  /** Property length, then the properties (§2.2.2); an absent set is written as length 0. */
+  properties(props: Properties | undefined, where: number, what: string): void {
+    const w = new Writer();
+    if (props) {
+      for (const name of Object.keys(props) as PropertyName[]) {
+        const value = props[name];
+        if (value === undefined) continue;
+        const def: PropertyDef | undefined = PROPERTY_BY_NAME[name];
+        if (!def) fail(`${what}: unknown property ${name}`);
+        if (!(def.where & where)) fail(`${what}: property ${name} is not allowed here`);
+        if (Array.isArray(value) && def.type !== "pair") {
+          if (!repeatable(def, where) && value.length !== 1) fail(`${what}: property ${name} must not repeat`);
+          for (const v of value) w.property(def, v, what);
+        } else w.property(def, value, what);
+      }
+    }
+    const body = w.finish();
+    this.varint(body.length);
+    this.bytes(body);
+  }
+  private property(def: PropertyDef, v: unknown, what: string): void {
+    const bad = () => fail(`${what}: invalid ${def.name}: ${String(v)}`);
+    if (def.type === "pair") {
+      for (const pair of v as [string, string][]) {
+        if (!Array.isArray(pair) || typeof pair[0] !== "string" || typeof pair[1] !== "string") bad();
+        this.byte(def.id);
+        this.string(pair[0]);
+        this.string(pair[1]);
+      }
+      return;
+    }
+    if (def.nonZero && v === 0) bad();
+    this.byte(def.id);
+    switch (def.type) {
+      case "bool":
+        if (typeof v !== "boolean") bad();
+        this.byte(v ? 1 : 0);
+        return;
+      case "u8":
+        if (typeof v !== "number" || !(v >= 0 && v <= 255 && Number.isInteger(v))) bad();
+        this.byte(v as number);
+        return;
+      case "u16":
+        if (typeof v !== "number") bad();
+        this.u16(v as number);
+        return;
+      case "u32":
+        if (typeof v !== "number") bad();
+        this.u32(v as number);
+        return;
+      case "varint":
+        if (typeof v !== "number") bad();
+        this.varint(v as number);
+        return;
+      case "string":
+        if (typeof v !== "string") bad();
+        this.string(v as string);
+        return;
+      case "binary":
+        if (!(v instanceof Uint8Array)) bad();
+        this.prefixed(v as Uint8Array);
+        return;
+    }
   }
   private flush(): void {
     if (this.small.length) {
@@ -122,18 +234,43 @@ function checkId(id: number | undefined, what: string): number {
   return id;
 }
 
-/** Encodes one packet into its bytes on the wire. */
-export function encodePacket(p: Packet): Uint8Array {
+function checkReason(packet: ReasonPacket, code: number): number {
+  if (!validReasonCode(packet, code)) fail(`${packet}: invalid reason code ${hex2(code)}`);
+  return code;
+}
+
+/** The fields a 3.1.1 packet cannot carry. */
+function refuseV5Fields(p: Packet): void {
+  const o = p as { properties?: unknown; reasonCode?: number; reasonCodes?: unknown; will?: { properties?: unknown } };
+  if (o.properties !== undefined || o.will?.properties !== undefined) fail(`${p.cmd}: properties need MQTT 5`);
+  if (o.reasonCode !== undefined && o.reasonCode !== 0) fail(`${p.cmd}: a reason code needs MQTT 5`);
+  if (o.reasonCodes !== undefined) fail(`${p.cmd}: reason codes need MQTT 5`);
+  if (p.cmd === "subscribe" && p.subscriptions.some((s) => s.nl || s.rap || s.rh)) fail("subscribe: subscription options need MQTT 5");
+  if (p.cmd === "auth") fail("auth: the AUTH packet needs MQTT 5");
+}
+
+/**
+ * Encodes one packet into its bytes on the wire, as MQTT 3.1.1 unless
+ * `protocolVersion` is 5 (CONNECT says its own version). Where 5.0 allows a
+ * short form, the bytes are those mqtt-packet writes: an acknowledgement with
+ * reason 0 and no properties is 2 bytes; DISCONNECT and AUTH always carry the
+ * reason code and a property length.
+ */
+export function encodePacket(p: Packet, protocolVersion: ProtocolVersion = 4): Uint8Array {
+  const v5 = (p.cmd === "connect" ? p.protocolVersion : protocolVersion) === 5;
+  if (!v5) refuseV5Fields(p);
   const w = new Writer();
   const code = TYPES.indexOf(p.cmd) + 1;
+  const where = 1 << code;
   switch (p.cmd) {
     case "connect": {
+      if (v5 && p.protocolId !== "MQTT") fail("connect: MQTT 5 is named MQTT");
       w.string(p.protocolId);
       w.byte(p.protocolVersion | (p.bridgeMode ? 0x80 : 0));
       let flags = 0;
       if (p.username !== undefined) flags |= 0x80;
       if (p.password !== undefined) {
-        if (p.username === undefined) fail("connect: a password needs a username in MQTT 3.1.1");
+        if (p.username === undefined && !v5) fail("connect: a password needs a username in MQTT 3.1.1");
         flags |= 0x40;
       }
       if (p.will) {
@@ -143,8 +280,10 @@ export function encodePacket(p: Packet): Uint8Array {
       if (p.clean) flags |= 0x02;
       w.byte(flags);
       w.u16(p.keepalive);
+      if (v5) w.properties(p.properties, where, "connect");
       w.string(p.clientId);
       if (p.will) {
+        if (v5) w.properties(p.will.properties, WILL, "will");
         w.string(p.will.topic);
         w.prefixed(p.will.payload);
       }
@@ -154,85 +293,155 @@ export function encodePacket(p: Packet): Uint8Array {
     }
     case "connack":
       w.byte(p.sessionPresent ? 1 : 0);
-      w.byte(p.returnCode);
+      w.byte(v5 ? checkReason("connack", p.returnCode) : p.returnCode);
+      if (v5) w.properties(p.properties, where, "connack");
       return w.finish(0x20);
     case "publish": {
       const qos = checkQos(p.qos, "publish");
-      if (p.topic.length === 0) fail("publish: empty topic");
+      // 5.0: an empty topic name stands for the one the topic alias was set to.
+      if (p.topic.length === 0 && !(v5 && p.properties?.topicAlias)) fail("publish: empty topic");
       if (/[+#]/.test(p.topic)) fail(`publish: wildcard in topic name ${JSON.stringify(p.topic)}`);
       w.string(p.topic);
       if (qos > 0) w.u16(checkId(p.messageId, "publish"));
+      if (v5) w.properties(p.properties, where, "publish");
       w.bytes(p.payload);
       return w.finish(0x30 | (p.dup ? 8 : 0) | (qos << 1) | (p.retain ? 1 : 0));
     }
     case "puback":
     case "pubrec":
-    case "pubcomp":
+    case "pubrel":
+    case "pubcomp": {
+      w.u16(checkId(p.messageId, p.cmd));
+      const rc = p.reasonCode ?? 0;
+      if (v5 && (rc !== 0 || p.properties !== undefined)) {
+        w.byte(checkReason(p.cmd, rc));
+        w.properties(p.properties, where, p.cmd);
+      }
+      return w.finish(p.cmd === "pubrel" ? 0x62 : code << 4);
+    }
     case "unsuback":
       w.u16(checkId(p.messageId, p.cmd));
-      return w.finish(code << 4);
-    case "pubrel":
-      w.u16(checkId(p.messageId, p.cmd));
-      return w.finish(0x62);
+      if (v5) {
+        w.properties(p.properties, where, "unsuback");
+        const codes = p.reasonCodes ?? [];
+        if (codes.length === 0) fail("unsuback: MQTT 5 needs a reason code per topic filter");
+        for (const c of codes) w.byte(checkReason("unsuback", c));
+      }
+      return w.finish(0xb0);
     case "subscribe":
       w.u16(checkId(p.messageId, "subscribe"));
+      if (v5) w.properties(p.properties, where, "subscribe");
       if (p.subscriptions.length === 0) fail("subscribe: no topic filters");
       for (const s of p.subscriptions) {
         w.string(s.topic);
-        w.byte(checkQos(s.qos, "subscribe"));
+        const rh = s.rh ?? 0;
+        if (rh !== 0 && rh !== 1 && rh !== 2) fail(`subscribe: invalid retain handling ${rh}`);
+        w.byte(checkQos(s.qos, "subscribe") | (s.nl ? 4 : 0) | (s.rap ? 8 : 0) | (rh << 4));
       }
       return w.finish(0x82);
     case "suback":
       w.u16(checkId(p.messageId, "suback"));
+      if (v5) w.properties(p.properties, where, "suback");
+      if (p.granted.length === 0) fail("suback: no return codes");
       for (const g of p.granted) {
-        if (g !== 0 && g !== 1 && g !== 2 && g !== 0x80) fail(`suback: invalid return code ${g}`);
+        if (v5) checkReason("suback", g);
+        else if (g !== 0 && g !== 1 && g !== 2 && g !== 0x80) fail(`suback: invalid return code ${g}`);
         w.byte(g);
       }
       return w.finish(0x90);
     case "unsubscribe":
       w.u16(checkId(p.messageId, "unsubscribe"));
+      if (v5) w.properties(p.properties, where, "unsubscribe");
       if (p.unsubscriptions.length === 0) fail("unsubscribe: no topic filters");
       for (const t of p.unsubscriptions) w.string(t);
       return w.finish(0xa2);
     case "pingreq":
     case "pingresp":
+      return w.finish(code << 4);
     case "disconnect":
+    case "auth":
+      if (v5) {
+        w.byte(checkReason(p.cmd, p.reasonCode ?? 0));
+        w.properties(p.properties, where, p.cmd);
+      }
       return w.finish(code << 4);
   }
 }
 
 // ---------- decoding ----------
 
+/** Reads one packet's body; reused from packet to packet (no allocation per packet). */
 class Reader {
-  at: number;
-  constructor(private readonly b: Uint8Array, start: number, private readonly end: number, private readonly what: string) {
+  b: Uint8Array = new Uint8Array(0);
+  at = 0;
+  end = 0;
+  /** Index of the packet's first byte: offsets in errors count from it. */
+  base = 0;
+  what = "";
+
+  reset(b: Uint8Array, base: number, start: number, end: number, what: string): void {
+    this.b = b;
+    this.base = base;
     this.at = start;
+    this.end = end;
+    this.what = what;
+  }
+  fail(message: string, at = this.at): never {
+    fail(`${this.what}: ${message} at byte ${at - this.base}`);
   }
   left(): number {
     return this.end - this.at;
   }
   byte(): number {
-    if (this.at >= this.end) fail(`${this.what}: packet too short`);
+    if (this.at >= this.end) this.fail("packet too short");
     return this.b[this.at++];
   }
   u16(): number {
-    if (this.at + 2 > this.end) fail(`${this.what}: packet too short`);
+    if (this.at + 2 > this.end) this.fail("packet too short");
     const v = (this.b[this.at] << 8) | this.b[this.at + 1];
     this.at += 2;
     return v;
   }
-  prefixed(): Uint8Array {
+  u32(): number {
+    if (this.at + 4 > this.end) this.fail("packet too short");
+    const b = this.b;
+    const i = this.at;
+    this.at += 4;
+    return b[i] * 0x1000000 + ((b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]);
+  }
+  varint(field: string): number {
+    const start = this.at;
+    let v = 0;
+    let mult = 1;
+    for (let k = 0; k < 4; k++) {
+      if (this.at >= this.end) this.fail(`${field} runs past the end`, start);
+      const d = this.b[this.at++];
+      v += (d & 127) * mult;
+      if ((d & 128) === 0) return v;
+      mult *= 128;
+    }
+    this.fail(`malformed ${field} (variable byte integer of more than 4 bytes)`, start);
+  }
+  /** Start of a length-prefixed field; checks it lies inside the packet. */
+  private field(name: string): number {
+    const start = this.at;
     const n = this.u16();
-    if (this.at + n > this.end) fail(`${this.what}: length ${n} runs past the end of the packet`);
+    if (this.at + n > this.end) this.fail(`${name} of ${n} bytes runs past the end`, start);
+    return n;
+  }
+  prefixed(name = "field"): Uint8Array {
+    const n = this.field(name);
     const out = this.b.slice(this.at, this.at + n);
     this.at += n;
     return out;
   }
-  string(field: string): string {
-    const raw = this.prefixed();
-    const s = utf8DecodeStrict(raw);
-    if (s === undefined) fail(`${this.what}: ${field} is not valid UTF-8`);
-    if (s.indexOf("\u0000") >= 0) fail(`${this.what}: ${field} contains U+0000`);
+  string(name: string): string {
+    const start = this.at;
+    const n = this.field(name);
+    const s = utf8DecodeStrict(this.b, this.at, this.at + n);
+    if (s === undefined) this.fail(`${name} is not valid UTF-8`, start);
+    if (s.indexOf("\u0000") >= 0) this.fail(`${name} contains U+0000`, start);
+    this.at += n;
     return s;
   }
   rest(): Uint8Array {
@@ -241,123 +450,276 @@ class Reader {
     return out;
   }
   done(): void {
-    if (this.at !== this.end) fail(`${this.what}: ${this.end - this.at} unexpected trailing bytes`);
+    if (this.at !== this.end) this.fail(`${this.end - this.at} unexpected trailing bytes`);
+  }
+  /**
+   * Property length and properties (§2.2.2.2). Unknown identifiers, ones not
+   * allowed in this packet, repeats of a property that must appear once, bad
+   * values and lengths past the end are errors naming the byte.
+   */
+  properties(where: number): Properties | undefined {
+    const start = this.at;
+    const len = this.varint("property length");
+    if (this.at + len > this.end) this.fail(`property length ${len} runs past the end of the packet`, start);
+    if (len === 0) return undefined;
+    const outerEnd = this.end;
+    this.end = this.at + len; // a value may not run past the properties
+    const props: Properties = {};
+    const bag = props as Record<string, unknown>;
+    while (this.at < this.end) {
+      const at = this.at;
+      const id = this.byte();
+      const def = id < PROPERTY_BY_ID.length ? PROPERTY_BY_ID[id] : undefined;
+      if (!def) this.fail(`unknown property identifier ${hex2(id)}`, at);
+      if (!(def.where & where)) this.fail(`property ${def.name} (${hex2(id)}) is not allowed in ${where === WILL ? "will properties" : "this packet"}`, at);
+      const value = this.value(def, at);
+      const prev = bag[def.name];
+      if (def.type === "pair") {
+        if (prev) (prev as [string, string][]).push(value as [string, string]);
+        else bag[def.name] = [value];
+      } else if (prev === undefined) bag[def.name] = value;
+      else if (!repeatable(def, where)) this.fail(`property ${def.name} (${hex2(id)}) must not repeat`, at);
+      else if (Array.isArray(prev)) prev.push(value);
+      else bag[def.name] = [prev, value];
+    }
+    this.end = outerEnd;
+    return props;
+  }
+  private value(def: PropertyDef, at: number): unknown {
+    switch (def.type) {
+      case "bool": {
+        const v = this.byte();
+        if (v > 1) this.fail(`property ${def.name} must be 0 or 1, got ${v}`, at);
+        return v === 1;
+      }
+      case "u8": {
+        const v = this.byte();
+        if (def.name === "maximumQoS" && v > 2) this.fail(`property maximumQoS must be 0 or 1, got ${v}`, at);
+        return v;
+      }
+      case "string":
+        return this.string(def.name);
+      case "binary":
+        return this.prefixed(def.name);
+      case "pair":
+        return [this.string("user property name"), this.string("user property value")];
+    }
+    const v = def.type === "u16" ? this.u16() : def.type === "u32" ? this.u32() : this.varint(def.name);
+    if (def.nonZero && v === 0) this.fail(`property ${def.name} must not be 0`, at);
+    return v;
   }
 }
 
-function decodeBody(first: number, b: Uint8Array, start: number, end: number): Packet {
+function decodeBody(first: number, r: Reader, version: ProtocolVersion): Packet {
   const type = first >> 4;
   const flags = first & 15;
   const cmd = TYPES[type - 1];
-  if (!cmd) fail(`unknown packet type ${type} (first byte 0x${first.toString(16)})`);
-  const r = new Reader(b, start, end, cmd);
+  const v5 = version === 5;
+  if (!cmd || (cmd === "auth" && !v5)) fail(`unknown packet type ${type} (first byte 0x${first.toString(16)}) at byte 0`);
+  r.what = cmd;
+  const where = 1 << type;
   const reservedFlags = cmd === "pubrel" || cmd === "subscribe" || cmd === "unsubscribe" ? 2 : 0;
-  if (cmd !== "publish" && flags !== reservedFlags) fail(`${cmd}: invalid header flags 0x${flags.toString(16)}`);
+  if (cmd !== "publish" && flags !== reservedFlags) r.fail(`invalid header flags 0x${flags.toString(16)}`, r.base);
   switch (cmd) {
     case "connect": {
       const protocolId = r.string("protocol name");
+      const levelAt = r.at;
       const level = r.byte();
       const protocolVersion = level & 0x7f;
-      // Lenient like mosquitto and mqtt-packet: either name with level 3 (3.1) or 4 (3.1.1).
-      if (!((protocolId === "MQTT" || protocolId === "MQIsdp") && (protocolVersion === 3 || protocolVersion === 4))) {
-        fail(`connect: unsupported protocol ${protocolId} level ${protocolVersion}`);
+      // Lenient like mosquitto and mqtt-packet: either name with level 3 (3.1) or 4 (3.1.1); 5.0 is MQTT only.
+      const known = protocolId === "MQTT" || protocolId === "MQIsdp";
+      if (!(known && (protocolVersion === 3 || protocolVersion === 4 || (protocolVersion === 5 && protocolId === "MQTT")))) {
+        r.fail(`unsupported protocol ${protocolId} level ${protocolVersion}`, levelAt);
       }
+      const c5 = protocolVersion === 5;
       const f = r.byte();
-      if (f & 1) fail("connect: reserved flag bit set");
+      if (f & 1) r.fail("reserved flag bit set", r.at - 1);
       const keepalive = r.u16();
+      const properties = c5 ? r.properties(where) : undefined;
       const clientId = r.string("client id");
-      const p: Packet = { cmd, protocolId, protocolVersion, clientId, clean: (f & 2) !== 0, keepalive };
+      const p: Packet = { cmd, protocolId, protocolVersion: protocolVersion as ProtocolVersion, clientId, clean: (f & 2) !== 0, keepalive };
       if (level & 0x80) p.bridgeMode = true;
+      if (properties) p.properties = properties;
       if (f & 4) {
+        const willProps = c5 ? r.properties(WILL) : undefined;
         const topic = r.string("will topic");
-        const payload = r.prefixed();
+        const payload = r.prefixed("will payload");
         p.will = { topic, payload, qos: checkQos((f >> 3) & 3, "will"), retain: (f & 0x20) !== 0 };
-      } else if (f & 0x38) fail("connect: will flags set without a will");
+        if (willProps) p.will.properties = willProps;
+      } else if (f & 0x38) r.fail("will flags set without a will", levelAt + 1);
       if (f & 0x80) p.username = r.string("username");
       if (f & 0x40) {
-        if (!(f & 0x80) && protocolVersion === 4) fail("connect: password flag without username flag");
-        p.password = r.prefixed();
+        // 3.1 (level 3) and 5.0 allow a password without a user name; 3.1.1 does not.
+        if (!(f & 0x80) && protocolVersion === 4) r.fail("password flag without username flag", levelAt + 1);
+        p.password = r.prefixed("password");
       }
       r.done();
       return p;
     }
     case "connack": {
       const ack = r.byte();
-      if (ack & 0xfe) fail("connack: reserved acknowledge flags set");
+      if (ack & 0xfe) r.fail("reserved acknowledge flags set", r.at - 1);
       const returnCode = r.byte();
+      const p: Packet = { cmd, sessionPresent: (ack & 1) === 1, returnCode };
+      // A 3.1.1 broker answers a 5.0 CONNECT with a 2-byte CONNACK (return code 1):
+      // read that shape as it is, so the client can fall back.
+      if (v5 && r.left() > 0) {
+        if (!validReasonCode("connack", returnCode)) r.fail(`invalid reason code ${hex2(returnCode)}`, r.at - 1);
+        const props = r.properties(where);
+        if (props) p.properties = props;
+      }
       r.done();
-      return { cmd, sessionPresent: (ack & 1) === 1, returnCode };
+      return p;
     }
     case "publish": {
       const qos = (flags >> 1) & 3;
-      if (qos === 3) fail("publish: invalid QoS 3");
+      if (qos === 3) r.fail("invalid QoS 3", r.base);
+      const topicAt = r.at;
       const topic = r.string("topic");
-      if (/[+#]/.test(topic)) fail(`publish: wildcard in topic name ${JSON.stringify(topic)}`);
+      if (/[+#]/.test(topic)) r.fail(`wildcard in topic name ${JSON.stringify(topic)}`, topicAt);
       const p: Packet = { cmd, topic, payload: new Uint8Array(0), qos: qos as QoS, retain: (flags & 1) === 1, dup: (flags & 8) === 8 };
       if (qos > 0) {
         p.messageId = r.u16();
-        if (p.messageId === 0) fail("publish: packet identifier 0");
-      } else if (p.dup) fail("publish: DUP set on QoS 0");
+        if (p.messageId === 0) r.fail("packet identifier 0", r.at - 2);
+      } else if (p.dup) r.fail("DUP set on QoS 0", r.base);
+      if (v5) {
+        const props = r.properties(where);
+        if (props) p.properties = props;
+        if (topic.length === 0 && !props?.topicAlias) r.fail("empty topic name without a topic alias", topicAt);
+      }
       p.payload = r.rest();
       return p;
     }
     case "puback":
     case "pubrec":
     case "pubrel":
-    case "pubcomp":
+    case "pubcomp": {
+      const messageId = r.u16();
+      if (!v5) {
+        r.done();
+        return { cmd, messageId };
+      }
+      // 5.0: reason code and properties may be left out (remaining length 2 or 3).
+      const p: Packet = { cmd, messageId, reasonCode: 0 };
+      if (r.left() > 0) {
+        p.reasonCode = r.byte();
+        if (!validReasonCode(cmd, p.reasonCode)) r.fail(`invalid reason code ${hex2(p.reasonCode)}`, r.at - 1);
+      }
+      if (r.left() > 0) {
+        const props = r.properties(where);
+        if (props) p.properties = props;
+      }
+      r.done();
+      return p;
+    }
     case "unsuback": {
       const messageId = r.u16();
-      r.done();
-      return { cmd, messageId };
+      if (!v5) {
+        r.done();
+        return { cmd, messageId };
+      }
+      const p: Packet = { cmd, messageId, reasonCodes: [] };
+      const props = r.properties(where);
+      if (props) p.properties = props;
+      if (r.left() === 0) r.fail("no reason codes");
+      while (r.left() > 0) {
+        const c = r.byte();
+        if (!validReasonCode("unsuback", c)) r.fail(`invalid reason code ${hex2(c)}`, r.at - 1);
+        p.reasonCodes!.push(c);
+      }
+      return p;
     }
     case "subscribe": {
       const messageId = r.u16();
-      const subscriptions: { topic: string; qos: QoS }[] = [];
+      const p: Packet = { cmd, messageId, subscriptions: [] };
+      if (v5) {
+        const props = r.properties(where);
+        if (props) p.properties = props;
+      }
       while (r.left() > 0) {
         const topic = r.string("topic filter");
-        const q = r.byte();
-        if (q & 0xfc) fail("subscribe: reserved bits set in requested QoS");
-        subscriptions.push({ topic, qos: checkQos(q, "subscribe") });
+        const at = r.at;
+        const o = r.byte();
+        if (!v5) {
+          if (o & 0xfc) r.fail("reserved bits set in requested QoS", at);
+          p.subscriptions.push({ topic, qos: checkQos(o, "subscribe") });
+          continue;
+        }
+        if (o & 0xc0) r.fail("reserved bits 7-6 set in subscription options", at);
+        if ((o & 3) === 3) r.fail("invalid QoS 3", at);
+        const rh = (o >> 4) & 3;
+        if (rh === 3) r.fail("invalid retain handling 3", at);
+        p.subscriptions.push({ topic, qos: (o & 3) as QoS, nl: (o & 4) !== 0, rap: (o & 8) !== 0, rh: rh as 0 | 1 | 2 });
       }
-      if (subscriptions.length === 0) fail("subscribe: no topic filters");
-      return { cmd, messageId, subscriptions };
+      if (p.subscriptions.length === 0) r.fail("no topic filters");
+      return p;
     }
     case "suback": {
       const messageId = r.u16();
-      const granted: number[] = [];
+      const p: Packet = { cmd, messageId, granted: [] };
+      if (v5) {
+        const props = r.properties(where);
+        if (props) p.properties = props;
+      }
       while (r.left() > 0) {
         const g = r.byte();
-        if (g !== 0 && g !== 1 && g !== 2 && g !== 0x80) fail(`suback: invalid return code ${g}`);
-        granted.push(g);
+        if (v5 ? !validReasonCode("suback", g) : g !== 0 && g !== 1 && g !== 2 && g !== 0x80) r.fail(`invalid return code ${g}`, r.at - 1);
+        p.granted.push(g);
       }
-      return { cmd, messageId, granted };
+      if (v5 && p.granted.length === 0) r.fail("no reason codes");
+      return p;
     }
     case "unsubscribe": {
       const messageId = r.u16();
-      const unsubscriptions: string[] = [];
-      while (r.left() > 0) unsubscriptions.push(r.string("topic filter"));
-      if (unsubscriptions.length === 0) fail("unsubscribe: no topic filters");
-      return { cmd, messageId, unsubscriptions };
+      const p: Packet = { cmd, messageId, unsubscriptions: [] };
+      if (v5) {
+        const props = r.properties(where);
+        if (props) p.properties = props;
+      }
+      while (r.left() > 0) p.unsubscriptions.push(r.string("topic filter"));
+      if (p.unsubscriptions.length === 0) r.fail("no topic filters");
+      return p;
     }
     case "pingreq":
     case "pingresp":
-    case "disconnect":
       r.done();
       return { cmd };
+    case "disconnect":
+    case "auth": {
+      if (!v5) {
+        r.done();
+        return { cmd: "disconnect" };
+      }
+      // 5.0: remaining length 0 means reason 0; 1 means no properties.
+      const p: { cmd: "disconnect" | "auth"; reasonCode: number; properties?: Properties } = { cmd, reasonCode: 0 };
+      if (r.left() > 0) {
+        p.reasonCode = r.byte();
+        if (!validReasonCode(cmd, p.reasonCode)) r.fail(`invalid reason code ${hex2(p.reasonCode)}`, r.at - 1);
+      }
+      if (r.left() > 0) {
+        const props = r.properties(where);
+        if (props) p.properties = props;
+      }
+      r.done();
+      return p as Packet;
+    }
   }
 }
 
 /**
  * Stream decoder: `push(bytes)` returns the packets completed by those bytes
  * and keeps a partial one for later. After it throws, the stream is unusable
- * (framing is lost): drop the connection.
+ * (framing is lost): drop the connection. `protocolVersion` says how to read
+ * what follows (a client sets it with its CONNECT; a decoded CONNECT sets it,
+ * as a server would).
  */
 export class MqttDecoder {
   private buf = new Uint8Array(256);
   private len = 0;
   private broken = false;
+  private readonly reader = new Reader();
 
-  constructor(private readonly maxPacket = 1 << 20) {}
+  constructor(private readonly maxPacket = 1 << 20, public protocolVersion: ProtocolVersion = 4) {}
 
   push(bytes: Uint8Array): Packet[] {
     if (this.broken) fail("decoder used after a protocol error");
@@ -380,12 +742,15 @@ export class MqttDecoder {
             complete = true;
             break;
           }
-          if (k === 3) fail("malformed remaining length (more than 4 bytes)");
+          if (k === 3) fail("malformed remaining length (more than 4 bytes) at byte 1");
         }
         if (!complete) break;
         if (remaining > this.maxPacket) fail(`packet of ${remaining} bytes exceeds the limit of ${this.maxPacket}`);
         if (this.len - i < remaining) break;
-        out.push(decodeBody(this.buf[at], this.buf, i, i + remaining));
+        this.reader.reset(this.buf, at, i, i + remaining, "packet");
+        const p = decodeBody(this.buf[at], this.reader, this.protocolVersion);
+        if (p.cmd === "connect") this.protocolVersion = p.protocolVersion;
+        out.push(p);
         at = i + remaining;
       }
     } catch (e) {
@@ -410,8 +775,8 @@ export class MqttDecoder {
 }
 
 /** Decodes exactly one whole packet (throws if the bytes hold less or more). */
-export function decodePacket(bytes: Uint8Array): Packet {
-  const d = new MqttDecoder(MAX_REMAINING_LENGTH);
+export function decodePacket(bytes: Uint8Array, protocolVersion: ProtocolVersion = 4): Packet {
+  const d = new MqttDecoder(MAX_REMAINING_LENGTH, protocolVersion);
   const packets = d.push(bytes);
   if (packets.length !== 1) fail(packets.length === 0 ? "incomplete packet" : `${packets.length} packets where one was expected`);
   return packets[0];

@@ -28,7 +28,7 @@ function describe(p: Packet): unknown {
 }
 
 export function run(): unknown {
-  const wire = PACKETS.map(encodePacket);
+  const wire = PACKETS.map((p) => encodePacket(p));
   const stream = concatBytes(...wire);
   const decoder = new MqttDecoder();
   const got: Packet[] = [];

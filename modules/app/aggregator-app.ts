@@ -219,6 +219,9 @@ export class AggregatorApp {
       s.prevImportWh = r.importWh;
       s.prevExportWh = r.exportWh;
       this.trackEvents(s.id, r, now);
+      // The slave's last 10-min aggregate, when the link carries them (the store keeps only a newer one).
+      const pq = this.link.aggregate?.(s.id);
+      if (pq) this.store.setAggregate(pq);
     }
     this.book(now, netWh);
     this.link.endCycle(now);

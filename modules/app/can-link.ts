@@ -1,7 +1,8 @@
 import type { CanMaster } from "../can/master";
 import type { CanSlave } from "../can/slave";
 import type { ObisCode } from "../core/obis";
-import { POLLED_CODES } from "../can/protocol";
+import { POLLED_CODES, PQ10_CODES, PQ10_STAMP, decodePq10Stamp, encodePq10Stamp } from "../can/protocol";
+import type { PqAggregate } from "../core/household";
 import type { LinkStats, MeterReadings, SlaveLink } from "./readings";
 import type { SlaveApp } from "./slave-app";
 
@@ -29,14 +30,49 @@ const FIELD: Readonly<Record<ObisCode, keyof MeterReadings>> = Object.freeze({
   "0-0:96.7.21": "interruptions",
 });
 
-/** What a slave's CanSlave answers: its latched readings, by OBIS code. */
+/** The 10-min aggregate's L1 values by OBIS code (protocol PQ10_CODES; the stamp is separate). */
+const PQ_FIELD: Readonly<Record<ObisCode, (a: PqAggregate) => number>> = Object.freeze({
+  "1-0:32.5.0": (a) => a.voltageV[0],
+  "1-0:31.5.0": (a) => a.currentA[0],
+  "1-0:21.5.128": (a) => a.powerW[0],
+  "1-0:32.5.124": (a) => a.thdVoltagePct[0],
+  "1-0:31.5.124": (a) => a.thdCurrentPct[0],
+  "1-0:14.5.0": (a) => a.frequencyHz,
+});
+
+/**
+ * What a slave's CanSlave answers: its latched readings, and its latched
+ * 10-min aggregate, by OBIS code. Without an aggregate the stamp is 0 and the
+ * values 0, so the master's aggregate cycle never waits for timeouts.
+ */
 export function slaveReader(slave: SlaveApp): (code: ObisCode) => number | undefined {
   return (code) => {
+    if (code === PQ10_STAMP) {
+      const a = slave.aggregate();
+      return a ? encodePq10Stamp(a.end, a.flagged) : 0;
+    }
+    const pq = PQ_FIELD[code];
+    if (pq) {
+      const a = slave.aggregate();
+      return a ? pq(a) : 0;
+    }
     const field = FIELD[code];
     if (!field) return undefined;
     const v = slave.answer()[field];
     return typeof v === "number" ? v : undefined;
   };
+}
+
+/**
+ * When the link fetches the 10-min aggregates: `delayMs` after each boundary
+ * (the slaves close the interval within a second of it), again every
+ * `retryMs` for slaves whose answer still named an older interval, until
+ * `giveUpMs` after the boundary.
+ */
+export interface Pq10Options {
+  delayMs?: number;
+  retryMs?: number;
+  giveUpMs?: number;
 }
 
 export class CanLink implements SlaveLink {
@@ -45,12 +81,31 @@ export class CanLink implements SlaveLink {
   private lastCompleteStart = NaN;
   private lastCycleMs = 0;
   private completed = 0;
+  private readonly pqLatest = new Map<number, PqAggregate>();
+  /** End of the interval being fetched, and slaves that still owe it. */
+  private pqBoundary = NaN;
+  private pqOwed = new Set<number>();
+  private pqNextTry = NaN;
+  private readonly pqDelay: number;
+  private readonly pqRetry: number;
+  private readonly pqGiveUp: number;
+  /** Aggregate cycles run (each one request per PQ10 code). */
+  pqCycles = 0;
 
   constructor(
     private readonly master: CanMaster,
     private readonly busLoad: () => number = () => 0,
     private readonly codes: readonly ObisCode[] = POLLED_CODES,
-  ) {}
+    pq: Pq10Options = {},
+  ) {
+    this.pqDelay = pq.delayMs ?? 2000;
+    this.pqRetry = pq.retryMs ?? 5000;
+    this.pqGiveUp = pq.giveUpMs ?? 60_000;
+  }
+
+  aggregate(id: number): PqAggregate | undefined {
+    return this.pqLatest.get(id);
+  }
 
   poll(id: number, _now: number): MeterReadings | undefined {
     if (Number.isNaN(this.lastCompleteStart)) return undefined;
@@ -70,11 +125,66 @@ export class CanLink implements SlaveLink {
     this.busy = true;
     this.lastStart = now;
     this.master.pollCycle((result) => {
-      this.busy = false;
       this.completed++;
       this.lastCompleteStart = this.lastStart;
       this.lastCycleMs = result.endMs - result.startMs;
+      // The aggregate cycle rides behind a regular one, so the readings keep their pace.
+      if (this.pqDue(result.endMs)) this.pollAggregates(result.endMs);
+      else this.busy = false;
     });
+  }
+
+  /** True when an aggregate cycle should run now (after a boundary, or a retry for slaves that were late). */
+  private pqDue(now: number): boolean {
+    const boundary = Math.floor(now / 600_000) * 600_000;
+    if (boundary !== this.pqBoundary) {
+      if (now < boundary + this.pqDelay) return false;
+      this.pqBoundary = boundary;
+      this.pqOwed = new Set(this.master.knownSlaves.filter((n) => !this.master.missingSlaves.includes(n)));
+      this.pqNextTry = now;
+    }
+    return this.pqOwed.size > 0 && now >= this.pqNextTry && now < this.pqBoundary + this.pqGiveUp;
+  }
+
+  private pollAggregates(now: number): void {
+    this.pqCycles++;
+    this.pqNextTry = now + this.pqRetry;
+    this.master.pollCycle(() => {
+      this.busy = false;
+      for (const id of [...this.pqOwed]) {
+        const a = this.collect(id, now);
+        if (a === "late") continue;
+        this.pqOwed.delete(id);
+        if (a) this.pqLatest.set(id, a);
+      }
+    }, PQ10_CODES);
+  }
+
+  /**
+   * The aggregate slave `id` answered in the cycle started at `since`: "late"
+   * when its stamp still names an older interval (ask again), undefined when
+   * it has none for this boundary or did not answer every value.
+   */
+  private collect(id: number, since: number): PqAggregate | "late" | undefined {
+    const stampValue = this.master.value(id, PQ10_STAMP);
+    if (!stampValue || stampValue.at < since) return "late";
+    const stamp = decodePq10Stamp(stampValue.value);
+    if (!stamp) return undefined; // the slave has no aggregate (started inside the interval)
+    if (stamp.end < this.pqBoundary) return "late";
+    const have = this.pqLatest.get(id);
+    if (have && have.end >= stamp.end) return undefined;
+    const v = (code: ObisCode): number => {
+      const r = this.master.value(id, code);
+      return r && r.at >= since ? r.value : NaN;
+    };
+    const a: PqAggregate = {
+      meterId: id, start: stamp.end - 600_000, end: stamp.end,
+      voltageV: [v("1-0:32.5.0")], currentA: [v("1-0:31.5.0")], powerW: [v("1-0:21.5.128")],
+      thdVoltagePct: [v("1-0:32.5.124")], thdCurrentPct: [v("1-0:31.5.124")],
+      frequencyHz: v("1-0:14.5.0"), flagged: stamp.flagged,
+    };
+    const values = [a.voltageV[0], a.currentA[0], a.powerW[0], a.thdVoltagePct[0], a.thdCurrentPct[0], a.frequencyHz];
+    return values.every(Number.isFinite) ? a : "late";
   }
 
   stats(): LinkStats {

@@ -1,3 +1,4 @@
+import type { PqAggregate } from "../core/household";
 import type { LinkStats, MeterReadings, SlaveLink } from "./readings";
 import type { SlaveApp } from "./slave-app";
 
@@ -32,6 +33,12 @@ export class DirectLink implements SlaveLink {
     if (!slave || this.offBus.has(id)) return undefined;
     this.framesOk++; // the answer
     return slave.answer();
+  }
+
+  /** The slave's latched 10-min aggregate, read in memory like its readings (nothing while off the bus). */
+  aggregate(id: number): PqAggregate | undefined {
+    if (this.offBus.has(id)) return undefined;
+    return this.slaves.get(id)?.aggregate();
   }
 
   endCycle(now: number): void {

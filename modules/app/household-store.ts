@@ -1,4 +1,4 @@
-import type { ActionResult, Decision, Household, HouseholdSnapshot, HistoryPoint } from "../core/household";
+import type { ActionResult, Decision, Household, HouseholdSnapshot, HistoryPoint, PqAggregate } from "../core/household";
 import type { Clock } from "../core/clock";
 
 /**
@@ -79,6 +79,9 @@ export class HouseholdStore implements Household {
   private current: HouseholdSnapshot;
   private listeners = new Set<() => void>();
   private histories = new Map<string, PowerHistory>();
+  /** The last 10-min aggregate per meter, by meter id (in id order in the snapshot). */
+  private pq = new Map<number, PqAggregate>();
+  private pqList: PqAggregate[] = [];
 
   constructor(
     private readonly clock: Clock,
@@ -93,9 +96,33 @@ export class HouseholdStore implements Household {
     return this.current;
   }
 
-  /** Replaces the snapshot (the app builds it) and notifies listeners. */
+  /** Replaces the snapshot (the app builds it; the store adds its 10-min aggregates) and notifies listeners. */
   update(next: HouseholdSnapshot): void {
-    this.current = next;
+    this.current = this.pqList.length ? { ...next, pq10min: this.pqList } : next;
+    this.notify();
+  }
+
+  /**
+   * Keeps `a` as meter a.meterId's last 10-min aggregate if it is newer than
+   * the one held (a link may hand the same one over every cycle); returns
+   * whether it was taken. Listeners hear of a new one at once.
+   */
+  setAggregate(a: PqAggregate): boolean {
+    const held = this.pq.get(a.meterId);
+    if (held && held.end >= a.end) return false;
+    this.pq.set(a.meterId, a);
+    this.pqList = [...this.pq.values()].sort((x, y) => x.meterId - y.meterId);
+    this.current = { ...this.current, pq10min: this.pqList };
+    this.notify();
+    return true;
+  }
+
+  /** The last 10-min aggregate of each meter that has one, by meter id. */
+  aggregates(): readonly PqAggregate[] {
+    return this.pqList;
+  }
+
+  private notify(): void {
     for (const listener of [...this.listeners]) listener();
   }
 

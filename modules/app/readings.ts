@@ -8,6 +8,8 @@
  *   CanMaster/CanSlave are wired: `DirectLink` (direct-link.ts) hands the
  *   readings over in memory and counts cycles the way the bus would.
  */
+import type { PqAggregate } from "../core/household";
+
 export interface MeterReadings {
   /** Time of the measurement (ms, UTC). */
   t: number;
@@ -34,6 +36,8 @@ export interface MeterFrontEnd {
   /** Runs the measuring work for the period ending at `now`; returns modelled ms of CPU. */
   measure(now: number): number | void;
   readings(): MeterReadings;
+  /** The last completed 10-min power-quality aggregate, if this front end makes them (app/pq-aggregate.ts). */
+  aggregate?(): PqAggregate | undefined;
 }
 
 export interface LinkStats {
@@ -47,6 +51,8 @@ export interface LinkStats {
 export interface SlaveLink {
   /** Asks slave `id` for its readings; undefined when it did not answer. */
   poll(id: number, now: number): MeterReadings | undefined;
+  /** The last 10-min aggregate the link has fetched from slave `id` (links that carry them). */
+  aggregate?(id: number): PqAggregate | undefined;
   /** Ends one poll cycle (statistics). */
   endCycle(now: number): void;
   stats(): LinkStats;

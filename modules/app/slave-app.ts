@@ -1,5 +1,6 @@
 import type { Clock } from "../core/clock";
 import { MainTask, Scheduler, TASK_CAN, TASK_MEASURE } from "../core/scheduler";
+import type { PqAggregate } from "../core/household";
 import type { MeterFrontEnd, MeterReadings } from "./readings";
 
 /**
@@ -18,6 +19,7 @@ export class SlaveApp {
   readonly scheduler: Scheduler;
   readonly main: MainTask;
   private latched: MeterReadings;
+  private latchedPq: PqAggregate | undefined;
 
   constructor(
     clock: Clock,
@@ -46,8 +48,15 @@ export class SlaveApp {
     return this.latched;
   }
 
+  /** The last completed 10-min aggregate, as latched with the readings (undefined until one completed). */
+  aggregate(): PqAggregate | undefined {
+    return this.latchedPq;
+  }
+
   private latch(): number {
     this.latched = { ...this.frontEnd.readings() };
+    // The front end makes a new aggregate object per interval, so the reference is a stable copy.
+    this.latchedPq = this.frontEnd.aggregate?.();
     return 0.2;
   }
 }

@@ -1,4 +1,4 @@
-import { MESSAGES, MSG_SYNC, canId } from "./protocol";
+import { ALL_MESSAGES, MSG_SYNC, canId } from "./protocol";
 
 /**
  * A DBC file describing the xsmeter messages for nodes 1..`nodes`
@@ -12,7 +12,7 @@ export function buildDbc(nodes = 4): string {
   out.push(`BU_: ${names.join(" ")}`, "");
   const comments: string[] = [];
   for (let n = 1; n <= nodes; n++) {
-    for (const m of MESSAGES) {
+    for (const m of ALL_MESSAGES) {
       const q = m.quantity;
       const factor = 10 ** q.scale;
       const name = `${q.key.toUpperCase()}_N${n}`;

@@ -74,6 +74,8 @@ export class CanMaster {
   private readonly slaves = new Map<number, SlaveState>();
   private readonly guard: FailureGuard;
   private readonly defs: MessageDef[];
+  /** The quantities of the cycle running (defs, or the ones given to pollCycle). */
+  private cycleDefs: MessageDef[];
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly missingAfter: number;
@@ -93,11 +95,8 @@ export class CanMaster {
     this.timeoutMs = options.timeoutMs ?? 20;
     this.retries = options.retries ?? 2;
     this.missingAfter = options.missingAfterCycles ?? 2;
-    this.defs = (options.codes ?? MESSAGES.map((m) => m.code)).map((c) => {
-      const d = messageForCode(c);
-      if (!d) throw new Error(`no CAN message for OBIS ${c}`);
-      return d;
-    });
+    this.defs = (options.codes ?? MESSAGES.map((m) => m.code)).map((c) => this.defFor(c));
+    this.cycleDefs = this.defs;
     this.guard = new FailureGuard({
       ...options.guard,
       onAlarm: (id, n) => {
@@ -142,9 +141,14 @@ export class CanMaster {
     this.periodTimer = undefined;
   }
 
-  /** Runs one poll cycle; `done` (and onCycle) get its result. */
-  pollCycle(done?: (r: CycleResult) => void): void {
+  /**
+   * Runs one poll cycle; `done` (and onCycle) get its result. `codes` reads
+   * other quantities than the configured ones for this cycle only (e.g. the
+   * 10-min aggregate, protocol PQ10_CODES, once per 10 min).
+   */
+  pollCycle(done?: (r: CycleResult) => void, codes?: readonly ObisCode[]): void {
     if (this.running) throw new Error("a poll cycle is already running");
+    this.cycleDefs = codes ? codes.map((c) => this.defFor(c)) : this.defs;
     this.running = true;
     this.done = done;
     this.stats.cycles++;
@@ -154,6 +158,12 @@ export class CanMaster {
     for (const s of this.slaves.values()) if (s.fresh.needsResync) this.send(MSG_SYNC, s.node);
     this.defIndex = 0;
     this.nextRequest();
+  }
+
+  private defFor(code: ObisCode): MessageDef {
+    const d = messageForCode(code);
+    if (!d) throw new Error(`no CAN message for OBIS ${code}`);
+    return d;
   }
 
   private slave(node: number): SlaveState {
@@ -172,8 +182,8 @@ export class CanMaster {
   }
 
   private nextRequest(): void {
-    if (this.defIndex >= this.defs.length) return this.finishCycle();
-    this.current = this.defs[this.defIndex++];
+    if (this.defIndex >= this.cycleDefs.length) return this.finishCycle();
+    this.current = this.cycleDefs[this.defIndex++];
     // missing slaves hear the broadcast (and come back by answering it) but get no retries
     this.pending = new Set([...this.slaves.values()].filter((s) => !s.missing).map((s) => s.node));
     this.attempt = 0;

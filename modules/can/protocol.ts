@@ -7,7 +7,7 @@ import { OBIS, type ObisCode, type Quantity } from "../core/obis";
  *
  * Lower identifiers win arbitration, so the message number is the priority:
  * alarms first, then resync, energy registers, instantaneous values, power
- * quality, counters. Node 0 is the master; a remote frame to node 0 of a
+ * quality, counters, then the 10-min aggregate (polled once per 10 min). Node 0 is the master; a remote frame to node 0 of a
  * message is a broadcast request ("every slave, send this quantity"); each
  * slave answers with a data frame on (message, its node), and among answers to
  * one request the lower node number goes first. Up to 63 slaves.
@@ -63,9 +63,46 @@ export const MESSAGES: readonly MessageDef[] = Object.freeze(
   }),
 );
 
+/**
+ * The last 10-min power-quality aggregate (messages 15…21): not in the
+ * every-cycle poll; the master asks for them once after each 10-min boundary
+ * (`CanMaster.pollCycle(done, PQ10_CODES)`). The stamp goes first: it says
+ * which interval the other values belong to (0 = the slave has none yet).
+ */
+export const PQ10_STAMP: ObisCode = "0-0:130.5.0";
+export const PQ10_CODES: readonly ObisCode[] = Object.freeze([
+  PQ10_STAMP,
+  "1-0:32.5.0", // voltage L1
+  "1-0:31.5.0", // current L1
+  "1-0:21.5.128", // active power L1, signed (mean)
+  "1-0:32.5.124", // voltage THD L1
+  "1-0:31.5.124", // current THD L1
+  "1-0:14.5.0", // frequency (mean)
+]);
+
+export const PQ10_MESSAGES: readonly MessageDef[] = Object.freeze(
+  PQ10_CODES.map((code, i) => {
+    const quantity = OBIS.mustGet(code);
+    return Object.freeze({ msg: MESSAGES.length + 2 + i, cls: classOf(quantity), code: quantity.code, quantity });
+  }),
+);
+
+/** Every message of the protocol with a quantity (the DBC describes these). */
+export const ALL_MESSAGES: readonly MessageDef[] = Object.freeze([...MESSAGES, ...PQ10_MESSAGES]);
+
+/** (stamp) → the interval it names, or undefined for 0 ("none yet") and nonsense. */
+export function decodePq10Stamp(stamp: number): { end: number; flagged: boolean } | undefined {
+  if (!Number.isInteger(stamp) || stamp <= 0) return undefined;
+  return { end: Math.floor(stamp / 2) * 600_000, flagged: (stamp & 1) === 1 };
+}
+
+export function encodePq10Stamp(end: number, flagged: boolean): number {
+  return Math.floor(end / 600_000) * 2 + (flagged ? 1 : 0);
+}
+
 const byCode = new Map<ObisCode, MessageDef>();
 const byMsg = new Map<number, MessageDef>();
-for (const m of MESSAGES) {
+for (const m of ALL_MESSAGES) {
   byCode.set(m.code, m);
   byMsg.set(m.msg, m);
 }

@@ -118,6 +118,30 @@ export interface QualityView {
   interruptionCount: number;
 }
 
+/**
+ * One meter's IEC 61000-4-30 10-minute aggregate (interval aligned to the UTC
+ * clock): RMS of the voltage, current and THD values over the interval, mean
+ * active power and frequency. `flagged` is true when a dip, swell or
+ * interruption overlapped the interval (flagged values stay, but statistics
+ * that ask for unflagged data leave them out). Arrays are per phase (0 = L1).
+ */
+export interface PqAggregate {
+  meterId: number;
+  /** Interval start and end (ms, UTC; end − start = 600 000). */
+  start: number;
+  end: number;
+  voltageV: number[];
+  currentA: number[];
+  /** Mean active power, negative = export. */
+  powerW: number[];
+  thdVoltagePct: number[];
+  thdCurrentPct: number[];
+  frequencyHz: number;
+  /** Negative-sequence voltage unbalance (%), three-phase meters only. */
+  unbalancePct?: number;
+  flagged: boolean;
+}
+
 export interface BusView {
   cycles: number;
   framesOk: number;
@@ -143,6 +167,8 @@ export interface HouseholdSnapshot {
   tasks: TaskStats[];
   quality: QualityView[];
   bus: BusView;
+  /** The last completed 10-minute aggregate of each meter that has one. */
+  pq10min?: PqAggregate[];
 }
 
 export interface HistoryPoint {

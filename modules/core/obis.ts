@@ -167,6 +167,16 @@ const ROWS: readonly Row[] = [
   [101, "1-0:129.7.0", "unbalance_zero", "Voltage unbalance, zero sequence u0 (mfr)", "%", -3, "quality", 0],
   [110, "0-0:96.7.21", "power_failures", "Number of power failures", "", 0, "counter", 0],
   [111, "0-0:96.7.9", "long_power_failures", "Number of long power failures", "", 0, "counter", 0],
+  // 10-min aggregates (IEC 61000-4-30, aligned to UTC): D = 5 "last average 1" with measuring period 1 = 10 min
+  [120, "1-0:32.5.0", "voltage_l1_10min", "Voltage L1, last 10-min aggregate", "V", -2, "quality", 1],
+  [121, "1-0:31.5.0", "current_l1_10min", "Current L1, last 10-min aggregate", "A", -3, "quality", 1],
+  [122, "1-0:21.5.128", "signed_power_l1_10min", "Active power, signed L1, last 10-min mean (mfr)", "W", -1, "quality", 1],
+  [123, "1-0:32.5.124", "thd_voltage_l1_10min", "Voltage THD L1, last 10-min aggregate", "%", -2, "quality", 1],
+  [124, "1-0:31.5.124", "thd_current_l1_10min", "Current THD L1, last 10-min aggregate", "%", -2, "quality", 1],
+  [125, "1-0:14.5.0", "frequency_10min", "Supply frequency, last 10-min mean", "Hz", -3, "quality", 0],
+  [126, "1-0:128.5.0", "unbalance_negative_10min", "Voltage unbalance u2, last 10-min aggregate (mfr)", "%", -3, "quality", 0],
+  // (end of the interval in 10-min periods since 1970) × 2 + flagged: one frame ties the values to their interval and flag
+  [127, "0-0:130.5.0", "pq10_stamp", "Last 10-min aggregate: interval end / 600 s × 2 + flagged, 0 = none (mfr)", "", 0, "quality", 0],
 ];
 
 function phaseRows(): Row[] {

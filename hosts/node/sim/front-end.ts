@@ -3,6 +3,8 @@ import { emptyReadings } from "../../../modules/app/readings";
 import type { PqEvent } from "./grid";
 import { WaveformGenerator } from "./waveform";
 import { MeterPipeline } from "../../../modules/metrology/meter";
+import { SecondsAggregator, pqFromRecord } from "../../../modules/app/pq-aggregate";
+import type { PqAggregate } from "../../../modules/core/household";
 import type { World } from "./world";
 
 /**
@@ -20,6 +22,8 @@ import type { World } from "./world";
 abstract class SimFrontEnd implements MeterFrontEnd {
   protected r: MeterReadings;
   protected last = NaN;
+  /** Per-second values into 10-min aggregates (fast and sample modes; the pipeline has its own). */
+  protected readonly pq: SecondsAggregator;
 
   constructor(
     protected readonly world: World,
@@ -28,10 +32,28 @@ abstract class SimFrontEnd implements MeterFrontEnd {
   ) {
     this.r = emptyReadings(start);
     this.last = start;
+    this.pq = new SecondsAggregator(meterId);
   }
 
   readings(): MeterReadings {
     return this.r;
+  }
+
+  aggregate(): PqAggregate | undefined {
+    return this.pq.latest();
+  }
+
+  /**
+   * Adds the second (from, now] to the 10-min aggregate: `uu` is its mean-square
+   * voltage, the rest comes from the readings just made; flagged when a supply
+   * event overlapped the second.
+   */
+  protected aggregateSecond(from: number, now: number, uu: number): void {
+    const r = this.r;
+    this.pq.add(now, now - from, {
+      voltageSquared: uu, currentA: r.currentA, powerW: r.powerW, thdVoltagePct: r.thdVoltagePct,
+      thdCurrentPct: r.thdCurrentPct, frequencyHz: r.frequencyHz, flagged: this.world.grid.eventsOverlapping(from, now).length > 0,
+    });
   }
 
   abstract measure(now: number): number | void;
@@ -74,7 +96,8 @@ abstract class SimFrontEnd implements MeterFrontEnd {
 
 export class PowerFrontEnd extends SimFrontEnd {
   measure(now: number): number {
-    const dtS = (now - this.last) / 1000;
+    const from = this.last;
+    const dtS = (now - from) / 1000;
     const mp = this.world.meterPower(this.meterId);
     this.common(now);
     const s = Math.hypot(mp.p, mp.q);
@@ -84,8 +107,25 @@ export class PowerFrontEnd extends SimFrontEnd {
     this.r.currentA = s / mp.v;
     this.r.powerFactor = s > 0 ? Math.abs(mp.p) / s : 1;
     this.integrate(mp.p, dtS);
+    if (now > from) this.aggregateSecond(from, now, meanSquareVoltage(this.world, mp.v, from, now));
     return 1;
   }
+}
+
+/**
+ * Mean square of the node voltage over (from, now]: `v` outside supply events,
+ * level × v during the parts of the second an event covers (the fast model's
+ * RMS of a second holding a dip, as a one-second window would measure it).
+ */
+export function meanSquareVoltage(world: World, v: number, from: number, now: number): number {
+  let covered = 0;
+  let sum = 0;
+  for (const e of world.grid.eventsOverlapping(from, now)) {
+    const ms = Math.min(now, e.start + e.durationMs) - Math.max(from, e.start);
+    covered += ms;
+    sum += ms * (e.level * v) ** 2;
+  }
+  return (sum + (now - from - covered) * v * v) / (now - from);
 }
 
 export class SampleFrontEnd extends SimFrontEnd {
@@ -101,7 +141,8 @@ export class SampleFrontEnd extends SimFrontEnd {
   }
 
   measure(now: number): number {
-    const dtS = (now - this.last) / 1000;
+    const from = this.last;
+    const dtS = (now - from) / 1000;
     const n = this.v.length;
     this.gen.fill(now - 1000, n, this.v, this.i);
     let vv = 0;
@@ -122,6 +163,7 @@ export class SampleFrontEnd extends SimFrontEnd {
     // Below ~3 ADC steps of current the ratio is quantisation noise, not a power factor.
     this.r.powerFactor = ir > 0.06 ? Math.min(1, Math.abs(this.r.powerW) / (vr * ir)) : 1;
     this.integrate(this.r.powerW, dtS);
+    if (now > from) this.aggregateSecond(from, now, vv / n);
     return 5;
   }
 }
@@ -138,6 +180,7 @@ export class PipelineFrontEnd extends SimFrontEnd {
   private readonly i: Float64Array;
   private readonly frames: Float64Array;
   private readonly pipeline: MeterPipeline;
+  private pipelinePq: PqAggregate | undefined;
 
   constructor(world: World, meterId: number, start: number, sampleRate = 6400) {
     super(world, meterId, start);
@@ -157,6 +200,10 @@ export class PipelineFrontEnd extends SimFrontEnd {
           this.r.frequencyHz = w.f;
           this.r.thdVoltagePct = w.thdu[0];
           this.r.thdCurrentPct = w.thdi[0];
+        },
+        onAggregate: (a) => {
+          const pq = pqFromRecord(meterId, a, start); // copies: the pipeline reuses its record
+          if (pq) this.pipelinePq = pq;
         },
         onEvent: (e) => {
           if (e.type === "dip") this.r.dips++;
@@ -181,5 +228,10 @@ export class PipelineFrontEnd extends SimFrontEnd {
     this.r.exportWh = this.pipeline.energy.exportWh[0];
     this.last = now;
     return 20;
+  }
+
+  /** The pipeline's own IEC 61000-4-30 10-min aggregate (windows, RMS, event flagging). */
+  override aggregate(): PqAggregate | undefined {
+    return this.pipelinePq;
   }
 }

@@ -84,6 +84,17 @@ export class Grid {
     return this.events.filter((e) => e.start >= from && e.start < to);
   }
 
+  /** Events that overlap [from, to) (started before `from` and still running count too). */
+  eventsOverlapping(from: number, to: number): PqEvent[] {
+    for (let d = Math.floor(from / DAY) - 1; d <= Math.floor((to - 1) / DAY); d++) this.drawDay(d);
+    const out: PqEvent[] = [];
+    for (const e of this.events) {
+      if (e.start >= to) break;
+      if (e.start + e.durationMs > from) out.push(e);
+    }
+    return out;
+  }
+
   /** Advances the slow drifts to time t (call once per simulated second). */
   step(t: number): void {
     const dtS = Number.isNaN(this.lastStep) ? 0 : Math.max(0, (t - this.lastStep) / 1000);

@@ -1,6 +1,8 @@
 import type { MeterFrontEnd, MeterReadings } from "../../../modules/app/readings";
 import { emptyReadings } from "../../../modules/app/readings";
 import { MeterPipeline } from "../../../modules/metrology/meter";
+import { pqFromRecord } from "../../../modules/app/pq-aggregate";
+import type { PqAggregate } from "../../../modules/core/household";
 import { RecordingError, toFrames, type Recording } from "../recordings/recording";
 
 /**
@@ -20,6 +22,7 @@ export class RecordingFrontEnd implements MeterFrontEnd {
   private readonly perSecond: number;
   private pos = 0;
   private readonly pipeline: MeterPipeline;
+  private pq: PqAggregate | undefined;
 
   constructor(rec: Recording, readonly meterId: number, start: number, nominalVoltage = 230) {
     const { phases, frames, count } = toFrames(rec);
@@ -50,6 +53,10 @@ export class RecordingFrontEnd implements MeterFrontEnd {
           r.thdVoltagePct = w.thdu[0];
           r.thdCurrentPct = w.thdi[0];
         },
+        onAggregate: (a) => {
+          const pq = pqFromRecord(meterId, a, start); // copies: the pipeline reuses its record
+          if (pq) this.pq = pq;
+        },
         onEvent: (e) => {
           if (e.type === "dip") r.dips++;
           else if (e.type === "swell") r.swells++;
@@ -62,6 +69,10 @@ export class RecordingFrontEnd implements MeterFrontEnd {
 
   readings(): MeterReadings {
     return this.r;
+  }
+
+  aggregate(): PqAggregate | undefined {
+    return this.pq;
   }
 
   measure(now: number): number {

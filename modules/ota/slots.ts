@@ -12,14 +12,38 @@
  * tries it once; the new firmware must call `confirm()`, or the boot after that
  * rolls back to the old slot. Download progress is saved per flash sector, so a
  * download cut by a reboot or a dropped link resumes where it stopped.
+ *
+ * Verify once: Ed25519 costs ~54 M computrons in XS (20–35 s on an ESP32), so the
+ * signature is checked when an image is written (installFactory, finish), and the
+ * state log then records the slot's *mark*: 16 bytes of SHA-256 of its header
+ * (which holds the signed manifest, itself holding the firmware's SHA-256) — an
+ * HMAC-SHA-256 under `deviceKey` when the device has one (an eFuse key on the
+ * board), so that even someone who can rewrite the state log cannot mint a mark.
+ * A boot checks the mark and the firmware's SHA-256 against the manifest: no
+ * signature. A slot without a mark (a state log written by the v1 firmware) is
+ * verified in full once, then marked. An image written to flash behind the
+ * updater's back has no matching mark and never boots.
+ *
+ * State records, newest valid (highest seq, good CRC) wins:
+ *   v2 (64 bytes) 0x50 | version 2 | seq u32 | active | pending | tries | dlSlot | dlTag[8] | dlBytes u32 |
+ *                 mark0[16] | mark1[16] | 6 reserved | crc32 u32 (of bytes 0–59)
+ *   v1 (32 bytes) 0x4F | seq u32 | active | pending | tries | dlSlot | dlTag[8] | dlBytes u32 | … | crc32 @28
+ * v1 records are still read (no marks); new ones are always v2, in a freshly
+ * erased sector when the newest record is v1.
  */
 import type { Flash } from "../core/ports";
-import { crc32, readU32LE, toHex, writeU32LE } from "../core/bytes";
-import { Sha256 } from "../secure/sha256";
+import { bytesEqual, concatBytes, constantTimeEqual, crc32, readU32LE, toHex, utf8Encode, writeU32LE } from "../core/bytes";
+import { Sha256, sha256 } from "../secure/sha256";
+import { hmacSha256 } from "../secure/hmac";
 import { compareVersions, headerSigned, manifestTag, MAX_HEADER, OtaError, parseHeader, type ImageHeader } from "./image";
 
 const NONE = 0xff;
-const RECORD = 32;
+const V1 = 0x4f; // 'O'
+const V1_SIZE = 32;
+const V2 = 0x50; // 'P'
+const V2_SIZE = 64;
+const MARK = 16;
+const MARK_LABEL = utf8Encode("xsmeter-ota-mark\u0000");
 
 interface State {
   seq: number;
@@ -31,7 +55,25 @@ interface State {
   dlSlot: number;
   dlTag: string;
   dlBytes: number;
+  /** Per slot: the mark written after its image verified in full (empty: none). */
+  marks: [Uint8Array, Uint8Array];
 }
+
+/** Where the newest state record sits, so the next one goes after it. */
+interface Place {
+  sector: number;
+  end: number;
+  v2: boolean;
+}
+
+export interface OtaCheckCounts {
+  /** Full checks (Ed25519 signature + SHA-256): at write time, or once for an unmarked slot. */
+  signatureChecks: number;
+  /** Boot-time checks by mark + SHA-256 (no signature). */
+  markChecks: number;
+}
+
+const NO_MARK = new Uint8Array(0);
 
 export interface BootResult {
   slot: number;
@@ -48,14 +90,21 @@ export class OtaSlots {
   private readonly slotBase: number;
   private header?: ImageHeader; // of the download in progress
   private booted?: BootResult;
+  private place?: Place;
+  readonly checks: OtaCheckCounts = { signatureChecks: 0, markChecks: 0 };
 
-  constructor(private readonly flash: Flash, private readonly publicKey: Uint8Array, private readonly product = "xsmeter") {
+  /**
+   * `deviceKey`: a secret only this device holds (eFuse HMAC key on the board); with it the
+   * boot marks are HMACs, without it plain SHA-256 (guards against images written behind the
+   * updater's back, not against someone who can also rewrite the state log).
+   */
+  constructor(private readonly flash: Flash, private readonly publicKey: Uint8Array, private readonly product = "xsmeter", private readonly deviceKey?: Uint8Array) {
     const s = flash.sectorSize;
     const sectors = flash.size / s;
     if (sectors < 6) throw new RangeError("OTA partition needs at least 6 sectors");
     this.slotBase = 2 * s;
     this.slotSize = Math.floor((sectors - 2) / 2) * s;
-    this.state = this.load() ?? { seq: 0, active: 0, pending: NONE, tries: 0, dlSlot: NONE, dlTag: "", dlBytes: 0 };
+    this.state = this.load() ?? { seq: 0, active: 0, pending: NONE, tries: 0, dlSlot: NONE, dlTag: "", dlBytes: 0, marks: [NO_MARK, NO_MARK] };
   }
 
   /** Bytes of firmware a slot can hold. */
@@ -69,8 +118,9 @@ export class OtaSlots {
     if (image.length !== h.length + h.manifest.size) throw new OtaError("factory image has the wrong length");
     this.eraseSlot(0, image.length);
     this.programAt(this.slotBase, image);
-    if (!this.slotValid(0)) throw new OtaError("factory image does not verify");
-    this.save({ ...this.state, active: 0, pending: NONE, tries: 0, dlSlot: NONE, dlTag: "", dlBytes: 0 });
+    const mark = this.verifyFully(0, h);
+    if (!mark) throw new OtaError("factory image does not verify");
+    this.save({ ...this.state, active: 0, pending: NONE, tries: 0, dlSlot: NONE, dlTag: "", dlBytes: 0, marks: [mark, NO_MARK] });
   }
 
   /** The bootloader: picks the slot to run, counting trial boots and rolling back. */
@@ -78,18 +128,18 @@ export class OtaSlots {
     const st = this.state;
     let note: string | undefined;
     if (st.pending !== NONE) {
-      if (st.tries === 0 && this.slotValid(st.pending)) {
-        this.save({ ...st, tries: 1 });
+      if (st.tries === 0 && this.slotBootable(st.pending)) {
+        this.save({ ...this.state, tries: 1 }); // this.state: the check may have just marked the slot
         this.booted = { slot: st.pending, version: this.slotVersion(st.pending), trial: true };
         return this.booted;
       }
       note = st.tries > 0 ? "rolled back: the new image did not confirm itself" : "rolled back: the new image does not verify";
-      this.save({ ...st, pending: NONE, tries: 0 });
+      this.save({ ...this.state, pending: NONE, tries: 0 });
     }
     let slot = this.state.active;
-    if (!this.slotValid(slot)) {
+    if (!this.slotBootable(slot)) {
       const other = 1 - slot;
-      if (!this.slotValid(other)) throw new OtaError("no valid firmware in either slot");
+      if (!this.slotBootable(other)) throw new OtaError("no valid firmware in either slot");
       note = `slot ${slot} does not verify; running slot ${other}`;
       slot = other;
       this.save({ ...this.state, active: other });
@@ -123,7 +173,7 @@ export class OtaSlots {
     if (this.state.dlSlot === target && this.state.dlTag === tag && this.state.dlBytes >= h.length) return this.state.dlBytes;
     this.eraseSlot(target, h.length);
     this.programAt(this.slotBase + target * this.slotSize, headerBytes.subarray(0, h.length));
-    this.save({ ...this.state, pending: this.state.pending === target ? NONE : this.state.pending, dlSlot: target, dlTag: tag, dlBytes: h.length });
+    this.save({ ...this.state, pending: this.state.pending === target ? NONE : this.state.pending, dlSlot: target, dlTag: tag, dlBytes: h.length, marks: withMark(this.state.marks, target, NO_MARK) });
     return h.length;
   }
 
@@ -156,12 +206,14 @@ export class OtaSlots {
     const total = h.length + h.manifest.size;
     if (st.dlBytes < total) throw new OtaError(`truncated image: ${st.dlBytes} of ${total} bytes`);
     const slot = st.dlSlot;
-    if (!this.slotValid(slot)) {
+    const mark = this.verifyFully(slot, h);
+    if (!mark) {
       this.save({ ...st, dlSlot: NONE, dlTag: "", dlBytes: 0 });
       this.header = undefined;
       throw new OtaError("corrupted image: SHA-256 of the firmware does not match its manifest");
     }
-    this.save({ ...st, pending: slot, tries: 0, dlSlot: NONE, dlTag: "", dlBytes: 0 });
+    // the one signature check of this image: from now on boots check its mark
+    this.save({ ...st, pending: slot, tries: 0, dlSlot: NONE, dlTag: "", dlBytes: 0, marks: withMark(st.marks, slot, mark) });
     this.header = undefined;
   }
 
@@ -176,6 +228,7 @@ export class OtaSlots {
 
   private checkHeader(bytes: Uint8Array, mustBeNewer: boolean): ImageHeader {
     const h = parseHeader(bytes);
+    this.checks.signatureChecks++;
     if (!headerSigned(h, this.publicKey)) throw new OtaError("forged image: the signature does not verify");
     if (h.manifest.product !== this.product) throw new OtaError(`image is for ${h.manifest.product}, not ${this.product}`);
     if (h.manifest.size > this.capacity) throw new OtaError(`image of ${h.manifest.size} bytes does not fit a slot of ${this.capacity}`);
@@ -202,10 +255,48 @@ export class OtaSlots {
     return h.manifest.version;
   }
 
-  /** Signature, product and SHA-256 of the whole firmware in a slot (what a secure bootloader checks). */
-  private slotValid(slot: number): boolean {
+  /**
+   * Signature, product and SHA-256 of the whole firmware in a slot (what a secure bootloader
+   * checks); returns the slot's mark when all hold.
+   */
+  private verifyFully(slot: number, verified?: ImageHeader): Uint8Array | undefined {
     const h = this.readSlotHeader(slot);
-    if (!h || !headerSigned(h, this.publicKey) || h.manifest.product !== this.product || h.manifest.size > this.capacity) return false;
+    if (!h) return undefined;
+    // the header begin() verified, byte for byte still in flash: its signature holds (one check per update)
+    const same = verified !== undefined && bytesEqual(h.manifestBytes, verified.manifestBytes) && bytesEqual(h.signature, verified.signature);
+    if (!same) {
+      this.checks.signatureChecks++;
+      if (!headerSigned(h, this.publicKey)) return undefined;
+    }
+    if (h.manifest.product !== this.product || h.manifest.size > this.capacity) return undefined;
+    return this.firmwareMatches(slot, h) ? this.markOf(h) : undefined;
+  }
+
+  /**
+   * The boot check: the slot's mark (written after a full check) and the firmware's SHA-256
+   * against the marked manifest — no signature. An unmarked slot is checked in full once and
+   * marked (a state log from the v1 firmware).
+   */
+  private slotBootable(slot: number): boolean {
+    const mark = this.state.marks[slot];
+    if (mark.length === 0) {
+      const m = this.verifyFully(slot);
+      if (m) this.save({ ...this.state, marks: withMark(this.state.marks, slot, m) });
+      return m !== undefined;
+    }
+    this.checks.markChecks++;
+    const h = this.readSlotHeader(slot);
+    if (!h || !constantTimeEqual(this.markOf(h), mark)) return false;
+    return this.firmwareMatches(slot, h);
+  }
+
+  /** 16 bytes of SHA-256 (or HMAC under the device key) over the image header. */
+  private markOf(h: ImageHeader): Uint8Array {
+    const head = concatBytes(MARK_LABEL, h.manifestBytes, h.signature);
+    return (this.deviceKey ? hmacSha256(this.deviceKey, head) : sha256(head)).slice(0, MARK);
+  }
+
+  private firmwareMatches(slot: number, h: ImageHeader): boolean {
     const hash = new Sha256();
     const chunk = new Uint8Array(this.flash.sectorSize);
     const start = this.slotBase + slot * this.slotSize + h.length;
@@ -239,34 +330,58 @@ export class OtaSlots {
   // ---- state log ----
 
   private encode(st: State): Uint8Array {
-    const r = new Uint8Array(RECORD);
-    r[0] = 0x4f; // 'O'
-    writeU32LE(r, 1, st.seq);
-    r[5] = st.active;
-    r[6] = st.pending;
-    r[7] = st.tries;
-    r[8] = st.dlSlot;
-    for (let i = 0; i < 8; i++) r[9 + i] = st.dlTag ? parseInt(st.dlTag.substr(i * 2, 2), 16) : 0;
-    writeU32LE(r, 17, st.dlBytes);
-    writeU32LE(r, 28, crc32(r, 0, 28));
+    const r = new Uint8Array(V2_SIZE);
+    r[0] = V2;
+    r[1] = 2;
+    writeU32LE(r, 2, st.seq);
+    r[6] = st.active;
+    r[7] = st.pending;
+    r[8] = st.tries;
+    r[9] = st.dlSlot;
+    for (let i = 0; i < 8; i++) r[10 + i] = st.dlTag ? parseInt(st.dlTag.substr(i * 2, 2), 16) : 0;
+    writeU32LE(r, 18, st.dlBytes);
+    // an absent mark is all 0xff (erased), which no SHA-256 prefix is assumed to be
+    for (let k = 0; k < 2; k++) {
+      if (st.marks[k].length) r.set(st.marks[k], 22 + k * MARK);
+      else r.fill(0xff, 22 + k * MARK, 22 + (k + 1) * MARK);
+    }
+    writeU32LE(r, 60, crc32(r, 0, 60));
     return r;
   }
 
-  private decode(r: Uint8Array): State | undefined {
-    if (r[0] !== 0x4f || readU32LE(r, 28) !== crc32(r, 0, 28)) return undefined;
-    const tag = r[8] === NONE ? "" : toHex(r.subarray(9, 17));
-    return { seq: readU32LE(r, 1), active: r[5], pending: r[6], tries: r[7], dlSlot: r[8], dlTag: tag, dlBytes: readU32LE(r, 17) };
+  private decodeV2(r: Uint8Array): State | undefined {
+    if (r[0] !== V2 || r[1] !== 2 || readU32LE(r, 60) !== crc32(r, 0, 60)) return undefined;
+    const tag = r[9] === NONE ? "" : toHex(r.subarray(10, 18));
+    const mark = (k: number): Uint8Array => {
+      const m = r.slice(22 + k * MARK, 22 + (k + 1) * MARK);
+      return m.every((b) => b === 0xff) ? NO_MARK : m;
+    };
+    return { seq: readU32LE(r, 2), active: r[6], pending: r[7], tries: r[8], dlSlot: r[9], dlTag: tag, dlBytes: readU32LE(r, 18), marks: [mark(0), mark(1)] };
   }
 
+  private decodeV1(r: Uint8Array): State | undefined {
+    if (r[0] !== V1 || readU32LE(r, 28) !== crc32(r, 0, 28)) return undefined;
+    const tag = r[8] === NONE ? "" : toHex(r.subarray(9, 17));
+    return { seq: readU32LE(r, 1), active: r[5], pending: r[6], tries: r[7], dlSlot: r[8], dlTag: tag, dlBytes: readU32LE(r, 17), marks: [NO_MARK, NO_MARK] };
+  }
+
+  /** Scans both log sectors (32-byte steps; v2 records take two) for the newest valid state. */
   private load(): State | undefined {
     let best: State | undefined;
-    const rec = new Uint8Array(RECORD);
-    const per = this.flash.sectorSize / RECORD;
+    const s = this.flash.sectorSize;
+    const rec = new Uint8Array(V2_SIZE);
     for (let sec = 0; sec < 2; sec++) {
-      for (let i = 0; i < per; i++) {
-        this.flash.read(sec * this.flash.sectorSize + i * RECORD, rec);
-        const st = this.decode(rec);
-        if (st && (!best || st.seq > best.seq)) best = st;
+      for (let at = 0; at + V1_SIZE <= s; ) {
+        const v2 = at + V2_SIZE <= s;
+        const r = v2 ? rec : rec.subarray(0, V1_SIZE);
+        this.flash.read(sec * s + at, r);
+        const size = r[0] === V2 ? V2_SIZE : V1_SIZE;
+        const st = r[0] === V2 && v2 ? this.decodeV2(rec) : r[0] === V1 ? this.decodeV1(r) : undefined;
+        if (st && (!best || st.seq > best.seq)) {
+          best = st;
+          this.place = { sector: sec, end: at + size, v2: size === V2_SIZE };
+        }
+        at += size;
       }
     }
     return best;
@@ -275,26 +390,18 @@ export class OtaSlots {
   private save(next: State): void {
     next.seq = this.state.seq + 1;
     const s = this.flash.sectorSize;
-    const per = s / RECORD;
-    const rec = new Uint8Array(RECORD);
-    // the free record after the newest one, in the newest one's sector; else the other sector, erased
     let where = -1;
-    for (let sec = 0; sec < 2 && where < 0; sec++) {
-      for (let i = 0; i < per; i++) {
-        this.flash.read(sec * s + i * RECORD, rec);
-        const st = this.decode(rec);
-        if (st && st.seq === this.state.seq) {
-          if (i + 1 < per) {
-            this.flash.read(sec * s + (i + 1) * RECORD, rec);
-            if (rec.every((b) => b === 0xff)) where = sec * s + (i + 1) * RECORD;
-          }
-          if (where < 0) {
-            this.flash.eraseSector(1 - sec);
-            where = (1 - sec) * s;
-          }
-          break;
-        }
-      }
+    const p = this.place;
+    if (p && p.v2 && p.end + V2_SIZE <= s) {
+      // the next record goes right after the newest, if that space is still erased
+      const probe = new Uint8Array(V2_SIZE);
+      this.flash.read(p.sector * s + p.end, probe);
+      if (probe.every((b) => b === 0xff)) where = p.sector * s + p.end;
+    }
+    if (where < 0 && p) {
+      // sector full, a torn record in the way, or a v1 sector: erase the other one and start there
+      this.flash.eraseSector(1 - p.sector);
+      where = (1 - p.sector) * s;
     }
     if (where < 0) {
       // no state yet: start in sector 0
@@ -304,5 +411,10 @@ export class OtaSlots {
     }
     this.programAt(where, this.encode(next));
     this.state = next;
+    this.place = { sector: Math.floor(where / s), end: (where % s) + V2_SIZE, v2: true };
   }
+}
+
+function withMark(marks: [Uint8Array, Uint8Array], slot: number, mark: Uint8Array): [Uint8Array, Uint8Array] {
+  return slot === 0 ? [mark, marks[1]] : [marks[0], mark];
 }

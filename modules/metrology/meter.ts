@@ -98,6 +98,8 @@ export class MeterPipeline {
   /** |bin|² (RMS²) of u and i of the last analysed phase, by 5 Hz (50 Hz) or 5 Hz (60 Hz) bin. */
   readonly mu: Float64Array; readonly mi: Float64Array;
   private readonly f1re: Float64Array; private readonly f1im: Float64Array;
+  /** The fundamental's phasors of the last split: u re, u im, i re, i im (gain-corrected). */
+  private readonly fund = new Float64Array(4);
   private readonly ub2 = new Float64Array(2);
   private readonly events: EventDetector;
   private readonly aggregator: Aggregator;
@@ -159,56 +161,100 @@ export class MeterPipeline {
     this.rec = { kind: "window", t: 0, duration: 0, f: 0, u: z(), i: z(), p: z(), p1: z(), ph: z(), q1: z(), s: z(), s1: z(), sn: z(), di: z(), dv: z(), sh: z(), n: z(), pf: z(), dpf: z(), thdu: z(), thdi: z(), u2: 0, u0: 0, flagged: false };
   }
 
-  /** Feeds `frames` interleaved frames u1,i1[,u2,i2,u3,i3] from `block` (starting at `offset`). */
+  /**
+   * Feeds `frames` interleaved frames u1,i1[,u2,i2,u3,i3] from `block` (starting at `offset`).
+   * Works in runs that end at the next half-cycle boundary or when the buffers are full: each run is
+   * first stored phase by phase (tight loops, sums in locals), then u1 is synchronised sample by
+   * sample (low-pass, crossings, windows). A window only reads samples at or before the sample that
+   * closes it, so storing the rest of the run first changes nothing it sees.
+   */
   push(block: ArrayLike<number>, frames: number, offset = 0): void {
-    const ph = this.phases;
-    const stride = 2 * ph;
-    let k = offset;
-    for (let n = 0; n < frames; n++, k += stride) {
+    const stride = 2 * this.phases;
+    for (let n = 0; n < frames; ) {
       if (this.count >= this.cap) this.compact(this.g - 2);
-      const j = this.count;
-      for (let p = 0; p < ph; p++) {
-        let u = (block[k + 2 * p] - this.offU[p]) * this.gainU[p];
-        let i = (block[k + 2 * p + 1] - this.offI[p]) * this.gainI[p];
-        const du = this.delayU[p], di = this.delayI[p];
-        if (du !== 0 || di !== 0) {
-          const pu = this.prevU[p], pi = this.prevI[p];
-          this.prevU[p] = u; this.prevI[p] = i;
-          u -= du * (u - pu); i -= di * (i - pi);
-        }
-        this.ub[p][j] = u;
-        this.ib[p][j] = i;
-        this.halfAcc[p] += u * u;
-        if (p === 0) this.zc.step((this.sb[j] = this.lowpass(u)), this.g);
-      }
-      this.count = j + 1;
-      this.g++;
-      this.halfN++;
-      if (this.g >= this.nextHalf) this.closeHalf();
-      if (this.zc.pending >= 0 && this.g - this.zc.pending >= this.zc.halfPoints) {
-        this.onCrossing(this.zc.locate(this.sb, this.base, this.count) - (this.lpL - 1));
-      } else if (this.g - (this.lastCrossing < 0 ? 0 : this.lastCrossing) > 1.3 * this.period + this.zc.halfPoints + this.lpL) {
-        // No crossing where one was due (interruption, heavy dip): free-run on the last period so windows stay gap-free.
-        this.onCrossing(this.lastCrossing < 0 ? this.g - 1 : this.lastCrossing + this.period);
-      }
+      let run = frames - n;
+      const toHalf = this.nextHalf - this.g;
+      if (toHalf < run) run = toHalf < 1 ? 1 : toHalf;
+      const room = this.cap - this.count;
+      if (room < run) run = room;
+      this.store(block, offset + n * stride, run);
+      this.sync(run);
+      n += run;
     }
   }
 
-  private lowpass(x: number): number {
-    const L = this.lpL, k = this.lpIdx;
-    const l1 = this.lp1, l2 = this.lp2;
-    this.lpSum1 += x - l1[k];
-    l1[k] = x;
-    const y1 = this.lpSum1 / L;
-    this.lpSum2 += y1 - l2[k];
-    l2[k] = y1;
-    if (k + 1 === L) {
-      this.lpIdx = 0;
-      let a = 0, b = 0;
-      for (let j = 0; j < L; j++) { a += l1[j]; b += l2[j]; }
-      this.lpSum1 = a; this.lpSum2 = b;
-    } else this.lpIdx = k + 1;
-    return this.lpSum2 / L;
+  /** Calibrates and stores `run` frames from block[k0…] and adds u² to the half-cycle sums. */
+  private store(block: ArrayLike<number>, k0: number, run: number): void {
+    const ph = this.phases, stride = 2 * ph, j0 = this.count, end = j0 + run;
+    for (let p = 0; p < ph; p++) {
+      const U = this.ub[p], I = this.ib[p];
+      const ou = this.offU[p], gu = this.gainU[p], oi = this.offI[p], gi = this.gainI[p];
+      const du = this.delayU[p], di = this.delayI[p];
+      let acc = this.halfAcc[p], k = k0 + 2 * p;
+      if (du === 0 && di === 0) {
+        for (let j = j0; j < end; j++, k += stride) {
+          const u = (block[k] - ou) * gu;
+          U[j] = u;
+          I[j] = (block[k + 1] - oi) * gi;
+          acc += u * u;
+        }
+      } else {
+        // Phase correction: the lagging channel is interpolated back by its fractional delay.
+        let pu = this.prevU[p], pi = this.prevI[p];
+        for (let j = j0; j < end; j++, k += stride) {
+          let u = (block[k] - ou) * gu, i = (block[k + 1] - oi) * gi;
+          const cu = u, ci = i;
+          u -= du * (u - pu); i -= di * (i - pi);
+          pu = cu; pi = ci;
+          U[j] = u; I[j] = i;
+          acc += u * u;
+        }
+        this.prevU[p] = pu; this.prevI[p] = pi;
+      }
+      this.halfAcc[p] = acc;
+    }
+    this.count = end;
+  }
+
+  /**
+   * Synchronises on the next `run` stored samples of u1: the sync low-pass (inlined, its state in
+   * locals), the zero-crossing detector, the half-cycle close and crossings (which may compact).
+   */
+  private sync(run: number): void {
+    const U = this.ub[0], sb = this.sb, zc = this.zc, r = zc.halfPoints;
+    const L = this.lpL, l1 = this.lp1, l2 = this.lp2, delay = L - 1;
+    let idx = this.lpIdx, s1 = this.lpSum1, s2 = this.lpSum2;
+    let g = this.g;
+    const end = g + run;
+    while (g < end) {
+      const j = g - this.base; // a crossing may compact the buffers and move base
+      const x = U[j];
+      s1 += x - l1[idx];
+      l1[idx] = x;
+      const y1 = s1 / L;
+      s2 += y1 - l2[idx];
+      l2[idx] = y1;
+      if (++idx === L) {
+        // Re-anchor the running sums at every wrap so they never drift.
+        idx = 0;
+        let a = 0, b = 0;
+        for (let q = 0; q < L; q++) { a += l1[q]; b += l2[q]; }
+        s1 = a; s2 = b;
+      }
+      const y = s2 / L;
+      sb[j] = y;
+      zc.step(y, g);
+      this.g = ++g;
+      this.halfN++;
+      if (g >= this.nextHalf) this.closeHalf();
+      if (zc.pending >= 0 && g - zc.pending >= r) {
+        this.onCrossing(zc.locate(sb, this.base, g - this.base) - delay);
+      } else if (g - (this.lastCrossing < 0 ? 0 : this.lastCrossing) > 1.3 * this.period + r + L) {
+        // No crossing where one was due (interruption, heavy dip): free-run on the last period so windows stay gap-free.
+        this.onCrossing(this.lastCrossing < 0 ? g - 1 : this.lastCrossing + this.period);
+      }
+    }
+    this.lpIdx = idx; this.lpSum1 = s1; this.lpSum2 = s2;
   }
 
   /** Seconds of signal pushed so far. */
@@ -324,35 +370,13 @@ export class MeterPipeline {
     for (let j = ia; j <= ib; j++) { const u = U[j], i = I[j]; suu += u * u; sii += i * i; sui += u * i; }
     const uu = integrate(suu, U, U, a, b, ia, ib), ii = integrate(sii, I, I, a, b, ia, ib), ui = integrate(sui, U, I, a, b, ia, ib);
     const V = Math.sqrt(uu / len), Ir = Math.sqrt(ii / len), P = ui / len;
-    // Resample to m points (paper's linear interpolation), u real and i imaginary, written bit-reversed.
-    const re = this.re, im = this.im, rev = this.fft.rev;
-    const step = len / m;
-    for (let q = 0; q < m; q++) {
-      const t = a + q * step;
-      const j = Math.floor(t);
-      const d = t - j;
-      const r = rev[q];
-      const u0 = U[j], i0 = I[j];
-      re[r] = u0 + d * (U[j + 1] - u0);
-      im[r] = i0 + d * (I[j + 1] - i0);
-    }
-    this.fft.transformBitReversed(re, im);
-    // Split the two real spectra: U_k = (X_k + X*_{m−k})/2, I_k = (X_k − X*_{m−k})/(2j). RMS = |·|·√2/m.
-    const mu = this.mu, mi = this.mi, gc = this.gainCorr;
-    const scale = 2 / (m * m); // (√2/m)² for the RMS², and the 1/2 of the split squared ×4 → folded below
-    let u1r = 0, u1i = 0, i1r = 0, i1i = 0;
-    for (let k = 0; k <= maxBin; k++) {
-      const xr = re[k], xi = im[k];
-      const kk = k === 0 ? 0 : m - k;
-      const yr = re[kk], yi = -im[kk];
-      const ur = (xr + yr) / 2, uim = (xi + yi) / 2;
-      const ir = (xi - yi) / 2, iim = -(xr - yr) / 2;
-      const g = gc[k];
-      mu[k] = (ur * ur + uim * uim) * scale * g * g;
-      mi[k] = (ir * ir + iim * iim) * scale * g * g;
-      if (k === c) { u1r = ur * g; u1i = uim * g; i1r = ir * g; i1i = iim * g; }
-    }
-    mu[0] /= 2; mi[0] /= 2; // DC is not a sinusoid: RMS = |X0|/m
+    // Resample to m points (the paper's linear interpolation; u real, i imaginary) with the FFT's first
+    // radix-4 pass fused in, the middle passes, then the last radix-2 stage fused into the spectrum split.
+    this.resample4(U, I, a, len / m);
+    this.fft.passes(this.re, this.im, 4, m >> 1);
+    this.split(maxBin, c);
+    const mu = this.mu, mi = this.mi, fu = this.fund;
+    const u1r = fu[0], u1i = fu[1], i1r = fu[2], i1i = fu[3];
     this.f1re[p] = u1r; this.f1im[p] = u1i;
     this.harmonicsOf(p, c);
     const V1 = Math.sqrt(mu[c]), I1 = Math.sqrt(mi[c]);
@@ -372,6 +396,66 @@ export class MeterPipeline {
     for (let h = 2; h <= THD_ORDER; h++) { hu += mu[h * c]; hi += mi[h * c]; }
     rec.thdu[p] = V1 > 0 ? (100 * Math.sqrt(hu)) / V1 : 0;
     rec.thdi[p] = I1 > 0 ? (100 * Math.sqrt(hi)) / I1 : 0;
+  }
+
+  /**
+   * Linear-interpolation resampling of u and i from buffer position a, `step` samples apart, to m
+   * points x_q = u_q + j·i_q, with the FFT's first radix-4 pass fused in: x_q, x_{q+m/2}, x_{q+m/4},
+   * x_{q+3m/4} belong bit-reversed at r..r+3 (r = rev[q]), so their 4-point DFT is stored there
+   * directly and each point is written once. t ≥ 0, so `t | 0` is floor(t).
+   */
+  private resample4(U: Float64Array, I: Float64Array, a: number, step: number): void {
+    const re = this.re, im = this.im, rev = this.fft.rev, n4 = this.fftSize >> 2;
+    for (let q = 0; q < n4; q++) {
+      let t = a + q * step, j = t | 0, d = t - j, v = U[j];
+      const u0 = v + d * (U[j + 1] - v); v = I[j];
+      const i0 = v + d * (I[j + 1] - v);
+      t = a + (q + n4) * step; j = t | 0; d = t - j; v = U[j];
+      const u1 = v + d * (U[j + 1] - v); v = I[j];
+      const i1 = v + d * (I[j + 1] - v);
+      t = a + (q + 2 * n4) * step; j = t | 0; d = t - j; v = U[j];
+      const u2 = v + d * (U[j + 1] - v); v = I[j];
+      const i2 = v + d * (I[j + 1] - v);
+      t = a + (q + 3 * n4) * step; j = t | 0; d = t - j; v = U[j];
+      const u3 = v + d * (U[j + 1] - v); v = I[j];
+      const i3 = v + d * (I[j + 1] - v);
+      const ar = u0 + u2, ai = i0 + i2, br = u0 - u2, bi = i0 - i2; // x_q ± x_{q+m/2}
+      const cr = u1 + u3, ci = i1 + i3, dr = u1 - u3, di = i1 - i3; // x_{q+m/4} ± x_{q+3m/4}
+      const r = rev[q];
+      re[r] = ar + cr; im[r] = ai + ci;
+      re[r + 1] = br + di; im[r + 1] = bi - dr; // b − j·d
+      re[r + 2] = ar - cr; im[r + 2] = ai - ci;
+      re[r + 3] = br - di; im[r + 3] = bi + dr; // b + j·d
+    }
+  }
+
+  /**
+   * The FFT's last radix-2 stage fused into the split of the two real spectra, bins 0..maxBin only:
+   * X_k = A_k + W^k·B_k and X_{m−k} = A_{m/2−k} + conj(W^k)·B_{m/2−k} (A, B: the half-size DFTs in
+   * re/im [0, m/2) and [m/2, m)); U_k = (X_k + X*_{m−k})/2, I_k = (X_k − X*_{m−k})/(2j); RMS² by bin
+   * into mu/mi, with the interpolation's gain correction; the fundamental's phasors into `fund`.
+   */
+  private split(maxBin: number, c: number): void {
+    const re = this.re, im = this.im, m = this.fftSize, h = m >> 1, wc = this.fft.cos, ws = this.fft.sin;
+    const mu = this.mu, mi = this.mi, gc = this.gainCorr;
+    const scale = 2 / (m * m); // (√2/m)² for the RMS², and the 1/2 of the split squared ×4 → folded below
+    for (let k = 0; k <= maxBin; k++) {
+      const wr = wc[k], wi = ws[k];
+      let ar = re[k], ai = im[k], br = re[k + h], bi = im[k + h];
+      const xr = ar + wr * br - wi * bi, xi = ai + wr * bi + wi * br;
+      let yr = xr, yi = -xi; // conj(X_{m−k}); X_m is X_0
+      if (k !== 0) {
+        ar = re[h - k]; ai = im[h - k]; br = re[m - k]; bi = im[m - k];
+        yr = ar + wr * br + wi * bi; yi = -(ai + wr * bi - wi * br);
+      }
+      const ur = (xr + yr) * 0.5, uim = (xi + yi) * 0.5;
+      const ir = (xi - yi) * 0.5, iim = (yr - xr) * 0.5;
+      const g = gc[k], gs = scale * g * g;
+      mu[k] = (ur * ur + uim * uim) * gs;
+      mi[k] = (ir * ir + iim * iim) * gs;
+      if (k === c) { const f = this.fund; f[0] = ur * g; f[1] = uim * g; f[2] = ir * g; f[3] = iim * g; }
+    }
+    mu[0] /= 2; mi[0] /= 2; // DC is not a sinusoid: RMS = |X0|/m
   }
 
   /** IEC 61000-4-7 bins, groups, subgroups and interharmonic groups of phase p. */

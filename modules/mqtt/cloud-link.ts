@@ -11,6 +11,9 @@
  *   (seq restarts at 1 on each boot; (meter, boot, seq) is unique, so give `boot` from a
  *   persisted boot counter or the cloud would take new readings for duplicates)
  *   xsmeter/<node>/event                       {"seq","t","type",…} QoS 1 (PQ events)
+ *   xsmeter/<node>/meter/<meterId>/pq/10min    the meter's 10-min power-quality aggregate, once per
+ *     interval, QoS 1: {"boot","seq","start","end","u":[V…],"i":[A…],"p":[W…],"thdu":[%…],"thdi":[%…],
+ *     "f","u2"? (three-phase),"flagged"} — arrays per phase, start/end ms UTC, seq from the meter's counter
  *   homeassistant/sensor/<node>/<object>/config  retained discovery
  *   xsmeter/<node>/cmd/<kind>                  downlink: kind = price | load | config | firmware
  *   xsmeter/<node>/cmd/result                  {"kind","ctr","ok","error"?}
@@ -22,7 +25,7 @@
  * lower total_increasing value as a meter reset).
  */
 import type { Clock, TimerId } from "../core/clock";
-import type { ActionResult, Household, PriceSlot } from "../core/household";
+import type { ActionResult, Household, PqAggregate, PriceSlot } from "../core/household";
 import { OBIS } from "../core/obis";
 import { concatBytes, constantTimeEqual, fromHex, utf8DecodeStrict, utf8Encode } from "../core/bytes";
 import { hmacSha256 } from "../secure/hmac";
@@ -68,6 +71,8 @@ export interface CloudLinkOptions {
 
 export interface CloudLinkStats {
   readings: number;
+  /** 10-min aggregates published. */
+  aggregates: number;
   lowerTotalsSuppressed: number;
   commandsAccepted: number;
   forged: number;
@@ -78,12 +83,15 @@ export interface CloudLinkStats {
 const NL = Uint8Array.of(10);
 
 export class CloudLink {
-  readonly stats: CloudLinkStats = { readings: 0, lowerTotalsSuppressed: 0, commandsAccepted: 0, forged: 0, replayed: 0, malformed: 0 };
+  readonly stats: CloudLinkStats = { readings: 0, aggregates: 0, lowerTotalsSuppressed: 0, commandsAccepted: 0, forged: 0, replayed: 0, malformed: 0 };
   private seq = new Map<number, number>();
   private lastTotals = new Map<string, number>();
   private discovered = new Set<string>();
   private eventsSent = 0;
   private timer?: TimerId;
+  /** End of the last 10-min interval published, per meter. */
+  private pqSent = new Map<number, number>();
+  private unsubscribe?: () => void;
   private readonly base: string;
 
   constructor(private readonly o: CloudLinkOptions) {
@@ -103,10 +111,47 @@ export class CloudLink {
     this.o.mqtt.publish(`${this.base}/status`, utf8Encode("online"), 1, true);
     this.publishReadings();
     this.timer = this.o.clock.every(this.o.periodMs ?? 60_000, () => this.publishReadings());
+    // A new 10-min aggregate goes out when the household has it, not at the next readings tick.
+    this.unsubscribe = this.o.household.onChange(() => this.publishAggregates());
   }
 
   stop(): void {
     if (this.timer !== undefined) this.o.clock.cancel(this.timer);
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  /**
+   * Each meter's 10-min aggregate, once per interval (one newer than the last
+   * sent), QoS 1 with the meter's next seq, and its discovery the first time.
+   */
+  publishAggregates(): void {
+    const snap = this.o.household.snapshot();
+    for (const a of snap.pq10min ?? []) {
+      if (a.end <= (this.pqSent.get(a.meterId) ?? -Infinity)) continue;
+      this.pqSent.set(a.meterId, a.end);
+      const topic = `${this.base}/meter/${a.meterId}/pq/10min`;
+      if (!this.discovered.has(`${a.meterId}/pq10`)) this.discoverPq(a, snap.meters.find((m) => m.id === a.meterId)?.name ?? `Meter ${a.meterId}`, topic);
+      this.o.mqtt.publish(topic, utf8Encode(JSON.stringify(pqPayload(a, this.o.boot ?? 0, this.nextSeq(a.meterId)))), 1);
+      this.stats.aggregates++;
+    }
+  }
+
+  /** HA sensors for the aggregate's voltage and THD per phase and its frequency, and the flag as a problem. */
+  private discoverPq(a: PqAggregate, meterName: string, topic: string): void {
+    const device = { identifiers: [`xsmeter_${this.o.node}_m${a.meterId}`], name: meterName, manufacturer: "xsmeter" };
+    const sensor = (component: string, object: string, name: string, template: string, extra: Record<string, unknown>): void => {
+      const config = { name, unique_id: `xsmeter_${this.o.node}_${object}`, state_topic: topic, value_template: template, availability_topic: `${this.base}/status`, device, ...extra };
+      this.o.mqtt.publish(`homeassistant/${component}/${this.o.node}/${object}/config`, utf8Encode(JSON.stringify(config)), 1, true);
+    };
+    const m = `m${a.meterId}_pq10`;
+    for (let p = 0; p < a.voltageV.length; p++) {
+      sensor("sensor", `${m}_voltage_l${p + 1}`, `Voltage L${p + 1}, 10-min`, `{{ value_json.u[${p}] }}`, { device_class: "voltage", state_class: "measurement", unit_of_measurement: "V" });
+      sensor("sensor", `${m}_thd_voltage_l${p + 1}`, `Voltage THD L${p + 1}, 10-min`, `{{ value_json.thdu[${p}] }}`, { state_class: "measurement", unit_of_measurement: "%" });
+    }
+    sensor("sensor", `${m}_frequency`, "Frequency, 10-min", "{{ value_json.f }}", { device_class: "frequency", state_class: "measurement", unit_of_measurement: "Hz" });
+    sensor("binary_sensor", `${m}_flagged`, "10-min interval flagged (dip, swell or interruption)", "{{ 'ON' if value_json.flagged else 'OFF' }}", { device_class: "problem" });
+    this.discovered.add(`${a.meterId}/pq10`);
   }
 
   /** One message per meter and OBIS code, plus discovery for codes not announced yet, plus new PQ events. */
@@ -138,6 +183,7 @@ export class CloudLink {
       this.o.mqtt.publish(`${this.base}/event`, utf8Encode(JSON.stringify({ boot: this.o.boot ?? 0, seq: this.nextSeq(e.meterId), t: e.start, ...e })), 1);
     }
     this.eventsSent = events.length;
+    this.publishAggregates();
   }
 
   private nextSeq(meterId: number): number {
@@ -241,4 +287,18 @@ export class CloudLink {
         return { ok: false, error: `unknown command ${kind}` };
     }
   }
+}
+
+/** The pq/10min payload: per-phase arrays at the OBIS registry's resolutions (V 0.01, A 0.001, W 0.1, % 0.01, Hz 0.001). */
+export function pqPayload(a: PqAggregate, boot: number, seq: number): Record<string, unknown> {
+  const r = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
+  const out: Record<string, unknown> = {
+    boot, seq, start: a.start, end: a.end,
+    u: a.voltageV.map((x) => r(x, 2)), i: a.currentA.map((x) => r(x, 3)), p: a.powerW.map((x) => r(x, 1)),
+    thdu: a.thdVoltagePct.map((x) => r(x, 2)), thdi: a.thdCurrentPct.map((x) => r(x, 2)),
+    f: r(a.frequencyHz, 3),
+  };
+  if (a.unbalancePct !== undefined) out.u2 = r(a.unbalancePct, 3);
+  out.flagged = a.flagged;
+  return out;
 }

@@ -141,6 +141,7 @@ function printTopics(broker: string, cloud: SimCloud): void {
   console.log(`MQTT broker: ${broker} (cloud link as node "${cloud.node}", readings every 10 s)`);
   console.log(`  status     ${t.status}  (retained; last will "offline")`);
   console.log(`  readings   ${t.readings}`);
+  console.log(`  pq 10 min  ${t.pq}  (once per meter per 10-min interval)`);
   console.log(`  events     ${t.event}`);
   console.log(`  discovery  ${t.discovery}  (retained, Home Assistant)`);
   console.log(`  commands   ${t.cmd}  (HMAC-signed) → ${t.result}`);

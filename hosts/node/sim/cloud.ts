@@ -35,6 +35,8 @@ export interface SimCloudOptions {
 export interface SimCloudTopics {
   status: string;
   readings: string;
+  /** The meters' 10-min power-quality aggregates, once per interval. */
+  pq: string;
   event: string;
   discovery: string;
   cmd: string;
@@ -63,6 +65,7 @@ export function cloudTopics(node: string): SimCloudTopics {
   return {
     status: `${base}/status`,
     readings: `${base}/meter/<meterId>/<obis>`,
+    pq: `${base}/meter/<meterId>/pq/10min`,
     event: `${base}/event`,
     discovery: `homeassistant/sensor/${node}/<object>/config`,
     cmd: `${base}/cmd/{price,load,config,firmware}`,

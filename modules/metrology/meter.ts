@@ -10,7 +10,7 @@
  * complex FFT per phase carrying u (real) and i (imaginary), harmonics, IEEE 1459.
  * Records handed to callbacks are reused: copy what you keep.
  */
-import { Fft } from "./fft";
+import { WindowSpectrum, newHarmonics, type Harmonics } from "./window-spectrum";
 import { ZeroCrossingDetector } from "./zero-crossing";
 import { EventDetector, DEFAULT_THRESHOLDS, type EventThresholds } from "./events";
 import { Aggregator } from "./aggregation";
@@ -64,7 +64,7 @@ export class MeterPipeline {
   readonly fftSize: number;
   readonly fs: number;
   /** Per phase: harmonic bin RMS, group, subgroup, interharmonic group (index = order 0..50), u and i. */
-  readonly harmonics: { u: Float64Array[]; i: Float64Array[]; uGroup: Float64Array[]; iGroup: Float64Array[]; uSubgroup: Float64Array[]; uInterGroup: Float64Array[] };
+  readonly harmonics: Harmonics;
   private readonly cb: MeterCallbacks;
   private readonly cap: number;
   private readonly ub: Float64Array[];
@@ -92,20 +92,20 @@ export class MeterPipeline {
   private base = 0; // global index of buffer[0]
   private count = 0; // samples in buffer
   private g = 0; // global samples pushed
-  private readonly fft: Fft;
-  private readonly re: Float64Array; private readonly im: Float64Array;
+  private readonly spectrum: WindowSpectrum;
   private readonly gainCorr: Float64Array;
   /** |bin|² (RMS²) of u and i of the last analysed phase, by 5 Hz (50 Hz) or 5 Hz (60 Hz) bin. */
   readonly mu: Float64Array; readonly mi: Float64Array;
   private readonly f1re: Float64Array; private readonly f1im: Float64Array;
-  /** The fundamental's phasors of the last split: u re, u im, i re, i im (gain-corrected). */
-  private readonly fund = new Float64Array(4);
   private readonly ub2 = new Float64Array(2);
   private readonly events: EventDetector;
   private readonly aggregator: Aggregator;
   readonly energy: EnergyIntegrator;
   private readonly rec: WindowRecord;
   private flagged = false;
+  /** setCalibration's values per phase (u gain, u offset, i gain, i offset, u delay, i delay), applied at the next window boundary. */
+  private readonly calNext = new Float64Array(18);
+  private calPending = false;
   private f10Start = -1; private f10Cycles = 0; private f10Last = 0; private f10Tick = 10;
 
   constructor(config: MeterConfig, callbacks: MeterCallbacks = {}) {
@@ -145,13 +145,11 @@ export class MeterPipeline {
     let m = Math.max(1024, config.fftSize ?? 1024);
     while (m / 2 <= maxBin || m < 1.5 * nominalPeriod * this.cycles) m *= 2;
     this.fftSize = m;
-    this.fft = new Fft(m);
-    this.re = new Float64Array(m); this.im = new Float64Array(m);
-    this.gainCorr = new Float64Array(maxBin + 1);
-    this.mu = new Float64Array(maxBin + 1); this.mi = new Float64Array(maxBin + 1);
+    this.spectrum = new WindowSpectrum(m, this.cycles, MAX_ORDER);
+    this.gainCorr = this.spectrum.gainCorr;
+    this.mu = this.spectrum.mu; this.mi = this.spectrum.mi;
     this.f1re = new Float64Array(ph); this.f1im = new Float64Array(ph);
-    const orders = () => Array.from({ length: ph }, () => new Float64Array(MAX_ORDER + 1));
-    this.harmonics = { u: orders(), i: orders(), uGroup: orders(), iGroup: orders(), uSubgroup: orders(), uInterGroup: orders() };
+    this.harmonics = newHarmonics(ph, MAX_ORDER);
     const th = { ...DEFAULT_THRESHOLDS, ...(config.thresholds ?? {}) };
     this.events = new EventDetector(ph, config.nominalVoltage, th, (e) => { this.flagged = true; this.cb.onEvent?.(e); });
     this.aggregator = new Aggregator(ph, config.startTimeMs ?? 0, (a) => this.cb.onAggregate?.(a));
@@ -351,6 +349,69 @@ export class MeterPipeline {
     this.energy.add(rec.duration, rec.i, rec.p, rec.q1);
     this.cb.onWindow?.(rec);
     this.aggregator.add(rec);
+    if (this.calPending) this.applyCalibration(Math.floor(t1) - this.base - 1);
+  }
+
+  /**
+   * A new calibration (per phase; a missing phase gets identity), taking effect at the next window
+   * boundary: the window in progress is finished with the old one, the next is measured wholly with
+   * the new one. Allocates nothing (values go to a preallocated array). Throws RangeError, changing
+   * nothing, on a non-finite value or a zero gain.
+   */
+  setCalibration(cal: ReadonlyArray<PhaseCalibration>): void {
+    const next = this.calNext, nominalPeriod = this.fs / (this.cycles * 5); // 10 cycles ⇔ 50 Hz, 12 ⇔ 60 Hz
+    for (let p = 0; p < this.phases; p++) {
+      const c = cal[p];
+      const gu = c ? c.u.gain : 1, ou = c ? c.u.offset : 0, gi = c ? c.i.gain : 1, oi = c ? c.i.offset : 0, deg = c ? c.phaseDeg : 0;
+      if (!(Number.isFinite(gu) && Number.isFinite(ou) && Number.isFinite(gi) && Number.isFinite(oi) && Number.isFinite(deg)) || gu === 0 || gi === 0) {
+        throw new RangeError(`calibration of phase ${p + 1} needs finite values and non-zero gains`);
+      }
+    }
+    for (let p = 0; p < this.phases; p++) {
+      const c = cal[p], k = 6 * p;
+      const d = c ? (c.phaseDeg / 360) * nominalPeriod : 0;
+      next[k] = c ? c.u.gain : 1; next[k + 1] = c ? c.u.offset : 0;
+      next[k + 2] = c ? c.i.gain : 1; next[k + 3] = c ? c.i.offset : 0;
+      next[k + 4] = d > 0 ? d : 0; next[k + 5] = d < 0 ? -d : 0; // as the constructor: delay the leading channel
+    }
+    this.calPending = true;
+  }
+
+  /**
+   * Switches to the pending calibration at a window boundary. Samples from buffer index `j0` on (the
+   * new window's first sample and the one before it, for the boundary interpolation, up to the last
+   * stored) were calibrated with the old values: they are mapped to the new ones. Gain and offset map
+   * exactly (x' = x·g'/g + (o − o')·g'; the phase-correction interpolation is affine with weights
+   * summing to 1, so it commutes); a changed phase delay is applied to first order from the stored
+   * samples' differences (its error is the old delay × the change × the second difference: < 1e-5
+   * of the amplitude for the ≈ 25–200 samples concerned). The sync low-pass needs nothing: its memory
+   * (2L samples) is refreshed before the next crossing. The half-cycle RMS of events mixes both for
+   * up to one cycle.
+   */
+  private applyCalibration(j0: number): void {
+    const next = this.calNext, end = this.count;
+    if (j0 < 0) j0 = 0;
+    for (let p = 0; p < this.phases; p++) {
+      const k = 6 * p;
+      this.remap(this.ub[p], j0, end, this.gainU, this.offU, this.delayU, this.prevU, p, next[k], next[k + 1], next[k + 4]);
+      this.remap(this.ib[p], j0, end, this.gainI, this.offI, this.delayI, this.prevI, p, next[k + 2], next[k + 3], next[k + 5]);
+    }
+    this.calPending = false;
+  }
+
+  /** One channel of applyCalibration: buffer X[j0, end), then the live gain/offset/delay/previous-sample state. */
+  private remap(X: Float64Array, j0: number, end: number, gain: Float64Array, off: Float64Array, delay: Float64Array, prev: Float64Array, p: number, g1: number, o1: number, d1: number): void {
+    const g0 = gain[p], o0 = off[p], dd = d1 - delay[p];
+    if (g0 !== 0) {
+      const a = g1 / g0, b = (o0 - o1) * g1;
+      // Backwards, so X[j − 1] is still the old value when X[j] needs it.
+      for (let j = end - 1; j >= j0; j--) {
+        const y = X[j];
+        X[j] = a * y + b - (dd !== 0 && j > 0 ? dd * a * (y - X[j - 1]) : 0);
+      }
+      prev[p] = a * prev[p] + b;
+    }
+    gain[p] = g1; off[p] = o1; delay[p] = d1;
   }
 
   private windowFrequency(): number {
@@ -372,13 +433,11 @@ export class MeterPipeline {
     const V = Math.sqrt(uu / len), Ir = Math.sqrt(ii / len), P = ui / len;
     // Resample to m points (the paper's linear interpolation; u real, i imaginary) with the FFT's first
     // radix-4 pass fused in, the middle passes, then the last radix-2 stage fused into the spectrum split.
-    this.resample4(U, I, a, len / m);
-    this.fft.passes(this.re, this.im, 4, m >> 1);
-    this.split(maxBin, c);
-    const mu = this.mu, mi = this.mi, fu = this.fund;
+    this.spectrum.analyze(U, I, a, len);
+    const mu = this.mu, mi = this.mi, fu = this.spectrum.fund;
     const u1r = fu[0], u1i = fu[1], i1r = fu[2], i1i = fu[3];
     this.f1re[p] = u1r; this.f1im[p] = u1i;
-    this.harmonicsOf(p, c);
+    this.spectrum.harmonicsInto(this.harmonics, p);
     const V1 = Math.sqrt(mu[c]), I1 = Math.sqrt(mi[c]);
     // U1·conj(I1): angle θu − θi, positive when the current lags.
     const cr = u1r * i1r + u1i * i1i, ci = u1i * i1r - u1r * i1i;
@@ -396,90 +455,6 @@ export class MeterPipeline {
     for (let h = 2; h <= THD_ORDER; h++) { hu += mu[h * c]; hi += mi[h * c]; }
     rec.thdu[p] = V1 > 0 ? (100 * Math.sqrt(hu)) / V1 : 0;
     rec.thdi[p] = I1 > 0 ? (100 * Math.sqrt(hi)) / I1 : 0;
-  }
-
-  /**
-   * Linear-interpolation resampling of u and i from buffer position a, `step` samples apart, to m
-   * points x_q = u_q + j·i_q, with the FFT's first radix-4 pass fused in: x_q, x_{q+m/2}, x_{q+m/4},
-   * x_{q+3m/4} belong bit-reversed at r..r+3 (r = rev[q]), so their 4-point DFT is stored there
-   * directly and each point is written once. t ≥ 0, so `t | 0` is floor(t).
-   */
-  private resample4(U: Float64Array, I: Float64Array, a: number, step: number): void {
-    const re = this.re, im = this.im, rev = this.fft.rev, n4 = this.fftSize >> 2;
-    for (let q = 0; q < n4; q++) {
-      let t = a + q * step, j = t | 0, d = t - j, v = U[j];
-      const u0 = v + d * (U[j + 1] - v); v = I[j];
-      const i0 = v + d * (I[j + 1] - v);
-      t = a + (q + n4) * step; j = t | 0; d = t - j; v = U[j];
-      const u1 = v + d * (U[j + 1] - v); v = I[j];
-      const i1 = v + d * (I[j + 1] - v);
-      t = a + (q + 2 * n4) * step; j = t | 0; d = t - j; v = U[j];
-      const u2 = v + d * (U[j + 1] - v); v = I[j];
-      const i2 = v + d * (I[j + 1] - v);
-      t = a + (q + 3 * n4) * step; j = t | 0; d = t - j; v = U[j];
-      const u3 = v + d * (U[j + 1] - v); v = I[j];
-      const i3 = v + d * (I[j + 1] - v);
-      const ar = u0 + u2, ai = i0 + i2, br = u0 - u2, bi = i0 - i2; // x_q ± x_{q+m/2}
-      const cr = u1 + u3, ci = i1 + i3, dr = u1 - u3, di = i1 - i3; // x_{q+m/4} ± x_{q+3m/4}
-      const r = rev[q];
-      re[r] = ar + cr; im[r] = ai + ci;
-      re[r + 1] = br + di; im[r + 1] = bi - dr; // b − j·d
-      re[r + 2] = ar - cr; im[r + 2] = ai - ci;
-      re[r + 3] = br - di; im[r + 3] = bi + dr; // b + j·d
-    }
-  }
-
-  /**
-   * The FFT's last radix-2 stage fused into the split of the two real spectra, bins 0..maxBin only:
-   * X_k = A_k + W^k·B_k and X_{m−k} = A_{m/2−k} + conj(W^k)·B_{m/2−k} (A, B: the half-size DFTs in
-   * re/im [0, m/2) and [m/2, m)); U_k = (X_k + X*_{m−k})/2, I_k = (X_k − X*_{m−k})/(2j); RMS² by bin
-   * into mu/mi, with the interpolation's gain correction; the fundamental's phasors into `fund`.
-   */
-  private split(maxBin: number, c: number): void {
-    const re = this.re, im = this.im, m = this.fftSize, h = m >> 1, wc = this.fft.cos, ws = this.fft.sin;
-    const mu = this.mu, mi = this.mi, gc = this.gainCorr;
-    const scale = 2 / (m * m); // (√2/m)² for the RMS², and the 1/2 of the split squared ×4 → folded below
-    for (let k = 0; k <= maxBin; k++) {
-      const wr = wc[k], wi = ws[k];
-      let ar = re[k], ai = im[k], br = re[k + h], bi = im[k + h];
-      const xr = ar + wr * br - wi * bi, xi = ai + wr * bi + wi * br;
-      let yr = xr, yi = -xi; // conj(X_{m−k}); X_m is X_0
-      if (k !== 0) {
-        ar = re[h - k]; ai = im[h - k]; br = re[m - k]; bi = im[m - k];
-        yr = ar + wr * br + wi * bi; yi = -(ai + wr * bi - wi * br);
-      }
-      const ur = (xr + yr) * 0.5, uim = (xi + yi) * 0.5;
-      const ir = (xi - yi) * 0.5, iim = (yr - xr) * 0.5;
-      const g = gc[k], gs = scale * g * g;
-      mu[k] = (ur * ur + uim * uim) * gs;
-      mi[k] = (ir * ir + iim * iim) * gs;
-      if (k === c) { const f = this.fund; f[0] = ur * g; f[1] = uim * g; f[2] = ir * g; f[3] = iim * g; }
-    }
-    mu[0] /= 2; mi[0] /= 2; // DC is not a sinusoid: RMS = |X0|/m
-  }
-
-  /** IEC 61000-4-7 bins, groups, subgroups and interharmonic groups of phase p. */
-  private harmonicsOf(p: number, c: number): void {
-    const mu = this.mu, mi = this.mi, hc = this.harmonics, half = c >> 1;
-    const maxBin = mu.length - 1;
-    for (let h = 0; h <= MAX_ORDER; h++) {
-      const k = h * c;
-      hc.u[p][h] = Math.sqrt(mu[k]);
-      hc.i[p][h] = Math.sqrt(mi[k]);
-      let gu = 0, gi = 0;
-      for (let j = k - half; j <= k + half; j++) {
-        if (j < 0 || j > maxBin) continue;
-        const w = j === k - half || j === k + half ? 0.5 : 1;
-        gu += w * mu[j]; gi += w * mi[j];
-      }
-      hc.uGroup[p][h] = Math.sqrt(gu); hc.iGroup[p][h] = Math.sqrt(gi);
-      let sg = 0;
-      for (let j = k - 1; j <= k + 1; j++) if (j >= 0 && j <= maxBin) sg += mu[j];
-      hc.uSubgroup[p][h] = Math.sqrt(sg);
-      let ig = 0;
-      for (let j = k + 1; j < k + c && j <= maxBin; j++) ig += mu[j];
-      hc.uInterGroup[p][h] = Math.sqrt(ig);
-    }
   }
 }
 

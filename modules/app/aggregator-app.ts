@@ -7,6 +7,7 @@ import { HouseholdStore } from "./household-store";
 import { SimplePolicySeam, type PolicyLoad } from "./policy-seam";
 import type { MeterReadings, SlaveLink } from "./readings";
 import type { LoadController } from "../control/controller";
+import { checkPriceTable, overlayPrices } from "./price-table";
 
 /**
  * The data aggregator wired from tasks: CAN manage polls every slave each
@@ -90,6 +91,11 @@ export class AggregatorApp {
   readonly store: HouseholdStore;
   private readonly ownDecisions: Decision[] = [];
   private pricesSetAt = NaN;
+  /** The utility's price table (cloud downlink), laid over the ports' prices; and its cache. */
+  private cloudPrices: PriceSlot[] = [];
+  private cloudPricesAt = -Infinity;
+  private merged = { first: NaN, length: -1, version: 0, slots: [] as PriceSlot[] };
+  private cloudVersion = 0;
   readonly busEvents: BusEvent[] = [];
   readonly alarms: Alarm[] = [];
   readonly slots = new Map<number, SlotEnergy>();
@@ -248,8 +254,43 @@ export class AggregatorApp {
     }
   }
 
+  /**
+   * A price table from the utility (already authenticated): checked, then it replaces the
+   * prices it covers — for the page, the bill (every slot not begun yet; a slot already
+   * being booked keeps the price it began with) and the controller, which re-plans the
+   * deferrable runs still waiting into the new cheapest window.
+   */
+  applyPriceTable(raw: unknown): ActionResult {
+    const now = this.clock.now();
+    const checked = checkPriceTable(raw, now);
+    if ("error" in checked) return { ok: false, error: checked.error };
+    this.cloudPrices = checked.slots;
+    this.cloudPricesAt = now;
+    this.cloudVersion++;
+    const controller = this.options.controller;
+    if (controller) {
+      controller.setPrices(this.pricesAt(now), now);
+      for (const v of controller.loadViews()) {
+        if (v.kind === "deferrable" && v.run?.state === "planned") controller.schedule(v.id, v.run.durationMs, v.run.deadline, "cloud");
+      }
+    }
+    return { ok: true };
+  }
+
+  /** The prices in force at t: the ports' (day-ahead feed) with the utility's table over them. */
+  pricesAt(t: number): PriceSlot[] {
+    const base = this.ports.prices(t);
+    if (this.cloudPrices.length === 0) return base;
+    const m = this.merged;
+    // the feed hands out a new array per call: cache on its span and the table's version
+    if (m.version !== this.cloudVersion || m.first !== base[0]?.start || m.length !== base.length) {
+      this.merged = { first: base[0]?.start ?? NaN, length: base.length, version: this.cloudVersion, slots: overlayPrices(base, this.cloudPrices) };
+    }
+    return this.merged.slots;
+  }
+
   private slotAt(t: number): PriceSlot | undefined {
-    return this.ports.prices(t).find((s) => t >= s.start && t < s.start + s.durationMs);
+    return this.pricesAt(t).find((s) => t >= s.start && t < s.start + s.durationMs);
   }
 
   private trackEvents(id: number, r: MeterReadings, now: number): void {
@@ -282,7 +323,7 @@ export class AggregatorApp {
     if (controller) {
       const grid = this.ports.grid(now);
       if (grid.pricesUpdatedAt !== this.pricesSetAt) {
-        controller.setPrices(this.ports.prices(now), grid.pricesUpdatedAt);
+        controller.setPrices(this.pricesAt(now), Math.max(grid.pricesUpdatedAt, this.cloudPricesAt));
         this.pricesSetAt = grid.pricesUpdatedAt;
       }
       controller.setCogenerator(grid.cogenerator, grid.thermalDemandW);
@@ -293,7 +334,7 @@ export class AggregatorApp {
     }
     const slot = this.slotAt(now);
     if (!slot) return 0;
-    const day = this.ports.prices(now).filter((s) => s.start >= now - (now % DAY) && s.start < now - (now % DAY) + DAY);
+    const day = this.pricesAt(now).filter((s) => s.start >= now - (now % DAY) && s.start < now - (now % DAY) + DAY);
     const relays = new Map(this.options.loads.map((l) => [l.id, this.ports.relay(l.id)]));
     this.policy.evaluate(this.policyLoads(), now, relays, slot, day, (d) => this.decide(d));
     return 1;
@@ -326,7 +367,7 @@ export class AggregatorApp {
     if (load.kind !== "deferrable") return { ok: false, error: `${load.name} is not deferrable` };
     if (this.options.controller) return this.options.controller.schedule(id, durationMs, deadline, actor);
     const now = this.clock.now();
-    const r = this.policy.plan({ id, kind: load.kind, contiguous: load.contiguous }, now, durationMs, deadline, this.ports.prices(now), (d) => this.decide(d), actor);
+    const r = this.policy.plan({ id, kind: load.kind, contiguous: load.contiguous }, now, durationMs, deadline, this.pricesAt(now), (d) => this.decide(d), actor);
     if (r.error) return { ok: false, error: r.error };
     // Hold the load until its first planned slot.
     const plan = this.policy.plans.get(id)!;
@@ -352,7 +393,7 @@ export class AggregatorApp {
 
   private build(): HouseholdSnapshot {
     const now = this.clock.now();
-    const prices = this.ports.prices(now);
+    const prices = this.pricesAt(now);
     const slot = this.slotAt(now) ?? prices[0];
     const day = Math.floor(now / DAY);
     if (this.dayStartWh.day !== day) this.dayStartWh = { import: this.totals.importWh, export: this.totals.exportWh, day };

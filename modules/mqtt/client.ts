@@ -1,16 +1,26 @@
 /**
- * MQTT 3.1.1 client session over the Network port: connect with a persistent
+ * MQTT 3.1.1 / 5.0 client session over the Network port: connect with a persistent
  * session (clean = false) and a last will, keep-alive pings, reconnect with
  * exponential backoff and jitter, QoS 0 and 1 out (QoS 1 through the outbox,
  * which keeps a message until its PUBACK), QoS 0/1/2 in, subscriptions renewed
  * on every connection. A malformed packet from the broker, a dead link or a
  * silent broker all end the connection with a reason and lead to a reconnect;
  * the outbox is untouched, so nothing is lost.
+ *
+ * MQTT 5 (`protocolVersion: 5`), where it is cheap: a session expiry (the
+ * persistent session of 3.1.1's clean = 0), the broker's Receive Maximum
+ * bounds the QoS 1 messages in flight, its Server Keep Alive replaces ours,
+ * topic aliases shorten repeated topics when the broker offers them, CONNACK
+ * and DISCONNECT reason codes are logged by name, and a PUBACK reason code ≥
+ * 0x80 is reported (`onPublishError`) while the message stays in the outbox
+ * (sent again on the next connection). A broker that answers a 5.0 CONNECT
+ * with 3.1.1's "unacceptable protocol version" gets 3.1.1 from then on.
  */
 import type { Clock, TimerId } from "../core/clock";
 import type { Log, Network, Random, Socket } from "../core/ports";
 import { SILENT_LOG } from "../core/ports";
-import { encodePacket, MqttDecoder, type Packet, type QoS, type Will } from "./codec";
+import { encodePacket, MqttDecoder, type Packet, type Properties, type QoS, type Will } from "./codec";
+import { reasonName } from "./reason-codes";
 import type { Outbox } from "./flash-outbox";
 
 export interface MqttClientOptions {
@@ -32,6 +42,14 @@ export interface MqttClientOptions {
   maxInflight?: number;
   connectTimeoutMs?: number;
   log?: Log;
+  /** 4 = MQTT 3.1.1 (default); 5 = MQTT 5.0, falling back to 3.1.1 if the broker refuses it. */
+  protocolVersion?: 4 | 5;
+  /** MQTT 5: seconds the broker keeps the session after the link drops (default: 0 if clean, else 0xFFFFFFFF = never ends, as 3.1.1). */
+  sessionExpirySec?: number;
+  /** MQTT 5: replace repeated topics by topic aliases when the broker allows some (default true). */
+  topicAliases?: boolean;
+  /** MQTT 5: content type sent with every publish (e.g. "application/json"; none by default: it costs bytes). */
+  contentType?: string;
 }
 
 export interface MqttStats {
@@ -42,12 +60,20 @@ export interface MqttStats {
   resent: number;
   acked: number;
   received: number;
+  /** MQTT 5: QoS 1 messages the broker refused (PUBACK reason ≥ 0x80, or too large for it); kept in the outbox. */
+  refused: number;
+  /** MQTT 5: publishes sent with a topic alias instead of the topic. */
+  aliased: number;
+  /** MQTT 5: DISCONNECTs received from the broker. */
+  serverDisconnects: number;
+  /** Most QoS 1 messages in flight at once. */
+  inflightPeak: number;
 }
 
 export type MessageHandler = (topic: string, payload: Uint8Array, retain: boolean) => void;
 
 export class MqttClient {
-  readonly stats: MqttStats = { connects: 0, disconnects: 0, protocolErrors: 0, sent: 0, resent: 0, acked: 0, received: 0 };
+  readonly stats: MqttStats = { connects: 0, disconnects: 0, protocolErrors: 0, sent: 0, resent: 0, acked: 0, received: 0, refused: 0, aliased: 0, serverDisconnects: 0, inflightPeak: 0 };
   private socket?: Socket;
   private decoder = new MqttDecoder();
   private connected = false;
@@ -63,17 +89,37 @@ export class MqttClient {
   private lastSent = 0;
   private pingAt = 0;
   private nextPacketId = 1;
-  private readonly o: Required<Omit<MqttClientOptions, "will" | "username" | "password">> & MqttClientOptions;
+  private readonly o: Required<Omit<MqttClientOptions, "will" | "username" | "password" | "sessionExpirySec" | "contentType">> & MqttClientOptions;
+  /** The version spoken: the option's, until a 3.1.1-only broker makes it 4. */
+  private version: 4 | 5;
+  /** What the broker's CONNACK allows (MQTT 5; the 3.1.1 values otherwise). */
+  private window: number;
+  private keepaliveSec: number;
+  private aliasMax = 0;
+  private brokerMaxPacket = 0;
+  private aliases = new Map<string, number>();
+  /** Outbox ids the broker refused on this connection: not sent again until the next one. */
+  private refused = new Set<number>();
   /** Called after each CONNACK (session up) and each loss of the connection (with the reason). */
   onConnect?: () => void;
   onDisconnect?: (reason: string) => void;
+  /** MQTT 5: the broker refused a QoS 1 message (reason code ≥ 0x80); it stays in the outbox. */
+  onPublishError?: (topic: string, reasonCode: number, reason: string) => void;
 
   constructor(options: MqttClientOptions) {
-    this.o = { keepaliveSec: 30, clean: false, minBackoffMs: 500, maxBackoffMs: 30_000, maxInflight: 32, connectTimeoutMs: 10_000, log: SILENT_LOG, ...options };
+    this.o = { keepaliveSec: 30, clean: false, minBackoffMs: 500, maxBackoffMs: 30_000, maxInflight: 32, connectTimeoutMs: 10_000, log: SILENT_LOG, protocolVersion: 4, topicAliases: true, ...options };
+    this.version = this.o.protocolVersion;
+    this.window = this.o.maxInflight;
+    this.keepaliveSec = this.o.keepaliveSec;
   }
 
   get isConnected(): boolean {
     return this.connected;
+  }
+
+  /** The MQTT version of the session: 4 (3.1.1) or 5. */
+  get protocolVersion(): 4 | 5 {
+    return this.version;
   }
 
   start(): void {
@@ -113,7 +159,7 @@ export class MqttClient {
   publish(topic: string, payload: Uint8Array, qos: 0 | 1 = 1, retain = false): boolean {
     if (qos === 0) {
       if (!this.connected) return false;
-      this.send({ cmd: "publish", topic, payload, qos: 0, retain, dup: false });
+      this.send(this.publishPacket(topic, payload, 0, retain, false));
       return true;
     }
     const id = this.o.outbox.add(topic, payload, retain); // the outbox keeps the flag across a reboot
@@ -129,13 +175,51 @@ export class MqttClient {
     return id;
   }
 
+  /**
+   * A PUBLISH; with MQTT 5 the content type if configured, and a topic alias
+   * when the broker allows them: the first use of a topic on a connection
+   * sends topic and alias, later ones the alias alone (an empty topic).
+   */
+  private publishPacket(topic: string, payload: Uint8Array, qos: 0 | 1, retain: boolean, dup: boolean, messageId?: number): Packet {
+    const p: Packet = { cmd: "publish", topic, payload, qos, retain, dup, messageId };
+    if (this.version !== 5) return p;
+    let props: Properties | undefined;
+    if (this.o.contentType !== undefined) props = { contentType: this.o.contentType };
+    if (this.aliasMax > 0) {
+      const known = this.aliases.get(topic);
+      if (known !== undefined) {
+        p.topic = "";
+        (props ??= {}).topicAlias = known;
+        this.stats.aliased++;
+      } else if (this.aliases.size < this.aliasMax) {
+        const alias = this.aliases.size + 1;
+        this.aliases.set(topic, alias);
+        (props ??= {}).topicAlias = alias;
+      }
+    }
+    if (props) p.properties = props;
+    return p;
+  }
+
+  private connectPacket(): Packet {
+    const p: Packet = { cmd: "connect", protocolId: "MQTT", protocolVersion: this.version, clientId: this.o.clientId, clean: this.o.clean, keepalive: this.o.keepaliveSec, will: this.o.will, username: this.o.username, password: this.o.password };
+    if (this.version === 5) {
+      // clean = false must outlive the link, as in 3.1.1: a session expiry of 0 would end it at once.
+      const expiry = this.o.sessionExpirySec ?? (this.o.clean ? 0 : 0xffffffff);
+      // Tell the broker our packet limit: it drops a larger message instead of breaking our session.
+      p.properties = { maximumPacketSize: MAX_PACKET };
+      if (expiry > 0) p.properties.sessionExpiryInterval = expiry;
+    }
+    return p;
+  }
+
   private open(): void {
-    this.decoder = new MqttDecoder();
+    this.decoder = new MqttDecoder(MAX_PACKET, this.version);
     let socket: Socket | undefined;
     socket = this.o.network.connect(this.o.host, this.o.port, {
       onConnect: () => {
         if (this.socket !== socket) return;
-        this.send({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId: this.o.clientId, clean: this.o.clean, keepalive: this.o.keepaliveSec, will: this.o.will, username: this.o.username, password: this.o.password });
+        this.send(this.connectPacket());
       },
       onData: (bytes) => {
         if (this.socket !== socket) return;
@@ -144,6 +228,7 @@ export class MqttClient {
           packets = this.decoder.push(bytes);
         } catch (e) {
           this.stats.protocolErrors++;
+          this.goodbye(0x81); // malformed packet
           this.lost(`protocol error from broker: ${(e as Error).message}`);
           return;
         }
@@ -168,15 +253,24 @@ export class MqttClient {
     switch (p.cmd) {
       case "connack":
         if (p.returnCode !== 0) {
-          this.lost(`broker refused the connection (return code ${p.returnCode})`);
+          if (this.version === 5 && (p.returnCode === 0x01 || p.returnCode === 0x84)) {
+            // 0x01 is 3.1.1's "unacceptable protocol version", 0x84 5.0's: speak 3.1.1 from now on.
+            this.version = 4;
+            this.attempt = 0;
+            this.o.log.warn(`mqtt: broker does not speak MQTT 5 (code ${p.returnCode}): falling back to 3.1.1`);
+            this.lost("broker refused MQTT 5; reconnecting with 3.1.1");
+            return;
+          }
+          this.lost(`broker refused the connection (${this.version === 5 ? `reason ${reasonName(p.returnCode)}${why(p.properties)}` : `return code ${p.returnCode}`})`);
           return;
         }
         this.connected = true;
         this.attempt = 0;
         this.stats.connects++;
         this.lastSent = this.pingAt = 0;
-        const period = (this.o.keepaliveSec * 1000) / 4;
-        if (this.o.keepaliveSec > 0) this.timers.push(this.o.clock.every(period, () => this.keepAlive()));
+        this.accept(p.properties);
+        const period = (this.keepaliveSec * 1000) / 4;
+        if (this.keepaliveSec > 0) this.timers.push(this.o.clock.every(period, () => this.keepAlive()));
         if (this.subscriptions.size) this.send({ cmd: "subscribe", messageId: this.packetId(), subscriptions: [...this.subscriptions].map(([topic, qos]) => ({ topic, qos })) });
         this.inflight.clear();
         this.pump();
@@ -186,6 +280,12 @@ export class MqttClient {
         const id = this.inflight.get(p.messageId);
         if (id === undefined) return; // late ack of an earlier connection: the message is resent anyway
         this.inflight.delete(p.messageId);
+        const rc = p.reasonCode ?? 0;
+        if (rc >= 0x80) {
+          this.refuse(id, rc, why(p.properties));
+          this.pump();
+          return;
+        }
         this.o.outbox.ack(id);
         this.everSent.delete(id);
         this.retained.delete(id);
@@ -194,6 +294,13 @@ export class MqttClient {
         return;
       }
       case "publish":
+        if (p.topic === "") {
+          // we allow the broker no topic aliases (our Topic Alias Maximum is 0)
+          this.stats.protocolErrors++;
+          this.goodbye(0x94);
+          this.lost("protocol error from broker: a topic alias, though we allow none");
+          return;
+        }
         if (p.qos === 2) {
           this.send({ cmd: "pubrec", messageId: p.messageId! });
           if (this.qos2.has(p.messageId!)) return;
@@ -211,11 +318,22 @@ export class MqttClient {
         this.pingAt = 0;
         return;
       case "suback":
-        if (p.granted.includes(0x80)) this.o.log.warn("mqtt: broker refused a subscription");
+        for (const g of p.granted) if (g >= 0x80) this.o.log.warn(`mqtt: broker refused a subscription (${this.version === 5 ? `reason ${reasonName(g)}` : "return code 0x80"}${why(p.properties)})`);
         return;
       case "pubrec":
       case "pubcomp":
       case "unsuback":
+        return;
+      case "disconnect":
+        if (this.version === 5) {
+          // 5.0 brokers say why they close (session taken over, shutting down, …): log it, reconnect with backoff.
+          this.stats.serverDisconnects++;
+          const to = p.properties?.serverReference ? `; server reference ${p.properties.serverReference}` : "";
+          this.lost(`broker disconnected: reason ${reasonName(p.reasonCode ?? 0)}${why(p.properties)}${to}`);
+          return;
+        }
+        this.stats.protocolErrors++;
+        this.lost("protocol error from broker: unexpected disconnect packet");
         return;
       default:
         this.stats.protocolErrors++;
@@ -223,9 +341,41 @@ export class MqttClient {
     }
   }
 
+  /** Takes in what a 5.0 CONNACK allows; 3.1.1 values when it has no properties. */
+  private accept(props: Properties | undefined): void {
+    this.refused.clear(); // refused messages get another chance on each new connection
+    this.aliases.clear(); // aliases live as long as the connection
+    this.window = Math.max(1, Math.min(this.o.maxInflight, props?.receiveMaximum ?? 65535));
+    this.keepaliveSec = props?.serverKeepAlive ?? this.o.keepaliveSec;
+    this.aliasMax = this.version === 5 && this.o.topicAliases ? props?.topicAliasMaximum ?? 0 : 0;
+    this.brokerMaxPacket = props?.maximumPacketSize ?? 0;
+    if (props?.maximumQoS === 0) this.o.log.warn("mqtt: broker allows QoS 0 only: it will refuse QoS 1 messages");
+    if (props?.retainAvailable === false) this.o.log.warn("mqtt: broker does not keep retained messages");
+  }
+
+  /** A QoS 1 message the broker will not take: kept in the outbox, reported, retried on the next connection. */
+  private refuse(id: number, code: number, detail: string): void {
+    this.refused.add(id);
+    this.stats.refused++;
+    const topic = this.o.outbox.get(id)?.topic ?? "?";
+    const reason = `${reasonName(code)}${detail}`;
+    this.o.log.warn(`mqtt: broker refused a message to ${topic}: ${reason}; kept in the outbox`);
+    this.onPublishError?.(topic, code, reason);
+  }
+
+  /** MQTT 5: tell the broker why we drop the link (best effort; 3.1.1 has no such packet). */
+  private goodbye(reasonCode: number): void {
+    if (this.version !== 5 || !this.socket) return;
+    try {
+      this.send({ cmd: "disconnect", reasonCode });
+    } catch {
+      // the link is going anyway
+    }
+  }
+
   private keepAlive(): void {
     const now = this.o.clock.now();
-    const ka = this.o.keepaliveSec * 1000;
+    const ka = this.keepaliveSec * 1000;
     if (this.pingAt && now - this.pingAt > ka / 2) {
       this.lost("keep-alive timeout: no PINGRESP");
       return;
@@ -241,25 +391,38 @@ export class MqttClient {
     if (!this.connected || !this.socket) return;
     const busy = new Set(this.inflight.values());
     for (const id of this.o.outbox.ids()) {
-      if (this.inflight.size >= this.o.maxInflight || this.socket.pending > 65536) return;
-      if (busy.has(id)) continue;
+      // the window: our maxInflight, and with MQTT 5 the broker's Receive Maximum
+      if (this.inflight.size >= this.window || this.socket.pending > 65536) return;
+      if (busy.has(id) || this.refused.has(id)) continue;
       const e = this.o.outbox.get(id);
       if (!e) continue;
       const messageId = (id % 0xffff) + 1;
       const dup = this.everSent.has(id);
+      const bytes = encodePacket(this.publishPacket(e.topic, e.payload, 1, e.retain || this.retained.has(id), dup, messageId), this.version);
+      if (this.brokerMaxPacket && bytes.length > this.brokerMaxPacket) {
+        // the broker would drop the link for it, again after every reconnect: keep it, report it
+        this.refuse(id, 0x95, ` (${bytes.length} bytes, the broker takes ${this.brokerMaxPacket})`);
+        continue;
+      }
       this.inflight.set(messageId, id);
       this.everSent.add(id);
+      if (this.inflight.size > this.stats.inflightPeak) this.stats.inflightPeak = this.inflight.size;
       if (dup) this.stats.resent++;
       else this.stats.sent++;
-      this.send({ cmd: "publish", topic: e.topic, payload: e.payload, qos: 1, retain: e.retain || this.retained.has(id), dup, messageId });
+      this.write(bytes);
       if (!this.socket) return;
     }
   }
 
   private send(p: Packet): void {
     if (!this.socket) return;
+    this.write(encodePacket(p, this.version));
+  }
+
+  private write(bytes: Uint8Array): void {
+    if (!this.socket) return;
     this.lastSent = this.o.clock.now();
-    this.socket.write(encodePacket(p));
+    this.socket.write(bytes);
   }
 
   private lost(reason: string): void {
@@ -290,4 +453,12 @@ export class MqttClient {
     this.socket = undefined;
     if (s) s.close();
   }
+}
+
+/** Largest packet we take from the broker (the decoder's limit; told to 5.0 brokers). */
+const MAX_PACKET = 1 << 20;
+
+/** " (reason string)" of a 5.0 packet, or nothing. */
+function why(props: Properties | undefined): string {
+  return props?.reasonString ? ` (${props.reasonString})` : "";
 }

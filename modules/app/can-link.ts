@@ -162,15 +162,15 @@ export class CanLink implements SlaveLink {
 
   /**
    * The aggregate slave `id` answered in the cycle started at `since`: "late"
-   * when its stamp still names an older interval (ask again), undefined when
-   * it has none for this boundary or did not answer every value.
+   * when it did not answer every value or its stamp names no interval or an
+   * older one (ask again), undefined when the link already has this one.
    */
   private collect(id: number, since: number): PqAggregate | "late" | undefined {
     const stampValue = this.master.value(id, PQ10_STAMP);
     if (!stampValue || stampValue.at < since) return "late";
     const stamp = decodePq10Stamp(stampValue.value);
-    if (!stamp) return undefined; // the slave has no aggregate (started inside the interval)
-    if (stamp.end < this.pqBoundary) return "late";
+    // None yet, or an older interval: the slave has not closed this one (or started inside it); ask again until giveUpMs.
+    if (!stamp || stamp.end < this.pqBoundary) return "late";
     const have = this.pqLatest.get(id);
     if (have && have.end >= stamp.end) return undefined;
     const v = (code: ObisCode): number => {

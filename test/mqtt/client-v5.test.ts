@@ -1,0 +1,218 @@
+// The MQTT client speaking 5.0 to scripted brokers (a node:net server using our codec,
+// which codec-v5.test.ts cross-checks against mqtt-packet), and to aedes, a real broker
+// that speaks 3.1.1 only: the client must fall back. Real sockets, real timers.
+import { describe, expect, it } from "vitest";
+import { createServer, type AddressInfo, type Socket } from "node:net";
+import { getRandomValues } from "node:crypto";
+import { NodeNetwork } from "../../hosts/node/http/node-network";
+import { nodeClock } from "../../hosts/node/node-clock";
+import { startEmbeddedBroker } from "../../hosts/node/mqtt/embedded-broker";
+import { MqttClient, type MqttClientOptions } from "../../modules/mqtt/client";
+import { encodePacket, MqttDecoder, type Packet } from "../../modules/mqtt/codec";
+import { MemoryOutbox } from "../../modules/mqtt/flash-outbox";
+
+const clock = nodeClock();
+const random = { fill: (b: Uint8Array) => void getRandomValues(b) };
+const network = new NodeNetwork();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** A scripted broker: `onPacket(p, send, connection)` answers each decoded packet. */
+async function fakeBroker(onPacket: (p: Packet, send: (p: Packet | Uint8Array) => void, n: number, sock: Socket) => void) {
+  let connections = 0;
+  const seen: { n: number; p: Packet }[] = [];
+  const server = createServer((sock) => {
+    const n = ++connections;
+    const d = new MqttDecoder(); // switches to 5 when it decodes a 5.0 CONNECT
+    const send = (p: Packet | Uint8Array) => sock.write(p instanceof Uint8Array ? p : encodePacket(p, d.protocolVersion));
+    sock.on("data", (b) => {
+      let packets: Packet[];
+      try { packets = d.push(new Uint8Array(b)); } catch { sock.destroy(); return; }
+      for (const p of packets) { seen.push({ n, p }); onPacket(p, send, n, sock); }
+    });
+    sock.on("error", () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    connections: () => connections,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+function client(port: number, extra: Partial<MqttClientOptions> = {}) {
+  const reasons: string[] = [];
+  const c = new MqttClient({ network, clock, random, host: "127.0.0.1", port, clientId: "xsmeter-v5", outbox: new MemoryOutbox(), clean: false, keepaliveSec: 30, minBackoffMs: 50, maxBackoffMs: 200, protocolVersion: 5, ...extra });
+  c.onDisconnect = (r) => reasons.push(r);
+  return { c, reasons };
+}
+
+describe("MqttClient with MQTT 5", () => {
+  it("sends a 5.0 CONNECT with session expiry and packet limit, and keeps the broker's Receive Maximum of QoS 1 in flight", async () => {
+    let unacked = 0;
+    let peak = 0;
+    const waiting: { id: number; send: (p: Packet) => void }[] = [];
+    const broker = await fakeBroker((p, send) => {
+      if (p.cmd === "connect") send({ cmd: "connack", sessionPresent: false, returnCode: 0, properties: { receiveMaximum: 3, topicAliasMaximum: 0 } });
+      if (p.cmd === "publish" && p.qos === 1) {
+        peak = Math.max(peak, ++unacked);
+        waiting.push({ id: p.messageId!, send });
+      }
+    });
+    // the broker acks slowly, in batches, so the client has every chance to overrun the window
+    const acker = setInterval(() => { for (const w of waiting.splice(0)) { unacked--; w.send({ cmd: "puback", messageId: w.id }); } }, 30);
+    const { c } = client(broker.port, { maxInflight: 32 });
+    for (let i = 0; i < 40; i++) c.publish("xsmeter/n1/meter/1/1-0:1.8.0", enc(`{"seq":${i}}`));
+    c.start();
+    await until(() => c.stats.acked === 40, 5000, "40 acks");
+    clearInterval(acker);
+    const connect = broker.seen.find((s) => s.p.cmd === "connect")!.p;
+    expect(connect).toMatchObject({ protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 0xffffffff, maximumPacketSize: 1 << 20 } });
+    expect(peak).toBe(3);
+    expect(c.stats.inflightPeak).toBe(3);
+    c.stop();
+    await broker.close();
+  });
+
+  it("keeps a message the broker refuses (PUBACK 0x87) in the outbox and reports it; after the broker's DISCONNECT (0x8b) it reconnects and the message goes through", async () => {
+    const accepted: string[] = [];
+    const broker = await fakeBroker((p, send, n) => {
+      if (p.cmd === "connect") send({ cmd: "connack", sessionPresent: n > 1, returnCode: 0 });
+      if (p.cmd === "publish") {
+        const body = dec(p.payload);
+        if (n === 1 && body === "secret") {
+          send({ cmd: "puback", messageId: p.messageId!, reasonCode: 0x87, properties: { reasonString: "ACL" } });
+          setTimeout(() => send({ cmd: "disconnect", reasonCode: 0x8b, properties: { reasonString: "restarting" } }), 50);
+          return;
+        }
+        accepted.push(body);
+        send({ cmd: "puback", messageId: p.messageId!, reasonCode: n === 1 ? 0x10 : 0 }); // 0x10 "no matching subscribers" is a success
+      }
+    });
+    const { c, reasons } = client(broker.port);
+    const errors: string[] = [];
+    c.onPublishError = (topic, code, reason) => errors.push(`${topic} ${code} ${reason}`);
+    const outbox = (c as any).o.outbox as MemoryOutbox;
+    c.publish("a/1", enc("one"));
+    c.publish("a/secret", enc("secret"));
+    c.publish("a/3", enc("three"));
+    c.start();
+    await until(() => c.stats.refused === 1 && accepted.length === 2, 3000, "one refused, two accepted");
+    expect(errors).toEqual(["a/secret 135 0x87 not authorized (ACL)"]);
+    expect(outbox.size).toBe(1);
+    expect(outbox.get(outbox.ids()[0])!.topic).toBe("a/secret");
+    await until(() => c.stats.serverDisconnects === 1, 3000, "server DISCONNECT");
+    expect(reasons[0]).toBe("broker disconnected: reason 0x8b server shutting down (restarting)");
+    await until(() => outbox.size === 0, 3000, "refused message delivered on the next connection");
+    expect(accepted).toEqual(["one", "three", "secret"]);
+    expect(broker.connections()).toBe(2);
+    c.stop();
+    await broker.close();
+  });
+
+  it("uses topic aliases up to the broker's maximum, and starts them afresh on each connection", async () => {
+    const topics: { n: number; topic: string; alias?: number }[] = [];
+    const broker = await fakeBroker((p, send, n, sock) => {
+      if (p.cmd === "connect") send({ cmd: "connack", sessionPresent: false, returnCode: 0, properties: { topicAliasMaximum: 2 } });
+      if (p.cmd === "publish") {
+        topics.push({ n, topic: p.topic, alias: p.properties?.topicAlias });
+        if (n === 1 && topics.length === 5) { sock.destroy(); return; } // cut without an ack
+        send({ cmd: "puback", messageId: p.messageId! });
+      }
+    });
+    const { c } = client(broker.port);
+    for (const t of ["x/a", "x/b", "x/c", "x/a", "x/b"]) c.publish(t, enc(t));
+    c.start();
+    await until(() => c.stats.acked === 5, 3000, "5 acks");
+    const first = topics.filter((t) => t.n === 1);
+    expect(first).toEqual([{ n: 1, topic: "x/a", alias: 1 }, { n: 1, topic: "x/b", alias: 2 }, { n: 1, topic: "x/c", alias: undefined }, { n: 1, topic: "", alias: 1 }, { n: 1, topic: "", alias: 2 }]);
+    // after the cut the unacknowledged one is resent with its topic, its alias set up again
+    expect(topics.filter((t) => t.n === 2)[0]).toEqual({ n: 2, topic: "x/b", alias: 1 });
+    c.stop();
+    await broker.close();
+  });
+
+  it("names the CONNACK reason of a refused connection and retries with backoff", async () => {
+    const broker = await fakeBroker((p, send) => {
+      if (p.cmd === "connect") send({ cmd: "connack", sessionPresent: false, returnCode: 0x86, properties: { reasonString: "who are you" } });
+    });
+    const { c, reasons } = client(broker.port);
+    c.start();
+    await until(() => reasons.length >= 2, 3000, "two refusals");
+    expect(reasons[0]).toBe("broker refused the connection (reason 0x86 bad user name or password (who are you))");
+    expect(c.protocolVersion).toBe(5);
+    c.kill();
+    await broker.close();
+  });
+
+  it("treats a malformed 5.0 packet (a repeated property) as a protocol error naming the byte, says so with DISCONNECT 0x81, reconnects and loses nothing", async () => {
+    const got = new Set<string>();
+    const broker = await fakeBroker((p, send, n) => {
+      if (p.cmd === "connect") send({ cmd: "connack", sessionPresent: false, returnCode: 0 });
+      if (p.cmd === "publish") {
+        if (n === 1) {
+          // PUBACK whose reason string appears twice (§3.4.2.2.2: at most once)
+          const id = p.messageId!;
+          send(Uint8Array.of(0x40, 0x0c, id >> 8, id & 255, 0x00, 0x08, 0x1f, 0x00, 0x01, 0x61, 0x1f, 0x00, 0x01, 0x62));
+          return;
+        }
+        got.add(dec(p.payload));
+        send({ cmd: "puback", messageId: p.messageId! });
+      }
+    });
+    const { c, reasons } = client(broker.port);
+    for (let i = 0; i < 5; i++) c.publish("m", enc(String(i)));
+    c.start();
+    await until(() => got.size === 5 && c.stats.acked === 5, 3000, "all 5 after the reconnect");
+    expect(reasons[0]).toBe("protocol error from broker: puback: property reasonString (0x1f) must not repeat at byte 10");
+    expect(broker.seen.filter((s) => s.n === 1).map((s) => s.p.cmd)).toContain("disconnect");
+    expect(broker.seen.find((s) => s.p.cmd === "disconnect")!.p).toMatchObject({ reasonCode: 0x81 });
+    c.stop();
+    await broker.close();
+  });
+
+  it("adopts the broker's Server Keep Alive", async () => {
+    let pings = 0;
+    const broker = await fakeBroker((p, send) => {
+      if (p.cmd === "connect") send({ cmd: "connack", sessionPresent: false, returnCode: 0, properties: { serverKeepAlive: 1 } });
+      if (p.cmd === "pingreq") { pings++; send({ cmd: "pingresp" }); }
+    });
+    const { c } = client(broker.port, { keepaliveSec: 60 });
+    c.start();
+    await until(() => pings >= 2, 3000, "two pings within a 1 s keep-alive");
+    c.stop();
+    await broker.close();
+  });
+
+  it("falls back to 3.1.1 with aedes (3.1.1 only), and delivers QoS 0 and 1 through it", async () => {
+    const broker = await startEmbeddedBroker({ port: 0 });
+    const sub = client(broker.port, { clientId: "cloud", protocolVersion: 4 });
+    const received: string[] = [];
+    sub.c.onMessage((t, p) => received.push(`${t}=${dec(p)}`));
+    sub.c.subscribe("fb/#", 1);
+    sub.c.start();
+    await until(() => sub.c.isConnected, 3000, "subscriber");
+    const { c, reasons } = client(broker.port, { clientId: "meter" });
+    c.start();
+    await until(() => c.isConnected, 3000, "meter connected after the fallback");
+    expect(c.protocolVersion).toBe(4);
+    expect(reasons).toEqual(["broker refused MQTT 5; reconnecting with 3.1.1"]);
+    c.publish("fb/q1", enc("1"), 1);
+    c.publish("fb/q0", enc("0"), 0);
+    await until(() => received.length === 2, 3000, "both messages");
+    expect(received.sort()).toEqual(["fb/q0=0", "fb/q1=1"]);
+    c.stop();
+    sub.c.stop();
+    await broker.close();
+  });
+});

@@ -126,6 +126,7 @@ export function qualityPage(c: PageContext): string {
     out += `<tr><td>Meter ${q.meterId}</td><td class="n">${q.frequencyHz.toFixed(3)} Hz</td><td class="n">${q.thdVoltagePct.map((x) => x.toFixed(1)).join(" / ")} %</td><td class="n">${q.thdCurrentPct.map((x) => x.toFixed(1)).join(" / ")} %</td><td class="n">${q.unbalanceNegativePct.toFixed(2)} %</td><td class="n">${q.swellCount}</td><td class="n">${q.interruptionCount}</td></tr>`;
   }
   out += `</table>`;
+  out += pq10minTable(c);
   for (const q of c.snap.quality) {
     out += `<h2>EN 50160 dips · meter ${q.meterId}</h2><table><tr><th>Residual voltage</th>${DIP_COLS.map((h) => `<th class="n">${h}</th>`).join("")}</tr>`;
     DIP_ROWS.forEach((label, r) => {
@@ -136,6 +137,18 @@ export function qualityPage(c: PageContext): string {
   out += `<h2>Events</h2><table><tr><th>Start</th><th>Type</th><th>Meter/phase</th><th class="n">Duration</th><th class="n">Extreme</th><th>Cell</th></tr>`;
   for (const e of c.snap.events.slice(-30).reverse()) out += `<tr><td>${dateTime(e.start, c.offsetMin)}</td><td>${e.type}</td><td>${e.meterId}/L${e.phase}</td><td class="n">${e.durationMs} ms</td><td class="n">${e.extremeV.toFixed(1)} V</td><td>${esc(e.cell)}</td></tr>`;
   if (!c.snap.events.length) out += `<tr><td colspan="6" class="mut">no events</td></tr>`;
+  return out + `</table>`;
+}
+
+/** The meters' last IEC 61000-4-30 10-min aggregates (only when the household has some). */
+function pq10minTable(c: PageContext): string {
+  const list = c.snap.pq10min ?? [];
+  if (!list.length) return "";
+  const ph = (xs: number[], d: number) => xs.map((x) => x.toFixed(d)).join(" / ");
+  let out = `<h2>Last 10-min aggregates</h2><table><tr><th>Meter</th><th>Interval</th><th class="n">U</th><th class="n">I</th><th class="n">P</th><th class="n">THD U</th><th class="n">THD I</th><th class="n">Frequency</th><th>Flagged</th></tr>`;
+  for (const a of list) {
+    out += `<tr><td>Meter ${a.meterId}</td><td>${clockTime(a.start, c.offsetMin)}–${clockTime(a.end, c.offsetMin)}</td><td class="n">${ph(a.voltageV, 2)} V</td><td class="n">${ph(a.currentA, 3)} A</td><td class="n">${ph(a.powerW, 1)} W</td><td class="n">${ph(a.thdVoltagePct, 2)} %</td><td class="n">${ph(a.thdCurrentPct, 2)} %</td><td class="n">${a.frequencyHz.toFixed(3)} Hz</td><td>${a.flagged ? "yes (dip, swell or interruption)" : "no"}</td></tr>`;
+  }
   return out + `</table>`;
 }
 

@@ -11,6 +11,7 @@ import type { LinkStats, MeterReadings, SlaveLink } from "../../modules/app/read
 import { emptyReadings } from "../../modules/app/readings";
 import type { PqAggregate } from "../../modules/core/household";
 import { CloudLink, type MqttPublisher } from "../../modules/mqtt/cloud-link";
+import { qualityPage } from "../../modules/http/pages";
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0);
 const TEN = 600_000;
@@ -40,6 +41,12 @@ describe("HouseholdStore", () => {
     expect(store.aggregates().find((a) => a.meterId === 2)).toMatchObject({ end: T0 + TEN, flagged: true });
     // What /api/snapshot serialises.
     expect(JSON.parse(JSON.stringify(store.snapshot())).pq10min[1].end).toBe(T0 + TEN);
+    // The quality page lists them (and has no such table without them).
+    const html = qualityPage({ snap: store.snapshot(), offsetMin: 60 });
+    expect(html).toContain("Last 10-min aggregates");
+    expect(html).toMatch(/Meter 2<\/td><td>13:00–13:10<\/td><td class="n">231\.23 V/);
+    expect(html).toContain("yes (dip, swell or interruption)");
+    expect(qualityPage({ snap: { ...store.snapshot(), pq10min: undefined }, offsetMin: 0 })).not.toContain("10-min");
   });
 });
 

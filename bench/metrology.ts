@@ -1,27 +1,44 @@
 /**
- * npm run bench:metrology — the MeterPipeline's cost: computrons per second of
- * three-phase signal at 6.4 kS/s inside XS (xsnap), Node samples per second, and
- * the XS heap over a 60-second run (must stay flat: nothing allocated per sample).
+ * npm run bench:metrology — what metrology costs inside XS (xsnap computrons), two ways:
+ * 1. the reference MeterPipeline (per-sample TypeScript, FFT every window and phase): computrons per
+ *    second of three-phase signal at 6.4 kS/s, where they go (each stage probed alone), Node samples
+ *    per second, and the XS heap over a 60-second run (must stay flat: nothing allocated per sample);
+ * 2. the board path (BoardMetrology: STPM3x registers every window, harmonics on snapshots at the
+ *    duty its governor picks from a 0.5 M computrons/s budget): computrons per second over 60 s, the
+ *    duty, and its breakdown, plus what the STPM3x driver's register reads cost.
+ * With --json, one JSON object as the last line.
  */
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { bundleForXs, loadOnNode, projectRoot, XsEngine } from "../hosts/node/xs/runner";
-import { MeterPipeline } from "../modules/metrology/meter";
+
+const SECONDS = 60;
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+function table(title: string, rows: [string, string][]): void {
+  const w = Math.max(...rows.map((r) => r[0].length));
+  console.log(title);
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(w)}  ${v}`);
+  console.log("");
+}
+
+interface BoardSetup { fftSize: number; interval: number; refreshSeconds: number; expected: number; snapshotLength: number }
 
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
-  const seconds = 60;
   const entry = resolve(projectRoot(), "test/metrology/xs-bench-entry.ts");
   const bundle = await bundleForXs(entry, "__metbench");
   const xs = await XsEngine.start();
   const heap: number[] = [];
   const compute: number[] = [];
-  let fftSize = 0;
-  let harness = 0;
+  const stage: Record<string, number> = {};
+  const boardCompute: number[] = [];
+  let fftSize = 0, harness = 0, boardInfo: BoardSetup | undefined, boardSnapshots = 0;
+  const call = async (expr: string) => (await xs.evaluate<number>(expr)).meter.compute;
   try {
     await xs.load(bundle);
     fftSize = (await xs.evaluate<number>("__metbench.setup()")).value;
-    for (let s = 0; s < seconds; s++) {
+    for (let s = 0; s < SECONDS; s++) {
       const r = await xs.evaluate<number>("__metbench.second()");
       compute.push(r.meter.compute);
       heap.push(r.meter.heapCount);
@@ -30,8 +47,27 @@ async function main(): Promise<void> {
     // code, the result): measure it alone over the same number of calls so the meter's own growth shows.
     const h0 = (await xs.evaluate<number>("0")).meter.heapCount;
     let h1 = h0;
-    for (let s = 5; s < seconds; s++) h1 = (await xs.evaluate<number>("0")).meter.heapCount;
+    for (let s = 5; s < SECONDS; s++) h1 = (await xs.evaluate<number>("0")).meter.heapCount;
     harness = h1 - h0;
+    // Stage probes: each does one second's worth of its stage (see the entry).
+    await xs.evaluate("__metbench.probeSetup()");
+    for (const name of ["Store", "Windows", "Resample", "Fft", "Split", "Harmonics"]) {
+      await call(`__metbench.probe${name}()`); // warm (first-call compilation of the probe)
+      stage[name] = await call(`__metbench.probe${name}()`);
+    }
+    // Board path.
+    boardInfo = (await xs.evaluate<BoardSetup>("__metbench.boardSetup()")).value;
+    for (let s = 0; s < SECONDS; s++) {
+      const r = await xs.evaluate<number>("__metbench.boardSecond()");
+      boardCompute.push(r.meter.compute);
+      boardSnapshots = r.value;
+    }
+    await call("__metbench.boardWindow()");
+    stage.boardWindow = await call("__metbench.boardWindow()");
+    stage.boardSnapshot = await call("__metbench.boardSnapshot()");
+    await call("__metbench.stpmReadChannel()");
+    stage.stpmRead = await call("__metbench.stpmReadChannel()");
+    stage.empty = await call("0");
   } finally {
     await xs.close();
   }
@@ -39,28 +75,61 @@ async function main(): Promise<void> {
   const node = loadOnNode(bundle, "__metbench") as { setup(): number; second(): number };
   node.setup();
   const t0 = performance.now();
-  for (let s = 0; s < seconds; s++) node.second();
+  for (let s = 0; s < SECONDS; s++) node.second();
   const nodeMs = performance.now() - t0;
+
   const steady = compute.slice(2);
   const perSecond = steady.reduce((a, b) => a + b, 0) / steady.length;
-  const nodeSamples = (seconds * 6400 * 6) / (nodeMs / 1000);
+  const nodeSamples = (SECONDS * 6400 * 6) / (nodeMs / 1000);
   const heapGrowth = heap[heap.length - 1] - heap[4];
-  const rows: [string, string][] = [
+  const e = stage.empty; // the evaluate wrapper's own computrons, taken off each probe
+  const st = (k: string) => stage[k] - e;
+  const spectral = st("Resample") + st("Fft") + st("Split") + st("Harmonics");
+  const breakdown: [string, number][] = [
+    ["push: calibrate, store, half-cycle sums (6400 frames × 3 phases)", st("Store")],
+    ["push: sync low-pass, zero crossing, half-cycle RMS/events (remainder)", perSecond - st("Store") - st("Windows")],
+    ["window close, 5 × 3 phases", st("Windows")],
+    ["  resampling 1280 → 2048 + first radix-4 pass", st("Resample")],
+    ["  FFT middle passes (radix-4)", st("Fft")],
+    ["  last radix-2 stage + spectrum split (bins 0..510)", st("Split")],
+    ["  harmonics, groups, subgroups, interharmonic groups", st("Harmonics")],
+    ["  window sums, U/I/P, IEEE 1459, gain correction, unbalance, energy, aggregation (remainder)", st("Windows") - spectral],
+  ];
+  table("reference pipeline: MeterPipeline, 3 phases at 6.4 kS/s (60 s run)", [
     ["FFT size per window (u+i in one complex FFT per phase)", String(fftSize)],
-    ["XS computrons per second of 3-phase signal @ 6.4 kS/s", Math.round(perSecond).toLocaleString("en-US")],
+    ["XS computrons per second of 3-phase signal", fmt(perSecond)],
     ["XS computrons per channel-sample", (perSecond / (6400 * 6)).toFixed(1)],
-    ["Node channel-samples per second", Math.round(nodeSamples).toLocaleString("en-US")],
-    ["Node real-time factor (signal s / wall s)", (seconds / (nodeMs / 1000)).toFixed(1)],
+    ["Node channel-samples per second", fmt(nodeSamples)],
+    ["Node real-time factor (signal s / wall s)", (SECONDS / (nodeMs / 1000)).toFixed(1)],
     ["XS heap slots at 5 s / 60 s", `${heap[4]} / ${heap[heap.length - 1]}`],
     ["XS heap growth 5→60 s (slots)", String(heapGrowth)],
     ["  of which the evaluate harness (55 × evaluate(\"0\"))", String(harness)],
     ["  of which the meter", String(heapGrowth - harness)],
+  ]);
+  table("reference pipeline: where the computrons go (per second of signal, each stage probed alone)", breakdown.map(([k, v]) => [k, `${fmt(v).padStart(11)}  ${((100 * v) / perSecond).toFixed(1).padStart(5)} %`]));
+
+  const b = boardInfo!;
+  const boardSteady = boardCompute.slice(1);
+  const boardPerSecond = boardSteady.reduce((a, c) => a + c, 0) / boardSteady.length;
+  const snapsPerSecond = boardSnapshots / SECONDS;
+  const stpmPerSecond = st("stpmRead") * 3 * 5;
+  const boardRows: [string, string][] = [
+    ["budget (REFERENCES §11)", "500,000 computrons/s"],
+    ["snapshot: samples (10 cycles at 6.4 kS/s + 1) / FFT size", `${b.snapshotLength} / ${b.fftSize}`],
+    ["duty chosen by the governor", `1 phase snapshot every ${b.interval} windows (each phase refreshed every ${b.refreshSeconds.toFixed(1)} s)`],
+    ["XS computrons per second, measured over 60 s", fmt(boardPerSecond)],
+    ["  governor's estimate from its configured costs", fmt(b.expected)],
+    ["  one register window, 3 phases (record, events, energy, aggregation)", `${fmt(st("boardWindow"))}  × 5/s = ${fmt(5 * st("boardWindow"))}`],
+    ["  one phase snapshot's analysis", `${fmt(st("boardSnapshot"))}  × ${snapsPerSecond.toFixed(2)}/s = ${fmt(snapsPerSecond * st("boardSnapshot"))}`],
+    ["STPM3x driver: latch + read one channel (7 registers, bitwise CRC-8)", `${fmt(st("stpmRead"))}  × 3 chips × 5/s = ${fmt(stpmPerSecond)} (host side, not in the figure above)`],
   ];
-  const w = Math.max(...rows.map((r) => r[0].length));
-  console.log("metrology pipeline cost (60 s run)");
-  for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
-  void MeterPipeline;
-  if (json) console.log(JSON.stringify({ fftSize, xsComputronsPerSecond: Math.round(perSecond), computronsPerChannelSample: perSecond / (6400 * 6), nodeChannelSamplesPerSecond: Math.round(nodeSamples), xsHeap5s: heap[4], xsHeap60s: heap[heap.length - 1], xsHeapGrowth: heapGrowth, xsHeapHarness: harness, xsHeapMeter: heapGrowth - harness }));
+  table("board path: BoardMetrology, STPM3x registers + snapshots (60 s run)", boardRows);
+  if (json) {
+    console.log(JSON.stringify({
+      reference: { fftSize, xsComputronsPerSecond: Math.round(perSecond), computronsPerChannelSample: perSecond / (6400 * 6), nodeChannelSamplesPerSecond: Math.round(nodeSamples), xsHeap5s: heap[4], xsHeap60s: heap[heap.length - 1], xsHeapGrowth: heapGrowth, xsHeapHarness: harness, xsHeapMeter: heapGrowth - harness, breakdown: Object.fromEntries(breakdown.map(([k, v]) => [k.trim(), Math.round(v)])) },
+      board: { budget: 500000, xsComputronsPerSecond: Math.round(boardPerSecond), governorEstimate: Math.round(b.expected), snapshotInterval: b.interval, refreshSeconds: b.refreshSeconds, fftSize: b.fftSize, snapshotLength: b.snapshotLength, windowComputrons: Math.round(st("boardWindow")), snapshotComputrons: Math.round(st("boardSnapshot")), snapshotsPerSecond: snapsPerSecond, stpmReadChannelComputrons: Math.round(st("stpmRead")) },
+    }));
+  }
 }
 
 main().catch((e) => { console.error(e); process.exitCode = 1; });

@@ -44,8 +44,12 @@ export interface BoardWindowRecord extends WindowRecord {
   harmonicsAge: number[];
 }
 
-/** Computrons measured by bench:metrology (xsnap) for the defaults below; re-measure when the code changes. */
-export const BOARD_COSTS = Object.freeze({ windowPerPhase: 6_000, snapshot2048: 1_000_000 });
+/**
+ * Computrons measured by bench:metrology in xsnap (a 3-phase register window: 10.3 k; one phase
+ * snapshot with a 2048-point FFT: 1.04 M), rounded up; the governor's defaults. Re-measure when the
+ * code changes: a device cannot meter itself.
+ */
+export const BOARD_COSTS = Object.freeze({ windowPerPhase: 3_500, snapshot2048: 1_050_000 });
 
 export interface BoardConfig {
   phases: 1 | 2 | 3;
@@ -129,7 +133,8 @@ export class BoardMetrology {
       const r = regs[p];
       const V = r.v, I = r.i, P = r.p, S = r.s > 0 ? r.s : V * I;
       const V1 = V * an.u1Ratio[p], I1 = I * an.i1Ratio[p], S1 = V1 * I1;
-      const P1 = r.p1 !== undefined ? r.p1 : S1 * an.cos1[p];
+      // Before the phase's first snapshot the ratios are 1 (a sine): P1 = P rather than S.
+      const P1 = r.p1 !== undefined ? r.p1 : an.at[p] < 0 ? P : S1 * an.cos1[p];
       const VH = Math.sqrt(Math.max(0, V * V - V1 * V1)), IH = Math.sqrt(Math.max(0, I * I - I1 * I1));
       rec.u[p] = V; rec.i[p] = I; rec.p[p] = P; rec.p1[p] = P1; rec.ph[p] = P - P1; rec.q1[p] = r.q;
       rec.s[p] = S; rec.s1[p] = S1; rec.sn[p] = Math.sqrt(Math.max(0, S * S - S1 * S1));

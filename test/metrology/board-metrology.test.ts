@@ -86,6 +86,8 @@ describe("BoardMetrology", () => {
     b.window(0, 0.2, [regsT3(50)]);
     expect(windows[0].harmonicsAge[0]).toBe(-1);
     expect(windows[0].thdu[0]).toBe(0);
+    expect(windows[0].p1[0]).toBe(P); // no snapshot yet: taken as a sine, P1 = P, DPF = PF
+    expect(windows[0].dpf[0]).toBeCloseTo(P / (V * I), 12);
     const n = b.snapshotLength();
     const { u, i } = snapshot(50, n);
     b.snapshot(0, u, i, n, 0.2);

@@ -1,13 +1,42 @@
 import type { MeterFrontEnd, MeterReadings } from "../../modules/app/readings";
 import { emptyReadings } from "../../modules/app/readings";
+import { BoardMetrology, type BoardWindowRecord, type PhaseRegisters } from "../../modules/metrology/board-metrology";
+import type { EventRecord } from "../../modules/metrology/records";
 import { EnergyAccumulator, type Stpm3x, type StpmReadings } from "./stpm3x";
+
+/**
+ * Fills u (V) and i (A) with n consecutive instantaneous samples of channel 1 at the snapshot rate
+ * (the STPM3x V1_DATA/C1_DATA registers, captured natively or by an SPI burst: one JavaScript read
+ * per sample cannot keep up); false if it could not.
+ */
+export type SnapshotCapture = (u: Float64Array, i: Float64Array, n: number) => boolean;
+
+/** The board metrology path of this front end (modules/metrology/board-metrology.ts). */
+export interface StpmMetrologyOptions {
+  nominalVoltage: number;
+  nominalFrequency: 50 | 60;
+  /** Sample rate of the captured snapshots (S/s). */
+  snapshotRate: number;
+  /** Period of measure() calls (ms): the register window. */
+  measurePeriodMs: number;
+  capture?: SnapshotCapture;
+  /** Computrons per second for metrology (default 500 000, REFERENCES §11). */
+  budget?: number;
+  /** Receives each window record (reused: copy what you keep) and each event. */
+  onWindow?: (w: BoardWindowRecord) => void;
+  onEvent?: (e: EventRecord) => void;
+}
 
 /**
  * The slave's measuring side on the board: the STPM3x computes RMS, power and
  * energy in hardware; each Measure run latches and reads them (≈20 SPI frames,
  * no per-sample JavaScript). Import and export energy come from the signed
- * active-energy counter. Frequency and THD stay at 0 until the waveform path
- * (Stpm3x.sample snapshots → metrology) is wired.
+ * active-energy counter. With metrology options, each run is also a window of
+ * BoardMetrology (window records, dips/swells from the window RMS, 3 s / 10 min
+ * / 2 h aggregates) and, when its governor says so, a waveform snapshot from
+ * `capture` gives THD and the fundamental quantities (within the computron budget).
+ * Frequency stays 0 until the driver reads the chip's period register (→ PhaseRegisters.f);
+ * meanwhile the snapshots are resampled at the nominal frequency.
  */
 export class StpmFrontEnd implements MeterFrontEnd {
   private readonly raw: StpmReadings = { vRms: 0, iRms: 0, activePower: 0, reactivePower: 0, apparentPower: 0, activeEnergyRaw: 0, reactiveEnergyRaw: 0 };
@@ -15,10 +44,28 @@ export class StpmFrontEnd implements MeterFrontEnd {
   private current: MeterReadings;
   private lastTotalWh = 0;
   failures = 0;
+  /** The board metrology path, when metrology options were given. */
+  readonly metrology?: BoardMetrology;
+  private readonly regs: PhaseRegisters[] = [{ v: 0, i: 0, p: 0, q: 0, s: 0, f: 0 }];
+  private readonly capture?: SnapshotCapture;
+  private snapU?: Float64Array;
+  private snapI?: Float64Array;
+  private readonly startMs: number;
+  private lastMs: number;
+  snapshotFailures = 0;
 
-  constructor(private readonly chip: Stpm3x, whPerLsb: number, now: number) {
+  constructor(private readonly chip: Stpm3x, whPerLsb: number, now: number, options?: StpmMetrologyOptions) {
     this.energy = new EnergyAccumulator(whPerLsb);
     this.current = emptyReadings(now);
+    this.startMs = this.lastMs = now;
+    if (options) {
+      this.capture = options.capture;
+      this.metrology = new BoardMetrology({
+        phases: 1, nominalVoltage: options.nominalVoltage, nominalFrequency: options.nominalFrequency,
+        snapshotRate: options.snapshotRate, windowsPerSecond: 1000 / options.measurePeriodMs,
+        budget: options.budget, startTimeMs: now,
+      }, { onWindow: options.onWindow, onEvent: (e) => { this.countEvent(e); options.onEvent?.(e); } });
+    }
   }
 
   measure(now: number): void {
@@ -41,9 +88,38 @@ export class StpmFrontEnd implements MeterFrontEnd {
     c.powerFactor = r.apparentPower > 0 ? Math.min(1, Math.abs(r.activePower) / r.apparentPower) : 1;
     if (delta >= 0) c.importWh += delta;
     else c.exportWh -= delta;
+    if (this.metrology) this.window(now, r);
   }
 
   readings(): MeterReadings {
     return this.current;
+  }
+
+  /** One BoardMetrology window from the registers just read, then the snapshot its governor asks for. */
+  private window(now: number, r: StpmReadings): void {
+    const m = this.metrology!, g = this.regs[0];
+    g.v = r.vRms; g.i = r.iRms; g.p = r.activePower; g.q = r.reactivePower; g.s = r.apparentPower; g.f = 0;
+    const t = (this.lastMs - this.startMs) / 1000, end = (now - this.startMs) / 1000;
+    this.lastMs = now;
+    if (end <= t) return;
+    m.window(t, end - t, this.regs);
+    const c = this.current;
+    if (m.snapshotDue() === 0 && this.capture) {
+      const n = m.snapshotLength();
+      if (!this.snapU || this.snapU.length < n) { this.snapU = new Float64Array(n + 16); this.snapI = new Float64Array(n + 16); }
+      if (this.capture(this.snapU, this.snapI!, n)) {
+        m.snapshot(0, this.snapU, this.snapI!, n, end);
+        c.thdVoltagePct = m.analyzer.thdu[0];
+        c.thdCurrentPct = m.analyzer.thdi[0];
+      } else this.snapshotFailures++;
+    }
+  }
+
+  private countEvent(e: EventRecord): void {
+    const c = this.current;
+    if (e.type === "dip") c.dips++;
+    else if (e.type === "swell") c.swells++;
+    else c.interruptions++;
+    c.lastEvent = { type: e.type, start: this.startMs + e.start * 1000, durationMs: e.duration * 1000, extremeV: e.extreme };
   }
 }

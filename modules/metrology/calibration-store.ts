@@ -31,6 +31,12 @@ export class CalibrationRecordError extends Error {
 
 export interface StoredCalibration { sequence: number; phases: PhaseCalibration[] }
 
+/** What one of the two sectors holds: nothing (erased), a valid record, or bytes that do not decode. */
+export type CalibrationSlot =
+  | { state: "erased" }
+  | { state: "valid"; record: StoredCalibration }
+  | { state: "invalid"; error: CalibrationRecordError };
+
 export function calibrationRecordLength(phases: number): number {
   return HEADER + PER_PHASE * phases + 4;
 }
@@ -90,6 +96,16 @@ export class CalibrationStore {
     this.buf = new Uint8Array(calibrationRecordLength(MAX_PHASES));
   }
 
+  /**
+   * Both sectors' states and the newest valid record, so a caller can tell "never calibrated"
+   * (both erased) from "calibration lost" (a record that does not decode) and say why.
+   */
+  inspect(): { newest: StoredCalibration | undefined; slots: [CalibrationSlot, CalibrationSlot] } {
+    const slots: [CalibrationSlot, CalibrationSlot] = [this.slot(0), this.slot(1)];
+    const n = this.newest();
+    return { newest: n?.record, slots };
+  }
+
   /** The newest valid record, or undefined when neither sector holds one (never calibrated). */
   load(): StoredCalibration | undefined {
     return this.newest()?.record;
@@ -105,6 +121,19 @@ export class CalibrationStore {
     const base = target * this.flash.sectorSize, page = this.flash.pageSize;
     for (let at = 0; at < record.length; at += page) this.flash.program(base + at, record.subarray(at, Math.min(record.length, at + page)));
     return sequence;
+  }
+
+  private slot(slot: number): CalibrationSlot {
+    this.flash.read((this.firstSector + slot) * this.flash.sectorSize, this.buf);
+    let erased = true;
+    for (let k = 0; k < this.buf.length && erased; k++) if (this.buf[k] !== 0xff) erased = false;
+    if (erased) return { state: "erased" };
+    try {
+      return { state: "valid", record: decodeCalibration(this.buf) };
+    } catch (e) {
+      if (e instanceof CalibrationRecordError) return { state: "invalid", error: e };
+      throw e;
+    }
   }
 
   private read(slot: number): StoredCalibration | undefined {

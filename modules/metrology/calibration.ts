@@ -20,3 +20,26 @@ export function fitGainOffset(points: ReadonlyArray<{ raw: number; reference: nu
   const intercept = (sy - gain * sx) / n;
   return { gain, offset: -intercept / gain };
 }
+
+/** Reference points of one phase: raw readings against a reference instrument, and the measured phase error. */
+export interface PhaseReferences {
+  u: ReadonlyArray<{ raw: number; reference: number }>;
+  i: ReadonlyArray<{ raw: number; reference: number }>;
+  /** Phase error of the current channel in degrees at nominal frequency (positive = current lags); default 0. */
+  phaseDeg?: number;
+}
+
+/** The calibration procedure for one phase: least-squares gain and offset per channel, plus the phase correction. */
+export function fitPhaseCalibration(ref: PhaseReferences): PhaseCalibration {
+  const phaseDeg = ref.phaseDeg ?? 0;
+  if (!Number.isFinite(phaseDeg) || Math.abs(phaseDeg) > 45) throw new RangeError(`phase correction ${phaseDeg}° out of range (|φ| ≤ 45°)`);
+  return { u: fitGainOffset(ref.u), i: fitGainOffset(ref.i), phaseDeg };
+}
+
+/** Throws RangeError unless every value is finite and every gain non-zero (a calibration a meter can run on). */
+export function checkCalibration(phases: ReadonlyArray<PhaseCalibration>): void {
+  phases.forEach((c, p) => {
+    const v = [c.u.gain, c.u.offset, c.i.gain, c.i.offset, c.phaseDeg];
+    if (!v.every(Number.isFinite) || c.u.gain === 0 || c.i.gain === 0) throw new RangeError(`calibration of phase ${p + 1} needs finite values and non-zero gains`);
+  });
+}

@@ -404,12 +404,13 @@ export class MeterPipeline {
     const g0 = gain[p], o0 = off[p], dd = d1 - delay[p];
     if (g0 !== 0) {
       const a = g1 / g0, b = (o0 - o1) * g1;
+      // store() keeps the last sample before phase correction only while a delay is set; without one it is the stored sample.
+      prev[p] = a * (delay[p] !== 0 ? prev[p] : end > 0 ? X[end - 1] : 0) + b;
       // Backwards, so X[j − 1] is still the old value when X[j] needs it.
       for (let j = end - 1; j >= j0; j--) {
         const y = X[j];
         X[j] = a * y + b - (dd !== 0 && j > 0 ? dd * a * (y - X[j - 1]) : 0);
       }
-      prev[p] = a * prev[p] + b;
     }
     gain[p] = g1; off[p] = o1; delay[p] = d1;
   }

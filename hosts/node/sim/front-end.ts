@@ -6,6 +6,8 @@ import { MeterPipeline } from "../../../modules/metrology/meter";
 import { SecondsAggregator, pqFromRecord } from "../../../modules/app/pq-aggregate";
 import type { PqAggregate } from "../../../modules/core/household";
 import type { World } from "./world";
+import type { PhaseCalibration } from "../../../modules/metrology/calibration";
+import { SlaveCalibration, type SlaveCalibrationOptions } from "./slave-calibration";
 
 /**
  * The slaves' measuring side in the simulator — the SEAM where the metrology
@@ -181,15 +183,18 @@ export class PipelineFrontEnd extends SimFrontEnd {
   private readonly frames: Float64Array;
   private readonly pipeline: MeterPipeline;
   private pipelinePq: PqAggregate | undefined;
+  /** The slave's stored calibration, loaded before the pipeline is built (as on the board). */
+  readonly calibration: SlaveCalibration;
 
-  constructor(world: World, meterId: number, start: number, sampleRate = 6400) {
+  constructor(world: World, meterId: number, start: number, sampleRate = 6400, calibration: SlaveCalibrationOptions = {}) {
     super(world, meterId, start);
+    this.calibration = new SlaveCalibration(1, meterId, calibration);
     this.gen = new WaveformGenerator(world, meterId, { sampleRate });
     this.v = new Float64Array(sampleRate);
     this.i = new Float64Array(sampleRate);
     this.frames = new Float64Array(2 * sampleRate);
     this.pipeline = new MeterPipeline(
-      { phases: 1, sampleRate, nominalVoltage: world.grid.nominalV, nominalFrequency: 50, startTimeMs: start },
+      { phases: 1, sampleRate, nominalVoltage: world.grid.nominalV, nominalFrequency: 50, startTimeMs: start, calibration: this.calibration.boot.phases },
       {
         onWindow: (w) => {
           this.r.voltageV = w.u[0];
@@ -228,6 +233,11 @@ export class PipelineFrontEnd extends SimFrontEnd {
     this.r.exportWh = this.pipeline.energy.exportWh[0];
     this.last = now;
     return 20;
+  }
+
+  /** Saves a new calibration to this slave's flash and applies it from the pipeline's next window. */
+  calibrate(phases: ReadonlyArray<PhaseCalibration>): number {
+    return this.calibration.calibrate(phases, this.pipeline);
   }
 
   /** The pipeline's own IEC 61000-4-30 10-min aggregate (windows, RMS, event flagging). */

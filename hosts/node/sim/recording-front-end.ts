@@ -4,6 +4,8 @@ import { MeterPipeline } from "../../../modules/metrology/meter";
 import { pqFromRecord } from "../../../modules/app/pq-aggregate";
 import type { PqAggregate } from "../../../modules/core/household";
 import { RecordingError, toFrames, type Recording } from "../recordings/recording";
+import type { PhaseCalibration } from "../../../modules/metrology/calibration";
+import { SlaveCalibration, type SlaveCalibrationOptions } from "./slave-calibration";
 
 /**
  * A slave's measuring side fed from a recording (COMTRADE, WAV or CSV) instead
@@ -12,7 +14,8 @@ import { RecordingError, toFrames, type Recording } from "../recordings/recordin
  * pipeline takes any rate; resampling would only add error), one second of
  * samples per measure() call, looping at the end of the recording. Readings
  * come from the latest window, events and energy from the pipeline — as in
- * PipelineFrontEnd.
+ * PipelineFrontEnd. The slave's stored calibration (its flash) is loaded before the
+ * pipeline is built, as on the board; `calibrate()` saves and applies a new one.
  */
 export class RecordingFrontEnd implements MeterFrontEnd {
   private readonly r: MeterReadings;
@@ -23,8 +26,9 @@ export class RecordingFrontEnd implements MeterFrontEnd {
   private pos = 0;
   private readonly pipeline: MeterPipeline;
   private pq: PqAggregate | undefined;
+  readonly calibration: SlaveCalibration;
 
-  constructor(rec: Recording, readonly meterId: number, start: number, nominalVoltage = 230) {
+  constructor(rec: Recording, readonly meterId: number, start: number, nominalVoltage = 230, calibration: SlaveCalibrationOptions = {}) {
     const { phases, frames, count } = toFrames(rec);
     if (!(rec.sampleRate >= 1000)) throw new RecordingError(`the recording's sample rate ${rec.sampleRate} Hz is too low to measure (need ≥ 1000 S/s)`);
     this.count = count;
@@ -40,8 +44,9 @@ export class RecordingFrontEnd implements MeterFrontEnd {
     this.block = new Float64Array(2 * this.perSecond);
     this.r = emptyReadings(start);
     const r = this.r;
+    this.calibration = new SlaveCalibration(1, meterId, calibration);
     this.pipeline = new MeterPipeline(
-      { phases: 1, sampleRate: rec.sampleRate, nominalVoltage, nominalFrequency, startTimeMs: start },
+      { phases: 1, sampleRate: rec.sampleRate, nominalVoltage, nominalFrequency, startTimeMs: start, calibration: this.calibration.boot.phases },
       {
         onWindow: (w) => {
           r.voltageV = w.u[0];
@@ -69,6 +74,11 @@ export class RecordingFrontEnd implements MeterFrontEnd {
 
   readings(): MeterReadings {
     return this.r;
+  }
+
+  /** Saves a new calibration to this slave's flash and applies it from the pipeline's next window. */
+  calibrate(phases: ReadonlyArray<PhaseCalibration>): number {
+    return this.calibration.calibrate(phases, this.pipeline);
   }
 
   aggregate(): PqAggregate | undefined {

@@ -277,6 +277,13 @@ export class AggregatorApp {
     return { ok: true };
   }
 
+  /** The demand limit at the grid connection (the utility's `demandLimitW` setting); needs the controller. */
+  setDemandLimitW(limitW: number): ActionResult {
+    if (!this.options.controller) return { ok: false, error: "no load controller here: the demand limit is not used" };
+    this.options.controller.setLimitW(limitW);
+    return { ok: true };
+  }
+
   /** The prices in force at t: the ports' (day-ahead feed) with the utility's table over them. */
   pricesAt(t: number): PriceSlot[] {
     const base = this.ports.prices(t);

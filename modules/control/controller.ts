@@ -74,6 +74,16 @@ export class LoadController {
     this.loads.set(cfg.id, { cfg, relay, changedAt: -Infinity, shed: false });
   }
 
+  /** Changes the demand limit at the grid connection (W), e.g. set by the utility. */
+  setLimitW(limitW: number): void {
+    if (!(limitW > 0)) throw new RangeError(`demand limit ${limitW} W`);
+    this.opts.limitW = limitW;
+  }
+
+  get limitW(): number {
+    return this.opts.limitW;
+  }
+
   /** New price table (15-min or hourly slots), e.g. the day-ahead prices. */
   setPrices(slots: PriceSlot[], updatedAt = this.clock.now()): void {
     this.prices = slots.slice().sort((a, b) => a.start - b.start);

@@ -115,6 +115,15 @@ export class CloudLink {
     this.unsubscribe = this.o.household.onChange(() => this.publishAggregates());
   }
 
+  /** Changes how often readings are published (the utility's `publishIntervalMs` setting). */
+  setPeriod(periodMs: number): void {
+    if (!(periodMs >= 1000)) throw new RangeError(`publish period ${periodMs} ms`);
+    this.o.periodMs = periodMs;
+    if (this.timer === undefined) return; // not started: start() uses it
+    this.o.clock.cancel(this.timer);
+    this.timer = this.o.clock.every(periodMs, () => this.publishReadings());
+  }
+
   stop(): void {
     if (this.timer !== undefined) this.o.clock.cancel(this.timer);
     this.unsubscribe?.();

@@ -156,6 +156,15 @@ export class OtaSlots {
     this.booted = { ...this.booted, trial: false };
   }
 
+  /** Reads firmware bytes (after the image header) of the slot that runs. */
+  readFirmware(offset: number, into: Uint8Array): void {
+    const slot = this.runningSlot();
+    const h = this.readSlotHeader(slot);
+    if (!h) throw new OtaError(`slot ${slot} holds no image`);
+    if (offset < 0 || offset + into.length > h.manifest.size) throw new RangeError(`firmware bytes ${offset}+${into.length} outside ${h.manifest.size}`);
+    this.flash.read(this.slotBase + slot * this.slotSize + h.length + offset, into);
+  }
+
   /** Version of the firmware that runs (or will run at the next plain boot). */
   runningVersion(): string {
     return this.booted ? this.booted.version : this.slotVersion(this.state.active);

@@ -4,7 +4,8 @@ import type { Household } from "../../../modules/core/household";
 import { startWebServer } from "../http/serve";
 import { CandumpWriter } from "../can/candump";
 import { startEmbeddedBroker } from "../mqtt/embedded-broker";
-import { startSimCloud, type SimCloud } from "../sim/cloud";
+import type { SimCloud } from "../sim/cloud";
+import { SimMeter } from "../sim/meter";
 import { createDisplayMirror } from "../ui/display-mirror";
 import type { Clock } from "../../../modules/core/clock";
 import { HouseholdSim } from "../sim/household-sim";
@@ -158,14 +159,17 @@ async function runRealTime(args: SimArgs): Promise<number> {
   console.log(`Web page: ${web.url}`);
   if (recording) console.log(`Meter ${recording.meterId} measures ${args.recording} (${recording.recording.sampleRate} S/s, looped)`);
   const brokerUrl = broker ? broker.url : args.mqtt!;
-  const cloud = startSimCloud({ household: sim.aggregator.store, clock, brokerUrl, networkKey: sim.networkKey, node: `sim-${args.seed}` });
-  printTopics(brokerUrl, cloud);
+  // The aggregator as a device: flash with boot counter, OTA slots and config; downlinks wired (meter.ts).
+  const meter = new SimMeter({ aggregator: sim.aggregator, clock, brokerUrl, networkKey: sim.networkKey, node: `sim-${args.seed}` });
+  meter.start();
+  printTopics(brokerUrl, meter.cloud);
+  console.log(`  firmware   xsmeter/sim-${args.seed}/firmware  (retained: running ${meter.runningVersion}, boot ${meter.boot})`);
   console.log("Ctrl-C to stop.");
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());
   });
-  cloud.stop();
+  meter.stop();
   sim.stop();
   await web.close();
   await new Promise((r) => setTimeout(r, 100)); // let the "offline" status and DISCONNECT reach the broker

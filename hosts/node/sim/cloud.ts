@@ -13,7 +13,8 @@ import type { Household } from "../../../modules/core/household";
 import { utf8Encode } from "../../../modules/core/bytes";
 import { MqttClient } from "../../../modules/mqtt/client";
 import { FlashOutbox, OutboxFull } from "../../../modules/mqtt/flash-outbox";
-import { CloudLink, type MqttPublisher } from "../../../modules/mqtt/cloud-link";
+import { CloudLink, type CloudLinkOptions, type MqttPublisher } from "../../../modules/mqtt/cloud-link";
+import type { Flash } from "../../../modules/core/ports";
 import { FlashCounterStore } from "../../../modules/secure/counter-store";
 import { deriveKey } from "../../../modules/secure/kdf";
 import { NodeNetwork } from "../http/node-network";
@@ -30,6 +31,14 @@ export interface SimCloudOptions {
   node: string;
   /** How often readings are published (default 10 s: lively enough for a demo). */
   periodMs?: number;
+  /**
+   * The meter's persistent side (SimMeter in meter.ts): outbox partition, counter store and this
+   * boot's number from the flash boot counter. Without it the flash is fresh and the boot number
+   * is the start second.
+   */
+  meter?: { outboxFlash: Flash; counters: FlashCounterStore; boot: number };
+  /** What the price, config and firmware downlinks do (SimMeter wires them). */
+  downlinks?: Pick<CloudLinkOptions, "onPrices" | "onConfig" | "onFirmwareOffer">;
 }
 
 export interface SimCloudTopics {
@@ -51,6 +60,8 @@ export interface SimCloud {
   /** Readings dropped because the outbox was full (broker unreachable for long). */
   dropped(): number;
   stop(): void;
+  /** Power lost (a reboot): no DISCONNECT, no "offline" — the broker sends the will. */
+  kill(): void;
 }
 
 const COUNTER_KEY = 0;
@@ -82,7 +93,7 @@ function parseBroker(url: string): { host: string; port: number } {
 export function startSimCloud(o: SimCloudOptions): SimCloud {
   const { host, port } = parseBroker(o.brokerUrl);
   // 64 KiB of outbox: a few minutes of readings if the broker goes away.
-  const outbox = new FlashOutbox(new NorFlashSim({ size: 16 * 4096 }));
+  const outbox = new FlashOutbox(o.meter?.outboxFlash ?? new NorFlashSim({ size: 16 * 4096 }));
   const client = new MqttClient({
     network: new NodeNetwork(),
     clock: o.clock,
@@ -96,7 +107,7 @@ export function startSimCloud(o: SimCloudOptions): SimCloud {
     maxBackoffMs: 5000,
   });
   // The downlink freshness counter, persisted as on the board (the flash is in memory here).
-  const counters = new FlashCounterStore(new NorFlashSim({ size: 2 * 4096 }));
+  const counters = o.meter?.counters ?? new FlashCounterStore(new NorFlashSim({ size: 2 * 4096 }));
   let dropped = 0;
   // A full outbox throws; in a timer that would end the sim, so drop the reading and count it.
   const mqtt: MqttPublisher = {
@@ -121,8 +132,9 @@ export function startSimCloud(o: SimCloudOptions): SimCloud {
     counter: { load: () => counters.get(COUNTER_KEY) ?? 0, save: (v) => counters.set(COUNTER_KEY, v) },
     // No flash survives between host runs, so the start second stands in for the persisted
     // boot counter: a later run always has a higher boot number, keeping (meter, boot, seq) unique.
-    boot: Math.floor(o.clock.now() / 1000),
+    boot: o.meter?.boot ?? Math.floor(o.clock.now() / 1000),
     periodMs: o.periodMs ?? 10_000,
+    ...o.downlinks,
   });
   client.start();
   link.start();
@@ -140,6 +152,12 @@ export function startSimCloud(o: SimCloudOptions): SimCloud {
       // A clean DISCONNECT suppresses the will, so say "offline" ourselves (QoS 0 goes out now, before it).
       client.publish(`xsmeter/${o.node}/status`, utf8Encode("offline"), 0, true);
       client.stop();
+    },
+    kill() {
+      if (stopped) return;
+      stopped = true;
+      link.stop();
+      client.kill();
     },
   };
 }

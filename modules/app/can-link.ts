@@ -47,15 +47,8 @@ const PQ_FIELD: Readonly<Record<ObisCode, (a: PqAggregate) => number>> = Object.
  */
 export function slaveReader(slave: SlaveApp): (code: ObisCode) => number | undefined {
   return (code) => {
-    if (code === PQ10_STAMP) {
-      const a = slave.aggregate();
-      return a ? encodePq10Stamp(a.end, a.flagged) : 0;
-    }
-    const pq = PQ_FIELD[code];
-    if (pq) {
-      const a = slave.aggregate();
-      return a ? pq(a) : 0;
-    }
+    const pq = pq10Answer(code, () => slave.aggregate());
+    if (pq !== undefined) return pq;
     const field = FIELD[code];
     if (!field) return undefined;
     const v = slave.answer()[field];
@@ -73,6 +66,21 @@ export interface Pq10Options {
   delayMs?: number;
   retryMs?: number;
   giveUpMs?: number;
+}
+
+/**
+ * A slave's answer to one of the PQ10 codes from its latched aggregate (any
+ * reader, e.g. the board's, can delegate to this); undefined for other codes.
+ */
+export function pq10Answer(code: ObisCode, aggregate: () => PqAggregate | undefined): number | undefined {
+  if (code === PQ10_STAMP) {
+    const a = aggregate();
+    return a ? encodePq10Stamp(a.end, a.flagged) : 0;
+  }
+  const pq = PQ_FIELD[code];
+  if (!pq) return undefined;
+  const a = aggregate();
+  return a ? pq(a) : 0;
 }
 
 export class CanLink implements SlaveLink {

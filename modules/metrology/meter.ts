@@ -188,10 +188,10 @@ export class MeterPipeline {
       const U = this.ub[p], I = this.ib[p];
       const ou = this.offU[p], gu = this.gainU[p], oi = this.offI[p], gi = this.gainI[p];
       const du = this.delayU[p], di = this.delayI[p];
-      let acc = this.halfAcc[p], k = k0 + 2 * p;
+      let acc = this.halfAcc[p], k = k0 + 2 * p, u = 0;
       if (du === 0 && di === 0) {
         for (let j = j0; j < end; j++, k += stride) {
-          const u = (block[k] - ou) * gu;
+          u = (block[k] - ou) * gu;
           U[j] = u;
           I[j] = (block[k + 1] - oi) * gi;
           acc += u * u;
@@ -222,16 +222,19 @@ export class MeterPipeline {
     const U = this.ub[0], sb = this.sb, zc = this.zc, r = zc.halfPoints;
     const L = this.lpL, l1 = this.lp1, l2 = this.lp2, delay = L - 1;
     let idx = this.lpIdx, s1 = this.lpSum1, s2 = this.lpSum2;
-    let g = this.g;
+    let g = this.g, j = 0, x = 0, y = 0, base = this.base;
+    // The free-run test's terms change only at a crossing: refreshed after each one.
+    let last = this.lastCrossing < 0 ? 0 : this.lastCrossing, late = 1.3 * this.period + r + L;
     const end = g + run;
+    this.halfN += run; // read only by closeHalf, which can only fire at the run's last sample
     while (g < end) {
-      const j = g - this.base; // a crossing may compact the buffers and move base
-      const x = U[j];
+      j = g - base;
+      x = U[j];
       s1 += x - l1[idx];
       l1[idx] = x;
-      const y1 = s1 / L;
-      s2 += y1 - l2[idx];
-      l2[idx] = y1;
+      y = s1 / L;
+      s2 += y - l2[idx];
+      l2[idx] = y;
       if (++idx === L) {
         // Re-anchor the running sums at every wrap so they never drift.
         idx = 0;
@@ -239,19 +242,23 @@ export class MeterPipeline {
         for (let q = 0; q < L; q++) { a += l1[q]; b += l2[q]; }
         s1 = a; s2 = b;
       }
-      const y = s2 / L;
+      y = s2 / L;
       sb[j] = y;
       zc.step(y, g);
-      this.g = ++g;
-      this.halfN++;
-      if (g >= this.nextHalf) this.closeHalf();
+      g++;
+      if (g === end) { this.g = g; if (g >= this.nextHalf) this.closeHalf(); }
       if (zc.pending >= 0 && g - zc.pending >= r) {
-        this.onCrossing(zc.locate(sb, this.base, g - this.base) - delay);
-      } else if (g - (this.lastCrossing < 0 ? 0 : this.lastCrossing) > 1.3 * this.period + r + L) {
+        this.g = g;
+        this.onCrossing(zc.locate(sb, base, g - base) - delay);
+      } else if (g - last > late) {
         // No crossing where one was due (interruption, heavy dip): free-run on the last period so windows stay gap-free.
+        this.g = g;
         this.onCrossing(this.lastCrossing < 0 ? g - 1 : this.lastCrossing + this.period);
-      }
+      } else continue;
+      base = this.base; // a crossing may compact the buffers
+      last = this.lastCrossing < 0 ? 0 : this.lastCrossing; late = 1.3 * this.period + r + L;
     }
+    this.g = g;
     this.lpIdx = idx; this.lpSum1 = s1; this.lpSum2 = s2;
   }
 

@@ -75,22 +75,25 @@ export class WindowSpectrum {
    */
   resample4(U: Float64Array, I: Float64Array, a: number, step: number): void {
     const re = this.re, im = this.im, rev = this.fft.rev, n4 = this.size >> 2;
+    // Temporaries declared once: XS pays for block-scoped consts on every iteration.
+    let t = 0, j = 0, d = 0, v = 0, r = 0, u0 = 0, i0 = 0, u1 = 0, i1 = 0, u2 = 0, i2 = 0, u3 = 0, i3 = 0;
+    let ar = 0, ai = 0, br = 0, bi = 0, cr = 0, ci = 0, dr = 0, di = 0;
     for (let q = 0; q < n4; q++) {
-      let t = a + q * step, j = t | 0, d = t - j, v = U[j];
-      const u0 = v + d * (U[j + 1] - v); v = I[j];
-      const i0 = v + d * (I[j + 1] - v);
+      t = a + q * step; j = t | 0; d = t - j; v = U[j];
+      u0 = v + d * (U[j + 1] - v); v = I[j];
+      i0 = v + d * (I[j + 1] - v);
       t = a + (q + n4) * step; j = t | 0; d = t - j; v = U[j];
-      const u1 = v + d * (U[j + 1] - v); v = I[j];
-      const i1 = v + d * (I[j + 1] - v);
+      u1 = v + d * (U[j + 1] - v); v = I[j];
+      i1 = v + d * (I[j + 1] - v);
       t = a + (q + 2 * n4) * step; j = t | 0; d = t - j; v = U[j];
-      const u2 = v + d * (U[j + 1] - v); v = I[j];
-      const i2 = v + d * (I[j + 1] - v);
+      u2 = v + d * (U[j + 1] - v); v = I[j];
+      i2 = v + d * (I[j + 1] - v);
       t = a + (q + 3 * n4) * step; j = t | 0; d = t - j; v = U[j];
-      const u3 = v + d * (U[j + 1] - v); v = I[j];
-      const i3 = v + d * (I[j + 1] - v);
-      const ar = u0 + u2, ai = i0 + i2, br = u0 - u2, bi = i0 - i2; // x_q ± x_{q+m/2}
-      const cr = u1 + u3, ci = i1 + i3, dr = u1 - u3, di = i1 - i3; // x_{q+m/4} ± x_{q+3m/4}
-      const r = rev[q];
+      u3 = v + d * (U[j + 1] - v); v = I[j];
+      i3 = v + d * (I[j + 1] - v);
+      ar = u0 + u2; ai = i0 + i2; br = u0 - u2; bi = i0 - i2; // x_q ± x_{q+m/2}
+      cr = u1 + u3; ci = i1 + i3; dr = u1 - u3; di = i1 - i3; // x_{q+m/4} ± x_{q+3m/4}
+      r = rev[q];
       re[r] = ar + cr; im[r] = ai + ci;
       re[r + 1] = br + di; im[r + 1] = bi - dr; // b − j·d
       re[r + 2] = ar - cr; im[r + 2] = ai - ci;
@@ -109,18 +112,20 @@ export class WindowSpectrum {
     const re = this.re, im = this.im, m = this.size, h = m >> 1, wc = this.fft.cos, ws = this.fft.sin;
     const mu = this.mu, mi = this.mi, gc = this.gainCorr;
     const scale = 2 / (m * m); // (√2/m)² for the RMS², and the 1/2 of the split squared ×4 → folded below
+    let wr = 0, wi = 0, ar = 0, ai = 0, br = 0, bi = 0, xr = 0, xi = 0, yr = 0, yi = 0;
+    let ur = 0, uim = 0, ir = 0, iim = 0, g = 0, gs = 0;
     for (let k = 0; k <= maxBin; k++) {
-      const wr = wc[k], wi = ws[k];
-      let ar = re[k], ai = im[k], br = re[k + h], bi = im[k + h];
-      const xr = ar + wr * br - wi * bi, xi = ai + wr * bi + wi * br;
-      let yr = xr, yi = -xi; // conj(X_{m−k}); X_m is X_0
+      wr = wc[k]; wi = ws[k];
+      ar = re[k]; ai = im[k]; br = re[k + h]; bi = im[k + h];
+      xr = ar + wr * br - wi * bi; xi = ai + wr * bi + wi * br;
+      yr = xr; yi = -xi; // conj(X_{m−k}); X_m is X_0
       if (k !== 0) {
         ar = re[h - k]; ai = im[h - k]; br = re[m - k]; bi = im[m - k];
         yr = ar + wr * br + wi * bi; yi = -(ai + wr * bi - wi * br);
       }
-      const ur = (xr + yr) * 0.5, uim = (xi + yi) * 0.5;
-      const ir = (xi - yi) * 0.5, iim = (yr - xr) * 0.5;
-      const g = gc[k], gs = scale * g * g;
+      ur = (xr + yr) * 0.5; uim = (xi + yi) * 0.5;
+      ir = (xi - yi) * 0.5; iim = (yr - xr) * 0.5;
+      g = gc[k]; gs = scale * g * g;
       mu[k] = (ur * ur + uim * uim) * gs;
       mi[k] = (ir * ir + iim * iim) * gs;
       if (k === c) { const f = this.fund; f[0] = ur * g; f[1] = uim * g; f[2] = ir * g; f[3] = iim * g; }

@@ -44,7 +44,7 @@ function writeRaw(flash: NorFlashSim, at: number, bytes: Uint8Array): void {
 
 function boot(flash: NorFlashSim, deviceKey?: Uint8Array) {
   flash.reboot();
-  const slots = new OtaSlots(flash, pub, "xsmeter", deviceKey);
+  const slots = new OtaSlots(flash, pub, "xsmeter", { deviceKey });
   return { slots, result: slots.boot() };
 }
 
@@ -94,11 +94,11 @@ describe("verify once, boot on a mark", () => {
   it("with a device key, even a forged state log cannot make a forged image boot", () => {
     const deviceKey = new Uint8Array(randomBytes(32));
     const flash = new NorFlashSim({ size: SIZE });
-    new OtaSlots(flash, pub, "xsmeter", deviceKey).installFactory(image("1.0.0"));
+    new OtaSlots(flash, pub, "xsmeter", { deviceKey }).installFactory(image("1.0.0"));
     boot(flash, deviceKey);
     // The attacker runs our own updater code with their key: it writes a well-formed state
     // log marking their image pending, marked under a key they chose.
-    const evil = new OtaSlots(flash, publicKeyFromSeed(attacker), "xsmeter", new Uint8Array(32));
+    const evil = new OtaSlots(flash, publicKeyFromSeed(attacker), "xsmeter", { deviceKey: new Uint8Array(32) });
     download(evil, image("2.0.0", attacker));
     const r = boot(flash, deviceKey).result;
     expect(r).toMatchObject({ slot: 0, version: "1.0.0", trial: false });
@@ -110,6 +110,33 @@ describe("verify once, boot on a mark", () => {
     boot(flash2);
     download(new OtaSlots(flash2, publicKeyFromSeed(attacker)), image("2.0.0", attacker));
     expect(boot(flash2).result.version).toBe("2.0.0");
+  });
+
+  it("bootCheck crc32: boots on the CRC-32 in the mark, catches a flipped bit, and a changed setting costs one full check", () => {
+    const flash = new NorFlashSim({ size: SIZE });
+    const good = image("1.0.0");
+    new OtaSlots(flash, pub, "xsmeter", { bootCheck: "crc32" }).installFactory(good);
+    flash.reboot();
+    let slots = new OtaSlots(flash, pub, "xsmeter", { bootCheck: "crc32" });
+    expect(slots.boot().version).toBe("1.0.0");
+    expect(slots.checks).toEqual({ signatureChecks: 0, markChecks: 1 });
+    // the same flash booted by a build with the SHA-256 check: the mark is for another check → one full check, re-marked
+    flash.reboot();
+    slots = new OtaSlots(flash, pub);
+    expect(slots.boot().version).toBe("1.0.0");
+    expect(slots.checks).toEqual({ signatureChecks: 1, markChecks: 1 });
+    flash.reboot();
+    slots = new OtaSlots(flash, pub);
+    slots.boot();
+    expect(slots.checks).toEqual({ signatureChecks: 0, markChecks: 1 });
+    // a flipped firmware bit under the crc32 check: CRC differs → full check → SHA-256 fails → nothing boots
+    const flash2 = new NorFlashSim({ size: SIZE });
+    new OtaSlots(flash2, pub, "xsmeter", { bootCheck: "crc32" }).installFactory(good);
+    const tampered = good.slice();
+    tampered[good.length - 3000] ^= 0x80;
+    writeRaw(flash2, SLOT0, tampered);
+    flash2.reboot();
+    expect(() => new OtaSlots(flash2, pub, "xsmeter", { bootCheck: "crc32" }).boot()).toThrow(/no valid firmware/);
   });
 
   it("reads a v1 state log: an unmarked slot is verified in full once, then marked; a forged one is refused", () => {

@@ -101,7 +101,7 @@ export class SimMeter {
   start(): void {
     const o = this.o;
     const seed = simUtilitySeed(o.networkKey);
-    this.ota = new OtaSlots(this.parts.ota, o.firmwareKey ?? publicKeyFromSeed(seed), "xsmeter", o.deviceKey);
+    this.ota = new OtaSlots(this.parts.ota, o.firmwareKey ?? publicKeyFromSeed(seed), "xsmeter", { deviceKey: o.deviceKey });
     let booted: BootResult;
     try {
       booted = this.ota.boot();

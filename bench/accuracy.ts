@@ -13,6 +13,7 @@
  *    working from these samples can do systematically better: it is the ADC's share.
  *  - "P oracle clean": the same over the unquantised, noise-free samples (the
  *    integration rule's own error; ≈0).
+ *  - "P noise theory": the σ the oracle should show, from σ² = (σu²·I² + σi²·U²)/N.
  *  - "P ours − oracle": our estimator's own error (sync, window boundary, end
  *    corrections) with the ADC noise taken out, relative and as a share of S.
  *  - "P, |PF| ≥ 0.05" / "P (% of S)": the relative error is heavy-tailed where P ≈ 0
@@ -33,9 +34,10 @@ const PAPER: Record<string, Paper> = {
 // Diagnostic rows (no goal): see the header comment.
 const INFO: Record<string, string> = {
   "P oracle (noise floor)": "%", "P oracle clean": "%", "P, |PF| >= 0.05": "%", "P oracle, |PF| >= 0.05": "%", "P (% of S)": "% of S", "P oracle (% of S)": "% of S",
-  "P ours − oracle": "%", "P ours − oracle (% of S)": "% of S",
+  "P ours − oracle": "%", "P ours − oracle (% of S)": "% of S", "P noise theory (% of S)": "% of S",
 };
 const LSB_U = (920 * Math.SQRT2) / 4096, LSB_I = (60 * Math.SQRT2) / 4096;
+const SIGMA2 = 1 / 12 + 0.25; // ADC error variance in LSB²: uniform quantisation plus the σ = 0.5 LSB white noise
 
 const arg = (name: string, dflt: number) => { const k = process.argv.indexOf(name); return k > 0 ? Number(process.argv[k + 1]) : dflt; };
 let seed = arg("--seed", 20261121) >>> 0;
@@ -103,6 +105,9 @@ function oneCase(fs: number, harmonic: boolean): CaseResult {
     "P (% of S)": (100 * (w.p[0] - P)) / S, "P oracle (% of S)": (100 * (pOracle - P)) / S,
     // The estimator's own share (sync, window ends): what is left once the ADC's noise is taken out.
     "P ours − oracle": rel(w.p[0], pOracle), "P ours − oracle (% of S)": (100 * (w.p[0] - pOracle)) / S,
+    // Expected σ of the mean of u·i from white ADC errors (quantisation LSB²/12 plus the 0.5 LSB noise) over
+    // b − a samples: σ² = (σu²·I² + σi²·U²)/N. Its RMS over the cases is what the oracle row should show.
+    "P noise theory (% of S)": (100 * Math.sqrt((SIGMA2 * LSB_U * LSB_U * I * I + SIGMA2 * LSB_I * LSB_I * U * U) / (b - a))) / S,
   };
   if (harmonic) { err["voltage THD"] = w.thdu[0] - thd("u"); err["current THD"] = w.thdi[0] - thd("i"); }
   return { err, info: { f, U, I, phiDeg: (phi * 180) / Math.PI, pf: P / S, P, S, ours: w.p[0], oracle: pOracle } };
@@ -194,6 +199,7 @@ function main(): void {
       ? "  active power non-sinusoidal: even the oracle (exact window, same samples) is above half the paper: the relative metric is set by draws with P ≈ 0 at the ADC noise floor, see the |PF| ≥ 0.05 and % of S rows"
       : "  active power non-sinusoidal: above half the paper while the oracle floor is below it: the estimator (window, sync) adds error");
   }
+  console.log("  the relative active-power rows are one draw of a heavy-tailed statistic (1/P near P = 0): --seeds 10 prints their spread over seeds");
   if (verbose) for (const l of worst) console.log(l);
   const seeds = arg("--seeds", 1);
   const spread = seeds > 1 ? seedSpread(startSeed, seeds, cases) : undefined;

@@ -20,6 +20,7 @@ import { NorFlashSim } from "../flash/nor-flash-sim";
 import { VirtualCanBus } from "../can/virtual-bus";
 import { Prng } from "./prng";
 import { LoadController, type LoadConfig } from "../../../modules/control/controller";
+import type { PqAggregate } from "../../../modules/core/household";
 
 /**
  * The whole simulated household network on one clock: the world (stepped
@@ -63,6 +64,8 @@ export class HouseholdSim {
   readonly networkKey: Uint8Array;
   readonly aggregator: AggregatorApp;
   readonly reference = new Map<number, ReferenceSlot>();
+  /** Every 10-min aggregate the aggregator received, in arrival order (for the report's PQ summary). */
+  readonly pqHistory: PqAggregate[] = [];
   readonly startedAt: number;
   private tickTimer: number | undefined;
   private lastNetJob = new Map<string, number>();
@@ -132,6 +135,14 @@ export class HouseholdSim {
       prices: (t) => this.prices.published(t),
       grid: (t) => this.status.state(t, this.world.thermalDemandW(t)),
     }, { slaveIds: this.slaves.map((s) => s.id), loads, controller });
+    const pqSeen = new Map<number, number>();
+    this.aggregator.store.onChange(() => {
+      for (const a of this.aggregator.store.aggregates()) {
+        if (a.end <= (pqSeen.get(a.meterId) ?? -Infinity)) continue;
+        pqSeen.set(a.meterId, a.end);
+        this.pqHistory.push(a);
+      }
+    });
   }
 
   /** Starts the world's one-second step, the slaves, then the aggregator (this order each second). */

@@ -36,8 +36,34 @@ export function buildReport(sim: HouseholdSim, from: number, to: number): unknow
       events: agg.busEvents.map((e) => ({ t: iso(e.t), kind: e.kind, meterId: e.meterId })),
     },
     authFailures: link.authFailures,
+    pq10min: pqSummary(sim),
     tasks: agg.scheduler.stats().map((s) => ({ name: s.name, runs: s.runs, overruns: s.overruns, worstResponseMs: s.worstResponseMs })),
   };
+}
+
+/**
+ * Per meter, the 10-min aggregates the aggregator received: how many, how many
+ * flagged, and EN 50160-style figures over the unflagged ones only (IEC
+ * 61000-4-30: flagged values stay in the record but leave such statistics):
+ * share of 10-min voltages within ±10 % of nominal, their range, worst THDu.
+ */
+function pqSummary(sim: HouseholdSim): unknown[] {
+  const nominal = sim.world.grid.nominalV;
+  return sim.slaves.map((s) => {
+    const all = sim.pqHistory.filter((a) => a.meterId === s.id);
+    const clean = all.filter((a) => !a.flagged);
+    const u = clean.map((a) => a.voltageV[0]);
+    const within = u.filter((v) => Math.abs(v - nominal) <= 0.1 * nominal).length;
+    return {
+      id: s.id,
+      intervals: all.length,
+      flagged: all.length - clean.length,
+      voltageWithin10PctShare: clean.length ? r3(within / clean.length) : null,
+      voltageMinV: u.length ? r3(Math.min(...u)) : null,
+      voltageMaxV: u.length ? r3(Math.max(...u)) : null,
+      thdVoltageMaxPct: clean.length ? r3(Math.max(...clean.map((a) => a.thdVoltagePct[0]))) : null,
+    };
+  });
 }
 
 function iso(t: number): string {

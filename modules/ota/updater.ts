@@ -133,9 +133,10 @@ export class FirmwareUpdater {
         j.at += rest.length;
       }
     } else {
-      // the slots hold more of this image already (a reboot cut the last download): ask from there
-      j.fetch?.abort();
+      // the slots hold more of this image already (a reboot cut the last download): ask from
+      // there (the abort's callback resumes at j.at, so set it first)
       j.at = resumeAt;
+      j.fetch?.abort();
     }
     this.o.report({ phase: "downloading", version: m.version, bytes: j.at, total: j.total, requests: j.requests });
   }

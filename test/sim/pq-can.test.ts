@@ -14,12 +14,17 @@ describe("the household's 10-min aggregates over the authenticated CAN link", ()
   it("reach the aggregator's store for every slave, flagged by the dip, for a few requests per boundary", async () => {
     const pqMsgs = new Set(PQ10_CODES.map((c) => messageForCode(c)!.msg));
     const pqRequests: number[] = [];
+    const pqFrames: { t: number; bits: number; ms: number }[] = [];
     const { sim } = await runFast({
       seed: 7, slaves: 3, link: "can", start: T0, durationMs: TEN + 10_000,
       grid: { dipsPerDay: 0, swellsPerDay: 0, interruptionsPerDay: 0 },
       onStart: (s) => {
         s.world.grid.addEvent({ type: "dip", start: T0 + 123_456, durationMs: 200, level: 0.7 });
-        s.bus!.onTraffic((t) => { if (t.frame.rtr && pqMsgs.has(msgOf(t.frame.id))) pqRequests.push(t.startMs); });
+        s.bus!.onTraffic((t) => {
+          if (!pqMsgs.has(msgOf(t.frame.id))) return;
+          if (t.frame.rtr) pqRequests.push(t.startMs);
+          pqFrames.push({ t: t.startMs, bits: t.bits, ms: t.endMs - t.startMs });
+        });
       },
     });
     const stored = sim.aggregator.store.aggregates();
@@ -38,5 +43,10 @@ describe("the household's 10-min aggregates over the authenticated CAN link", ()
     const atBoundary = pqRequests.filter((t) => t >= T0 + TEN);
     expect(atBoundary.length).toBe(PQ10_CODES.length);
     expect(atBoundary[0]).toBeGreaterThanOrEqual(T0 + TEN + 2000);
+    // Its cost on the bus: one request and one answer per slave for each of the 7 quantities.
+    const frames = pqFrames.filter((f) => f.t >= T0 + TEN);
+    expect(frames.length).toBe(PQ10_CODES.length * (1 + 3));
+    const busMs = frames.reduce((s, f) => s + f.ms, 0);
+    console.log(`PQ10 over CAN, 3 slaves: ${frames.length} frames, ${frames.reduce((s, f) => s + f.bits, 0)} bits, ${busMs.toFixed(2)} ms of bus time per 10 min (${((100 * busMs) / TEN).toFixed(4)} % of the bus)`);
   }, 60_000);
 });

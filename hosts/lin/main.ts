@@ -5,11 +5,11 @@ import Timer from "timer";
 import { RealClock } from "../../modules/core/real-clock";
 import type { Clock } from "../../modules/core/clock";
 import { SlaveApp } from "../../modules/app/slave-app";
-import { DirectLink } from "../../modules/app/direct-link";
 import { AggregatorApp, type AggregatorPorts } from "../../modules/app/aggregator-app";
 import { dayAheadPrices } from "../../modules/app/demo-household";
+import { CODES } from "../../modules/core/obis";
 import { SimFrontEnd } from "./sim-front-end";
-import { SimCanBus } from "./sim-can-bus";
+import { simCanNetwork, simNetworkKey } from "./can-network";
 
 function simClock(): Clock {
   return new RealClock({
@@ -30,22 +30,20 @@ function simulatedLoad(id: number) {
 }
 
 export default function main(): void {
-  const cfg = (config.xsmeter ?? {}) as { slaveIds?: number[]; pollPeriodMs?: number };
+  const cfg = (config.xsmeter ?? {}) as { slaveIds?: number[]; pollPeriodMs?: number; seed?: number };
   const slaveIds = cfg.slaveIds ?? [1, 2, 3];
   const period = cfg.pollPeriodMs ?? 1000;
+  const seed = cfg.seed ?? 7;
   const clock = simClock();
-  trace(`xsmeter (lin simulator): aggregator + ${slaveIds.length} simulated slaves\n`);
+  trace(`xsmeter (lin simulator): aggregator + ${slaveIds.length} simulated slaves on a simulated CAN bus at 125 kbit/s, authenticated (network key of seed ${seed})\n`);
 
-  // SEAM: the slaves answer over DirectLink until modules/can CanMaster/CanSlave
-  // run over SimCanBus nodes (the bus is up, with one node per meter).
-  const bus = new SimCanBus(clock);
-  const link = new DirectLink();
-  for (const id of slaveIds) {
-    bus.node();
-    const slave = new SlaveApp(clock, new SimFrontEnd(simulatedLoad(id), clock.now()), { id, measurePeriodMs: period });
-    link.attach(slave);
-    slave.start();
-  }
+  const slaves = slaveIds.map((id) => new SlaveApp(clock, new SimFrontEnd(simulatedLoad(id), clock.now()), { id, measurePeriodMs: period }));
+  let app: AggregatorApp | undefined;
+  const { bus, master, link } = simCanNetwork(clock, slaves, simNetworkKey(seed), (id, reason) => {
+    trace(`xsmeter: CAN frame 0x${id.toString(16)} rejected: ${reason}\n`);
+    app?.raise({ t: clock.now(), kind: "auth", message: `CAN frame 0x${id.toString(16)} rejected: ${reason}`, meterId: id & 63 });
+  });
+  for (const slave of slaves) slave.start();
   const relays = new Map<string, boolean>();
   const ports: AggregatorPorts = {
     setRelay: (id, on) => void relays.set(id, on),
@@ -54,12 +52,16 @@ export default function main(): void {
     prices: (t) => dayAheadPrices(t - (t % 86_400_000)),
     grid: (t) => ({ renewableAvailable: false, renewableShare: 0, cogenerator: "off", thermalDemandW: 0, pricesUpdatedAt: t, pricesStale: false }),
   };
-  const app = new AggregatorApp(clock, link, ports, { slaveIds, loads: [], pollPeriodMs: period });
-  app.start();
+  const aggregator = new AggregatorApp(clock, link, ports, { slaveIds, loads: [], pollPeriodMs: period });
+  app = aggregator;
+  aggregator.start();
   let n = 0;
   Timer.repeat(() => {
-    const s = app.store.snapshot();
+    const s = aggregator.store.snapshot();
     const online = s.meters.filter((m) => m.online).length;
-    trace(`xsmeter: t=${++n * 5}s meters online ${online}/${s.meters.length}, CAN frames ${bus.framesDelivered}\n`);
+    const l = link.stats();
+    const m = master.stats;
+    const power = s.meters.filter((x) => x.role === "slave").map((x) => `${x.id}:${Math.round(x.values[CODES.powerNet] ?? NaN)}W`).join(" ");
+    trace(`xsmeter: t=${++n * 5}s meters online ${online}/${s.meters.length} (${power}), CAN frames ${bus.framesDelivered}, cycles ${l.cycles} (last ${l.lastCycleMs} ms), answers accepted ${m.accepted}, auth failures ${m.authFailures}, replays ${m.replays}\n`);
   }, 5000);
 }

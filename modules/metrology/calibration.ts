@@ -43,3 +43,26 @@ export function checkCalibration(phases: ReadonlyArray<PhaseCalibration>): void 
     if (!v.every(Number.isFinite) || c.u.gain === 0 || c.i.gain === 0) throw new RangeError(`calibration of phase ${p + 1} needs finite values and non-zero gains`);
   });
 }
+
+/** RMS and power readings of one phase (an energy chip's registers: the board path). */
+export interface PowerReadings { v: number; i: number; p: number; q: number; s: number }
+
+/**
+ * Applies a phase's calibration to readings already integrated by a chip (the STPM3x path, where no
+ * samples pass through the MeterPipeline), in place, allocation-free. From raw = true/gain + offset
+ * with zero-mean true waveforms over whole cycles: V = gu·√(Vraw² − ou²), I = gi·√(Iraw² − oi²),
+ * P = gu·gi·(Praw − ou·oi); the phase error δ (current lags by δ more than it should) rotates P and Q
+ * back: P' = P cos δ + Q sin δ, Q' = Q cos δ − P sin δ; S = V·I.
+ */
+export function calibrateReadings(cal: PhaseCalibration, r: PowerReadings): PowerReadings {
+  const gu = cal.u.gain, gi = cal.i.gain, ou = cal.u.offset, oi = cal.i.offset;
+  const v2 = r.v * r.v - ou * ou, i2 = r.i * r.i - oi * oi;
+  const v = Math.abs(gu) * Math.sqrt(v2 > 0 ? v2 : 0), i = Math.abs(gi) * Math.sqrt(i2 > 0 ? i2 : 0);
+  const p = gu * gi * (r.p - ou * oi), q = gu * gi * r.q;
+  const d = (cal.phaseDeg * Math.PI) / 180, c = Math.cos(d), s = Math.sin(d);
+  r.v = v; r.i = i;
+  r.p = p * c + q * s;
+  r.q = q * c - p * s;
+  r.s = v * i;
+  return r;
+}

@@ -6,7 +6,7 @@ import { NorFlashSim, PowerCut } from "../../hosts/node/flash/nor-flash-sim";
 import { RecordingFrontEnd } from "../../hosts/node/sim/recording-front-end";
 import type { Recording } from "../../hosts/node/recordings/recording";
 import type { Log } from "../../modules/core/ports";
-import { fitPhaseCalibration, type PhaseCalibration } from "../../modules/metrology/calibration";
+import { calibrateReadings, fitPhaseCalibration, type PhaseCalibration } from "../../modules/metrology/calibration";
 import { CalibrationStore, calibrationRecordLength } from "../../modules/metrology/calibration-store";
 import { loadCalibration, saveCalibration } from "../../modules/metrology/calibration-boot";
 import { MeterPipeline } from "../../modules/metrology/meter";
@@ -207,3 +207,22 @@ function seeded(cal: PhaseCalibration): NorFlashSim {
   new CalibrationStore(flash).save([cal]);
   return flash;
 }
+
+describe("calibration of chip readings (board path)", () => {
+  it("recovers the true V, I, P, Q, S from raw RMS/power readings of a transducer with gain, offset and phase errors", () => {
+    const cal = procedure();
+    // Raw readings from the definitions of the raw waveforms: raw = true/g + o, current lagging by φ + δ.
+    const uA = truth.U / transducer.uGain, iA = truth.I / transducer.iGain, lag = ((truth.phiDeg + transducer.lagDeg) * Math.PI) / 180;
+    const r = {
+      v: Math.sqrt(uA * uA + transducer.uOffset ** 2), i: Math.sqrt(iA * iA + transducer.iOffset ** 2),
+      p: uA * iA * Math.cos(lag) + transducer.uOffset * transducer.iOffset, q: uA * iA * Math.sin(lag), s: 0,
+    };
+    calibrateReadings(cal, r);
+    const phi = (truth.phiDeg * Math.PI) / 180;
+    expect(rel(r.v, truth.U)).toBeLessThan(1e-12);
+    expect(rel(r.i, truth.I)).toBeLessThan(1e-12);
+    expect(rel(r.p, truth.U * truth.I * Math.cos(phi))).toBeLessThan(1e-12);
+    expect(rel(r.q, truth.U * truth.I * Math.sin(phi))).toBeLessThan(1e-12);
+    expect(rel(r.s, truth.U * truth.I)).toBeLessThan(1e-12);
+  });
+});

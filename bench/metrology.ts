@@ -11,6 +11,8 @@
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { bundleForXs, loadOnNode, projectRoot, XsEngine } from "../hosts/node/xs/runner";
+import { SnapshotGovernor } from "../modules/metrology/snapshot-governor";
+import { BOARD_COSTS } from "../modules/metrology/board-metrology";
 
 const SECONDS = 60;
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -65,6 +67,8 @@ async function main(): Promise<void> {
     await call("__metbench.boardWindow()");
     stage.boardWindow = await call("__metbench.boardWindow()");
     stage.boardSnapshot = await call("__metbench.boardSnapshot()");
+    await call("__metbench.boardSnapshot1024()");
+    stage.boardSnapshot1024 = await call("__metbench.boardSnapshot1024()");
     await call("__metbench.stpmReadChannel()");
     stage.stpmRead = await call("__metbench.stpmReadChannel()");
     stage.empty = await call("0");
@@ -90,7 +94,7 @@ async function main(): Promise<void> {
     ["push: sync low-pass, zero crossing, half-cycle RMS/events (remainder)", perSecond - st("Store") - st("Windows")],
     ["window close, 5 × 3 phases", st("Windows")],
     ["  resampling 1280 → 2048 + first radix-4 pass", st("Resample")],
-    ["  FFT middle passes (radix-4)", st("Fft")],
+    ["  FFT middle passes (radix-8, radix-8, radix-4)", st("Fft")],
     ["  last radix-2 stage + spectrum split (bins 0..510)", st("Split")],
     ["  harmonics, groups, subgroups, interharmonic groups", st("Harmonics")],
     ["  window sums, U/I/P, IEEE 1459, gain correction, unbalance, energy, aggregation (remainder)", st("Windows") - spectral],
@@ -113,6 +117,10 @@ async function main(): Promise<void> {
   const boardPerSecond = boardSteady.reduce((a, c) => a + c, 0) / boardSteady.length;
   const snapsPerSecond = boardSnapshots / SECONDS;
   const stpmPerSecond = st("stpmRead") * 3 * 5;
+  // What the governor picks from the costs measured here (its defaults are BOARD_COSTS, measured earlier).
+  const gov = (snapshotCost: number) => new SnapshotGovernor({ windowsPerSecond: 5, phases: 3, windowCost: st("boardWindow"), snapshotCost });
+  const g2048 = gov(st("boardSnapshot")), g1024 = gov(st("boardSnapshot1024"));
+  const duty = (g: SnapshotGovernor) => `every ${g.interval} windows (each phase every ${g.refreshSeconds.toFixed(1)} s), ${fmt(g.computronsPerSecond)}/s`;
   const boardRows: [string, string][] = [
     ["budget (REFERENCES §11)", "500,000 computrons/s"],
     ["snapshot: samples (10 cycles at 6.4 kS/s + 1) / FFT size", `${b.snapshotLength} / ${b.fftSize}`],
@@ -121,13 +129,17 @@ async function main(): Promise<void> {
     ["  governor's estimate from its configured costs", fmt(b.expected)],
     ["  one register window, 3 phases (record, events, energy, aggregation)", `${fmt(st("boardWindow"))}  × 5/s = ${fmt(5 * st("boardWindow"))}`],
     ["  one phase snapshot's analysis", `${fmt(st("boardSnapshot"))}  × ${snapsPerSecond.toFixed(2)}/s = ${fmt(snapsPerSecond * st("boardSnapshot"))}`],
+    ["governor with the costs measured now, 2048-point snapshots", duty(g2048)],
+    ["imageGuard false: 1281 samples → 1024-point FFT, one phase snapshot", fmt(st("boardSnapshot1024"))],
+    ["  governor with that cost", duty(g1024)],
+    ["configured costs (BOARD_COSTS): window/phase, snapshot 1024, 2048", `${fmt(BOARD_COSTS.windowPerPhase)}, ${fmt(BOARD_COSTS.snapshot1024)}, ${fmt(BOARD_COSTS.snapshot2048)}`],
     ["STPM3x driver: latch + read one channel (7 registers, bitwise CRC-8)", `${fmt(st("stpmRead"))}  × 3 chips × 5/s = ${fmt(stpmPerSecond)} (host side, not in the figure above)`],
   ];
   table("board path: BoardMetrology, STPM3x registers + snapshots (60 s run)", boardRows);
   if (json) {
     console.log(JSON.stringify({
       reference: { fftSize, xsComputronsPerSecond: Math.round(perSecond), computronsPerChannelSample: perSecond / (6400 * 6), nodeChannelSamplesPerSecond: Math.round(nodeSamples), xsHeap5s: heap[4], xsHeap60s: heap[heap.length - 1], xsHeapGrowth: heapGrowth, xsHeapHarness: harness, xsHeapMeter: heapGrowth - harness, breakdown: Object.fromEntries(breakdown.map(([k, v]) => [k.trim(), Math.round(v)])) },
-      board: { budget: 500000, xsComputronsPerSecond: Math.round(boardPerSecond), governorEstimate: Math.round(b.expected), snapshotInterval: b.interval, refreshSeconds: b.refreshSeconds, fftSize: b.fftSize, snapshotLength: b.snapshotLength, windowComputrons: Math.round(st("boardWindow")), snapshotComputrons: Math.round(st("boardSnapshot")), snapshotsPerSecond: snapsPerSecond, stpmReadChannelComputrons: Math.round(st("stpmRead")) },
+      board: { budget: 500000, xsComputronsPerSecond: Math.round(boardPerSecond), governorEstimate: Math.round(b.expected), snapshotInterval: b.interval, refreshSeconds: b.refreshSeconds, fftSize: b.fftSize, snapshotLength: b.snapshotLength, windowComputrons: Math.round(st("boardWindow")), snapshotComputrons: Math.round(st("boardSnapshot")), snapshot1024Computrons: Math.round(st("boardSnapshot1024")), measuredCostInterval2048: g2048.interval, measuredCostInterval1024: g1024.interval, snapshotsPerSecond: snapsPerSecond, stpmReadChannelComputrons: Math.round(st("stpmRead")) },
     }));
   }
 }

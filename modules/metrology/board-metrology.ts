@@ -45,11 +45,17 @@ export interface BoardWindowRecord extends WindowRecord {
 }
 
 /**
- * Computrons measured by bench:metrology in xsnap (a 3-phase register window: 10.3 k; one phase
- * snapshot with a 2048-point FFT: 1.04 M), rounded up; the governor's defaults. Re-measure when the
- * code changes: a device cannot meter itself.
+ * Computrons measured by bench:metrology in xsnap, rounded up: a register window per phase, one
+ * phase snapshot with a 1024- and a 2048-point FFT. The governor's defaults; re-measure when the
+ * code changes (a device cannot meter itself).
  */
-export const BOARD_COSTS = Object.freeze({ windowPerPhase: 3_500, snapshot2048: 1_050_000 });
+export const BOARD_COSTS = Object.freeze({ windowPerPhase: 3_500, snapshot1024: 530_000, snapshot2048: 900_000 });
+
+/** A snapshot's cost for FFT size m: measured for 1024 and 2048, else scaled by m·log2 m. */
+function snapshotCost(m: number): number {
+  if (m === 1024) return BOARD_COSTS.snapshot1024;
+  return (BOARD_COSTS.snapshot2048 * m * Math.log2(m)) / (2048 * 11);
+}
 
 export interface BoardConfig {
   phases: 1 | 2 | 3;
@@ -57,8 +63,9 @@ export interface BoardConfig {
   nominalFrequency: 50 | 60;
   /** Sample rate of the waveform snapshots (S/s). */
   snapshotRate: number;
-  /** Minimum FFT size of the snapshot analysis (see SnapshotConfig). */
+  /** Minimum FFT size of the snapshot analysis and its image guard (see SnapshotConfig). */
   fftSize?: number;
+  imageGuard?: boolean;
   /** Windows per second the host reads (default 5: 10-cycle windows at 50 Hz). */
   windowsPerSecond?: number;
   /** Computron budget per second (default 500 000) and the costs it is shared by (default BOARD_COSTS). */
@@ -97,11 +104,11 @@ export class BoardMetrology {
     if (ph < 1 || ph > 3) throw new RangeError("phases must be 1..3");
     this.cb = callbacks;
     this.nominalF = this.lastF = config.nominalFrequency;
-    this.analyzer = new SnapshotAnalyzer({ phases: ph, sampleRate: config.snapshotRate, nominalFrequency: config.nominalFrequency, fftSize: config.fftSize });
+    this.analyzer = new SnapshotAnalyzer({ phases: ph, sampleRate: config.snapshotRate, nominalFrequency: config.nominalFrequency, fftSize: config.fftSize, imageGuard: config.imageGuard });
     this.governor = new SnapshotGovernor({
       budget: config.budget, phases: ph, windowsPerSecond: config.windowsPerSecond ?? 5,
       windowCost: config.windowCost ?? BOARD_COSTS.windowPerPhase * ph,
-      snapshotCost: config.snapshotCost ?? (BOARD_COSTS.snapshot2048 * this.analyzer.fftSize) / 2048,
+      snapshotCost: config.snapshotCost ?? snapshotCost(this.analyzer.fftSize),
     });
     const th = { ...DEFAULT_THRESHOLDS, ...(config.thresholds ?? {}) };
     this.events = new EventDetector(ph, config.nominalVoltage, th, (e) => { this.flagged = true; this.cb.onEvent?.(e); });

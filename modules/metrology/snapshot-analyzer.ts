@@ -19,8 +19,14 @@ export interface SnapshotConfig {
   /** Sample rate of the snapshots (S/s). */
   sampleRate: number;
   nominalFrequency: 50 | 60;
-  /** Minimum FFT size; raised (like the meter's) until m ≥ 1.5 × samples per window and m/2 > the last bin. */
+  /** Minimum FFT size; raised until m/2 > the last bin and (imageGuard) m ≥ 1.5 × samples per window. */
   fftSize?: number;
+  /**
+   * Default true, as in the meter: m ≥ 1.5 N keeps linear interpolation's images (bin k at ±N mod m)
+   * above the last order. False allows m < 1.5 N, e.g. 1280 samples → 1024 points: the images then
+   * shift by N − m bins (256 = 25.6 orders), onto interharmonic bins only, and the analysis costs half.
+   */
+  imageGuard?: boolean;
   /** Highest harmonic order (default 50) and the THD's (default 40). */
   maxOrder?: number;
   thdOrder?: number;
@@ -53,7 +59,8 @@ export class SnapshotAnalyzer {
     const maxBin = (maxOrder + 1) * this.cycles;
     let m = Math.max(1024, config.fftSize ?? 1024);
     // Linear interpolation leaves images of bin k at ±N (mod m); m ≥ 1.5 N keeps them above the last order.
-    while (m / 2 <= maxBin || m < (1.5 * this.fs * this.cycles) / config.nominalFrequency) m *= 2;
+    const guard = config.imageGuard ?? true;
+    while (m / 2 <= maxBin || (guard && m < (1.5 * this.fs * this.cycles) / config.nominalFrequency)) m *= 2;
     this.fftSize = m;
     this.spectrum = new WindowSpectrum(m, this.cycles, maxOrder);
     this.harmonics = newHarmonics(ph, maxOrder);

@@ -45,6 +45,17 @@ describe("SnapshotAnalyzer", () => {
     expect(a.harmonics.i[0][5]).toBeCloseTo(1.5, 3);
     expect(a.at[0]).toBe(7);
   });
+  it("without the image guard: 1024 points, harmonics still within 0.1 %, no image on a harmonic bin", () => {
+    const a = new SnapshotAnalyzer({ phases: 1, sampleRate: FS, nominalFrequency: 50, imageGuard: false });
+    expect(a.fftSize).toBe(1024);
+    const n = a.samplesFor(49.7);
+    const { u, i } = snapshot(49.7, n);
+    a.analyze(0, u, i, n, 49.7, 0);
+    expect(Math.abs(a.thdu[0] - (100 * rms(23, 11.5)) / 230)).toBeLessThan(0.01);
+    expect(Math.abs(a.harmonics.u[0][3] - 23) / 23).toBeLessThan(1e-3);
+    // The fundamental's images fall 25.6 orders away (N − m = 256 bins): between harmonics, never on one.
+    for (const h of [2, 4, 6, 7, 24, 25, 26, 27]) expect(a.harmonics.u[0][h], `order ${h}`).toBeLessThan(0.02);
+  });
   it("rejects a snapshot shorter than one window, and a phase out of range", () => {
     const a = new SnapshotAnalyzer({ phases: 1, sampleRate: FS, nominalFrequency: 50 });
     const { u, i } = snapshot(50, 1200);

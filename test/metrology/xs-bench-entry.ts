@@ -133,6 +133,13 @@ export function boardSnapshot(): number {
   board!.snapshot(0, snapU[0], snapI[0], snapU[0].length, boardT);
   return 0;
 }
+let board1024: BoardMetrology | undefined;
+/** The same snapshot on a board configured without the image guard (1024-point FFT). */
+export function boardSnapshot1024(): number {
+  board1024 ??= new BoardMetrology({ phases: 3, nominalVoltage: 230, nominalFrequency: 50, snapshotRate: FS, imageGuard: false });
+  board1024.snapshot(0, snapU[0], snapI[0], snapU[0].length, boardT);
+  return board1024.analyzer.fftSize;
+}
 
 // The STPM3x driver's register reads (host side, but JavaScript on the board too), on a fake SPI
 // that answers each frame with a register value and its CRC.

@@ -1,5 +1,6 @@
 import type { ActionResult, Decision, Household, HouseholdSnapshot, HistoryPoint, PqAggregate } from "../core/household";
 import type { Clock } from "../core/clock";
+import { pqProblem } from "./pq-aggregate";
 
 /**
  * The aggregator's in-memory picture of the household: the latest snapshot,
@@ -82,6 +83,9 @@ export class HouseholdStore implements Household {
   /** The last 10-min aggregate per meter, by meter id (in id order in the snapshot). */
   private pq = new Map<number, PqAggregate>();
   private pqList: PqAggregate[] = [];
+  /** Aggregates refused as malformed (pqProblem), and the last reason. */
+  pqRejected = 0;
+  pqLastProblem: string | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -105,9 +109,16 @@ export class HouseholdStore implements Household {
   /**
    * Keeps `a` as meter a.meterId's last 10-min aggregate if it is newer than
    * the one held (a link may hand the same one over every cycle); returns
-   * whether it was taken. Listeners hear of a new one at once.
+   * whether it was taken. A malformed one (pqProblem) is refused and counted,
+   * and the one held stays. Listeners hear of a new one at once.
    */
   setAggregate(a: PqAggregate): boolean {
+    const problem = pqProblem(a);
+    if (problem) {
+      this.pqRejected++;
+      this.pqLastProblem = `meter ${a.meterId}: ${problem}`;
+      return false;
+    }
     const held = this.pq.get(a.meterId);
     if (held && held.end >= a.end) return false;
     this.pq.set(a.meterId, a);

@@ -19,6 +19,23 @@ import type { AggregateRecord } from "../metrology/records";
 export const PQ_INTERVAL_MS = 600_000;
 export const MIN_COVERAGE = 0.9;
 
+/**
+ * Why `a` is not a usable aggregate (interval not one aligned 10-min step,
+ * phase arrays of different or impossible lengths, a value not finite), or
+ * undefined when it is. The store refuses such a record rather than publish
+ * nulls or a misaligned interval.
+ */
+export function pqProblem(a: PqAggregate): string | undefined {
+  if (!Number.isInteger(a.meterId) || a.meterId < 0) return `meter id ${a.meterId}`;
+  if (!Number.isFinite(a.end) || a.end % PQ_INTERVAL_MS !== 0 || a.end - a.start !== PQ_INTERVAL_MS) return `interval ${a.start}..${a.end} is not one UTC-aligned 10-min step`;
+  const arrays = [a.voltageV, a.currentA, a.powerW, a.thdVoltagePct, a.thdCurrentPct];
+  const n = a.voltageV.length;
+  if (n < 1 || n > 3 || arrays.some((x) => x.length !== n)) return "per-phase arrays must all hold 1 to 3 values";
+  if (!arrays.every((x) => x.every(Number.isFinite)) || !Number.isFinite(a.frequencyHz)) return "a value is not a finite number";
+  if (a.unbalancePct !== undefined && !Number.isFinite(a.unbalancePct)) return "unbalance is not a finite number";
+  return undefined;
+}
+
 /** A copy of a pipeline's "10min" record as this meter's aggregate; undefined when it covers too little. */
 export function pqFromRecord(meterId: number, rec: AggregateRecord, startTimeMs: number): PqAggregate | undefined {
   if (rec.interval !== "10min" || rec.windows === 0) return undefined;

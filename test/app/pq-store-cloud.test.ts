@@ -39,6 +39,22 @@ describe("HouseholdStore", () => {
     expect(store.snapshot().pq10min!.map((a) => a.meterId)).toEqual([1, 2]);
     expect(store.setAggregate(pq(2, T0 + TEN, { flagged: true }))).toBe(true);
     expect(store.aggregates().find((a) => a.meterId === 2)).toMatchObject({ end: T0 + TEN, flagged: true });
+    // Malformed ones are refused with a reason, and the one held stays.
+    const bad: [Partial<PqAggregate>, RegExp][] = [
+      [{ end: T0 + TEN + 1000 }, /10-min step/],
+      [{ start: T0 }, /10-min step/],
+      [{ voltageV: [NaN] }, /finite/],
+      [{ frequencyHz: Infinity }, /finite/],
+      [{ currentA: [1, 2] }, /per-phase/],
+      [{ voltageV: [], currentA: [], powerW: [], thdVoltagePct: [], thdCurrentPct: [] }, /per-phase/],
+      [{ unbalancePct: NaN }, /unbalance/],
+    ];
+    for (const [patch, why] of bad) {
+      expect(store.setAggregate(pq(2, T0 + 5 * TEN, patch))).toBe(false);
+      expect(store.pqLastProblem).toMatch(why);
+    }
+    expect(store.pqRejected).toBe(bad.length);
+    expect(store.aggregates().find((a) => a.meterId === 2)!.end).toBe(T0 + TEN);
     // What /api/snapshot serialises.
     expect(JSON.parse(JSON.stringify(store.snapshot())).pq10min[1].end).toBe(T0 + TEN);
     // The quality page lists them (and has no such table without them).

@@ -1,4 +1,6 @@
 import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DAY, HOUR, MINUTE, SECOND } from "../../../modules/core/clock";
 import type { Household } from "../../../modules/core/household";
 import { startWebServer } from "../http/serve";
@@ -160,10 +162,11 @@ async function runRealTime(args: SimArgs): Promise<number> {
   if (recording) console.log(`Meter ${recording.meterId} measures ${args.recording} (${recording.recording.sampleRate} S/s, looped)`);
   const brokerUrl = broker ? broker.url : args.mqtt!;
   // The aggregator as a device: flash with boot counter, OTA slots and config; downlinks wired (meter.ts).
-  const meter = new SimMeter({ aggregator: sim.aggregator, clock, brokerUrl, networkKey: sim.networkKey, node: `sim-${args.seed}` });
+  const flashFile = join(tmpdir(), `xsmeter-sim-${args.seed}-aggregator.flash`); // boot counter, outbox, settings, firmware
+  const meter = new SimMeter({ aggregator: sim.aggregator, clock, brokerUrl, networkKey: sim.networkKey, node: `sim-${args.seed}`, flashFile });
   meter.start();
   printTopics(brokerUrl, meter.cloud);
-  console.log(`  firmware   xsmeter/sim-${args.seed}/firmware  (retained: running ${meter.runningVersion}, boot ${meter.boot})`);
+  console.log(`  firmware   xsmeter/sim-${args.seed}/firmware  (retained: running ${meter.runningVersion}, boot ${meter.boot}; flash ${flashFile})`);
   console.log("Ctrl-C to stop.");
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());

@@ -66,6 +66,11 @@ export interface SimMeterOptions extends Omit<SimCloudOptions, "household" | "me
   selfTestMs?: number;
   /** Pause before reboot after an image verified (default 500 ms). */
   rebootDelayMs?: number;
+  /**
+   * Back the meter's flash with this file, so boot counter, outbox, settings, downlink counter
+   * and installed firmware outlive the process (the CLI does; memory only when absent).
+   */
+  flashFile?: string;
 }
 
 export interface BootRecord {
@@ -76,7 +81,7 @@ export interface BootRecord {
 }
 
 export class SimMeter {
-  readonly flash = new NorFlashSim({ size: SIM_FLASH_SIZE });
+  readonly flash: NorFlashSim;
   readonly boots: BootRecord[] = [];
   readonly updates: UpdateReport[] = [];
   cloud!: SimCloud;
@@ -90,6 +95,7 @@ export class SimMeter {
   private readonly parts;
 
   constructor(private readonly o: SimMeterOptions) {
+    this.flash = new NorFlashSim({ size: SIM_FLASH_SIZE, file: o.flashFile });
     this.parts = {
       outbox: flashPartition(this.flash, 0, OUTBOX_SECTORS * SECTOR),
       counters: flashPartition(this.flash, OUTBOX_SECTORS * SECTOR, COUNTER_SECTORS * SECTOR),
@@ -164,6 +170,7 @@ export class SimMeter {
     this.updater?.cancel();
     this.live = false;
     this.cloud?.stop();
+    this.flash.close();
   }
 
   get runningVersion(): string {

@@ -195,6 +195,39 @@ describe("calibration saved while metering", () => {
     expect(rel(after[4].p[0], before[4].p[0])).toBeGreaterThan(0.005);
   });
 
+  it("three phases: each phase switches to its own calibration at the same boundary", () => {
+    const ph = (deg: number) => ({ u: [{ h: 1, rms: 230, deg }, { h: 7, rms: 9, deg: deg + 10 }], i: [{ h: 1, rms: 6, deg: deg - 25 }] });
+    const sig = synth([ph(0), ph(-120), ph(120)], { fs: FS, f: 49.97, seconds: 1.2, noise: 0.1, seed: 9 });
+    // Phase 1 keeps u offset 0 and no phase correction (the sync is on u1); phases 2 and 3 change everything.
+    const cal: PhaseCalibration[] = [
+      { u: { gain: 1.02, offset: 0 }, i: { gain: 0.98, offset: 0.01 }, phaseDeg: 0 },
+      { u: { gain: 0.97, offset: 0.5 }, i: { gain: 1.03, offset: -0.02 }, phaseDeg: 0.3 },
+      { u: { gain: 1.01, offset: -0.4 }, i: { gain: 1.05, offset: 0 }, phaseDeg: -0.6 },
+    ];
+    const run = (calibration: PhaseCalibration[] | undefined, switchAt?: number) => {
+      const out: WindowRecord[] = [];
+      const m = new MeterPipeline({ phases: 3, sampleRate: FS, nominalVoltage: 230, nominalFrequency: 50, calibration }, { onWindow: (w) => out.push(JSON.parse(JSON.stringify(w))) });
+      for (let k = 0; k < sig.length / 6; k += 128) {
+        if (k === switchAt) m.setCalibration(cal);
+        m.push(sig, Math.min(128, sig.length / 6 - k), 6 * k);
+      }
+      return out;
+    };
+    const before = run(undefined), after = run(cal), switched = run(undefined, 2560);
+    const firstNew = switched.findIndex((w) => w.t >= 2560 / FS);
+    expect(firstNew).toBeGreaterThan(1);
+    for (let k = 0; k < switched.length; k++) {
+      const want = k < firstNew ? before[k] : after[k];
+      expect(Math.abs(switched[k].t - want.t)).toBeLessThan(1e-12);
+      for (let p = 0; p < 3; p++) for (const q of ["u", "i", "p", "q1"] as const) {
+        expect(rel(switched[k][q][p], want[q][p])).toBeLessThan(k < firstNew ? 1e-12 : 2e-6);
+      }
+    }
+    // Each phase got its own gains: phase 3's voltage (its correction delays the current, not u) by 1.01·√(1 + (0.4/U)²).
+    expect(after[3].u[2] / before[3].u[2]).toBeCloseTo(1.01 * Math.sqrt(1 + (0.4 / before[3].u[2]) ** 2), 6);
+    expect(after[3].i[0] / before[3].i[0]).toBeCloseTo(0.98 * Math.sqrt(1 + (0.01 / before[3].i[0]) ** 2), 6);
+  });
+
   it("refuses an unusable calibration and keeps the current one", () => {
     const m = new MeterPipeline({ phases: 1, sampleRate: FS, nominalVoltage: 230, nominalFrequency: 50 });
     expect(() => m.setCalibration([{ u: { gain: 0, offset: 0 }, i: { gain: 1, offset: 0 }, phaseDeg: 0 }])).toThrow(/non-zero gains/);

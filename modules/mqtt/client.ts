@@ -48,6 +48,8 @@ export interface MqttClientOptions {
   sessionExpirySec?: number;
   /** MQTT 5: replace repeated topics by topic aliases when the broker allows some (default true). */
   topicAliases?: boolean;
+  /** MQTT 5: QoS 1/2 messages the broker may have in flight to us at once (default: not sent, i.e. 65535). */
+  receiveMaximum?: number;
   /** MQTT 5: content type sent with every publish (e.g. "application/json"; none by default: it costs bytes). */
   contentType?: string;
 }
@@ -89,7 +91,7 @@ export class MqttClient {
   private lastSent = 0;
   private pingAt = 0;
   private nextPacketId = 1;
-  private readonly o: Required<Omit<MqttClientOptions, "will" | "username" | "password" | "sessionExpirySec" | "contentType">> & MqttClientOptions;
+  private readonly o: Required<Omit<MqttClientOptions, "will" | "username" | "password" | "sessionExpirySec" | "contentType" | "receiveMaximum">> & MqttClientOptions;
   /** The version spoken: the option's, until a 3.1.1-only broker makes it 4. */
   private version: 4 | 5;
   /** What the broker's CONNACK allows (MQTT 5; the 3.1.1 values otherwise). */
@@ -97,6 +99,7 @@ export class MqttClient {
   private keepaliveSec: number;
   private aliasMax = 0;
   private brokerMaxPacket = 0;
+  private retainAvailable = true;
   private aliases = new Map<string, number>();
   /** Outbox ids the broker refused on this connection: not sent again until the next one. */
   private refused = new Set<number>();
@@ -181,7 +184,8 @@ export class MqttClient {
    * sends topic and alias, later ones the alias alone (an empty topic).
    */
   private publishPacket(topic: string, payload: Uint8Array, qos: 0 | 1, retain: boolean, dup: boolean, messageId?: number): Packet {
-    const p: Packet = { cmd: "publish", topic, payload, qos, retain, dup, messageId };
+    // [MQTT-3.2.2-14]: no RETAIN to a broker that said it keeps none (it would disconnect us for it)
+    const p: Packet = { cmd: "publish", topic, payload, qos, retain: retain && this.retainAvailable, dup, messageId };
     if (this.version !== 5) return p;
     let props: Properties | undefined;
     if (this.o.contentType !== undefined) props = { contentType: this.o.contentType };
@@ -209,6 +213,7 @@ export class MqttClient {
       // Tell the broker our packet limit: it drops a larger message instead of breaking our session.
       p.properties = { maximumPacketSize: MAX_PACKET };
       if (expiry > 0) p.properties.sessionExpiryInterval = expiry;
+      if (this.o.receiveMaximum !== undefined) p.properties.receiveMaximum = this.o.receiveMaximum;
     }
     return p;
   }
@@ -349,8 +354,9 @@ export class MqttClient {
     this.keepaliveSec = props?.serverKeepAlive ?? this.o.keepaliveSec;
     this.aliasMax = this.version === 5 && this.o.topicAliases ? props?.topicAliasMaximum ?? 0 : 0;
     this.brokerMaxPacket = props?.maximumPacketSize ?? 0;
+    this.retainAvailable = props?.retainAvailable ?? true;
     if (props?.maximumQoS === 0) this.o.log.warn("mqtt: broker allows QoS 0 only: it will refuse QoS 1 messages");
-    if (props?.retainAvailable === false) this.o.log.warn("mqtt: broker does not keep retained messages");
+    if (props?.retainAvailable === false) this.o.log.warn("mqtt: broker keeps no retained messages: publishing without RETAIN");
   }
 
   /** A QoS 1 message the broker will not take: kept in the outbox, reported, retried on the next connection. */

@@ -1,0 +1,254 @@
+// The MQTT client speaking 5.0 to a real broker: Debian's mosquitto (2.0.11), started here
+// on ephemeral ports.
+// Broker A (persistence, an ACL where denied/# is read-only, max_inflight_messages 5, which
+// mosquitto announces as Receive Maximum 5): connect, QoS 0 and 1 through topic aliases,
+// subscribe and receive, a refused publish kept in the outbox, the broker killed and
+// restarted mid-stream with no loss.
+// Broker B (the dynamic-security plugin): the operator disables the meter's account, so
+// mosquitto closes its session with a 5.0 DISCONNECT (0x98 administrative action); the
+// meter logs it, is refused while disabled, and once enabled again loses nothing.
+// (mosquitto 2.0.11 sends no DISCONNECT on a session takeover or a shutdown: a plugin's
+// kick is its one operator-made DISCONNECT.)
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { getRandomValues } from "node:crypto";
+import { freePort } from "../../hosts/node/free-port";
+import { NodeNetwork } from "../../hosts/node/http/node-network";
+import { nodeClock } from "../../hosts/node/node-clock";
+import { NorFlashSim } from "../../hosts/node/flash/nor-flash-sim";
+import { MqttClient, type MqttClientOptions } from "../../modules/mqtt/client";
+import { FlashOutbox, MemoryOutbox } from "../../modules/mqtt/flash-outbox";
+
+const MOSQUITTO = "/usr/sbin/mosquitto";
+const clock = nodeClock();
+const random = { fill: (b: Uint8Array) => void getRandomValues(b) };
+const network = new NodeNetwork();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+class Mosquitto {
+  private proc?: ChildProcess;
+  readonly dir = mkdtempSync(join(tmpdir(), "xsm-mosq5-"));
+  /** `conf(dir)` gives the configuration lines after the listener. */
+  constructor(readonly port: number, conf: (dir: string) => string[]) {
+    chmodSync(this.dir, 0o777); // mosquitto started as root drops to the "mosquitto" user
+    writeFileSync(join(this.dir, "m.conf"), [`listener ${port} 127.0.0.1`, ...conf(this.dir), `log_dest file ${this.dir}/log`, "log_type all", ""].join("\n"));
+  }
+  async start(): Promise<void> {
+    this.proc = spawn(MOSQUITTO, ["-c", join(this.dir, "m.conf")], { stdio: "ignore" });
+    for (let i = 0; i < 100; i++) {
+      const ok = await new Promise<boolean>((r) => {
+        const s = connect(this.port, "127.0.0.1");
+        s.on("connect", () => { s.destroy(); r(true); });
+        s.on("error", () => r(false));
+      });
+      if (ok) return;
+      await sleep(50);
+    }
+    throw new Error("mosquitto did not start");
+  }
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    await new Promise<void>((r) => { p.once("exit", () => r()); p.kill(signal); });
+  }
+}
+
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function v5client(port: number, clientId: string, extra: Partial<MqttClientOptions> = {}) {
+  const reasons: string[] = [];
+  const c = new MqttClient({ network, clock, random, host: "127.0.0.1", port, clientId, outbox: new MemoryOutbox(), clean: false, keepaliveSec: 10, minBackoffMs: 100, maxBackoffMs: 400, protocolVersion: 5, ...extra });
+  c.onDisconnect = (r) => reasons.push(r);
+  return { c, reasons };
+}
+
+/** A v5 cloud subscriber counting deliveries per (meter, seq). */
+function subscriber(port: number, clientId: string, filter: string, extra: Partial<MqttClientOptions> = {}) {
+  const seen = new Map<string, number>();
+  const topics = new Set<string>();
+  let deliveries = 0;
+  const { c, reasons } = v5client(port, clientId, extra);
+  c.subscribe(filter, 1);
+  c.onMessage((topic, payload) => {
+    deliveries++;
+    topics.add(topic);
+    const { m, seq } = JSON.parse(dec(payload));
+    const key = `${m}#${seq}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  });
+  return { c, seen, topics, reasons, deliveries: () => deliveries };
+}
+
+const missing = (seen: Map<string, number>, m: string, n: number) => [...Array(n).keys()].map((i) => i + 1).filter((i) => !seen.has(`${m}#${i}`));
+
+describe("MQTT 5 against mosquitto", () => {
+  let broker: Mosquitto;
+  beforeAll(async () => {
+    if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} is missing: install Debian's mosquitto package (CI does, in .ci/run)`);
+    broker = new Mosquitto(await freePort(), (dir) => {
+      writeFileSync(join(dir, "acl"), "topic readwrite v5/#\ntopic read denied/#\n");
+      return ["allow_anonymous true", `acl_file ${dir}/acl`, "max_queued_messages 100000", "max_inflight_messages 5"];
+    });
+    await broker.start();
+  });
+  afterAll(async () => {
+    await broker?.stop();
+    if (broker && !process.env.KEEP_MOSQ) rmSync(broker.dir, { recursive: true, force: true });
+  });
+
+  it("connects with 5.0, publishes QoS 0 and 1 through topic aliases within the broker's Receive Maximum, subscribes and receives; a publish the ACL refuses (PUBACK 0x87) stays in the outbox", async () => {
+    const sub = subscriber(broker.port, "cloud-a", "v5/a/#");
+    sub.c.start();
+    await until(() => sub.c.isConnected, 5000, "subscriber");
+    await sleep(100); // the SUBACK
+    const outbox = new MemoryOutbox();
+    const { c: m } = v5client(broker.port, "meter-a", { outbox, maxInflight: 32 });
+    const refused: string[] = [];
+    m.onPublishError = (topic, code, reason) => refused.push(`${topic} ${code} ${reason}`);
+    m.start();
+    await until(() => m.isConnected, 5000, "meter");
+    expect(m.protocolVersion).toBe(5);
+    const topics = ["v5/a/meter/1/1-0:1.8.0", "v5/a/meter/1/1-0:32.7.0", "v5/a/meter/2/1-0:1.8.0"];
+    for (let seq = 1; seq <= 60; seq++) m.publish(topics[seq % 3], enc({ m: "a", seq }), 1);
+    m.publish("denied/a", enc({ m: "a", seq: 0 }), 1);
+    for (let seq = 61; seq <= 70; seq++) m.publish(topics[seq % 3], enc({ m: "a", seq }), 0);
+    await until(() => missing(sub.seen, "a", 70).length === 0, 10_000, "70 readings at the subscriber");
+    await until(() => m.stats.refused === 1, 5000, "the refusal");
+    expect(refused).toEqual(["denied/a 135 0x87 not authorized"]);
+    expect(outbox.size).toBe(1); // only the refused one is left
+    expect(outbox.get(outbox.ids()[0])!.topic).toBe("denied/a");
+    expect([...sub.topics].sort()).toEqual([...topics].sort()); // aliases resolved by the broker
+    expect(m.stats.aliased).toBeGreaterThanOrEqual(60); // every publish after each topic's first
+    expect(m.stats.inflightPeak).toBeLessThanOrEqual(5);
+    expect(m.stats.inflightPeak).toBeGreaterThanOrEqual(2);
+    console.log(`mosquitto v5: 70 readings (60 QoS 1, 10 QoS 0), ${m.stats.aliased} sent by topic alias, in flight at most ${m.stats.inflightPeak} (broker's Receive Maximum 5), 1 refused (0x87) kept`);
+    m.stop();
+    sub.c.stop();
+  }, 30_000);
+
+  it("delivers every reading exactly once (after dedup by seq) across a broker SIGKILL and restart mid-stream and a meter reboot during the outage", async () => {
+    // its own broker, with persistence: what it acknowledged must survive the SIGKILL
+    const broker = new Mosquitto(await freePort(), (dir) => ["allow_anonymous true", "persistence true", `persistence_location ${dir}/`, "autosave_interval 1", "autosave_on_changes true", "max_queued_messages 100000", "max_inflight_messages 100"]);
+    await broker.start();
+    // The cloud subscriber speaks 3.1.1 here: mosquitto 2.0.11 stops delivering to a 5.0
+    // persistent subscriber after a restart with messages in flight to it (its log: the
+    // restored in-flight ones are resent and acknowledged, the queued ones never sent) —
+    // the inflight-quota bugs fixed in mosquitto 2.0.13 (commit 330bf6ef, issue #2306).
+    const sub = subscriber(broker.port, "cloud-b", "v5/b/#", { protocolVersion: 4 });
+    sub.c.start();
+    await until(() => sub.c.isConnected, 5000, "subscriber");
+    await sleep(100);
+    const flash = new NorFlashSim({ size: 16 * 4096 });
+    const meter = () => v5client(broker.port, "meter-b", { outbox: new FlashOutbox(flash), keepaliveSec: 5, will: { topic: "v5/b/status", payload: enc({ m: "will", seq: 0 }), qos: 1, retain: false, properties: { willDelayInterval: 0, contentType: "application/json" } } }).c;
+    let m = meter();
+    m.start();
+    await until(() => m.isConnected, 5000, "meter");
+    let seq = 0;
+    const publish = async (n: number) => { for (let i = 0; i < n; i++) { m.publish("v5/b/meter/1/1-0:32.7.0", enc({ m: "b", seq: ++seq })); if (i % 10 === 0) await sleep(5); } };
+    await publish(120);
+    await broker.stop("SIGKILL");
+    await publish(60); // into the flash outbox while the broker is down
+    m.kill(); // the meter reboots during the outage
+    flash.reboot();
+    m = meter();
+    m.start();
+    await publish(40);
+    await broker.start();
+    await publish(80);
+    await until(() => missing(sub.seen, "b", seq).length === 0, 15_000, "every reading at the subscriber");
+    await until(() => new FlashOutbox(flash).size === 0, 5000, "outbox drained");
+    expect(missing(sub.seen, "b", seq)).toEqual([]);
+    expect([...sub.seen.keys()].filter((k) => k.startsWith("b#")).length).toBe(seq); // nothing extra
+    expect(m.protocolVersion).toBe(5);
+    console.log(`mosquitto v5 restart: ${seq} readings, ${sub.deliveries()} deliveries (${sub.deliveries() - seq} duplicates dropped by seq), meter resent ${m.stats.resent}`);
+    m.stop();
+    sub.c.stop();
+    await broker.stop();
+    if (!process.env.KEEP_MOSQ) rmSync(broker.dir, { recursive: true, force: true });
+  }, 40_000);
+});
+
+
+describe("a 5.0 DISCONNECT from mosquitto: the operator disables the meter (dynamic security)", () => {
+  const PLUGIN = "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so";
+  let broker: Mosquitto;
+  beforeAll(async () => {
+    if (!existsSync(PLUGIN)) throw new Error(`${PLUGIN} is missing (Debian's mosquitto package ships it)`);
+    broker = new Mosquitto(await freePort(), (dir) => {
+      // the plugin's store with one admin account, made by Debian's mosquitto_ctrl
+      execFileSync("/usr/bin/mosquitto_ctrl", ["dynsec", "init", join(dir, "dynsec.json"), "admin", "adminpw"], { stdio: "ignore" });
+      chmodSync(join(dir, "dynsec.json"), 0o666);
+      return [`plugin ${PLUGIN}`, `plugin_opt_config_file ${dir}/dynsec.json`];
+    });
+    await broker.start();
+  });
+  afterAll(async () => {
+    await broker?.stop();
+    if (broker && !process.env.KEEP_MOSQ) rmSync(broker.dir, { recursive: true, force: true });
+  });
+
+  it("logs DISCONNECT 0x98, names the CONNACK refusals while disabled, reconnects with backoff once enabled, and loses nothing", async () => {
+    // the operator's console: our own client, speaking to the plugin's control topic
+    const { c: admin } = v5client(broker.port, "operator", { username: "admin", password: new TextEncoder().encode("adminpw"), clean: true });
+    const responses: any[] = [];
+    admin.onMessage((_t, p) => responses.push(...JSON.parse(dec(p)).responses));
+    admin.subscribe("$CONTROL/dynamic-security/v1/response", 1);
+    admin.start();
+    await until(() => admin.isConnected, 5000, "operator");
+    await sleep(100);
+    const command = async (...commands: object[]) => {
+      const before = responses.length;
+      admin.publish("$CONTROL/dynamic-security/v1", new TextEncoder().encode(JSON.stringify({ commands })), 1);
+      await until(() => responses.length >= before + commands.length, 5000, "the plugin's answer");
+      for (const r of responses.slice(before)) expect(r.error, JSON.stringify(r)).toBeUndefined();
+    };
+    await command(
+      { command: "createClient", username: "meter-d", password: "meterpw" },
+      { command: "createClient", username: "cloud-d", password: "cloudpw" },
+      { command: "setDefaultACLAccess", acls: [{ acltype: "publishClientSend", allow: true }, { acltype: "subscribe", allow: true }] },
+    );
+
+    const sub = subscriber(broker.port, "cloud-d", "v5/d/#", { username: "cloud-d", password: new TextEncoder().encode("cloudpw") });
+    sub.c.start();
+    await until(() => sub.c.isConnected, 5000, "subscriber");
+    await sleep(100);
+    const { c: m, reasons } = v5client(broker.port, "meter-d", { username: "meter-d", password: new TextEncoder().encode("meterpw"), minBackoffMs: 200, maxBackoffMs: 400 });
+    m.start();
+    await until(() => m.isConnected, 5000, "meter");
+    let seq = 0;
+    const publish = (n: number) => { for (let i = 0; i < n; i++) m.publish("v5/d/meter/1/1-0:1.8.0", enc({ m: "d", seq: ++seq })); };
+    publish(30);
+    await until(() => m.stats.acked === 30, 5000, "30 acks");
+
+    await command({ command: "disableClient", username: "meter-d" });
+    await until(() => m.stats.serverDisconnects === 1, 5000, "the meter's DISCONNECT");
+    expect(reasons[0]).toBe("broker disconnected: reason 0x98 administrative action");
+    publish(30); // into the outbox while the account is disabled
+    await until(() => reasons.length >= 3, 5000, "refused reconnects");
+    expect(reasons[1]).toMatch(/^broker refused the connection \(reason 0x8[67] /);
+    expect(m.isConnected).toBe(false);
+
+    await command({ command: "enableClient", username: "meter-d" });
+    await until(() => m.isConnected, 5000, "the meter back after its backoff");
+    publish(30);
+    await until(() => missing(sub.seen, "d", seq).length === 0, 10_000, "every reading");
+    expect([...sub.seen.keys()].length).toBe(seq);
+    expect(m.stats.connects).toBe(2);
+    console.log(`mosquitto v5 DISCONNECT: ${reasons[0]}; then ${reasons.length - 1} refused reconnects (${reasons[1]}); ${seq} readings, all delivered`);
+    m.stop();
+    sub.c.stop();
+    admin.stop();
+  }, 30_000);
+});

@@ -67,6 +67,8 @@ describe("DBC", () => {
     expect(dbc).toContain(`BO_ ${canId(volt.msg, 2)} VOLTAGE_L1_N2: 8 SLAVE2`);
     expect(dbc).toMatch(/SG_ value : 0\|32@1- \(0\.01,0\) \[-21474836\.48\|21474836\.47\] "V" MASTER/);
     expect(dbc).toContain("BU_: MASTER SLAVE1 SLAVE2 SLAVE3");
+    const volt10 = ALL_MESSAGES.find((m) => m.code === "1-0:32.5.0")!; // the 10-min aggregate's messages too
+    expect(dbc).toContain(`BO_ ${canId(volt10.msg, 3)} VOLTAGE_L1_10MIN_N3: 8 SLAVE3`);
   });
 });
 

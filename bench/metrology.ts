@@ -67,6 +67,14 @@ async function main(): Promise<void> {
     await call("__metbench.boardWindow()");
     stage.boardWindow = await call("__metbench.boardWindow()");
     stage.boardSnapshot = await call("__metbench.boardSnapshot()");
+    const stepCosts: number[] = [await call("__metbench.boardBegin()")];
+    for (let k = 0; k < 20; k++) {
+      const r = await xs.evaluate<boolean>("__metbench.boardStep()");
+      stepCosts.push(r.meter.compute);
+      if (r.value) break;
+    }
+    stage.boardSteps = stepCosts.length - 1;
+    stage.boardStepMax = Math.max(...stepCosts);
     await call("__metbench.boardSnapshot1024()");
     stage.boardSnapshot1024 = await call("__metbench.boardSnapshot1024()");
     await call("__metbench.stpmReadChannel()");
@@ -129,6 +137,7 @@ async function main(): Promise<void> {
     ["  governor's estimate from its configured costs", fmt(b.expected)],
     ["  one register window, 3 phases (record, events, energy, aggregation)", `${fmt(st("boardWindow"))}  × 5/s = ${fmt(5 * st("boardWindow"))}`],
     ["  one phase snapshot's analysis", `${fmt(st("boardSnapshot"))}  × ${snapsPerSecond.toFixed(2)}/s = ${fmt(snapsPerSecond * st("boardSnapshot"))}`],
+    ["  in steps (beginSnapshot + stepSnapshot): steps / largest step", `${stage.boardSteps} / ${fmt(st("boardStepMax"))} (≈${((1000 * st("boardStepMax")) / 2e6).toFixed(0)} ms on an ESP32 at 2 M/s)`],
     ["governor with the costs measured now, 2048-point snapshots", duty(g2048)],
     ["imageGuard false: 1281 samples → 1024-point FFT, one phase snapshot", fmt(st("boardSnapshot1024"))],
     ["  governor with that cost", duty(g1024)],
@@ -139,7 +148,7 @@ async function main(): Promise<void> {
   if (json) {
     console.log(JSON.stringify({
       reference: { fftSize, xsComputronsPerSecond: Math.round(perSecond), computronsPerChannelSample: perSecond / (6400 * 6), nodeChannelSamplesPerSecond: Math.round(nodeSamples), xsHeap5s: heap[4], xsHeap60s: heap[heap.length - 1], xsHeapGrowth: heapGrowth, xsHeapHarness: harness, xsHeapMeter: heapGrowth - harness, breakdown: Object.fromEntries(breakdown.map(([k, v]) => [k.trim(), Math.round(v)])) },
-      board: { budget: 500000, xsComputronsPerSecond: Math.round(boardPerSecond), governorEstimate: Math.round(b.expected), snapshotInterval: b.interval, refreshSeconds: b.refreshSeconds, fftSize: b.fftSize, snapshotLength: b.snapshotLength, windowComputrons: Math.round(st("boardWindow")), snapshotComputrons: Math.round(st("boardSnapshot")), snapshot1024Computrons: Math.round(st("boardSnapshot1024")), measuredCostInterval2048: g2048.interval, measuredCostInterval1024: g1024.interval, snapshotsPerSecond: snapsPerSecond, stpmReadChannelComputrons: Math.round(st("stpmRead")) },
+      board: { budget: 500000, xsComputronsPerSecond: Math.round(boardPerSecond), governorEstimate: Math.round(b.expected), snapshotInterval: b.interval, refreshSeconds: b.refreshSeconds, fftSize: b.fftSize, snapshotLength: b.snapshotLength, windowComputrons: Math.round(st("boardWindow")), snapshotComputrons: Math.round(st("boardSnapshot")), snapshot1024Computrons: Math.round(st("boardSnapshot1024")), snapshotSteps: stage.boardSteps, largestStepComputrons: Math.round(st("boardStepMax")), measuredCostInterval2048: g2048.interval, measuredCostInterval1024: g1024.interval, snapshotsPerSecond: snapsPerSecond, stpmReadChannelComputrons: Math.round(st("stpmRead")) },
     }));
   }
 }

@@ -22,6 +22,11 @@ export interface StpmMetrologyOptions {
   capture?: SnapshotCapture;
   /** Computrons per second for metrology (default 500 000, REFERENCES §11). */
   budget?: number;
+  /**
+   * Analysis steps per measure() call (default: all, i.e. the whole ≈0.5–0.9 M computrons at once).
+   * With 1 or 2 a snapshot is spread over several periods, each step ≤ ≈0.25 M computrons.
+   */
+  snapshotSteps?: number;
   /** Receives each window record (reused: copy what you keep) and each event. */
   onWindow?: (w: BoardWindowRecord) => void;
   onEvent?: (e: EventRecord) => void;
@@ -48,6 +53,7 @@ export class StpmFrontEnd implements MeterFrontEnd {
   readonly metrology?: BoardMetrology;
   private readonly regs: PhaseRegisters[] = [{ v: 0, i: 0, p: 0, q: 0, s: 0, f: 0 }];
   private readonly capture?: SnapshotCapture;
+  private readonly snapshotSteps: number;
   private snapU?: Float64Array;
   private snapI?: Float64Array;
   private readonly startMs: number;
@@ -58,8 +64,10 @@ export class StpmFrontEnd implements MeterFrontEnd {
     this.energy = new EnergyAccumulator(whPerLsb);
     this.current = emptyReadings(now);
     this.startMs = this.lastMs = now;
+    this.snapshotSteps = Infinity;
     if (options) {
       this.capture = options.capture;
+      this.snapshotSteps = options.snapshotSteps ?? Infinity;
       this.metrology = new BoardMetrology({
         phases: 1, nominalVoltage: options.nominalVoltage, nominalFrequency: options.nominalFrequency,
         snapshotRate: options.snapshotRate, windowsPerSecond: 1000 / options.measurePeriodMs,
@@ -103,15 +111,19 @@ export class StpmFrontEnd implements MeterFrontEnd {
     this.lastMs = now;
     if (end <= t) return;
     m.window(t, end - t, this.regs);
-    const c = this.current;
-    if (m.snapshotDue() === 0 && this.capture) {
+    if (!m.analyzer.busy && m.snapshotDue() === 0 && this.capture) {
       const n = m.snapshotLength();
       if (!this.snapU || this.snapU.length < n) { this.snapU = new Float64Array(n + 16); this.snapI = new Float64Array(n + 16); }
-      if (this.capture(this.snapU, this.snapI!, n)) {
-        m.snapshot(0, this.snapU, this.snapI!, n, end);
-        c.thdVoltagePct = m.analyzer.thdu[0];
-        c.thdCurrentPct = m.analyzer.thdi[0];
-      } else this.snapshotFailures++;
+      if (this.capture(this.snapU, this.snapI!, n)) m.beginSnapshot(0, this.snapU, this.snapI!, n, end);
+      else this.snapshotFailures++;
+    }
+    if (!m.analyzer.busy) return;
+    for (let k = 0; k < this.snapshotSteps; k++) {
+      if (m.stepSnapshot()) {
+        this.current.thdVoltagePct = m.analyzer.thdu[0];
+        this.current.thdCurrentPct = m.analyzer.thdi[0];
+        break;
+      }
     }
   }
 

@@ -169,8 +169,22 @@ export class BoardMetrology {
 
   /** A snapshot of `phase`: n samples of u (V) and i (A) at snapshotRate from time t (s). */
   snapshot(phase: number, u: Float64Array, i: Float64Array, n: number, t: number): void {
-    this.analyzer.analyze(phase, u, i, n, this.lastF > 0 ? this.lastF : this.nominalF, t);
+    this.beginSnapshot(phase, u, i, n, t);
+    while (!this.stepSnapshot());
+  }
+
+  /**
+   * The same in steps of bounded cost (SnapshotAnalyzer.begin): call stepSnapshot() on later turns
+   * until it returns true; u and i must stay untouched until then.
+   */
+  beginSnapshot(phase: number, u: Float64Array, i: Float64Array, n: number, t: number): void {
+    this.analyzer.begin(phase, u, i, n, this.lastF > 0 ? this.lastF : this.nominalF, t);
     if (phase === this.due) this.due = -1;
+  }
+
+  /** Runs the next step of a begun snapshot; true when its results are applied (or none is running). */
+  stepSnapshot(): boolean {
+    return this.analyzer.step();
   }
 
   /** One-cycle RMS of phase p (0-based) refreshed every half cycle: from the first call on, events use these. */

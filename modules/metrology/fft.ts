@@ -25,6 +25,7 @@ export class Fft {
   /** W_N^k = cos[k] + i·sin[k] = e^(−2πik/N), k < N (a radix-4 pass reaches index 3N/4). */
   readonly cos: Float64Array;
   readonly sin: Float64Array;
+  private readonly plans = new Map<number, number[]>();
 
   constructor(size: number) {
     if (size < 2 || (size & (size - 1)) !== 0) throw new RangeError(`FFT size must be a power of two: ${size}`);
@@ -70,15 +71,36 @@ export class Fft {
    * two stages left over (radix-2 only when a single stage is all there is).
    */
   passes(re: Float64Array, im: Float64Array, from: number, to: number): void {
-    let stages = 0;
-    while (from << stages < to) stages++;
-    let eights = Math.floor(stages / 3);
-    let fours = 0;
-    if (stages % 3 === 2) fours = 1;
-    else if (stages % 3 === 1) { if (eights > 0) { eights--; fours = 2; } else { this.radix2(re, im, from); return; } }
+    const radices = this.plan(from, to);
     let h = from;
-    for (let k = 0; k < eights; k++, h *= 8) this.radix8(re, im, h);
-    for (let k = 0; k < fours; k++, h *= 4) this.radix4(re, im, h);
+    for (let k = 0; k < radices.length; k++) { this.pass(re, im, radices[k], h); h *= radices[k]; }
+  }
+
+  /**
+   * The radices of `passes(from, to)` in order (pass k works on blocks of from × the product of the
+   * radices before it): radix 8 while at least three stages remain, 4 for two (or 4, 4 for four), 2
+   * only when a single stage is all there is. Cached per (from, to): nothing allocated per transform.
+   */
+  plan(from: number, to: number): readonly number[] {
+    const key = from * 0x1000000 + to; // a number: no string built per transform
+    let radices = this.plans.get(key);
+    if (!radices) {
+      let stages = 0;
+      while (from << stages < to) stages++;
+      let eights = Math.floor(stages / 3), fours = 0, twos = 0;
+      if (stages % 3 === 2) fours = 1;
+      else if (stages % 3 === 1) { if (eights > 0) { eights--; fours = 2; } else twos = 1; }
+      radices = [...new Array<number>(eights).fill(8), ...new Array<number>(fours).fill(4), ...new Array<number>(twos).fill(2)];
+      this.plans.set(key, radices);
+    }
+    return radices;
+  }
+
+  /** One pass of radix 2, 4 or 8 over blocks of h points (a step of `passes`, for callers that spread the work). */
+  pass(re: Float64Array, im: Float64Array, radix: number, h: number): void {
+    if (radix === 8) this.radix8(re, im, h);
+    else if (radix === 4) this.radix4(re, im, h);
+    else this.radix2(re, im, h);
   }
 
   /** One radix-2 stage: blocks of 2h from pairs of h-point DFTs. */

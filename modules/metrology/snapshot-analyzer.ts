@@ -49,6 +49,7 @@ export class SnapshotAnalyzer {
   /** Time of each phase's last snapshot (s, the caller's clock), −1 before its first. */
   readonly at: Float64Array;
   private readonly spectrum: WindowSpectrum;
+  private job: { phase: number; u: Float64Array; i: Float64Array; len: number; t: number; next: number } | undefined;
 
   constructor(config: SnapshotConfig) {
     const ph = (this.phases = config.phases);
@@ -80,14 +81,46 @@ export class SnapshotAnalyzer {
    * exactly `cycles` periods of frequency f from the first sample.
    */
   analyze(phase: number, u: Float64Array, i: Float64Array, n: number, f: number, t: number): void {
+    this.begin(phase, u, i, n, f, t);
+    while (!this.step());
+  }
+
+  /**
+   * Starts the same analysis in steps (resampling, each FFT pass, split + results: each ≤ ≈0.25 M
+   * computrons for 2048 points), so a board can spread a snapshot over several turns of its
+   * scheduler instead of blocking for the whole ≈0.9 M. u and i must stay untouched until step()
+   * returns true; the phase's results change only then.
+   */
+  begin(phase: number, u: Float64Array, i: Float64Array, n: number, f: number, t: number): void {
     if (phase < 0 || phase >= this.phases) throw new RangeError(`phase ${phase} out of 0..${this.phases - 1}`);
     const len = (this.cycles * this.fs) / f;
     if (!(len >= 8) || len + 1 > n || n > u.length || n > i.length) {
       throw new RangeError(`snapshot of ${n} samples cannot hold ${this.cycles} cycles at ${f} Hz (needs ${this.samplesFor(f)})`);
     }
+    this.spectrum.setLength(len);
+    this.job = { phase, u, i, len, t, next: 0 };
+  }
+
+  /** True while a begun analysis has steps left. */
+  get busy(): boolean {
+    return this.job !== undefined;
+  }
+
+  /** Runs the next step of the begun analysis; true when it is finished (or none was begun). */
+  step(): boolean {
+    const job = this.job;
+    if (!job) return true;
     const sp = this.spectrum;
-    sp.setLength(len);
-    sp.analyze(u, i, 0, len);
+    sp.step(job.next++, job.u, job.i, 0, job.len);
+    if (job.next < sp.steps) return false;
+    this.job = undefined;
+    this.finish(job.phase, job.t);
+    return true;
+  }
+
+  /** Harmonics, THD, ratios and angle of phase p from the finished spectrum. */
+  private finish(phase: number, t: number): void {
+    const sp = this.spectrum;
     sp.harmonicsInto(this.harmonics, phase);
     const mu = sp.mu, mi = sp.mi, c = this.cycles;
     let su = 0, si = 0;

@@ -67,6 +67,22 @@ export class WindowSpectrum {
     this.split();
   }
 
+  /** `analyze` cut into steps of bounded cost, for a host that must not block: see step(). */
+  get steps(): number {
+    return this.fft.plan(4, this.size >> 1).length + 2;
+  }
+
+  /** Step k of `analyze` (0: resampling, then each FFT pass, last: the split); run k = 0..steps − 1 in order. */
+  step(k: number, U: Float64Array, I: Float64Array, a: number, len: number): void {
+    const plan = this.fft.plan(4, this.size >> 1);
+    if (k === 0) this.resample4(U, I, a, len / this.size);
+    else if (k <= plan.length) {
+      let h = 4;
+      for (let q = 0; q < k - 1; q++) h *= plan[q];
+      this.fft.pass(this.re, this.im, plan[k - 1], h);
+    } else this.split();
+  }
+
   /**
    * Linear-interpolation resampling of u and i from buffer position a, `step` samples apart, to m
    * points x_q = u_q + j·i_q, with the FFT's first radix-4 pass fused in: x_q, x_{q+m/2}, x_{q+m/4},

@@ -56,6 +56,26 @@ describe("SnapshotAnalyzer", () => {
     // The fundamental's images fall 25.6 orders away (N − m = 256 bins): between harmonics, never on one.
     for (const h of [2, 4, 6, 7, 24, 25, 26, 27]) expect(a.harmonics.u[0][h], `order ${h}`).toBeLessThan(0.02);
   });
+  it("in steps: the same results as analyze(), applied only at the last step", () => {
+    const whole = new SnapshotAnalyzer({ phases: 2, sampleRate: FS, nominalFrequency: 50 });
+    const stepped = new SnapshotAnalyzer({ phases: 2, sampleRate: FS, nominalFrequency: 50 });
+    const n = whole.samplesFor(50.1);
+    const { u, i } = snapshot(50.1, n);
+    whole.analyze(1, u, i, n, 50.1, 3);
+    stepped.begin(1, u, i, n, 50.1, 3);
+    let steps = 0;
+    while (!stepped.step()) {
+      steps++;
+      expect(stepped.busy).toBe(true);
+      expect(stepped.at[1]).toBe(-1);
+      expect(stepped.thdu[1]).toBe(0);
+    }
+    expect(steps).toBeGreaterThanOrEqual(4); // resampling, ≥ 2 FFT passes, split
+    expect(stepped.busy).toBe(false);
+    expect(stepped.step()).toBe(true); // nothing begun
+    for (const k of ["thdu", "thdi", "u1Ratio", "i1Ratio", "cos1", "sin1", "at"] as const) expect(stepped[k][1], k).toBe(whole[k][1]);
+    expect(Array.from(stepped.harmonics.uGroup[1])).toEqual(Array.from(whole.harmonics.uGroup[1]));
+  });
   it("rejects a snapshot shorter than one window, and a phase out of range", () => {
     const a = new SnapshotAnalyzer({ phases: 1, sampleRate: FS, nominalFrequency: 50 });
     const { u, i } = snapshot(50, 1200);

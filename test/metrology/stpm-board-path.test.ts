@@ -54,6 +54,23 @@ describe("StpmFrontEnd with the board metrology path", () => {
     expect(windows.map((w) => w.flagged)).toEqual([false, false, false, true, true, false]);
   });
 
+  it("spreads a snapshot's analysis over measure() calls with snapshotSteps", () => {
+    const chip = new FakeStpm3x();
+    setRms(chip, 230, 5);
+    const capture = (u: Float64Array, i: Float64Array, n: number): boolean => {
+      for (let k = 0; k < n; k++) { const x = (2 * Math.PI * 50 * k) / FS; u[k] = 325 * (Math.sin(x) + 0.04 * Math.sin(3 * x)); i[k] = 7 * Math.sin(x); }
+      return true;
+    };
+    const fe = new StpmFrontEnd(new Stpm3x(chip, scales), scales.energy, 0, { nominalVoltage: 230, nominalFrequency: 50, snapshotRate: FS, measurePeriodMs: 200, capture, budget: 5_000_000, snapshotSteps: 1 });
+    expect(fe.metrology!.governor.interval).toBe(1);
+    let s = 0;
+    fe.measure(++s * 200); // captures, begins and runs step 1
+    expect(fe.metrology!.analyzer.busy).toBe(true);
+    while (fe.metrology!.analyzer.busy) fe.measure(++s * 200);
+    expect(s).toBeGreaterThanOrEqual(4);
+    expect(fe.readings().thdVoltagePct).toBeCloseTo(4, 2);
+  });
+
   it("counts a failed capture and keeps the last THD", () => {
     const chip = new FakeStpm3x();
     setRms(chip, 230, 5);

@@ -133,6 +133,14 @@ export function boardSnapshot(): number {
   board!.snapshot(0, snapU[0], snapI[0], snapU[0].length, boardT);
   return 0;
 }
+/** The same snapshot in steps (one evaluate per step, so each step's computrons show). */
+export function boardBegin(): number {
+  board!.beginSnapshot(0, snapU[0], snapI[0], snapU[0].length, boardT);
+  return 0;
+}
+export function boardStep(): boolean {
+  return board!.stepSnapshot();
+}
 let board1024: BoardMetrology | undefined;
 /** The same snapshot on a board configured without the image guard (1024-point FFT). */
 export function boardSnapshot1024(): number {

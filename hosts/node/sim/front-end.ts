@@ -47,14 +47,14 @@ abstract class SimFrontEnd implements MeterFrontEnd {
 
   /**
    * Adds the second (from, now] to the 10-min aggregate: `uu` is its mean-square
-   * voltage, the rest comes from the readings just made; flagged when a supply
+   * voltage, the rest comes from the readings just made; `flagged` when a supply
    * event overlapped the second.
    */
-  protected aggregateSecond(from: number, now: number, uu: number): void {
+  protected aggregateSecond(from: number, now: number, uu: number, flagged: boolean): void {
     const r = this.r;
     this.pq.add(now, now - from, {
       voltageSquared: uu, currentA: r.currentA, powerW: r.powerW, thdVoltagePct: r.thdVoltagePct,
-      thdCurrentPct: r.thdCurrentPct, frequencyHz: r.frequencyHz, flagged: this.world.grid.eventsOverlapping(from, now).length > 0,
+      thdCurrentPct: r.thdCurrentPct, frequencyHz: r.frequencyHz, flagged,
     });
   }
 
@@ -109,7 +109,10 @@ export class PowerFrontEnd extends SimFrontEnd {
     this.r.currentA = s / mp.v;
     this.r.powerFactor = s > 0 ? Math.abs(mp.p) / s : 1;
     this.integrate(mp.p, dtS);
-    if (now > from) this.aggregateSecond(from, now, meanSquareVoltage(this.world, mp.v, from, now));
+    if (now > from) {
+      const events = this.world.grid.eventsOverlapping(from, now);
+      this.aggregateSecond(from, now, meanSquareVoltage(events, mp.v, from, now), events.length > 0);
+    }
     return 1;
   }
 }
@@ -119,10 +122,10 @@ export class PowerFrontEnd extends SimFrontEnd {
  * level × v during the parts of the second an event covers (the fast model's
  * RMS of a second holding a dip, as a one-second window would measure it).
  */
-export function meanSquareVoltage(world: World, v: number, from: number, now: number): number {
+export function meanSquareVoltage(events: readonly PqEvent[], v: number, from: number, now: number): number {
   let covered = 0;
   let sum = 0;
-  for (const e of world.grid.eventsOverlapping(from, now)) {
+  for (const e of events) {
     const ms = Math.min(now, e.start + e.durationMs) - Math.max(from, e.start);
     covered += ms;
     sum += ms * (e.level * v) ** 2;
@@ -165,7 +168,7 @@ export class SampleFrontEnd extends SimFrontEnd {
     // Below ~3 ADC steps of current the ratio is quantisation noise, not a power factor.
     this.r.powerFactor = ir > 0.06 ? Math.min(1, Math.abs(this.r.powerW) / (vr * ir)) : 1;
     this.integrate(this.r.powerW, dtS);
-    if (now > from) this.aggregateSecond(from, now, vv / n);
+    if (now > from) this.aggregateSecond(from, now, vv / n, this.world.grid.eventsOverlapping(from, now).length > 0);
     return 5;
   }
 }

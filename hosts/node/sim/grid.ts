@@ -84,15 +84,19 @@ export class Grid {
     return this.events.filter((e) => e.start >= from && e.start < to);
   }
 
-  /** Events that overlap [from, to) (started before `from` and still running count too). */
-  eventsOverlapping(from: number, to: number): PqEvent[] {
+  /**
+   * Events that overlap [from, to) (started before `from` and still running
+   * count too). Called every simulated second per meter, so the common answer,
+   * none, is one shared empty array.
+   */
+  eventsOverlapping(from: number, to: number): readonly PqEvent[] {
     for (let d = Math.floor(from / DAY) - 1; d <= Math.floor((to - 1) / DAY); d++) this.drawDay(d);
-    const out: PqEvent[] = [];
+    let out: PqEvent[] | undefined;
     for (const e of this.events) {
       if (e.start >= to) break;
-      if (e.start + e.durationMs > from) out.push(e);
+      if (e.start + e.durationMs > from) (out ??= []).push(e);
     }
-    return out;
+    return out ?? NONE;
   }
 
   /** Advances the slow drifts to time t (call once per simulated second). */
@@ -141,6 +145,8 @@ export class Grid {
     this.events.sort((a, b) => a.start - b.start);
   }
 }
+
+const NONE: readonly PqEvent[] = Object.freeze([]);
 
 function poisson(rng: Prng, mean: number): number {
   if (!(mean > 0)) return 0;

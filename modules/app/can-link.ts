@@ -162,25 +162,28 @@ export class CanLink implements SlaveLink {
       for (const id of [...this.pqOwed]) {
         const a = this.collect(id, now);
         if (a === "late") continue;
-        this.pqOwed.delete(id);
         if (a) this.pqLatest.set(id, a);
+        // Done once the slave named this boundary's interval; one it completed earlier is kept
+        // meanwhile (a slave whose clock is behind still gets every interval through, a boundary late).
+        if (a === undefined || a.end >= this.pqBoundary) this.pqOwed.delete(id);
       }
     }, PQ10_CODES);
   }
 
   /**
    * The aggregate slave `id` answered in the cycle started at `since`: "late"
-   * when it did not answer every value or its stamp names no interval or an
-   * older one (ask again), undefined when the link already has this one.
+   * when it did not answer every value, names no interval, or only one the link
+   * already has while this boundary's is still to come (ask again); undefined
+   * when the link already has this boundary's.
    */
   private collect(id: number, since: number): PqAggregate | "late" | undefined {
     const stampValue = this.master.value(id, PQ10_STAMP);
     if (!stampValue || stampValue.at < since) return "late";
     const stamp = decodePq10Stamp(stampValue.value);
-    // None yet, or an older interval: the slave has not closed this one (or started inside it); ask again until giveUpMs.
-    if (!stamp || stamp.end < this.pqBoundary) return "late";
+    // None yet: the slave has not closed an interval (it started inside one); ask again until giveUpMs.
+    if (!stamp) return "late";
     const have = this.pqLatest.get(id);
-    if (have && have.end >= stamp.end) return undefined;
+    if (have && have.end >= stamp.end) return stamp.end >= this.pqBoundary ? undefined : "late";
     const v = (code: ObisCode): number => {
       const r = this.master.value(id, code);
       return r && r.at >= since ? r.value : NaN;

@@ -106,6 +106,27 @@ describe("CanLink: the 10-min aggregate over the authenticated CAN protocol", ()
     expect(n.link.aggregate(1)!.end).toBe(T0);
   });
 
+  it("still takes every interval from a slave whose clock is minutes behind, one boundary late", () => {
+    const start = T0 - TEN - 10_000;
+    const n = network(start);
+    const at = (t: number, f: () => void) => n.clock.after(t - start, f);
+    // Slave 2 closes each interval half a second after the boundary; slave 1's clock is 5 min behind,
+    // so it closes the interval ending X at X + 5 min: at the aggregator's T0 it has only the one ending T0 − 10 min.
+    at(T0 - TEN + 500, () => { n.fes.get(2)!.pq = aggregate(2, T0 - TEN, false); });
+    at(T0 + 500, () => { n.fes.get(2)!.pq = aggregate(2, T0, false); });
+    at(T0 - TEN + 300_000, () => { n.fes.get(1)!.pq = aggregate(1, T0 - TEN, false); });
+    at(T0 + 300_000, () => { n.fes.get(1)!.pq = aggregate(1, T0, true); });
+    n.clock.runUntil(T0 + 90_000);
+    expect(n.link.aggregate(1)).toEqual(onTheBus(aggregate(1, T0 - TEN, false)));
+    expect(n.link.aggregate(2)).toEqual(onTheBus(aggregate(2, T0, false)));
+    // At T0 slave 1 was asked again every 5 s until the link gave up 60 s after the boundary.
+    const after = n.pqRequests.filter((t) => t >= T0);
+    expect(after.length / PQ10_CODES.length).toBeGreaterThanOrEqual(11);
+    expect(Math.max(...after)).toBeLessThan(T0 + 60_000);
+    n.clock.runUntil(T0 + TEN + 30_000);
+    expect(n.link.aggregate(1)).toEqual(onTheBus(aggregate(1, T0, true)));
+  });
+
   it("rejects a forged stamp, a genuine frame with its value changed, and replayed frames; never takes them as an aggregate", () => {
     const n = network(T0 - 5000);
     const attacker = n.bus.attach("attacker");

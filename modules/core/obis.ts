@@ -31,15 +31,37 @@ export interface ObisParts {
   f: number;
 }
 
-const OBIS_PATTERN = /^(\d{1,3})-(\d{1,3}):(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:[*&](\d{1,3}))?$/;
+/** The separator before each group B..F ("*" or "&" before F); 0 = none (group A). */
+const SEPARATORS = [0, 0x2d, 0x3a, 0x2e, 0x2e];
 
-/** Parses "A-B:C.D.E" or "A-B:C.D.E*F" (F defaults to 255); throws on anything else. */
+/**
+ * Parses "A-B:C.D.E" or "A-B:C.D.E*F" (F defaults to 255); throws on anything else.
+ * Scanned by hand, not with a module-level RegExp: Moddable preloads this module,
+ * and exec() on a preloaded RegExp crashed mcsim (SIGSEGV in fx_RegExp_prototype_exec
+ * when a garbage collection ran during the match).
+ */
 export function parseObis(text: string): ObisParts {
-  const m = OBIS_PATTERN.exec(text);
-  if (!m) throw new SyntaxError(`not an OBIS code: ${JSON.stringify(text)}`);
-  const parts = m.slice(1, 7).map((s) => (s === undefined ? 255 : Number(s)));
-  if (parts.some((n) => n > 255)) throw new RangeError(`OBIS group out of range: ${text}`);
-  const [a, b, c, d, e, f] = parts;
+  const groups = [0, 0, 0, 0, 0, 255];
+  let at = 0;
+  for (let g = 0; g < 6; g++) {
+    if (g === 5) {
+      if (at === text.length) break; // F omitted
+      const sep = text.charCodeAt(at);
+      if (sep !== 0x2a && sep !== 0x26) throw new SyntaxError(`not an OBIS code: ${JSON.stringify(text)}`);
+      at++;
+    } else if (g > 0) {
+      if (text.charCodeAt(at) !== SEPARATORS[g]) throw new SyntaxError(`not an OBIS code: ${JSON.stringify(text)}`);
+      at++;
+    }
+    let n = 0;
+    let digits = 0;
+    for (let ch = text.charCodeAt(at); ch >= 0x30 && ch <= 0x39 && digits < 4; ch = text.charCodeAt(++at), digits++) n = n * 10 + ch - 0x30;
+    if (digits === 0 || digits > 3) throw new SyntaxError(`not an OBIS code: ${JSON.stringify(text)}`);
+    groups[g] = n;
+  }
+  if (at !== text.length) throw new SyntaxError(`not an OBIS code: ${JSON.stringify(text)}`);
+  if (groups.some((n) => n > 255)) throw new RangeError(`OBIS group out of range: ${text}`);
+  const [a, b, c, d, e, f] = groups;
   return { a, b, c, d, e, f };
 }
 

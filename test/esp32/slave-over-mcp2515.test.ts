@@ -3,7 +3,7 @@
 // (authenticated, from the latched readings) leaves through a TX buffer.
 import { describe, expect, it } from "vitest";
 import { CanSlave } from "../../modules/can/slave";
-import { BROADCAST, canId, messageForCode, msgOf, nodeOf } from "../../modules/can/protocol";
+import { BROADCAST, POLLED_CODES, canId, messageForCode, msgOf, nodeOf } from "../../modules/can/protocol";
 import { CODES } from "../../modules/core/obis";
 import { FlashCounterStore } from "../../modules/secure/counter-store";
 import { emptyReadings } from "../../modules/app/readings";
@@ -21,7 +21,9 @@ describe("a board slave answering over the MCP2515", () => {
     const read = slaveReading(() => readings);
     expect(read(CODES.voltage[0])).toBe(231.5);
     expect(read(CODES.energyImport)).toBe(1234);
-    expect(read("1-0:32.7.124")).toBeUndefined();
+    expect(read("1-0:32.7.124")).toBe(0); // not measured on this path: the readings' zero, so the master's set is complete
+    for (const code of POLLED_CODES) expect(read(code), code).toBeTypeOf("number");
+    expect(read("1-0:99.99.0")).toBeUndefined();
     const slave = new CanSlave(can, { node: 7, networkKey: new Uint8Array(16).fill(3), store: new FlashCounterStore(new NorFlashSim({ size: 8192 })), read });
     const msg = messageForCode(CODES.voltage[0])!.msg;
     expect(chip.receive({ id: canId(msg, BROADCAST), extended: false, rtr: true, dlc: 8, data: new Uint8Array(0) })).toBe("rxb0");

@@ -72,7 +72,8 @@ export interface MqttStats {
   inflightPeak: number;
 }
 
-export type MessageHandler = (topic: string, payload: Uint8Array, retain: boolean) => void;
+/** `properties`: the MQTT 5 properties of the PUBLISH (content type, user properties, …), if any. */
+export type MessageHandler = (topic: string, payload: Uint8Array, retain: boolean, properties?: Properties) => void;
 
 export class MqttClient {
   readonly stats: MqttStats = { connects: 0, disconnects: 0, protocolErrors: 0, sent: 0, resent: 0, acked: 0, received: 0, refused: 0, aliased: 0, serverDisconnects: 0, inflightPeak: 0 };
@@ -100,6 +101,7 @@ export class MqttClient {
   private aliasMax = 0;
   private brokerMaxPacket = 0;
   private retainAvailable = true;
+  private maxQos = 2;
   private aliases = new Map<string, number>();
   /** Outbox ids the broker refused on this connection: not sent again until the next one. */
   private refused = new Set<number>();
@@ -312,7 +314,7 @@ export class MqttClient {
           this.qos2.add(p.messageId!);
         }
         this.stats.received++;
-        for (const h of this.handlers) h(p.topic, p.payload, p.retain);
+        for (const h of this.handlers) h(p.topic, p.payload, p.retain, p.properties);
         if (p.qos === 1) this.send({ cmd: "puback", messageId: p.messageId! });
         return;
       case "pubrel":
@@ -355,7 +357,8 @@ export class MqttClient {
     this.aliasMax = this.version === 5 && this.o.topicAliases ? props?.topicAliasMaximum ?? 0 : 0;
     this.brokerMaxPacket = props?.maximumPacketSize ?? 0;
     this.retainAvailable = props?.retainAvailable ?? true;
-    if (props?.maximumQoS === 0) this.o.log.warn("mqtt: broker allows QoS 0 only: it will refuse QoS 1 messages");
+    this.maxQos = props?.maximumQoS ?? 2;
+    if (props?.maximumQoS === 0) this.o.log.warn("mqtt: broker allows QoS 0 only: QoS 1 messages stay in the outbox");
     if (props?.retainAvailable === false) this.o.log.warn("mqtt: broker keeps no retained messages: publishing without RETAIN");
   }
 
@@ -402,6 +405,11 @@ export class MqttClient {
       if (busy.has(id) || this.refused.has(id)) continue;
       const e = this.o.outbox.get(id);
       if (!e) continue;
+      if (this.maxQos === 0) {
+        // [MQTT-3.2.2-11]: no QoS 1 to it; QoS 0 would lose the reading, so keep it and say why
+        this.refuse(id, 0x9b, " (the broker takes QoS 0 only)");
+        continue;
+      }
       const messageId = (id % 0xffff) + 1;
       const dup = this.everSent.has(id);
       const bytes = encodePacket(this.publishPacket(e.topic, e.payload, 1, e.retain || this.retained.has(id), dup, messageId), this.version);

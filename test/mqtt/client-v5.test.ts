@@ -194,6 +194,50 @@ describe("MqttClient with MQTT 5", () => {
     await broker.close();
   });
 
+  it("obeys a broker that takes QoS 0 only and keeps no retained messages: QoS 1 stays in the outbox (reported 0x9b), RETAIN is dropped", async () => {
+    const published: Packet[] = [];
+    const broker = await fakeBroker((p, send) => {
+      if (p.cmd === "connect") send({ cmd: "connack", sessionPresent: false, returnCode: 0, properties: { maximumQoS: 0, retainAvailable: false } });
+      if (p.cmd === "publish") published.push(p);
+    });
+    const { c } = client(broker.port);
+    const codes: number[] = [];
+    c.onPublishError = (_t, code) => codes.push(code);
+    c.start();
+    await until(() => c.isConnected, 3000, "connected");
+    c.publish("s/status", enc("online"), 0, true);
+    c.publish("s/reading", enc("1"), 1);
+    await until(() => published.length === 1 && codes.length === 1, 3000, "the QoS 0 publish and the refusal");
+    await sleep(50);
+    expect(published.map((p) => p.cmd === "publish" && [p.topic, p.qos, p.retain])).toEqual([["s/status", 0, false]]);
+    expect(codes).toEqual([0x9b]);
+    expect((c as any).o.outbox.size).toBe(1);
+    c.stop();
+    await broker.close();
+  });
+
+  it("hands a 5.0 message's properties to the handlers, and answers QoS 1 with a plain PUBACK", async () => {
+    const acks: Packet[] = [];
+    const broker = await fakeBroker((p, send) => {
+      if (p.cmd === "connect") send({ cmd: "connack", sessionPresent: false, returnCode: 0 });
+      if (p.cmd === "subscribe") {
+        send({ cmd: "suback", messageId: p.messageId, granted: [1] });
+        send({ cmd: "publish", topic: "xsmeter/n1/cmd/price", payload: enc("{}"), qos: 1, retain: false, dup: false, messageId: 9, properties: { contentType: "application/json", userProperties: [["sig", "e1"]], subscriptionIdentifier: 4 } });
+      }
+      if (p.cmd === "puback") acks.push(p);
+    });
+    const { c } = client(broker.port);
+    const got: unknown[] = [];
+    c.onMessage((topic, payload, retain, properties) => got.push({ topic, payload: dec(payload), retain, properties }));
+    c.subscribe("xsmeter/n1/cmd/#", 1);
+    c.start();
+    await until(() => acks.length === 1, 3000, "the PUBACK");
+    expect(got).toEqual([{ topic: "xsmeter/n1/cmd/price", payload: "{}", retain: false, properties: { contentType: "application/json", userProperties: [["sig", "e1"]], subscriptionIdentifier: 4 } }]);
+    expect(acks[0]).toEqual({ cmd: "puback", messageId: 9, reasonCode: 0 });
+    c.stop();
+    await broker.close();
+  });
+
   it("falls back to 3.1.1 with aedes (3.1.1 only), and delivers QoS 0 and 1 through it", async () => {
     const broker = await startEmbeddedBroker({ port: 0 });
     const sub = client(broker.port, { clientId: "cloud", protocolVersion: 4 });

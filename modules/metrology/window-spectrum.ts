@@ -91,20 +91,23 @@ export class WindowSpectrum {
    */
   resample4(U: Float64Array, I: Float64Array, a: number, step: number): void {
     const re = this.re, im = this.im, rev = this.fft.rev, n4 = this.size >> 2;
+    // The four streams' origins: point q + s·m/4 sits at a_s + q·step.
+    const a1 = a + n4 * step, a2 = a + 2 * n4 * step, a3 = a + 3 * n4 * step;
     // Temporaries declared once: XS pays for block-scoped consts on every iteration.
-    let t = 0, j = 0, d = 0, v = 0, r = 0, u0 = 0, i0 = 0, u1 = 0, i1 = 0, u2 = 0, i2 = 0, u3 = 0, i3 = 0;
+    let t = 0, j = 0, d = 0, v = 0, r = 0, u0 = 0, i0 = 0, u1 = 0, i1 = 0, u2 = 0, i2 = 0, u3 = 0, i3 = 0, qs = 0;
     let ar = 0, ai = 0, br = 0, bi = 0, cr = 0, ci = 0, dr = 0, di = 0;
     for (let q = 0; q < n4; q++) {
-      t = a + q * step; j = t | 0; d = t - j; v = U[j];
+      qs = q * step;
+      t = a + qs; j = t | 0; d = t - j; v = U[j];
       u0 = v + d * (U[j + 1] - v); v = I[j];
       i0 = v + d * (I[j + 1] - v);
-      t = a + (q + n4) * step; j = t | 0; d = t - j; v = U[j];
+      t = a1 + qs; j = t | 0; d = t - j; v = U[j];
       u1 = v + d * (U[j + 1] - v); v = I[j];
       i1 = v + d * (I[j + 1] - v);
-      t = a + (q + 2 * n4) * step; j = t | 0; d = t - j; v = U[j];
+      t = a2 + qs; j = t | 0; d = t - j; v = U[j];
       u2 = v + d * (U[j + 1] - v); v = I[j];
       i2 = v + d * (I[j + 1] - v);
-      t = a + (q + 3 * n4) * step; j = t | 0; d = t - j; v = U[j];
+      t = a3 + qs; j = t | 0; d = t - j; v = U[j];
       u3 = v + d * (U[j + 1] - v); v = I[j];
       i3 = v + d * (I[j + 1] - v);
       ar = u0 + u2; ai = i0 + i2; br = u0 - u2; bi = i0 - i2; // x_q ± x_{q+m/2}

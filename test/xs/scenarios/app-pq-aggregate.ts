@@ -28,10 +28,11 @@ function seconds(): unknown[] {
 function records(): unknown[] {
   const out: unknown[] = [];
   const agg = new Aggregator(3, T0, (a) => { const pq = pqFromRecord(5, a, T0); if (pq) out.push(digest(pq)); });
-  const w = { kind: "window", t: 0, duration: 0.2, f: 50, u2: 0, u0: 0, flagged: false } as WindowRecord;
+  // 2 s "windows" (the aggregator only sums them): 300 per interval keeps the XS run short.
+  const w = { kind: "window", t: 0, duration: 2, f: 50, u2: 0, u0: 0, flagged: false } as WindowRecord;
   for (const f of PHASE_FIELDS) w[f] = [0, 0, 0];
-  for (let k = 0; k <= 6000; k++) {
-    w.t = k * 0.2;
+  for (let k = 0; k <= 600; k++) {
+    w.t = k * 2;
     w.u = [230 + Math.sin(k), 231, 229 + (k % 2)];
     w.i = [5, 4 + Math.cos(k / 7), 3];
     w.p = [1000, -200, 300 + k / 100];
@@ -39,7 +40,7 @@ function records(): unknown[] {
     w.thdi = [10, 20, 30];
     w.f = 49.99 + (k % 3) * 0.01;
     w.u2 = 0.2 + (k % 5) * 0.05;
-    w.flagged = k === 4321;
+    w.flagged = k === 432;
     agg.add(w);
   }
   return out;

@@ -1,6 +1,6 @@
 import type { MeterFrontEnd, MeterReadings } from "../../modules/app/readings";
 import { emptyReadings } from "../../modules/app/readings";
-import { BoardMetrology, type BoardWindowRecord, type PhaseRegisters } from "../../modules/metrology/board-metrology";
+import { BOARD_COSTS, BoardMetrology, type BoardWindowRecord, type PhaseRegisters } from "../../modules/metrology/board-metrology";
 import type { EventRecord } from "../../modules/metrology/records";
 import { EnergyAccumulator, type Stpm3x, type StpmReadings } from "./stpm3x";
 
@@ -11,14 +11,25 @@ import { EnergyAccumulator, type Stpm3x, type StpmReadings } from "./stpm3x";
  */
 export type SnapshotCapture = (u: Float64Array, i: Float64Array, n: number) => boolean;
 
+/**
+ * Computrons of one `Stpm3x.readChannel1` (latch + 7 registers, bitwise CRC-8 per frame), measured by
+ * bench:metrology in xsnap: the governor counts it in each window's cost.
+ */
+export const STPM_READ_COST = 35_000;
+
 /** The board metrology path of this front end (modules/metrology/board-metrology.ts). */
 export interface StpmMetrologyOptions {
   nominalVoltage: number;
   nominalFrequency: 50 | 60;
   /** Sample rate of the captured snapshots (S/s). */
   snapshotRate: number;
-  /** Period of measure() calls (ms): the register window. */
+  /**
+   * Period of measure() calls (ms): the register window. 200 at 50 Hz (10 cycles) keeps the records
+   * IEC 61000-4-30 windows, whose 3 s aggregate is 15 of them.
+   */
   measurePeriodMs: number;
+  /** Computrons of the register reads per window (default STPM_READ_COST). */
+  readCost?: number;
   capture?: SnapshotCapture;
   /** Computrons per second for metrology (default 500 000, REFERENCES §11). */
   budget?: number;
@@ -72,6 +83,7 @@ export class StpmFrontEnd implements MeterFrontEnd {
         phases: 1, nominalVoltage: options.nominalVoltage, nominalFrequency: options.nominalFrequency,
         snapshotRate: options.snapshotRate, windowsPerSecond: 1000 / options.measurePeriodMs,
         budget: options.budget, startTimeMs: now,
+        windowCost: BOARD_COSTS.windowPerPhase + (options.readCost ?? STPM_READ_COST),
       }, { onWindow: options.onWindow, onEvent: (e) => { this.countEvent(e); options.onEvent?.(e); } });
     }
   }

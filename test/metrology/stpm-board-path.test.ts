@@ -34,7 +34,7 @@ describe("StpmFrontEnd with the board metrology path", () => {
       onWindow: (w) => windows.push(JSON.parse(JSON.stringify(w))),
     });
     const interval = fe.metrology!.governor.interval;
-    expect(interval).toBeGreaterThan(1); // 1 window/s: ⌈0.9 M / (600 k − 3.5 k)⌉ = 2
+    expect(interval).toBeGreaterThan(1); // 1 window/s: ⌈0.9 M / (600 k − 3.5 k window − 35 k driver reads)⌉ = 2
     chip.live[STPM.PH1_ACTIVE_POWER] = 2000; // × 0.5 W
     chip.live[STPM.PH1_APPARENT_POWER] = 2300;
     for (let s = 1; s <= 6; s++) {

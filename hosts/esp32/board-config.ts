@@ -11,8 +11,18 @@ export interface BoardConfig {
   stpm: { select: number; hz: number; vRms: number; iRms: number; power: number; energy: number; vSample: number; iSample: number };
   relays: { id: string; pin: number; activeLow: boolean }[];
   journalPartition: string;
+  /** Energy journal write policy of a slave: a snapshot at least this often while energy flows… */
+  journalPeriodMs: number;
+  /** …and at once when this much energy (Wh) is not yet on flash. */
+  journalThresholdWh: number;
   measurePeriodMs: number;
   pollPeriodMs: number;
+  /** The aggregator draws the display (when the board has a screen). */
+  display: boolean;
+  /** Long press on the touch screen (ms). */
+  longPressMs: number;
+  /** Rotation of touch points onto the display; default: mc/config's "rotation" (the screen's). */
+  touchRotation?: 0 | 90 | 180 | 270;
 }
 
 export const DEFAULTS: BoardConfig = {
@@ -24,8 +34,12 @@ export const DEFAULTS: BoardConfig = {
   stpm: { select: 5, hz: 1_000_000, vRms: 0.0354, iRms: 0.00104, power: 0.00036, energy: 1e-6, vSample: 2e-5, iSample: 1e-6 },
   relays: [],
   journalPartition: "xsjournal",
+  journalPeriodMs: 60_000,
+  journalThresholdWh: 10,
   measurePeriodMs: 1000,
   pollPeriodMs: 1000,
+  display: true,
+  longPressMs: 600,
 };
 
 /** Merges mc/config's xsmeter object over the defaults (one level deep for the grouped keys). */
@@ -37,5 +51,8 @@ export function boardConfig(raw: Record<string, any> | undefined): BoardConfig {
   out.stpm = { ...DEFAULTS.stpm, ...(c.stpm ?? {}) };
   if (out.role !== "slave" && out.role !== "aggregator") throw new RangeError(`xsmeter.role must be "slave" or "aggregator", not ${String(out.role)}`);
   if (![125_000, 250_000, 500_000, 1_000_000].includes(out.can.bitrate)) throw new RangeError(`xsmeter.can.bitrate ${out.can.bitrate} not supported`);
+  if (!["twai", "mcp2515", "none"].includes(out.can.controller)) throw new RangeError(`xsmeter.can.controller must be "twai", "mcp2515" or "none", not ${String(out.can.controller)}`);
+  if (out.touchRotation !== undefined && ![0, 90, 180, 270].includes(out.touchRotation)) throw new RangeError(`xsmeter.touchRotation must be 0, 90, 180 or 270, not ${String(out.touchRotation)}`);
+  if (!(out.journalPeriodMs > 0) || !(out.journalThresholdWh > 0)) throw new RangeError("xsmeter.journalPeriodMs and journalThresholdWh must be positive");
   return out;
 }

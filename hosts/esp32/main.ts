@@ -1,30 +1,34 @@
 // The meter board's start-up: reads mc/config, opens the hardware through
 // ECMA-419 IO, and wires the slave or the aggregator from modules/app.
-// Hardware-free wiring lives in the small functions below so each seam is named.
+// Hardware-free wiring lives in small modules beside this one (can-wiring,
+// meter-journal, board-calibration, partition-layout, touch-input), tested on the host.
 import config from "mc/config";
 import Timer from "timer";
 import SPI from "embedded:io/spi";
 import Digital from "embedded:io/digital";
+import Preference from "preference";
 import { RealClock } from "../../modules/core/real-clock";
 import type { Clock } from "../../modules/core/clock";
-import type { CanPort } from "../../modules/can/can-port";
+import type { Household } from "../../modules/core/household";
 import type { SlaveLink } from "../../modules/app/readings";
 import { SlaveApp } from "../../modules/app/slave-app";
 import { AggregatorApp, type AggregatorPorts } from "../../modules/app/aggregator-app";
 import { dayAheadPrices } from "../../modules/app/demo-household";
+import { FlashCounterStore } from "../../modules/secure/counter-store";
+import { CalibrationStore } from "../../modules/metrology/calibration-store";
+import { DisplayApp } from "../../modules/ui/display-app";
 import { boardConfig, type BoardConfig } from "./board-config";
 import { Stpm3x } from "./stpm3x";
 import { StpmFrontEnd } from "./stpm-front-end";
-import { Mcp2515 } from "./mcp2515";
 import { openTwai } from "./twai-open";
 import { DigitalRelay } from "./digital-relay";
 import { openFlashPartition } from "./flash-partition";
-import type { Flash } from "../../modules/core/ports";
-import { flashPartition } from "../../modules/core/ports";
-import { CanSlave } from "../../modules/can/slave";
-import { FlashCounterStore } from "../../modules/secure/counter-store";
-import Preference from "preference";
-import { slaveReading } from "./slave-answers";
+import { boardAreas } from "./partition-layout";
+import { aggregatorLink, openCan, silentLink, slaveAnswers, type CanHardware } from "./can-wiring";
+import { JournaledFrontEnd } from "./meter-journal";
+import { applyStoredCalibration } from "./board-calibration";
+import { PocoCanvas } from "./poco-canvas";
+import { TouchInput, type LegacyTouch, type Rotation, type TouchSensor } from "./touch-input";
 
 function boardClock(): Clock {
   return new RealClock({
@@ -34,78 +38,63 @@ function boardClock(): Clock {
   });
 }
 
-function openCan(cfg: BoardConfig): CanPort | undefined {
-  const c = cfg.can;
-  if (c.controller === "twai") return openTwai({ tx: c.tx, rx: c.rx }, c.bitrate);
-  if (c.controller !== "mcp2515") return undefined;
-  // The MCP2515 has its own chip select: its own SPI device on the bus the STPM3x uses.
-  const bus = new SPI({ clock: cfg.spi.clock, out: cfg.spi.out, in: cfg.spi.in, select: c.select, active: 0, hz: 8_000_000, mode: 0, port: cfg.spi.port });
-  const mcp = new Mcp2515({ transfer: (b) => bus.transfer(b), flush: (d) => bus.flush(d) }, { oscillatorHz: c.oscillatorHz, bitrate: c.bitrate });
-  mcp.begin();
+/** The real IO behind the CAN controllers (can-wiring.ts chooses which). */
+const canHardware: CanHardware = {
+  spi: (options) => new SPI(options),
   // INT is active low: service on the falling edge.
-  new Digital({ pin: c.interrupt, mode: Digital.InputPullUp, edge: Digital.Falling, onReadable: () => mcp.service() });
-  return mcp;
-}
-
-/**
- * SEAM: the CAN protocol (modules/can CanMaster/CanSlave) is not wired yet;
- * until it is, the aggregator sees no slave answers and reports them missing.
- */
-function linkOverCan(_port: CanPort | undefined): SlaveLink {
-  let cycles = 0;
-  return {
-    poll: () => undefined,
-    endCycle: () => void cycles++,
-    stats: () => ({ cycles, framesOk: 0, authFailures: 0, busLoadPct: 0, lastCycleMs: 0 }),
-  };
-}
+  interrupt: (pin, onLow) => void new Digital({ pin, mode: Digital.InputPullUp, edge: Digital.Falling, onReadable: onLow }),
+  twai: (pins, bitrate) => openTwai(pins, bitrate),
+};
 
 /** The CAN network key (16 bytes), a secret kept in NVS: preference domain "xsmeter", key "canKey". */
 function networkKey(): Uint8Array | undefined {
   const v = Preference.get("xsmeter", "canKey");
-  return v instanceof ArrayBuffer && v.byteLength === 16 ? new Uint8Array(v) : undefined;
-}
-
-/** The last two sectors of the journal partition keep the CAN freshness counters. */
-const COUNTER_SECTORS = 2;
-function counterArea(flash: Flash): Flash {
-  return flashPartition(flash, flash.size - COUNTER_SECTORS * flash.sectorSize, COUNTER_SECTORS * flash.sectorSize);
-}
-function journalArea(flash: Flash): Flash {
-  return flashPartition(flash, 0, flash.size - COUNTER_SECTORS * flash.sectorSize);
-}
-
-/** The slave answers the master's authenticated polls from the readings its CAN task latched. */
-function answerOverCan(port: CanPort | undefined, slave: SlaveApp, cfg: BoardConfig, flash: Flash): void {
-  if (!port) return;
-  const key = networkKey();
-  if (!key) {
-    trace("xsmeter: no CAN network key (preference xsmeter/canKey, 16 bytes): not answering on the bus\n");
-    return;
-  }
-  new CanSlave(port, { node: cfg.meterId, networkKey: key, store: new FlashCounterStore(counterArea(flash)), read: slaveReading(() => slave.answer()) });
-}
-
-/** SEAM: the display (hosts/esp32/poco-canvas.ts, display engineer) and touch, wired here once present. */
-function startDisplay(_app: AggregatorApp): void {
-  trace("xsmeter: display not wired (poco-canvas pending)\n");
-}
-
-/** SEAM: the energy journal (modules/energy) on its flash partition. */
-function startJournal(flash: Flash): void {
-  trace(`xsmeter: journal partition ${flash.size} bytes, ${flash.size / flash.sectorSize} sectors\n`);
+  if (v instanceof ArrayBuffer && v.byteLength === 16) return new Uint8Array(v);
+  trace("xsmeter: no CAN network key (preference xsmeter/canKey, 16 bytes): not using the bus\n");
+  return undefined;
 }
 
 function startSlave(cfg: BoardConfig, clock: Clock): void {
+  const areas = boardAreas(openFlashPartition(cfg.journalPartition));
   const spi = new SPI({ clock: cfg.spi.clock, out: cfg.spi.out, in: cfg.spi.in, select: cfg.stpm.select, active: 0, hz: cfg.stpm.hz, mode: 3, port: cfg.spi.port });
   const chip = new Stpm3x({ transfer: (b) => spi.transfer(b), flush: (d) => spi.flush(d) }, cfg.stpm);
-  const slave = new SlaveApp(clock, new StpmFrontEnd(chip, cfg.stpm.energy, clock.now()), { id: cfg.meterId, measurePeriodMs: cfg.measurePeriodMs });
-  answerOverCan(openCan(cfg), slave, cfg, openFlashPartition(cfg.journalPartition));
+  trace(`xsmeter: ${applyStoredCalibration(new CalibrationStore(areas.calibration), chip)}\n`);
+  const now = clock.now();
+  const frontEnd = new JournaledFrontEnd(new StpmFrontEnd(chip, cfg.stpm.energy, now), areas.journal, now, { periodMs: cfg.journalPeriodMs, thresholdWh: cfg.journalThresholdWh });
+  const b = frontEnd.boot;
+  trace(`xsmeter: journal ${b.valid} records (${b.corrupt} torn), restored import ${b.importWh.toFixed(3)} Wh, export ${b.exportWh.toFixed(3)} Wh\n`);
+  const slave = new SlaveApp(clock, frontEnd, { id: cfg.meterId, measurePeriodMs: cfg.measurePeriodMs });
+  const port = openCan(cfg, canHardware);
+  const key = port && networkKey();
+  if (port && key) slaveAnswers(port, cfg.meterId, key, new FlashCounterStore(areas.counters), () => slave.answer());
   slave.start();
   trace(`xsmeter: slave ${cfg.meterId} measuring every ${cfg.measurePeriodMs} ms\n`);
 }
 
+/** The touch display: PocoCanvas on the board's screen, DisplayApp on the household, touch polled every 16 ms. */
+function startDisplay(cfg: BoardConfig, household: Household, clock: Clock): DisplayApp | undefined {
+  if (!cfg.display) return undefined;
+  if (!globalThis.screen) {
+    trace("xsmeter: no screen on this board (mc/config \"screen\"): display off\n");
+    return undefined;
+  }
+  const canvas = new PocoCanvas();
+  const display = new DisplayApp(canvas, household, clock, { width: canvas.width, height: canvas.height, longPressMs: cfg.longPressMs });
+  // The board's touch driver: mc/config's "touch" module (older drivers: read(points)) or the ECMA-419 sensor.
+  const Touch = (config.Touch ?? (globalThis as { device?: { sensor?: { Touch?: unknown } } }).device?.sensor?.Touch) as (new (options: object) => TouchSensor | LegacyTouch) | undefined;
+  if (Touch) {
+    const rotation = (cfg.touchRotation ?? ((config.rotation ?? 0) % 360)) as Rotation;
+    const input = new TouchInput(display, rotation, canvas.width, canvas.height);
+    const driver = new Touch({});
+    if ("sample" in driver) Timer.repeat(() => input.pollSensor(driver), 16);
+    else Timer.repeat(() => input.pollLegacy(driver), 16);
+  }
+  trace(`xsmeter: display ${canvas.width}x${canvas.height}, touch ${Touch ? "on" : "none"}\n`);
+  return display;
+}
+
 function startAggregator(cfg: BoardConfig, clock: Clock): void {
+  const areas = boardAreas(openFlashPartition(cfg.journalPartition));
   const relays = new Map(cfg.relays.map((r) => [r.id, new DigitalRelay(r.pin, r.activeLow)]));
   const ports: AggregatorPorts = {
     setRelay: (id, on) => relays.get(id)?.set(on),
@@ -114,11 +103,24 @@ function startAggregator(cfg: BoardConfig, clock: Clock): void {
     prices: (t) => dayAheadPrices(t - (t % 86_400_000)),
     grid: (t) => ({ renewableAvailable: false, renewableShare: 0, cogenerator: "off", thermalDemandW: 0, pricesUpdatedAt: t, pricesStale: true }),
   };
-  const app = new AggregatorApp(clock, linkOverCan(openCan(cfg)), ports, { slaveIds: cfg.slaveIds, loads: [], pollPeriodMs: cfg.pollPeriodMs });
-  startJournal(journalArea(openFlashPartition(cfg.journalPartition)));
-  startDisplay(app);
+  let app: AggregatorApp | undefined;
+  const port = openCan(cfg, canHardware);
+  const key = port && networkKey();
+  let link: SlaveLink;
+  if (port && key) {
+    link = aggregatorLink(port, {
+      clock,
+      networkKey: key,
+      store: new FlashCounterStore(areas.counters),
+      slaveIds: cfg.slaveIds,
+      onAuthFailure: (id, reason) => app?.raise({ t: clock.now(), kind: "auth", message: `CAN frame 0x${id.toString(16)} rejected: ${reason}`, meterId: id & 63 }),
+    }).link;
+  } else link = silentLink();
+  const ui: { display?: DisplayApp } = {};
+  app = new AggregatorApp(clock, link, ports, { slaveIds: cfg.slaveIds, loads: [], pollPeriodMs: cfg.pollPeriodMs, display: { render: () => ui.display?.render() } });
+  ui.display = startDisplay(cfg, app.store, clock);
   app.start();
-  trace(`xsmeter: aggregator polling ${cfg.slaveIds.length} slaves every ${cfg.pollPeriodMs} ms\n`);
+  trace(`xsmeter: aggregator polling ${cfg.slaveIds.length} slaves every ${cfg.pollPeriodMs} ms over ${port && key ? "authenticated CAN" : "nothing (every slave will be reported missing)"}\n`);
 }
 
 export default function main(): void {

@@ -8,9 +8,7 @@
  *   const canvas = new PocoCanvas(new Poco(screen));
  *   const app = new DisplayApp(canvas, household, clock, { width: canvas.width, height: canvas.height });
  */
-// @ts-ignore -- Moddable module, typed by the SDK's typings when built with mcconfig
 import Poco from "commodetto/Poco";
-// @ts-ignore -- Moddable module
 import CBitmap from "commodetto/Bitmap";
 import type { Bitmap, Canvas, Color } from "../../modules/ui/canvas";
 

@@ -7,6 +7,13 @@ export const STPM = Object.freeze({
   DSP_CR2: 0x02,
   DSP_CR3: 0x04,
   DSP_CR4: 0x06,
+  /** Bits 0..11: CHV1, the voltage 1 calibrator (also swell/sag thresholds above). */
+  DSP_CR5: 0x08,
+  /** Bits 0..11: CHC1, the current 1 calibrator (also the current swell threshold above). */
+  DSP_CR6: 0x0a,
+  /** The same for channel 2 (CHV2, CHC2). */
+  DSP_CR7: 0x0c,
+  DSP_CR8: 0x0e,
   US_REG1: 0x18,
   US_REG2: 0x1a,
   US_REG3: 0x1c,
@@ -38,6 +45,23 @@ export const DSP_CR3_SW_RESET = 1 << 16;
 export const DSP_CR3_SW_LATCH1 = 1 << 17;
 export const DSP_CR3_SW_LATCH2 = 1 << 18;
 export const DSP_CR3_SW_AUTO_LATCH = 1 << 19;
+
+/**
+ * The DSP's calibrators: a 12-bit CHx multiplies the channel's signal by
+ * 0.875 + CHx / 2^14 (0x800, the reset value, is 1.000; the range is ±12.5 %
+ * in steps of 61 ppm). RMS, power and energy are all computed after it.
+ */
+export const CAL_MASK = 0xfff;
+export const CAL_UNITY = 0x800;
+export function calibratorGain(code: number): number {
+  return 0.875 + (code & CAL_MASK) / 16384;
+}
+/** The calibrator code for a gain; RangeError outside what the chip can apply. */
+export function calibratorCode(gain: number): number {
+  const code = Math.round((gain - 0.875) * 16384);
+  if (!(code >= 0 && code <= CAL_MASK)) throw new RangeError(`calibration gain ${gain} outside the STPM3x calibrator range ${calibratorGain(0)}..${calibratorGain(CAL_MASK).toFixed(5)}`);
+  return code;
+}
 
 /** US_REG1 bit 0 (CRC_EN): frames carry a CRC-8 byte; on after reset. */
 export const US_REG1_CRC_EN = 1 << 0;

@@ -1,5 +1,5 @@
 import type { SpiTransport } from "./spi-transport";
-import { DSP_CR3_SW_LATCH1, DSP_CR3_SW_LATCH2, STPM, stpmCrc8 } from "./stpm3x-registers";
+import { CAL_MASK, DSP_CR3_SW_LATCH1, DSP_CR3_SW_LATCH2, STPM, calibratorCode, stpmCrc8 } from "./stpm3x-registers";
 
 /** Full-scale factors of one board's front end (from its shunt, divider and the datasheet's formulas). */
 export interface StpmScales {
@@ -72,6 +72,20 @@ export class Stpm3x {
     this.writeHalf(address + 1, value >>> 16);
     const back = this.readRegister(address);
     if (back !== value >>> 0) throw new Error(`STPM3x: register 0x${address.toString(16)} reads 0x${back.toString(16)} after writing 0x${(value >>> 0).toString(16)}`);
+  }
+
+  /**
+   * Sets channel 1's voltage and current calibrators (DSP_CR5 CHV1, DSP_CR6
+   * CHC1) to the gains given, keeping the threshold bits that share those
+   * registers; each write is read back. Gains outside 0.875..1.125 throw a
+   * RangeError before anything is written.
+   */
+  calibrateChannel1(voltageGain: number, currentGain: number): { chv: number; chc: number } {
+    const chv = calibratorCode(voltageGain);
+    const chc = calibratorCode(currentGain);
+    this.writeRegister(STPM.DSP_CR5, ((this.readRegister(STPM.DSP_CR5) & ~CAL_MASK) | chv) >>> 0);
+    this.writeRegister(STPM.DSP_CR6, ((this.readRegister(STPM.DSP_CR6) & ~CAL_MASK) | chc) >>> 0);
+    return { chv, chc };
   }
 
   /** Latches both channels' data registers at once (software latch), so RMS, power and energy belong to the same instant. */

@@ -75,6 +75,21 @@ declare module "commodetto/PixelsOut" {
   }
 }
 
+declare module "commodetto/Bitmap" {
+  export type PixelFormat = number;
+  export default class Bitmap {
+    constructor(width: number, height: number, format: PixelFormat, buffer: ByteBuffer | ArrayBufferLike, offset: number, byteLength?: number);
+    readonly width: number;
+    readonly height: number;
+    readonly pixelFormat: PixelFormat;
+    static readonly Monochrome: 3;
+    static readonly Gray16: 4;
+    static readonly Gray256: 5;
+    static readonly RGB565LE: 7;
+    static readonly RGB565BE: 8;
+  }
+}
+
 declare module "commodetto/Poco" {
   import PixelsOut from "commodetto/PixelsOut";
   export interface PocoFont { readonly height: number; readonly ascent: number }

@@ -24,7 +24,14 @@ export class FakeStpm3x implements SpiTransport {
   transfers = 0;
 
   constructor() {
-    this.regs[0x18 / 2] = 0x00000001; // US_REG1: CRC_EN after reset (other reset values omitted)
+    this.regs[0x18 / 2] = 0x00000001; // US_REG1: CRC_EN after reset
+    // DSP_CR5..CR8 reset value: calibrators CHVx/CHCx = 0x800 (unity), swell thresholds 0x3FF
+    for (const a of [0x08, 0x0a, 0x0c, 0x0e]) this.regs[a / 2] = 0x003ff800;
+  }
+
+  /** A calibrator's gain: 0.875 + CHx / 2^14 (written here from the datasheet, not the driver). */
+  private gain(address: number): number {
+    return 0.875 + (this.regs[address / 2] & 0xfff) / 16384;
   }
 
   static crc8(bytes: Uint8Array, n: number): number {
@@ -87,8 +94,21 @@ export class FakeStpm3x implements SpiTransport {
     this.regs[i] = next;
   }
 
+  /**
+   * The DSP computes from the calibrated signals: the live values are what it
+   * gives at unity calibration, scaled here by channel 1's calibrators (RMS
+   * by each, power and energy by both) as they are latched.
+   */
   private latch(): void {
     this.latches++;
-    for (const key of Object.keys(this.live)) this.regs[Number(key) >> 1] = this.live[Number(key)] >>> 0;
+    const kv = this.gain(0x08), kc = this.gain(0x0a);
+    for (const key of Object.keys(this.live)) {
+      const a = Number(key);
+      let v = this.live[a] >>> 0;
+      if (a === 0x48) v = ((Math.round((v >>> 15) * kc) << 15) | Math.min(0x7fff, Math.round((v & 0x7fff) * kv))) >>> 0;
+      else if (a >= 0x5c && a <= 0x62) v = (Math.round(((v << 3) >> 3) * kv * kc) & 0x1fffffff) >>> 0; // 29-bit signed powers
+      else if (a >= 0x54 && a <= 0x5a) v = Math.round(v * kv * kc) >>> 0;
+      this.regs[a >> 1] = v;
+    }
   }
 }

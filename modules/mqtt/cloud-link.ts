@@ -73,6 +73,8 @@ export interface CloudLinkStats {
   readings: number;
   /** 10-min aggregates published. */
   aggregates: number;
+  /** Publishing an aggregate threw (e.g. a full outbox); it is tried again at the next household change. */
+  aggregateErrors: number;
   lowerTotalsSuppressed: number;
   commandsAccepted: number;
   forged: number;
@@ -83,7 +85,7 @@ export interface CloudLinkStats {
 const NL = Uint8Array.of(10);
 
 export class CloudLink {
-  readonly stats: CloudLinkStats = { readings: 0, aggregates: 0, lowerTotalsSuppressed: 0, commandsAccepted: 0, forged: 0, replayed: 0, malformed: 0 };
+  readonly stats: CloudLinkStats = { readings: 0, aggregates: 0, aggregateErrors: 0, lowerTotalsSuppressed: 0, commandsAccepted: 0, forged: 0, replayed: 0, malformed: 0 };
   private seq = new Map<number, number>();
   private lastTotals = new Map<string, number>();
   private discovered = new Set<string>();
@@ -112,7 +114,14 @@ export class CloudLink {
     this.publishReadings();
     this.timer = this.o.clock.every(this.o.periodMs ?? 60_000, () => this.publishReadings());
     // A new 10-min aggregate goes out when the household has it, not at the next readings tick.
-    this.unsubscribe = this.o.household.onChange(() => this.publishAggregates());
+    // The listener runs inside the household's update (the aggregator's task): a publish that throws stays here.
+    this.unsubscribe = this.o.household.onChange(() => {
+      try {
+        this.publishAggregates();
+      } catch {
+        this.stats.aggregateErrors++;
+      }
+    });
   }
 
   /** Changes how often readings are published (the utility's `publishIntervalMs` setting). */
@@ -138,10 +147,10 @@ export class CloudLink {
     const snap = this.o.household.snapshot();
     for (const a of snap.pq10min ?? []) {
       if (a.end <= (this.pqSent.get(a.meterId) ?? -Infinity)) continue;
-      this.pqSent.set(a.meterId, a.end);
       const topic = `${this.base}/meter/${a.meterId}/pq/10min`;
       if (!this.discovered.has(`${a.meterId}/pq10`)) this.discoverPq(a, snap.meters.find((m) => m.id === a.meterId)?.name ?? `Meter ${a.meterId}`, topic);
       this.o.mqtt.publish(topic, utf8Encode(JSON.stringify(pqPayload(a, this.o.boot ?? 0, this.nextSeq(a.meterId)))), 1);
+      this.pqSent.set(a.meterId, a.end); // only once it is in the session's hands: a throw leaves it to retry
       this.stats.aggregates++;
     }
   }

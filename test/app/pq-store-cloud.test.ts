@@ -162,6 +162,27 @@ describe("CloudLink: the pq/10min topic", () => {
     expect(disc.find((d) => d.topic.includes("flagged"))!.body).toMatchObject({ device_class: "problem" });
   });
 
+  it("keeps an aggregate whose publish threw (a full outbox) and sends it at the next household change", () => {
+    const clock = new VirtualClock(T0 + 5000);
+    const demo = new DemoHousehold(clock);
+    const r = recorder();
+    let full = true;
+    const mqtt: MqttPublisher = { ...r.mqtt, publish(topic, payload, qos, retain) {
+      if (full && topic.endsWith("/pq/10min")) throw new Error("outbox full");
+      return r.mqtt.publish(topic, payload, qos, retain);
+    } };
+    const link = new CloudLink({ node: "n1", household: demo.store, mqtt, clock, macKey: new Uint8Array(32).fill(1), counter: { load: () => 0, save() {} } });
+    link.start();
+    expect(() => demo.store.setAggregate(pq(1, T0))).not.toThrow(); // the store's caller (the aggregator's task) is not hit
+    expect(link.stats.aggregateErrors).toBe(1);
+    expect(pqOf(r.sent)).toHaveLength(0);
+    full = false;
+    demo.tick();
+    expect(pqOf(r.sent).map((s) => s.body.end)).toEqual([T0]);
+    demo.tick();
+    expect(pqOf(r.sent)).toHaveLength(1);
+  });
+
   it("stops listening on stop()", () => {
     const { demo, r, link } = setup();
     link.stop();

@@ -5,9 +5,10 @@
  * (5 Hz apart for a 10/12-cycle window) as RMS² with the interpolation's sinc² loss corrected.
  * Shared by MeterPipeline (every window, every phase) and SnapshotAnalyzer (board snapshots).
  *
- * Written for XS, which pays per bytecode and typed-array access: the FFT's first radix-4 pass
- * is fused into the resampling and its last radix-2 stage into the split (only the bins up to
- * maxBin are formed), so each point is written once and read back once around the middle passes.
+ * Written for XS, which pays per bytecode and typed-array access: the FFT's first four stages (a
+ * 16-point DFT) are fused into the resampling and its last radix-2 stage into the split (only the
+ * bins up to maxBin are formed), so each point is written once and read back once around the
+ * middle passes (two radix-8 passes for 2048 points).
  */
 import { Fft } from "./fft";
 
@@ -41,7 +42,7 @@ export class WindowSpectrum {
     this.cycles = cycles;
     this.maxOrder = maxOrder;
     this.maxBin = (maxOrder + 1) * cycles;
-    if (m < 8 || m / 2 <= this.maxBin) throw new RangeError(`FFT size ${m} cannot hold bin ${this.maxBin}`);
+    if (m < 32 || m / 2 <= this.maxBin) throw new RangeError(`FFT size ${m} cannot hold bin ${this.maxBin}`);
     this.size = m;
     this.fft = new Fft(m);
     this.re = new Float64Array(m); this.im = new Float64Array(m);
@@ -62,22 +63,22 @@ export class WindowSpectrum {
 
   /** Spectrum of U/I over buffer positions [a, a + len] (a ≥ 0, len ≤ available − a − 1) into mu/mi/fund. */
   analyze(U: Float64Array, I: Float64Array, a: number, len: number): void {
-    this.resample4(U, I, a, len / this.size);
-    this.fft.passes(this.re, this.im, 4, this.size >> 1);
+    this.resample16(U, I, a, len / this.size);
+    this.fft.passes(this.re, this.im, 16, this.size >> 1);
     this.split();
   }
 
   /** `analyze` cut into steps of bounded cost, for a host that must not block: see step(). */
   get steps(): number {
-    return this.fft.plan(4, this.size >> 1).length + 2;
+    return this.fft.plan(16, this.size >> 1).length + 2;
   }
 
   /** Step k of `analyze` (0: resampling, then each FFT pass, last: the split); run k = 0..steps − 1 in order. */
   step(k: number, U: Float64Array, I: Float64Array, a: number, len: number): void {
-    const plan = this.fft.plan(4, this.size >> 1);
-    if (k === 0) this.resample4(U, I, a, len / this.size);
+    const plan = this.fft.plan(16, this.size >> 1);
+    if (k === 0) this.resample16(U, I, a, len / this.size);
     else if (k <= plan.length) {
-      let h = 4;
+      let h = 16;
       for (let q = 0; q < k - 1; q++) h *= plan[q];
       this.fft.pass(this.re, this.im, plan[k - 1], h);
     } else this.split();
@@ -85,38 +86,100 @@ export class WindowSpectrum {
 
   /**
    * Linear-interpolation resampling of u and i from buffer position a, `step` samples apart, to m
-   * points x_q = u_q + j·i_q, with the FFT's first radix-4 pass fused in: x_q, x_{q+m/2}, x_{q+m/4},
-   * x_{q+3m/4} belong bit-reversed at r..r+3 (r = rev[q]), so their 4-point DFT is stored there
-   * directly and each point is written once. t ≥ 0, so `t | 0` is floor(t).
+   * points x_q = u_q + j·i_q, with the FFT's first four radix-2 stages fused in: the 16 points
+   * z_e = x_{q + e·m/16} belong bit-reversed at r..r+15 (r = rev[q], q < m/16), where four DIT
+   * stages leave their 16-point DFT in natural order, so that DFT (radix-4 × radix-4, twiddles
+   * W₁₆) is stored there directly and each point is written once. t ≥ 0, so `t | 0` is floor(t).
    */
-  resample4(U: Float64Array, I: Float64Array, a: number, step: number): void {
-    const re = this.re, im = this.im, rev = this.fft.rev, n4 = this.size >> 2;
-    // The four streams' origins: point q + s·m/4 sits at a_s + q·step.
-    const a1 = a + n4 * step, a2 = a + 2 * n4 * step, a3 = a + 3 * n4 * step;
+  resample16(U: Float64Array, I: Float64Array, a: number, step: number): void {
+    const re = this.re, im = this.im, rev = this.fft.rev, n16 = this.size >> 4;
+    const c = Math.SQRT1_2;
+    // W₁₆^p = kPc + j·kPs for the general twiddles p = 1, 3, 9.
+    const k1c = Math.cos(Math.PI / 8), k1s = -Math.sin(Math.PI / 8), k3c = Math.cos((3 * Math.PI) / 8), k3s = -Math.sin((3 * Math.PI) / 8);
+    const k9c = -k1c, k9s = -k1s;
+    // The 16 streams' origins: point q + e·m/16 sits at o_e + q·step.
+    const o = n16 * step;
+    const o1 = a + o, o2 = a + 2 * o, o3 = a + 3 * o, o4 = a + 4 * o, o5 = a + 5 * o, o6 = a + 6 * o, o7 = a + 7 * o, o8 = a + 8 * o;
+    const o9 = a + 9 * o, o10 = a + 10 * o, o11 = a + 11 * o, o12 = a + 12 * o, o13 = a + 13 * o, o14 = a + 14 * o, o15 = a + 15 * o;
     // Temporaries declared once: XS pays for block-scoped consts on every iteration.
-    let t = 0, j = 0, d = 0, v = 0, r = 0, u0 = 0, i0 = 0, u1 = 0, i1 = 0, u2 = 0, i2 = 0, u3 = 0, i3 = 0, qs = 0;
-    let ar = 0, ai = 0, br = 0, bi = 0, cr = 0, ci = 0, dr = 0, di = 0;
-    for (let q = 0; q < n4; q++) {
+    let t = 0, j = 0, d = 0, v = 0, r = 0, qs = 0, sr = 0, si = 0, dr = 0, di = 0, tr = 0, ti = 0, er = 0, ei = 0;
+    let x0i = 0, x0r = 0, x10i = 0, x10r = 0, x11i = 0, x11r = 0, x12i = 0, x12r = 0, x13i = 0, x13r = 0, x14i = 0, x14r = 0, x15i = 0, x15r = 0, x1i = 0, x1r = 0, x2i = 0, x2r = 0, x3i = 0, x3r = 0, x4i = 0, x4r = 0, x5i = 0, x5r = 0, x6i = 0, x6r = 0, x7i = 0, x7r = 0, x8i = 0, x8r = 0, x9i = 0, x9r = 0, y00i = 0, y00r = 0, y01i = 0, y01r = 0, y02i = 0, y02r = 0, y03i = 0, y03r = 0, y10i = 0, y10r = 0, y11i = 0, y11r = 0, y12i = 0, y12r = 0, y13i = 0, y13r = 0, y20i = 0, y20r = 0, y21i = 0, y21r = 0, y22i = 0, y22r = 0, y23i = 0, y23r = 0, y30i = 0, y30r = 0, y31i = 0, y31r = 0, y32i = 0, y32r = 0, y33i = 0, y33r = 0, z0i = 0, z0r = 0, z10i = 0, z10r = 0, z11i = 0, z11r = 0, z12i = 0, z12r = 0, z13i = 0, z13r = 0, z14i = 0, z14r = 0, z15i = 0, z15r = 0, z1i = 0, z1r = 0, z2i = 0, z2r = 0, z3i = 0, z3r = 0, z4i = 0, z4r = 0, z5i = 0, z5r = 0, z6i = 0, z6r = 0, z7i = 0, z7r = 0, z8i = 0, z8r = 0, z9i = 0, z9r = 0;
+    for (let q = 0; q < n16; q++) {
       qs = q * step;
-      t = a + qs; j = t | 0; d = t - j; v = U[j];
-      u0 = v + d * (U[j + 1] - v); v = I[j];
-      i0 = v + d * (I[j + 1] - v);
-      t = a1 + qs; j = t | 0; d = t - j; v = U[j];
-      u1 = v + d * (U[j + 1] - v); v = I[j];
-      i1 = v + d * (I[j + 1] - v);
-      t = a2 + qs; j = t | 0; d = t - j; v = U[j];
-      u2 = v + d * (U[j + 1] - v); v = I[j];
-      i2 = v + d * (I[j + 1] - v);
-      t = a3 + qs; j = t | 0; d = t - j; v = U[j];
-      u3 = v + d * (U[j + 1] - v); v = I[j];
-      i3 = v + d * (I[j + 1] - v);
-      ar = u0 + u2; ai = i0 + i2; br = u0 - u2; bi = i0 - i2; // x_q ± x_{q+m/2}
-      cr = u1 + u3; ci = i1 + i3; dr = u1 - u3; di = i1 - i3; // x_{q+m/4} ± x_{q+3m/4}
       r = rev[q];
-      re[r] = ar + cr; im[r] = ai + ci;
-      re[r + 1] = br + di; im[r + 1] = bi - dr; // b − j·d
-      re[r + 2] = ar - cr; im[r + 2] = ai - ci;
-      re[r + 3] = br - di; im[r + 3] = bi + dr; // b + j·d
+      t = a + qs; j = t | 0; d = t - j; v = U[j]; z0r = v + d * (U[j + 1] - v); v = I[j]; z0i = v + d * (I[j + 1] - v);
+      t = o1 + qs; j = t | 0; d = t - j; v = U[j]; z1r = v + d * (U[j + 1] - v); v = I[j]; z1i = v + d * (I[j + 1] - v);
+      t = o2 + qs; j = t | 0; d = t - j; v = U[j]; z2r = v + d * (U[j + 1] - v); v = I[j]; z2i = v + d * (I[j + 1] - v);
+      t = o3 + qs; j = t | 0; d = t - j; v = U[j]; z3r = v + d * (U[j + 1] - v); v = I[j]; z3i = v + d * (I[j + 1] - v);
+      t = o4 + qs; j = t | 0; d = t - j; v = U[j]; z4r = v + d * (U[j + 1] - v); v = I[j]; z4i = v + d * (I[j + 1] - v);
+      t = o5 + qs; j = t | 0; d = t - j; v = U[j]; z5r = v + d * (U[j + 1] - v); v = I[j]; z5i = v + d * (I[j + 1] - v);
+      t = o6 + qs; j = t | 0; d = t - j; v = U[j]; z6r = v + d * (U[j + 1] - v); v = I[j]; z6i = v + d * (I[j + 1] - v);
+      t = o7 + qs; j = t | 0; d = t - j; v = U[j]; z7r = v + d * (U[j + 1] - v); v = I[j]; z7i = v + d * (I[j + 1] - v);
+      t = o8 + qs; j = t | 0; d = t - j; v = U[j]; z8r = v + d * (U[j + 1] - v); v = I[j]; z8i = v + d * (I[j + 1] - v);
+      t = o9 + qs; j = t | 0; d = t - j; v = U[j]; z9r = v + d * (U[j + 1] - v); v = I[j]; z9i = v + d * (I[j + 1] - v);
+      t = o10 + qs; j = t | 0; d = t - j; v = U[j]; z10r = v + d * (U[j + 1] - v); v = I[j]; z10i = v + d * (I[j + 1] - v);
+      t = o11 + qs; j = t | 0; d = t - j; v = U[j]; z11r = v + d * (U[j + 1] - v); v = I[j]; z11i = v + d * (I[j + 1] - v);
+      t = o12 + qs; j = t | 0; d = t - j; v = U[j]; z12r = v + d * (U[j + 1] - v); v = I[j]; z12i = v + d * (I[j + 1] - v);
+      t = o13 + qs; j = t | 0; d = t - j; v = U[j]; z13r = v + d * (U[j + 1] - v); v = I[j]; z13i = v + d * (I[j + 1] - v);
+      t = o14 + qs; j = t | 0; d = t - j; v = U[j]; z14r = v + d * (U[j + 1] - v); v = I[j]; z14i = v + d * (I[j + 1] - v);
+      t = o15 + qs; j = t | 0; d = t - j; v = U[j]; z15r = v + d * (U[j + 1] - v); v = I[j]; z15i = v + d * (I[j + 1] - v);
+      sr = z0r + z8r; si = z0i + z8i; dr = z0r - z8r; di = z0i - z8i;
+      tr = z4r + z12r; ti = z4i + z12i; er = z4r - z12r; ei = z4i - z12i;
+      y00r = sr + tr; y00i = si + ti; y02r = sr - tr; y02i = si - ti;
+      y01r = dr + ei; y01i = di - er; y03r = dr - ei; y03i = di + er;
+      sr = z1r + z9r; si = z1i + z9i; dr = z1r - z9r; di = z1i - z9i;
+      tr = z5r + z13r; ti = z5i + z13i; er = z5r - z13r; ei = z5i - z13i;
+      y10r = sr + tr; y10i = si + ti; y12r = sr - tr; y12i = si - ti;
+      y11r = dr + ei; y11i = di - er; y13r = dr - ei; y13i = di + er;
+      sr = z2r + z10r; si = z2i + z10i; dr = z2r - z10r; di = z2i - z10i;
+      tr = z6r + z14r; ti = z6i + z14i; er = z6r - z14r; ei = z6i - z14i;
+      y20r = sr + tr; y20i = si + ti; y22r = sr - tr; y22i = si - ti;
+      y21r = dr + ei; y21i = di - er; y23r = dr - ei; y23i = di + er;
+      sr = z3r + z11r; si = z3i + z11i; dr = z3r - z11r; di = z3i - z11i;
+      tr = z7r + z15r; ti = z7i + z15i; er = z7r - z15r; ei = z7i - z15i;
+      y30r = sr + tr; y30i = si + ti; y32r = sr - tr; y32i = si - ti;
+      y31r = dr + ei; y31i = di - er; y33r = dr - ei; y33i = di + er;
+      tr = y11r; y11r = tr * k1c - y11i * k1s; y11i = tr * k1s + y11i * k1c;
+      tr = y12r; y12r = (y12r + y12i) * c; y12i = (y12i - tr) * c;
+      tr = y13r; y13r = tr * k3c - y13i * k3s; y13i = tr * k3s + y13i * k3c;
+      tr = y21r; y21r = (y21r + y21i) * c; y21i = (y21i - tr) * c;
+      tr = y22r; y22r = y22i; y22i = -tr;
+      tr = y23r; y23r = (-y23r + y23i) * c; y23i = (-y23i - tr) * c;
+      tr = y31r; y31r = tr * k3c - y31i * k3s; y31i = tr * k3s + y31i * k3c;
+      tr = y32r; y32r = (-y32r + y32i) * c; y32i = (-y32i - tr) * c;
+      tr = y33r; y33r = tr * k9c - y33i * k9s; y33i = tr * k9s + y33i * k9c;
+      sr = y00r + y20r; si = y00i + y20i; dr = y00r - y20r; di = y00i - y20i;
+      tr = y10r + y30r; ti = y10i + y30i; er = y10r - y30r; ei = y10i - y30i;
+      x0r = sr + tr; x0i = si + ti; x8r = sr - tr; x8i = si - ti;
+      x4r = dr + ei; x4i = di - er; x12r = dr - ei; x12i = di + er;
+      re[r] = x0r; im[r] = x0i;
+      re[r + 4] = x4r; im[r + 4] = x4i;
+      re[r + 8] = x8r; im[r + 8] = x8i;
+      re[r + 12] = x12r; im[r + 12] = x12i;
+      sr = y01r + y21r; si = y01i + y21i; dr = y01r - y21r; di = y01i - y21i;
+      tr = y11r + y31r; ti = y11i + y31i; er = y11r - y31r; ei = y11i - y31i;
+      x1r = sr + tr; x1i = si + ti; x9r = sr - tr; x9i = si - ti;
+      x5r = dr + ei; x5i = di - er; x13r = dr - ei; x13i = di + er;
+      re[r + 1] = x1r; im[r + 1] = x1i;
+      re[r + 5] = x5r; im[r + 5] = x5i;
+      re[r + 9] = x9r; im[r + 9] = x9i;
+      re[r + 13] = x13r; im[r + 13] = x13i;
+      sr = y02r + y22r; si = y02i + y22i; dr = y02r - y22r; di = y02i - y22i;
+      tr = y12r + y32r; ti = y12i + y32i; er = y12r - y32r; ei = y12i - y32i;
+      x2r = sr + tr; x2i = si + ti; x10r = sr - tr; x10i = si - ti;
+      x6r = dr + ei; x6i = di - er; x14r = dr - ei; x14i = di + er;
+      re[r + 2] = x2r; im[r + 2] = x2i;
+      re[r + 6] = x6r; im[r + 6] = x6i;
+      re[r + 10] = x10r; im[r + 10] = x10i;
+      re[r + 14] = x14r; im[r + 14] = x14i;
+      sr = y03r + y23r; si = y03i + y23i; dr = y03r - y23r; di = y03i - y23i;
+      tr = y13r + y33r; ti = y13i + y33i; er = y13r - y33r; ei = y13i - y33i;
+      x3r = sr + tr; x3i = si + ti; x11r = sr - tr; x11i = si - ti;
+      x7r = dr + ei; x7i = di - er; x15r = dr - ei; x15i = di + er;
+      re[r + 3] = x3r; im[r + 3] = x3i;
+      re[r + 7] = x7r; im[r + 7] = x7i;
+      re[r + 11] = x11r; im[r + 11] = x11i;
+      re[r + 15] = x15r; im[r + 15] = x15i;
     }
   }
 

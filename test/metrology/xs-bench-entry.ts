@@ -40,7 +40,7 @@ interface MeterInside {
   count: number; base: number; crossings: Float64Array; ub: Float64Array[]; ib: Float64Array[];
   spectrum: {
     size: number; re: Float64Array; im: Float64Array;
-    resample4(U: Float64Array, I: Float64Array, a: number, step: number): void; split(): void;
+    resample16(U: Float64Array, I: Float64Array, a: number, step: number): void; split(): void;
     fft: { passes(re: Float64Array, im: Float64Array, from: number, to: number): void };
     harmonicsInto: WindowSpectrum["harmonicsInto"];
   };
@@ -72,12 +72,12 @@ export function probeWindows(): number {
 const PER_SECOND = 15; // 5 windows × 3 phases
 export function probeResample(): number {
   const s = probe!.spectrum;
-  for (let r = 0; r < PER_SECOND; r++) s.resample4(probe!.ub[0], probe!.ib[0], 10.3, 1280 / s.size);
+  for (let r = 0; r < PER_SECOND; r++) s.resample16(probe!.ub[0], probe!.ib[0], 10.3, 1280 / s.size);
   return 0;
 }
 export function probeFft(): number {
   const s = probe!.spectrum;
-  for (let r = 0; r < PER_SECOND; r++) s.fft.passes(s.re, s.im, 4, s.size >> 1);
+  for (let r = 0; r < PER_SECOND; r++) s.fft.passes(s.re, s.im, 16, s.size >> 1);
   return 0;
 }
 export function probeSplit(): number {

@@ -46,8 +46,9 @@ const PQ_FIELD: Readonly<Record<ObisCode, (a: PqAggregate) => number>> = Object.
  * values 0, so the master's aggregate cycle never waits for timeouts.
  */
 export function slaveReader(slave: SlaveApp): (code: ObisCode) => number | undefined {
+  const aggregate = (): PqAggregate | undefined => slave.aggregate();
   return (code) => {
-    const pq = pq10Answer(code, () => slave.aggregate());
+    const pq = pq10Answer(code, aggregate);
     if (pq !== undefined) return pq;
     const field = FIELD[code];
     if (!field) return undefined;

@@ -241,7 +241,12 @@ export class CloudLink {
     if ("error" in r) result = { ok: false, error: r.error };
     else {
       ctr = r.ctr;
-      result = this.apply(kind, r.body);
+      try {
+        result = this.apply(kind, r.body);
+      } catch (e) {
+        // a handler that throws must not take the meter down with it (it runs in the MQTT socket's callback)
+        result = { ok: false, error: `${kind}: ${(e as Error).message}` };
+      }
       if (result.ok) this.stats.commandsAccepted++;
     }
     this.o.mqtt.publish(`${this.base}/cmd/result`, utf8Encode(JSON.stringify({ kind, ctr, ...result })), 1);
@@ -270,9 +275,10 @@ export class CloudLink {
       return { error: "malformed command: body is not JSON" };
     }
     const ctr = body.ctr;
-    if (typeof ctr !== "number" || !Number.isSafeInteger(ctr) || ctr < 0) {
+    // u32: what the board's counter store keeps (a ctr in seconds lasts until 2106)
+    if (typeof ctr !== "number" || !Number.isSafeInteger(ctr) || ctr < 0 || ctr > 0xffffffff) {
       this.stats.malformed++;
-      return { error: "malformed command: no counter" };
+      return { error: "malformed command: ctr must be an integer 0..4294967295" };
     }
     if (ctr <= this.o.counter.load()) {
       this.stats.replayed++;

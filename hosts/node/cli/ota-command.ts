@@ -10,6 +10,7 @@ import { fromHex, toHex } from "../../../modules/core/bytes";
 import { publicKeyFromSeed } from "../../../modules/secure/ed25519";
 import { buildImage, headerSigned, parseHeader } from "../../../modules/ota/image";
 import { UsageError, type Command } from "./command";
+import { offerFirmware } from "../sim/utility";
 
 function option(args: string[], name: string, required = true): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -29,10 +30,13 @@ function readKey(path: string, what: string): Uint8Array {
 
 export const otaCommand: Command = {
   name: "ota",
-  summary: "signed firmware images: keygen, sign, verify (Ed25519, A/B slots on the meter)",
+  summary: "signed firmware images: keygen, sign, verify (Ed25519, A/B slots on the meter), offer one to a running sim",
   usage: `xsmeter ota keygen --out NAME            writes NAME.key (private, 0600) and NAME.pub
        xsmeter ota sign --key NAME.key --version X.Y.Z --in firmware.bin --out image.xsota
-       xsmeter ota verify --pub NAME.pub --in image.xsota`,
+       xsmeter ota verify --pub NAME.pub --in image.xsota
+       xsmeter ota offer --mqtt URL --seed N --version X.Y.Z [--selftest fail] [--forge] [--size BYTES]
+                                               offers a signed sim image to a running \`xsmeter sim\` (its broker URL
+                                               and seed): served over HTTP, followed until confirmed, refused or rolled back`,
   async run(args) {
     const verb = args[0];
     if (verb === "keygen") {
@@ -69,6 +73,20 @@ export const otaCommand: Command = {
       console.log(JSON.stringify({ ...h.manifest, signature: signed ? "valid" : "INVALID", size_ok: sizeOk, sha256_ok: hashOk }));
       return signed && hashOk ? 0 : 1;
     }
-    throw new UsageError("ota: choose keygen, sign or verify (see xsmeter ota --help)");
+    if (verb === "offer") {
+      const mqtt = option(args, "mqtt")!;
+      if (!/^mqtt:\/\//.test(mqtt)) throw new UsageError(`ota offer: --mqtt must be mqtt://host:port (got ${mqtt})`);
+      const seed = Number(option(args, "seed")!);
+      if (!Number.isInteger(seed)) throw new UsageError("ota offer: --seed must be the sim's seed (an integer)");
+      const version = option(args, "version")!;
+      if (!/^\d+\.\d+\.\d+$/.test(version)) throw new UsageError(`ota offer: --version must be X.Y.Z (got ${version})`);
+      const selftest = option(args, "selftest", false);
+      if (selftest !== undefined && selftest !== "pass" && selftest !== "fail") throw new UsageError("ota offer: --selftest is pass or fail");
+      const size = option(args, "size", false);
+      const { outcome } = await offerFirmware({ brokerUrl: mqtt, seed, version, selftest, forge: args.includes("--forge"), size: size ? Number(size) : undefined, log: (l) => console.log(l) });
+      console.log(`ota offer: ${outcome}`);
+      return outcome === "confirmed" ? 0 : 1;
+    }
+    throw new UsageError("ota: choose keygen, sign, verify or offer (see xsmeter ota --help)");
   },
 };

@@ -1,0 +1,101 @@
+/**
+ * The simulated utility's side of a firmware update, for `xsmeter ota offer`
+ * against a running `xsmeter sim`: signs a sim image with the utility key the
+ * sim's meter trusts (derived from the seed), serves it over HTTP with Range
+ * requests, sends the HMAC-signed offer on xsmeter/sim-<seed>/cmd/firmware and
+ * follows xsmeter/sim-<seed>/firmware until the meter confirms the new version,
+ * refuses it, or rolls back.
+ */
+import { createHmac, getRandomValues, randomBytes } from "node:crypto";
+import { MqttClient } from "../../../modules/mqtt/client";
+import { MemoryOutbox } from "../../../modules/mqtt/flash-outbox";
+import { parseHeader } from "../../../modules/ota/image";
+import { NodeNetwork } from "../http/node-network";
+import { nodeClock } from "../node-clock";
+import { cloudMacKey } from "./cloud";
+import { simFirmwareImage, simUtilitySeed } from "./meter";
+import { Prng } from "./prng";
+import { startFirmwareServer } from "./firmware-server";
+
+/** The household's network key for a seed (as HouseholdSim derives it). */
+export function simNetworkKey(seed: number): Uint8Array {
+  const rng = new Prng(seed, "network-key");
+  return new Uint8Array(16).map(() => rng.int(0, 255));
+}
+
+let lastCtr = 0;
+
+export interface OfferOptions {
+  brokerUrl: string;
+  seed: number;
+  version: string;
+  selftest?: "pass" | "fail";
+  /** Sign with a random key instead of the utility's (the meter must refuse it). */
+  forge?: boolean;
+  size?: number;
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export type OfferOutcome = "confirmed" | "refused" | "failed" | "rolled back" | "timeout";
+
+export async function offerFirmware(o: OfferOptions): Promise<{ outcome: OfferOutcome; states: Record<string, unknown>[] }> {
+  const log = o.log ?? (() => {});
+  const networkKey = simNetworkKey(o.seed);
+  const node = `sim-${o.seed}`;
+  const signer = o.forge ? new Uint8Array(randomBytes(32)) : simUtilitySeed(networkKey);
+  const image = simFirmwareImage(o.version, signer, { selftest: o.selftest, size: o.size });
+  const m = parseHeader(image).manifest;
+  const server = await startFirmwareServer(0);
+  const url = server.add(`xsmeter-${o.version}.xsota`, image);
+  log(`serving ${url} (${image.length} bytes, ${o.forge ? "FORGED signature" : "signed by the sim utility"}, self-test ${o.selftest ?? "pass"})`);
+  const u = new URL(o.brokerUrl);
+  const clock = nodeClock();
+  const client = new MqttClient({ network: new NodeNetwork(), clock, random: { fill: (b) => void getRandomValues(b) }, host: u.hostname || "127.0.0.1", port: u.port ? Number(u.port) : 1883, clientId: `utility-${node}-${Date.now()}`, outbox: new MemoryOutbox(), clean: true });
+  const states: Record<string, unknown>[] = [];
+  let outcome: OfferOutcome | undefined;
+  let sentAt = 0;
+  let verified = false;
+  client.subscribe(`xsmeter/${node}/firmware`, 1);
+  client.subscribe(`xsmeter/${node}/cmd/result`, 1);
+  client.onMessage((topic, payload, retain) => {
+    const body = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+    if (topic.endsWith("/cmd/result")) {
+      // ours, or a refusal before the counter was read (ctr -1: forged, replayed, malformed)
+      if (body.kind !== "firmware" || !sentAt || (body.ctr !== sentAt && body.ctr !== -1)) return;
+      log(`cmd/result ${JSON.stringify(body)}`);
+      if (!body.ok) outcome = "refused";
+      return;
+    }
+    if (retain || !sentAt) return; // the state from before this offer
+    states.push(body);
+    log(`firmware ${JSON.stringify(body)}`);
+    if (body.phase === "failed" && body.offered === o.version) outcome = "failed";
+    if (body.phase === "verified" && body.offered === o.version) verified = true;
+    if (body.phase === "confirmed" && body.running === o.version) outcome = "confirmed";
+    // a trial that dies before confirming: the meter comes back on the old version
+    if (verified && body.phase === "running" && body.running !== o.version) outcome = "rolled back";
+  });
+  client.start();
+  const until = async (ok: () => boolean, ms: number) => {
+    const end = Date.now() + ms;
+    while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    return ok();
+  };
+  try {
+    if (!(await until(() => client.isConnected, 5000))) throw new Error(`no MQTT connection to ${o.brokerUrl}`);
+    await new Promise((r) => setTimeout(r, 200)); // let the retained state arrive first
+    // the counter (u32 on the meter): seconds, and above this process's previous offer
+    sentAt = lastCtr = Math.max(Math.floor(Date.now() / 1000), lastCtr + 1);
+    const topic = `xsmeter/${node}/cmd/firmware`;
+    const json = JSON.stringify({ ctr: sentAt, version: m.version, size: m.size, sha256: m.sha256, url });
+    const mac = createHmac("sha256", Buffer.from(cloudMacKey(networkKey, node))).update(`${topic}\n${json}`).digest("hex");
+    client.publish(topic, new TextEncoder().encode(`h1.${mac}.${json}`), 1);
+    log(`offered ${m.version} on ${topic}`);
+    await until(() => outcome !== undefined, o.timeoutMs ?? 60_000);
+    return { outcome: outcome ?? "timeout", states };
+  } finally {
+    client.stop();
+    await server.close();
+  }
+}

@@ -19,7 +19,7 @@
 import type { Clock, TimerId } from "../core/clock";
 import type { Log, Network, Random, Socket } from "../core/ports";
 import { SILENT_LOG } from "../core/ports";
-import { encodePacket, MqttDecoder, type Packet, type Properties, type QoS, type Will } from "./codec";
+import { encodePacket, MqttDecoder, MqttProtocolError, type Packet, type Properties, type QoS, type Will } from "./codec";
 import { reasonName } from "./reason-codes";
 import type { Outbox } from "./flash-outbox";
 
@@ -162,9 +162,11 @@ export class MqttClient {
    * the link allows. QoS 0: sent now if connected, else dropped (returns false).
    */
   publish(topic: string, payload: Uint8Array, qos: 0 | 1 = 1, retain = false): boolean {
+    // a topic no broker takes must not reach the outbox, where it would block every later message
+    if (topic === "" || /[+#\u0000]/.test(topic)) throw new MqttProtocolError(`publish: invalid topic name ${JSON.stringify(topic)}`);
     if (qos === 0) {
       if (!this.connected) return false;
-      this.send(this.publishPacket(topic, payload, 0, retain, false));
+      this.sendPublish(this.encodePublish(topic, payload, 0, retain, false));
       return true;
     }
     const id = this.o.outbox.add(topic, payload, retain); // the outbox keeps the flag across a reboot
@@ -181,30 +183,39 @@ export class MqttClient {
   }
 
   /**
-   * A PUBLISH; with MQTT 5 the content type if configured, and a topic alias
-   * when the broker allows them: the first use of a topic on a connection
-   * sends topic and alias, later ones the alias alone (an empty topic).
+   * A PUBLISH's bytes; with MQTT 5 the content type if configured, and a topic
+   * alias when the broker allows them: the first use of a topic on a connection
+   * sends topic and alias, later ones the alias alone (an empty topic). A new
+   * alias counts only once `sendPublish` writes it — a packet refused or failing
+   * to encode must not leave the broker an alias it never saw.
    */
-  private publishPacket(topic: string, payload: Uint8Array, qos: 0 | 1, retain: boolean, dup: boolean, messageId?: number): Packet {
+  private encodePublish(topic: string, payload: Uint8Array, qos: 0 | 1, retain: boolean, dup: boolean, messageId?: number): Outgoing {
     // [MQTT-3.2.2-14]: no RETAIN to a broker that said it keeps none (it would disconnect us for it)
     const p: Packet = { cmd: "publish", topic, payload, qos, retain: retain && this.retainAvailable, dup, messageId };
-    if (this.version !== 5) return p;
+    if (this.version !== 5) return { bytes: encodePacket(p, 4), topic, alias: 0, byAlias: false };
     let props: Properties | undefined;
     if (this.o.contentType !== undefined) props = { contentType: this.o.contentType };
+    let alias = 0;
+    let byAlias = false;
     if (this.aliasMax > 0) {
       const known = this.aliases.get(topic);
       if (known !== undefined) {
-        p.topic = "";
+        p.topic = ""; // the topic was checked when its alias was set up
         (props ??= {}).topicAlias = known;
-        this.stats.aliased++;
+        byAlias = true;
       } else if (this.aliases.size < this.aliasMax) {
-        const alias = this.aliases.size + 1;
-        this.aliases.set(topic, alias);
+        alias = this.aliases.size + 1;
         (props ??= {}).topicAlias = alias;
       }
     }
     if (props) p.properties = props;
-    return p;
+    return { bytes: encodePacket(p, 5), topic, alias, byAlias };
+  }
+
+  private sendPublish(out: Outgoing): void {
+    if (out.alias) this.aliases.set(out.topic, out.alias);
+    if (out.byAlias) this.stats.aliased++;
+    this.write(out.bytes);
   }
 
   private connectPacket(): Packet {
@@ -412,10 +423,10 @@ export class MqttClient {
       }
       const messageId = (id % 0xffff) + 1;
       const dup = this.everSent.has(id);
-      const bytes = encodePacket(this.publishPacket(e.topic, e.payload, 1, e.retain || this.retained.has(id), dup, messageId), this.version);
-      if (this.brokerMaxPacket && bytes.length > this.brokerMaxPacket) {
+      const out = this.encodePublish(e.topic, e.payload, 1, e.retain || this.retained.has(id), dup, messageId);
+      if (this.brokerMaxPacket && out.bytes.length > this.brokerMaxPacket) {
         // the broker would drop the link for it, again after every reconnect: keep it, report it
-        this.refuse(id, 0x95, ` (${bytes.length} bytes, the broker takes ${this.brokerMaxPacket})`);
+        this.refuse(id, 0x95, ` (${out.bytes.length} bytes, the broker takes ${this.brokerMaxPacket})`);
         continue;
       }
       this.inflight.set(messageId, id);
@@ -423,7 +434,7 @@ export class MqttClient {
       if (this.inflight.size > this.stats.inflightPeak) this.stats.inflightPeak = this.inflight.size;
       if (dup) this.stats.resent++;
       else this.stats.sent++;
-      this.write(bytes);
+      this.sendPublish(out);
       if (!this.socket) return;
     }
   }
@@ -467,6 +478,14 @@ export class MqttClient {
     this.socket = undefined;
     if (s) s.close();
   }
+}
+
+/** An encoded PUBLISH, and the topic alias it sets up (0: none) or uses. */
+interface Outgoing {
+  bytes: Uint8Array;
+  topic: string;
+  alias: number;
+  byAlias: boolean;
 }
 
 /** Largest packet we take from the broker (the decoder's limit; told to 5.0 brokers). */

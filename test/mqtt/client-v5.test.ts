@@ -142,6 +142,33 @@ describe("MqttClient with MQTT 5", () => {
     await broker.close();
   });
 
+  it("sets up no alias with a message it does not send (too large for the broker), so the next one on that topic still names it", async () => {
+    const seen: { topic: string; alias?: number; size: number }[] = [];
+    const broker = await fakeBroker((p, send) => {
+      if (p.cmd === "connect") send({ cmd: "connack", sessionPresent: false, returnCode: 0, properties: { topicAliasMaximum: 4, maximumPacketSize: 200 } });
+      if (p.cmd === "publish") {
+        seen.push({ topic: p.topic, alias: p.properties?.topicAlias, size: p.payload.length });
+        send({ cmd: "puback", messageId: p.messageId! });
+      }
+    });
+    const { c } = client(broker.port);
+    const codes: number[] = [];
+    c.onPublishError = (_t, code) => codes.push(code);
+    c.start();
+    await until(() => c.isConnected, 3000, "connected");
+    c.publish("big/t", new Uint8Array(300), 1); // over the broker's 200 bytes: kept, reported
+    c.publish("big/t", new Uint8Array(10), 1);
+    c.publish("big/t", new Uint8Array(11), 1);
+    await until(() => c.stats.acked === 2, 3000, "two small ones acked");
+    expect(codes).toEqual([0x95]);
+    expect(seen).toEqual([{ topic: "big/t", alias: 1, size: 10 }, { topic: "", alias: 1, size: 11 }]);
+    expect(() => c.publish("bad/+", new Uint8Array(1), 1)).toThrow(/invalid topic name/);
+    expect(() => c.publish("", new Uint8Array(1), 0)).toThrow(/invalid topic name/);
+    expect((c as any).o.outbox.size).toBe(1); // the big one only
+    c.stop();
+    await broker.close();
+  });
+
   it("names the CONNACK reason of a refused connection and retries with backoff", async () => {
     const broker = await fakeBroker((p, send) => {
       if (p.cmd === "connect") send({ cmd: "connack", sessionPresent: false, returnCode: 0x86, properties: { reasonString: "who are you" } });

@@ -60,7 +60,11 @@ function startSlave(cfg: BoardConfig, clock: Clock): void {
   const chip = new Stpm3x({ transfer: (b) => spi.transfer(b), flush: (d) => spi.flush(d) }, cfg.stpm);
   trace(`xsmeter: ${applyStoredCalibration(new CalibrationStore(areas.calibration), chip)}\n`);
   const now = clock.now();
-  const frontEnd = new JournaledFrontEnd(new StpmFrontEnd(chip, cfg.stpm.energy, now), areas.journal, now, { periodMs: cfg.journalPeriodMs, thresholdWh: cfg.journalThresholdWh });
+  // The metrology room's board path (windows, PQ events, aggregates) when configured; no snapshot
+  // capture yet (a native V1/C1_DATA burst is needed), so THD stays 0.
+  const metrology = cfg.metrology ? { nominalVoltage: cfg.nominalVoltage, nominalFrequency: cfg.nominalFrequency, snapshotRate: cfg.stpm.snapshotRate, measurePeriodMs: cfg.measurePeriodMs } : undefined;
+  const stpm = new StpmFrontEnd(chip, cfg.stpm.energy, now, metrology);
+  const frontEnd = new JournaledFrontEnd(stpm, areas.journal, now, { periodMs: cfg.journalPeriodMs, thresholdWh: cfg.journalThresholdWh });
   const b = frontEnd.boot;
   trace(`xsmeter: journal ${b.valid} records (${b.corrupt} torn), restored import ${b.importWh.toFixed(3)} Wh, export ${b.exportWh.toFixed(3)} Wh\n`);
   const slave = new SlaveApp(clock, frontEnd, { id: cfg.meterId, measurePeriodMs: cfg.measurePeriodMs });

@@ -3,6 +3,7 @@
 // (the aggregator would otherwise book a "meter restarted" alarm each time).
 import type { Flash } from "../../modules/core/ports";
 import type { MeterFrontEnd, MeterReadings } from "../../modules/app/readings";
+import type { PqAggregate } from "../../modules/core/household";
 import { emptyReadings } from "../../modules/app/readings";
 import type { JournalScan } from "../../modules/energy/journal";
 import { Journal } from "../../modules/energy/journal";
@@ -65,6 +66,11 @@ export class JournaledFrontEnd implements MeterFrontEnd {
 
   readings(): MeterReadings {
     return this.out;
+  }
+
+  /** The wrapped front end's 10-min power-quality aggregate, passed through. */
+  aggregate(): PqAggregate | undefined {
+    return this.inner.aggregate?.();
   }
 
   /** Writes a snapshot now (a power-fail warning, a planned restart). */

@@ -239,7 +239,7 @@ describe("esp32 calibration at boot (CalibrationStore → STPM3x calibrators)", 
     const area = boardAreas(flash).calibration;
     const chip = new FakeStpm3x();
     const stpm = new Stpm3x(chip, scales);
-    expect(applyStoredCalibration(new CalibrationStore(area), stpm)).toMatch(/no stored calibration/);
+    expect(applyStoredCalibration(new CalibrationStore(area), stpm)).toMatch(/no calibration stored.*calibrators at 1.000/);
     new CalibrationStore(area).save([phase(1.2, 1)]);
     expect(applyStoredCalibration(new CalibrationStore(area), stpm)).toMatch(/not applied: .*1\.2 outside/);
     expect(chip.regs[0x08 / 2] & 0xfff).toBe(0x800);
@@ -248,6 +248,33 @@ describe("esp32 calibration at boot (CalibrationStore → STPM3x calibrators)", 
     flash.reboot();
     expect(applyStoredCalibration(new CalibrationStore(area), stpm)).toMatch(/#1 not applied/);
     expect(chip.regs[0x0a / 2] & 0xfff).toBe(0x800);
+  });
+});
+
+describe("esp32 configuration keys added for the wiring", () => {
+  it("defaults, and clear errors for values the board cannot use", () => {
+    const c = boardConfig({});
+    expect([c.journalPeriodMs, c.journalThresholdWh, c.display, c.longPressMs, c.metrology, c.nominalVoltage, c.nominalFrequency, c.stpm.snapshotRate, c.touchRotation]).toEqual([60_000, 10, true, 600, false, 230, 50, 6400, undefined]);
+    expect(boardConfig({ stpm: { select: 25 } }).stpm.snapshotRate).toBe(6400); // grouped keys merge one level deep
+    expect(() => boardConfig({ touchRotation: 45 })).toThrow(/touchRotation/);
+    expect(() => boardConfig({ nominalFrequency: 400 })).toThrow(/nominalFrequency/);
+    expect(() => boardConfig({ journalThresholdWh: 0 })).toThrow(/journal/);
+  });
+
+  it("the journal wrapper passes the metrology path's events and aggregate through", () => {
+    const scales = { vRms: 0.01, iRms: 0.001, power: 0.5, energy: 0.25, vSample: 1, iSample: 1 };
+    const chip = new FakeStpm3x();
+    const stpm = new StpmFrontEnd(new Stpm3x(chip, scales), scales.energy, 0, { nominalVoltage: 230, nominalFrequency: 50, snapshotRate: 6400, measurePeriodMs: 200 });
+    const fe = new JournaledFrontEnd(stpm, boardAreas(new NorFlashSim({ size: 32 * 4096 })).journal, 0);
+    chip.live[STPM.RMS1] = (1000 << 15) | 23_000; // 230 V
+    for (let k = 1; k <= 20; k++) fe.measure(k * 200);
+    chip.live[STPM.RMS1] = (1000 << 15) | 11_500; // 115 V: a dip
+    for (let k = 21; k <= 30; k++) fe.measure(k * 200);
+    chip.live[STPM.RMS1] = (1000 << 15) | 23_000;
+    for (let k = 31; k <= 40; k++) fe.measure(k * 200);
+    expect(fe.readings().dips).toBe(1);
+    expect(fe.readings().dips).toBe(stpm.readings().dips);
+    expect(fe.aggregate()).toBe(stpm.aggregate?.());
   });
 });
 

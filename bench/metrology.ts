@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   const compute: number[] = [];
   const stage: Record<string, number> = {};
   const boardCompute: number[] = [];
+  const boardHeap: number[] = [];
   let fftSize = 0, harness = 0, boardInfo: BoardSetup | undefined, boardSnapshots = 0;
   const call = async (expr: string) => (await xs.evaluate<number>(expr)).meter.compute;
   try {
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     for (let s = 0; s < SECONDS; s++) {
       const r = await xs.evaluate<number>("__metbench.boardSecond()");
       boardCompute.push(r.meter.compute);
+      boardHeap.push(r.meter.heapCount);
       boardSnapshots = r.value;
     }
     await call("__metbench.boardWindow()");
@@ -138,6 +140,7 @@ async function main(): Promise<void> {
     ["  one register window, 3 phases (record, events, energy, aggregation)", `${fmt(st("boardWindow"))}  × 5/s = ${fmt(5 * st("boardWindow"))}`],
     ["  one phase snapshot's analysis", `${fmt(st("boardSnapshot"))}  × ${snapsPerSecond.toFixed(2)}/s = ${fmt(snapsPerSecond * st("boardSnapshot"))}`],
     ["  in steps (beginSnapshot + stepSnapshot): steps / largest step", `${stage.boardSteps} / ${fmt(st("boardStepMax"))} (≈${((1000 * st("boardStepMax")) / 2e6).toFixed(0)} ms on an ESP32 at 2 M/s)`],
+    ["XS heap slots at 5 s / 60 s", `${boardHeap[4]} / ${boardHeap[boardHeap.length - 1]} (growth less the harness's ${harness}: ${boardHeap[boardHeap.length - 1] - boardHeap[4] - harness})`],
     ["governor with the costs measured now, 2048-point snapshots", duty(g2048)],
     ["imageGuard false: 1281 samples → 1024-point FFT, one phase snapshot", fmt(st("boardSnapshot1024"))],
     ["  governor with that cost", duty(g1024)],
@@ -148,7 +151,7 @@ async function main(): Promise<void> {
   if (json) {
     console.log(JSON.stringify({
       reference: { fftSize, xsComputronsPerSecond: Math.round(perSecond), computronsPerChannelSample: perSecond / (6400 * 6), nodeChannelSamplesPerSecond: Math.round(nodeSamples), xsHeap5s: heap[4], xsHeap60s: heap[heap.length - 1], xsHeapGrowth: heapGrowth, xsHeapHarness: harness, xsHeapMeter: heapGrowth - harness, breakdown: Object.fromEntries(breakdown.map(([k, v]) => [k.trim(), Math.round(v)])) },
-      board: { budget: 500000, xsComputronsPerSecond: Math.round(boardPerSecond), governorEstimate: Math.round(b.expected), snapshotInterval: b.interval, refreshSeconds: b.refreshSeconds, fftSize: b.fftSize, snapshotLength: b.snapshotLength, windowComputrons: Math.round(st("boardWindow")), snapshotComputrons: Math.round(st("boardSnapshot")), snapshot1024Computrons: Math.round(st("boardSnapshot1024")), snapshotSteps: stage.boardSteps, largestStepComputrons: Math.round(st("boardStepMax")), measuredCostInterval2048: g2048.interval, measuredCostInterval1024: g1024.interval, snapshotsPerSecond: snapsPerSecond, stpmReadChannelComputrons: Math.round(st("stpmRead")) },
+      board: { budget: 500000, xsComputronsPerSecond: Math.round(boardPerSecond), governorEstimate: Math.round(b.expected), snapshotInterval: b.interval, refreshSeconds: b.refreshSeconds, fftSize: b.fftSize, snapshotLength: b.snapshotLength, windowComputrons: Math.round(st("boardWindow")), snapshotComputrons: Math.round(st("boardSnapshot")), snapshot1024Computrons: Math.round(st("boardSnapshot1024")), snapshotSteps: stage.boardSteps, largestStepComputrons: Math.round(st("boardStepMax")), measuredCostInterval2048: g2048.interval, measuredCostInterval1024: g1024.interval, snapshotsPerSecond: snapsPerSecond, stpmReadChannelComputrons: Math.round(st("stpmRead")), xsHeap5s: boardHeap[4], xsHeap60s: boardHeap[boardHeap.length - 1], xsHeapBoard: boardHeap[boardHeap.length - 1] - boardHeap[4] - harness },
     }));
   }
 }

@@ -49,7 +49,9 @@ export class SnapshotAnalyzer {
   /** Time of each phase's last snapshot (s, the caller's clock), −1 before its first. */
   readonly at: Float64Array;
   private readonly spectrum: WindowSpectrum;
-  private job: { phase: number; u: Float64Array; i: Float64Array; len: number; t: number; next: number } | undefined;
+  // The begun analysis, in fields rather than an object so a snapshot allocates nothing (next < 0: none).
+  private jobPhase = 0; private jobLen = 0; private jobT = 0; private jobNext = -1;
+  private jobU: Float64Array | undefined; private jobI: Float64Array | undefined;
 
   constructor(config: SnapshotConfig) {
     const ph = (this.phases = config.phases);
@@ -98,23 +100,23 @@ export class SnapshotAnalyzer {
       throw new RangeError(`snapshot of ${n} samples cannot hold ${this.cycles} cycles at ${f} Hz (needs ${this.samplesFor(f)})`);
     }
     this.spectrum.setLength(len);
-    this.job = { phase, u, i, len, t, next: 0 };
+    this.jobPhase = phase; this.jobU = u; this.jobI = i; this.jobLen = len; this.jobT = t; this.jobNext = 0;
   }
 
   /** True while a begun analysis has steps left. */
   get busy(): boolean {
-    return this.job !== undefined;
+    return this.jobNext >= 0;
   }
 
   /** Runs the next step of the begun analysis; true when it is finished (or none was begun). */
   step(): boolean {
-    const job = this.job;
-    if (!job) return true;
+    if (this.jobNext < 0) return true;
     const sp = this.spectrum;
-    sp.step(job.next++, job.u, job.i, 0, job.len);
-    if (job.next < sp.steps) return false;
-    this.job = undefined;
-    this.finish(job.phase, job.t);
+    sp.step(this.jobNext++, this.jobU!, this.jobI!, 0, this.jobLen);
+    if (this.jobNext < sp.steps) return false;
+    this.jobNext = -1;
+    this.jobU = this.jobI = undefined;
+    this.finish(this.jobPhase, this.jobT);
     return true;
   }
 

@@ -113,7 +113,8 @@ export class BoardNetwork implements Network {
         }
       },
     });
-    return Promise.resolve({ port: listener.port || port, close: () => listener.close() });
+    // ECMA-419 listeners have close(); the SDK's listener.d.ts omits it, so name it through a cast.
+    return Promise.resolve({ port: listener.port || port, close: () => (listener as unknown as { close(): void }).close() });
   }
 
   connect(host: string, port: number, handlers: ConnectHandlers): Socket {

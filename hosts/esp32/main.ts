@@ -78,7 +78,8 @@ function startSlave(cfg: BoardConfig, clock: Clock): void {
 /** The touch display: PocoCanvas on the board's screen, DisplayApp on the household, touch polled every 16 ms. */
 function startDisplay(cfg: BoardConfig, household: Household, clock: Clock): DisplayApp | undefined {
   if (!cfg.display) return undefined;
-  if (!globalThis.screen) {
+  // setup/commodetto makes the global `screen` from mc/config's "screen" driver (the SDK types do not declare it).
+  if (!(globalThis as { screen?: unknown }).screen) {
     trace("xsmeter: no screen on this board (mc/config \"screen\"): display off\n");
     return undefined;
   }

@@ -5,7 +5,8 @@
  * The STPM3x computes RMS, active/reactive/apparent power and energy in
  * hardware, so per window JavaScript only reads its registers (`window`) and
  * fills the same WindowRecord as MeterPipeline. Harmonic quantities come from
- * the phase's latest snapshot (`snapshot`, analysed by SnapshotAnalyzer): THD,
+ * the phase's latest snapshot (`snapshot`, or `beginSnapshot` + `stepSnapshot`
+ * spread over scheduler turns; analysed by SnapshotAnalyzer): THD,
  * and the fundamental-to-total ratios and displacement angle that turn the
  * chip's V, I, P into V1, I1, P1, S1, SN, DI, DV, SH and DPF. Each record
  * carries `harmonicsAge` (s since that phase's snapshot, −1 before the first).
@@ -31,9 +32,9 @@ import type { Harmonics } from "./window-spectrum";
 export interface PhaseRegisters {
   /** RMS voltage (V) and current (A). */
   v: number; i: number;
-  /** Active (W), reactive (var) and apparent (VA) power; apparent 0 ⇒ V·I. */
+  /** Active (W), reactive (var; reported as Q1) and apparent (VA) power; apparent 0 ⇒ V·I. */
   p: number; q: number; s: number;
-  /** Line frequency (Hz); 0 ⇒ the last snapshot's or the nominal. */
+  /** Line frequency (Hz); 0 ⇒ the last known one (the nominal until one is given). */
   f: number;
   /** Fundamental active power (W) if the chip gives it (STPM3x PH1_FUNDAMENTAL_POWER), else from the snapshot. */
   p1?: number;

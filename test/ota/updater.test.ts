@@ -191,6 +191,18 @@ describe("HttpImageSource", () => {
     expect((await get(src, "https://x/y", 0)).error).toMatch(/not an http:\/\/ URL/);
     expect(parseHttpUrl("http://h:8080/a/b?c")).toEqual({ host: "h", port: 8080, path: "/a/b?c" });
 
+    // a server that sends the head and 100 bytes, then nothing: the stall timer ends it
+    const slow = createServer((_req, res) => {
+      res.writeHead(206, { "content-length": "1000", "content-range": "bytes 0-999/1000" });
+      res.write(Buffer.alloc(100));
+    });
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", () => r()));
+    const stalled = await get(new HttpImageSource(new NodeNetwork(), nodeClock(), 300), `http://127.0.0.1:${(slow.address() as AddressInfo).port}/x`, 0);
+    expect(stalled.error).toMatch(/download stalled: nothing for 300 ms/);
+    expect(stalled.bytes.length).toBe(100);
+    slow.closeAllConnections();
+    slow.close();
+
     plain = createServer((_req, res) => res.writeHead(200, { "content-length": "5" }).end("hello"));
     await new Promise<void>((r) => plain!.listen(0, "127.0.0.1", () => r()));
     const p = (plain.address() as AddressInfo).port;

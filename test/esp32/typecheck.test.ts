@@ -2,7 +2,7 @@
 // hand-written declarations in hosts/esp32/types, since CI has no Moddable SDK).
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -41,5 +41,45 @@ describe("Moddable type check (tsconfig.esp32.json)", () => {
     const r = check("tsconfig.esp32.json");
     expect(r.output).toBe("");
     expect(r.ok).toBe(true);
+  });
+});
+
+// With a Moddable SDK on this machine ($MODDABLE, not in CI), the board code is
+// also checked against the SDK's own typings instead of our hand-written ones.
+const sdk = process.env.MODDABLE;
+const sdkTypings = sdk ? join(sdk, "typings") : "";
+describe.skipIf(!sdk || !existsSync(join(sdkTypings, "tsconfig.es2024.json")))("Moddable type check against $MODDABLE/typings", () => {
+  function sdkCheck(files: string[]): { ok: boolean; output: string } {
+    const dir = mkdtempSync(join(tmpdir(), "xsm-sdk-"));
+    try {
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({
+        extends: join(sdkTypings, "tsconfig.es2024.json"),
+        compilerOptions: { baseUrl: sdkTypings, ignoreDeprecations: "6.0", noEmit: true, strict: true, skipLibCheck: true, types: [], typeRoots: [] },
+        files: [join(sdk!, "xs/includes/xs.d.ts"), join(root, "hosts/esp32/types/twai.d.ts"), ...files],
+      }));
+      return check(join(dir, "tsconfig.json"));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("holds for every hosts/esp32 and hosts/lin module", () => {
+    const files = ["esp32", "lin"].flatMap((h) => readdirSync(join(root, "hosts", h)).filter((f) => f.endsWith(".ts")).map((f) => join(root, "hosts", h, f)));
+    const r = sdkCheck(files);
+    expect(r.output).toBe("");
+    expect(r.ok).toBe(true);
+  });
+
+  it("and finds a planted misuse there as well", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xsm-planted-"));
+    try {
+      const planted = join(dir, "planted.ts");
+      writeFileSync(planted, `import Digital from "embedded:io/digital";\nnew Digital({ pin: "GPIO4", mode: Digital.Output }).write(true);\n`);
+      const r = sdkCheck([planted]);
+      expect(r.ok).toBe(false);
+      expect(r.output).toMatch(/planted\.ts.*error TS/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

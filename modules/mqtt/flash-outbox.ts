@@ -62,7 +62,10 @@ export class FlashOutbox implements Outbox {
   private writeAt = 0;
   private nextId = 1;
   private readonly sectors: number;
-  /** Records of an unknown format met by the last scan (their sectors' rest was skipped). */
+  /**
+   * Records of an unknown format met by the last scan (their sectors' rest was skipped). A
+   * record whose first byte a power cut tore counts here too: the two look alike.
+   */
   refused = 0;
 
   constructor(private readonly flash: Flash) {

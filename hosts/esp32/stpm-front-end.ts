@@ -34,8 +34,8 @@ export interface StpmMetrologyOptions {
   /** Computrons per second for metrology (default 500 000, REFERENCES §11). */
   budget?: number;
   /**
-   * Analysis steps per measure() call (default: all, i.e. the whole ≈0.5–0.9 M computrons at once).
-   * With 1 or 2 a snapshot is spread over several periods, each step ≤ ≈0.25 M computrons.
+   * Analysis steps per measure() call (default: all, i.e. the whole ≈0.5–0.8 M computrons at once).
+   * With 1 or 2 a snapshot is spread over several periods, each step ≤ ≈0.18 M computrons (≈0.1 s of ESP32).
    */
   snapshotSteps?: number;
   /** Receives each window record (reused: copy what you keep) and each event. */

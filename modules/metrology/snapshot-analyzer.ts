@@ -88,10 +88,10 @@ export class SnapshotAnalyzer {
   }
 
   /**
-   * Starts the same analysis in steps (resampling, each FFT pass, split + results: each ≤ ≈0.25 M
-   * computrons for 2048 points), so a board can spread a snapshot over several turns of its
-   * scheduler instead of blocking for the whole ≈0.9 M. u and i must stay untouched until step()
-   * returns true; the phase's results change only then.
+   * Starts the same analysis in steps (each half of the resampling, each FFT pass, the split and
+   * results: each ≤ ≈0.18 M computrons for 2048 points), so a board can spread a snapshot over
+   * several turns of its scheduler instead of blocking for the whole ≈0.8 M. u and i must stay
+   * untouched until step() returns true; the phase's results change only then.
    */
   begin(phase: number, u: Float64Array, i: Float64Array, n: number, f: number, t: number): void {
     if (phase < 0 || phase >= this.phases) throw new RangeError(`phase ${phase} out of 0..${this.phases - 1}`);

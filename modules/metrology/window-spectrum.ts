@@ -70,17 +70,21 @@ export class WindowSpectrum {
 
   /** `analyze` cut into steps of bounded cost, for a host that must not block: see step(). */
   get steps(): number {
-    return this.fft.plan(16, this.size >> 1).length + 2;
+    return this.fft.plan(16, this.size >> 1).length + 3;
   }
 
-  /** Step k of `analyze` (0: resampling, then each FFT pass, last: the split); run k = 0..steps − 1 in order. */
+  /**
+   * Step k of `analyze` (0, 1: each half of the resampling, then each FFT pass, last: the split);
+   * run k = 0..steps − 1 in order.
+   */
   step(k: number, U: Float64Array, I: Float64Array, a: number, len: number): void {
-    const plan = this.fft.plan(16, this.size >> 1);
-    if (k === 0) this.resample16(U, I, a, len / this.size);
-    else if (k <= plan.length) {
+    const plan = this.fft.plan(16, this.size >> 1), half = this.size >> 5;
+    if (k === 0) this.resample16(U, I, a, len / this.size, 0, half);
+    else if (k === 1) this.resample16(U, I, a, len / this.size, half, half * 2);
+    else if (k <= plan.length + 1) {
       let h = 16;
-      for (let q = 0; q < k - 1; q++) h *= plan[q];
-      this.fft.pass(this.re, this.im, plan[k - 1], h);
+      for (let q = 0; q < k - 2; q++) h *= plan[q];
+      this.fft.pass(this.re, this.im, plan[k - 2], h);
     } else this.split();
   }
 
@@ -91,7 +95,7 @@ export class WindowSpectrum {
    * stages leave their 16-point DFT in natural order, so that DFT (radix-4 × radix-4, twiddles
    * W₁₆) is stored there directly and each point is written once. t ≥ 0, so `t | 0` is floor(t).
    */
-  resample16(U: Float64Array, I: Float64Array, a: number, step: number): void {
+  resample16(U: Float64Array, I: Float64Array, a: number, step: number, from = 0, to = this.size >> 4): void {
     const re = this.re, im = this.im, rev = this.fft.rev, n16 = this.size >> 4;
     const c = Math.SQRT1_2;
     // W₁₆^p = kPc + j·kPs for the general twiddles p = 1, 3, 9.
@@ -104,7 +108,7 @@ export class WindowSpectrum {
     // Temporaries declared once: XS pays for block-scoped consts on every iteration.
     let t = 0, j = 0, d = 0, v = 0, r = 0, qs = 0, sr = 0, si = 0, dr = 0, di = 0, tr = 0, ti = 0, er = 0, ei = 0;
     let x0i = 0, x0r = 0, x10i = 0, x10r = 0, x11i = 0, x11r = 0, x12i = 0, x12r = 0, x13i = 0, x13r = 0, x14i = 0, x14r = 0, x15i = 0, x15r = 0, x1i = 0, x1r = 0, x2i = 0, x2r = 0, x3i = 0, x3r = 0, x4i = 0, x4r = 0, x5i = 0, x5r = 0, x6i = 0, x6r = 0, x7i = 0, x7r = 0, x8i = 0, x8r = 0, x9i = 0, x9r = 0, y00i = 0, y00r = 0, y01i = 0, y01r = 0, y02i = 0, y02r = 0, y03i = 0, y03r = 0, y10i = 0, y10r = 0, y11i = 0, y11r = 0, y12i = 0, y12r = 0, y13i = 0, y13r = 0, y20i = 0, y20r = 0, y21i = 0, y21r = 0, y22i = 0, y22r = 0, y23i = 0, y23r = 0, y30i = 0, y30r = 0, y31i = 0, y31r = 0, y32i = 0, y32r = 0, y33i = 0, y33r = 0, z0i = 0, z0r = 0, z10i = 0, z10r = 0, z11i = 0, z11r = 0, z12i = 0, z12r = 0, z13i = 0, z13r = 0, z14i = 0, z14r = 0, z15i = 0, z15r = 0, z1i = 0, z1r = 0, z2i = 0, z2r = 0, z3i = 0, z3r = 0, z4i = 0, z4r = 0, z5i = 0, z5r = 0, z6i = 0, z6r = 0, z7i = 0, z7r = 0, z8i = 0, z8r = 0, z9i = 0, z9r = 0;
-    for (let q = 0; q < n16; q++) {
+    for (let q = from; q < to; q++) {
       qs = q * step;
       r = rev[q];
       t = a + qs; j = t | 0; d = t - j; v = U[j]; z0r = v + d * (U[j + 1] - v); v = I[j]; z0i = v + d * (I[j + 1] - v);

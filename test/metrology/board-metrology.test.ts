@@ -70,7 +70,7 @@ describe("SnapshotAnalyzer", () => {
       expect(stepped.at[1]).toBe(-1);
       expect(stepped.thdu[1]).toBe(0);
     }
-    expect(steps).toBe(3); // resampling + 16-point DFT, two radix-8 passes (2048 points); the split finishes
+    expect(steps).toBe(4); // two halves of resampling + 16-point DFTs, two radix-8 passes (2048 points); the split finishes
     expect(stepped.busy).toBe(false);
     expect(stepped.step()).toBe(true); // nothing begun
     for (const k of ["thdu", "thdi", "u1Ratio", "i1Ratio", "cos1", "sin1", "at"] as const) expect(stepped[k][1], k).toBe(whole[k][1]);

@@ -21,6 +21,7 @@ import { NodeNetwork } from "../../hosts/node/http/node-network";
 import { nodeClock } from "../../hosts/node/node-clock";
 import { NorFlashSim } from "../../hosts/node/flash/nor-flash-sim";
 import { MqttClient, type MqttClientOptions } from "../../modules/mqtt/client";
+import type { Properties } from "../../modules/mqtt/codec";
 import { FlashOutbox, MemoryOutbox } from "../../modules/mqtt/flash-outbox";
 
 const MOSQUITTO = "/usr/sbin/mosquitto";
@@ -137,6 +138,32 @@ describe("MQTT 5 against mosquitto", () => {
     m.stop();
     sub.c.stop();
   }, 30_000);
+
+  it("carries our 5.0 properties through the broker: the content type of every publish, and the will's properties when the link is cut", async () => {
+    const got: { topic: string; body: string; retain: boolean; properties?: Properties }[] = [];
+    const { c: sub } = v5client(broker.port, "cloud-e", { clean: true });
+    sub.onMessage((topic, payload, retain, properties) => got.push({ topic, body: dec(payload), retain, properties }));
+    sub.subscribe("v5/e/#", 1);
+    sub.start();
+    await until(() => sub.isConnected, 5000, "subscriber");
+    await sleep(100);
+    const will = { topic: "v5/e/status", payload: new TextEncoder().encode("offline"), qos: 1 as const, retain: false, properties: { contentType: "text/plain", payloadFormatIndicator: true, userProperties: [["reason", "link lost"]] as [string, string][] } };
+    const { c: m } = v5client(broker.port, "meter-e", { contentType: "application/json", will });
+    m.start();
+    await until(() => m.isConnected, 5000, "meter");
+    m.publish("v5/e/meter/1/1-0:1.8.0", enc({ m: "e", seq: 1 }), 1);
+    m.publish("v5/e/meter/1/1-0:1.8.0", enc({ m: "e", seq: 2 }), 1); // by topic alias: the broker gives the subscriber the topic
+    await until(() => got.length === 2, 5000, "two readings");
+    m.kill(); // the cable is cut: no DISCONNECT, so the broker sends the will
+    await until(() => got.length === 3, 5000, "the will");
+    expect(got.map((g) => [g.topic, g.body, g.properties?.contentType])).toEqual([
+      ["v5/e/meter/1/1-0:1.8.0", '{"m":"e","seq":1}', "application/json"],
+      ["v5/e/meter/1/1-0:1.8.0", '{"m":"e","seq":2}', "application/json"],
+      ["v5/e/status", "offline", "text/plain"],
+    ]);
+    expect(got[2].properties).toMatchObject({ payloadFormatIndicator: true, userProperties: [["reason", "link lost"]] });
+    sub.stop();
+  }, 20_000);
 
   it("delivers every reading exactly once (after dedup by seq) across a broker SIGKILL and restart mid-stream and a meter reboot during the outage", async () => {
     // its own broker, with persistence: what it acknowledged must survive the SIGKILL

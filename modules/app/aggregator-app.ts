@@ -257,8 +257,8 @@ export class AggregatorApp {
   /**
    * A price table from the utility (already authenticated): checked, then it replaces the
    * prices it covers — for the page, the bill (every slot not begun yet; a slot already
-   * being booked keeps the price it began with) and the controller, which re-plans the
-   * deferrable runs still waiting into the new cheapest window.
+   * being booked keeps the price it began with) and the controller (or the policy seam), which
+   * re-plans the deferrable runs still waiting into the new cheapest window.
    */
   applyPriceTable(raw: unknown): ActionResult {
     const now = this.clock.now();
@@ -273,6 +273,9 @@ export class AggregatorApp {
       for (const v of controller.loadViews()) {
         if (v.kind === "deferrable" && v.run?.state === "planned") controller.schedule(v.id, v.run.durationMs, v.run.deadline, "cloud");
       }
+    } else {
+      // the small policy seam: plans whose first slot has not come yet
+      for (const [id, plan] of [...this.policy.plans]) if (now < plan.slots[0]) this.scheduleLoad(id, plan.durationMs, plan.deadline, "cloud");
     }
     return { ok: true };
   }

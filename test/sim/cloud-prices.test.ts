@@ -22,9 +22,9 @@ function cmd(body: object): Uint8Array {
   return new TextEncoder().encode(`h1.${createHmac("sha256", Buffer.from(KEY)).update(`${TOPIC}\n${json}`).digest("hex")}.${json}`);
 }
 
-function setup() {
+function setup(policy: "controller" | "seam" = "controller") {
   const clock = new VirtualClock(START);
-  const sim = new HouseholdSim(clock, { seed: 7, slaves: 4 });
+  const sim = new HouseholdSim(clock, { seed: 7, slaves: 4, policy });
   const results: any[] = [];
   let deliver: (t: string, p: Uint8Array, r: boolean) => void = () => {};
   const mqtt: MqttPublisher = {
@@ -98,6 +98,24 @@ describe("cloud price table", () => {
     expect(Math.abs(bill.lines[0].amountMinor - feedPriced)).toBeGreaterThan(50); // not the feed's prices
     expect(sim.aggregator.slots.get(cheapFrom)!.importMinorPerKWh).toBe(2);
     expect(snap.prices.find((s) => s.start === t0)!.importMinorPerKWh).toBe(45);
+    sim.stop();
+  }, 30_000);
+
+  it("re-plans through the small policy seam too (no controller)", () => {
+    const { clock, sim, send } = setup("seam");
+    const t0 = START + 17 * HOUR + 30 * MINUTE;
+    clock.runUntil(t0);
+    const ev = () => sim.aggregator.store.snapshot().loads.find((l) => l.id === "ev")!;
+    const before = ev().run!;
+    expect(before.state).toBe("planned");
+    const cheapFrom = START + 21 * HOUR;
+    const need = Math.ceil(before.durationMs / SLOT_MS);
+    const table = [];
+    for (let t = t0; t < START + 36 * HOUR; t += SLOT_MS) table.push({ start: t, durationMs: SLOT_MS, importMinorPerKWh: t >= cheapFrom && t < cheapFrom + need * SLOT_MS ? 1 : 50, exportMinorPerKWh: 5 });
+    expect(send(table)).toMatchObject({ ok: true });
+    clock.runUntil(t0 + 1000);
+    expect(ev().run!.startAt).toBe(cheapFrom);
+    expect(sim.aggregator.store.snapshot().decisions.some((d) => d.load === "ev" && d.action === "schedule" && d.actor === "cloud")).toBe(true);
     sim.stop();
   }, 30_000);
 

@@ -172,6 +172,11 @@ export class OtaSlots {
     this.booted = { ...this.booted, trial: false };
   }
 
+  /** True between a trial boot and `confirm()`. */
+  get onTrial(): boolean {
+    return this.booted?.trial === true;
+  }
+
   /** Reads firmware bytes (after the image header) of the slot that runs. */
   readFirmware(offset: number, into: Uint8Array): void {
     const slot = this.runningSlot();
@@ -191,6 +196,8 @@ export class OtaSlots {
    * image to continue from: 0 for a new download, more when resuming the same image.
    */
   begin(headerBytes: Uint8Array): number {
+    // the other slot holds the last confirmed image: the fallback if this trial fails
+    if (this.onTrial) throw new OtaError("the running image is on trial: an update can start once it has confirmed itself");
     const h = this.checkHeader(headerBytes, true);
     const target = 1 - this.runningSlot();
     this.header = h;

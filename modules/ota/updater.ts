@@ -68,6 +68,7 @@ export class FirmwareUpdater {
       return { ok: false, error: `firmware: ${(e as Error).message}` };
     }
     if (this.job) return { ok: false, error: `firmware: an update to ${this.job.offer.version} is in progress` };
+    if (this.o.slots.onTrial) return { ok: false, error: "firmware: the running image is on trial; offer again once it has confirmed itself" };
     const running = this.o.slots.runningVersion();
     if (compareVersions(f.version, running) <= 0) return { ok: false, error: `firmware: downgrade refused: ${f.version} is not newer than ${running}` };
     if (!Number.isSafeInteger(f.size) || f.size <= 0 || f.size > this.o.slots.capacity) return { ok: false, error: `firmware: size ${f.size} does not fit a slot of ${this.o.slots.capacity} bytes` };

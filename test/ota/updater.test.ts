@@ -120,7 +120,11 @@ describe("FirmwareUpdater", () => {
     expect(second.reports.at(-1)).toMatchObject({ phase: "verified", version: "1.1.0", bytes: img.length });
     expect(second.reboots()).toBe(1);
     flash.reboot();
-    expect(new OtaSlots(flash, pub).boot()).toMatchObject({ version: "1.1.0", trial: true });
+    const trial = device(flash, clock, new FakeSource(img, clock));
+    expect(trial.slots.runningVersion()).toBe("1.1.0");
+    expect(trial.slots.onTrial).toBe(true);
+    // no update on top of an unconfirmed one: the confirmed image in the other slot is the fallback
+    expect(trial.updater.offer(offerOf(image("1.2.0"))).error).toMatch(/on trial/);
   });
 
   it("resumes a dropped link within a boot from the exact byte", () => {

@@ -70,6 +70,21 @@ describe("verify once, boot on a mark", () => {
     }
   });
 
+  it("starts no update while the running image is on trial (its fallback sits in the other slot)", () => {
+    const flash = new NorFlashSim({ size: SIZE });
+    new OtaSlots(flash, pub).installFactory(image("1.0.0"));
+    let { slots } = boot(flash);
+    download(slots, image("1.1.0"));
+    ({ slots } = boot(flash));
+    expect(slots.onTrial).toBe(true);
+    const next = image("1.2.0");
+    expect(() => slots.begin(next.subarray(0, 1024))).toThrow(/on trial/);
+    slots.confirm();
+    expect(slots.onTrial).toBe(false);
+    download(slots, next);
+    expect(boot(flash).result).toMatchObject({ version: "1.2.0", slot: 0, trial: true });
+  });
+
   it("never boots a forged image written straight to flash over the running slot", () => {
     const flash = new NorFlashSim({ size: SIZE });
     new OtaSlots(flash, pub).installFactory(image("1.0.0"));

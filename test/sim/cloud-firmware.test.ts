@@ -67,8 +67,11 @@ describe("sim meter downlinks through the broker", () => {
     sub.subscribe(`xsmeter/${node}/cmd/result`, 1);
     sub.subscribe(`xsmeter/${node}/firmware`, 1);
     sub.subscribe(`xsmeter/${node}/meter/+/+`, 1);
+    sub.subscribe(`homeassistant/update/${node}/#`, 1);
+    const discovery: any[] = [];
     sub.onMessage((topic, payload) => {
-      if (topic.endsWith("/cmd/result")) results.push(JSON.parse(text(payload)));
+      if (topic.startsWith("homeassistant/")) discovery.push(JSON.parse(text(payload)));
+      else if (topic.endsWith("/cmd/result")) results.push(JSON.parse(text(payload)));
       else if (topic.endsWith("/firmware")) firmware.push(JSON.parse(text(payload)));
       else {
         const b = JSON.parse(text(payload));
@@ -145,6 +148,10 @@ describe("sim meter downlinks through the broker", () => {
     server.cutNextAfter(20_000);
     expect(await command("firmware", offer(good, "good.xsota"))).toMatchObject({ ok: true });
     await fw((f) => f.phase === "confirmed" && f.running === "1.1.0", "1.1.0 confirmed");
+    // Home Assistant's update entity: discovery on the firmware topic, which carries installed/latest versions
+    expect(discovery[0]).toMatchObject({ state_topic: `xsmeter/${node}/firmware`, device_class: "firmware" });
+    expect(firmware.find((f) => f.phase === "verified" && f.offered === "1.1.0")).toMatchObject({ installed_version: "1.0.0", latest_version: "1.1.0" });
+    expect(firmware.at(-1)).toMatchObject({ installed_version: "1.1.0", latest_version: "1.1.0" });
     const asked = server.requests.filter((r) => r.name === "good.xsota").map((r) => r.from);
     expect(asked[0]).toBe(0);
     expect(asked.length).toBeGreaterThanOrEqual(2);

@@ -153,6 +153,7 @@ export class SimMeter {
       },
     });
     this.live = true;
+    this.discoverUpdateEntity();
     this.publishFirmware({ phase: booted.trial ? "trial" : "running", note: booted.note });
     if (booted.trial) this.selfTest(o.clock.now() + (o.selfTestMs ?? 10_000));
   }
@@ -208,8 +209,25 @@ export class SimMeter {
   }
 
   private publishFirmware(extra: Record<string, unknown>): void {
-    const body = { boot: this.boot, running: this.ota.runningVersion(), ...extra };
+    const running = this.ota.runningVersion();
+    // installed_version / latest_version: what Home Assistant's MQTT update entity reads
+    const latest = extra.phase === "downloading" || extra.phase === "verified" ? extra.offered : running;
+    const body = { boot: this.boot, running, ...extra, installed_version: running, latest_version: latest };
     this.cloud?.client.publish(`xsmeter/${this.o.node}/firmware`, utf8Encode(JSON.stringify(body)), 1, true);
+  }
+
+  /** Home Assistant discovery of the firmware as an `update` entity (retained, once per boot). */
+  private discoverUpdateEntity(): void {
+    const node = this.o.node;
+    const config = {
+      name: "Firmware",
+      unique_id: `xsmeter_${node}_firmware`,
+      state_topic: `xsmeter/${node}/firmware`,
+      availability_topic: `xsmeter/${node}/status`,
+      device_class: "firmware",
+      device: { identifiers: [`xsmeter_${node}`], name: `xsmeter ${node}`, manufacturer: "xsmeter" },
+    };
+    this.cloud.client.publish(`homeassistant/update/${node}/firmware/config`, utf8Encode(JSON.stringify(config)), 1, true);
   }
 
   private later(ms: number, f: () => void): void {

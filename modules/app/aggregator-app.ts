@@ -94,7 +94,7 @@ export class AggregatorApp {
   /** The utility's price table (cloud downlink), laid over the ports' prices; and its cache. */
   private cloudPrices: PriceSlot[] = [];
   private cloudPricesAt = -Infinity;
-  private merged = { first: NaN, length: -1, version: 0, slots: [] as PriceSlot[] };
+  private merged = { base: [] as PriceSlot[], version: -1, slots: [] as PriceSlot[] };
   private cloudVersion = 0;
   readonly busEvents: BusEvent[] = [];
   readonly alarms: Alarm[] = [];
@@ -292,9 +292,10 @@ export class AggregatorApp {
     const base = this.ports.prices(t);
     if (this.cloudPrices.length === 0) return base;
     const m = this.merged;
-    // the feed hands out a new array per call: cache on its span and the table's version
-    if (m.version !== this.cloudVersion || m.first !== base[0]?.start || m.length !== base.length) {
-      this.merged = { first: base[0]?.start ?? NaN, length: base.length, version: this.cloudVersion, slots: overlayPrices(base, this.cloudPrices) };
+    // the sim's feed hands out a new array of the same slot objects per call: reuse the overlay
+    // while every slot is the very same object (a feed that builds new ones gets a fresh overlay)
+    if (m.version !== this.cloudVersion || !sameSlots(base, m.base)) {
+      this.merged = { base, version: this.cloudVersion, slots: overlayPrices(base, this.cloudPrices) };
     }
     return this.merged.slots;
   }
@@ -446,6 +447,13 @@ export class AggregatorApp {
       bus: { ...link, missing: this.slaves.filter((s) => s.missing).map((s) => s.id) },
     };
   }
+}
+
+function sameSlots(a: PriceSlot[], b: PriceSlot[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function meterView(s: SlaveState): MeterView {

@@ -251,7 +251,9 @@ function decodeBody(first: number, r: Reader, version: ProtocolVersion): Packet 
         const willProps = c5 ? r.properties(WILL) : undefined;
         const topic = r.string("will topic");
         const payload = r.prefixed("will payload");
-        p.will = { topic, payload, qos: checkQos((f >> 3) & 3, "will"), retain: (f & 0x20) !== 0 };
+        const qos = (f >> 3) & 3;
+        if (qos === 3) r.fail("invalid will QoS 3", levelAt + 1);
+        p.will = { topic, payload, qos: qos as QoS, retain: (f & 0x20) !== 0 };
         if (willProps) p.will.properties = willProps;
       } else if (f & 0x38) r.fail("will flags set without a will", levelAt + 1);
       if (f & 0x80) p.username = r.string("username");
@@ -349,7 +351,8 @@ function decodeBody(first: number, r: Reader, version: ProtocolVersion): Packet 
         const o = r.byte();
         if (!v5) {
           if (o & 0xfc) r.fail("reserved bits set in requested QoS", at);
-          p.subscriptions.push({ topic, qos: checkQos(o, "subscribe") });
+          if (o === 3) r.fail("invalid QoS 3", at);
+          p.subscriptions.push({ topic, qos: o as QoS });
           continue;
         }
         if (o & 0xc0) r.fail("reserved bits 7-6 set in subscription options", at);

@@ -278,21 +278,36 @@ describe("MQTT 5 codec vs mqtt-packet", () => {
     expect(got[1]).toMatchObject({ cmd: "publish", properties: { contentType: "x" } });
   });
 
-  it("never throws anything but MqttProtocolError on mutated v5 packets", () => {
+  /** The same packet as 3.1.1 can carry it (5.0's fields dropped), for the 3.1.1 fuzz. */
+  const as311 = (p: Packet): Packet => {
+    const o: any = JSON.parse(JSON.stringify(p, (k, v) => (k === "properties" || k === "reasonCode" || k === "reasonCodes" || k === "nl" || k === "rap" || k === "rh" ? undefined : v)));
+    for (const k of ["payload", "password"]) if ((p as any)[k]) o[k] = (p as any)[k];
+    if (o.will) o.will.payload = (p as any).will.payload;
+    if (o.cmd === "connect") o.protocolVersion = 4;
+    if (o.cmd === "connack") o.returnCode = o.returnCode % 6;
+    if (o.cmd === "publish" && o.topic === "") o.topic = "t";
+    if (o.cmd === "suback") o.granted = o.granted.map((g: number) => (g >= 0x80 ? 0x80 : g));
+    if (o.cmd === "auth") return { cmd: "pingreq" };
+    return o;
+  };
+
+  it("never throws anything but MqttProtocolError on mutated packets (3,000 as 5.0, 3,000 as 3.1.1), always naming the byte", () => {
     let rejected = 0;
-    for (let n = 0; n < 3000; n++) {
-      const bytes = encodePacket(randomPacket(n % 15), 5);
+    for (let n = 0; n < 6000; n++) {
+      const version = n % 2 ? 5 : 4;
+      const p = randomPacket(n % 15);
+      const bytes = version === 5 ? encodePacket(p, 5) : encodePacket(as311(p));
       const m = new Uint8Array(bytes);
       for (let k = 1 + rnd(3); k > 0; k--) m[rnd(m.length)] = rnd(256);
       try {
-        new MqttDecoder(1 << 20, 5).push(m);
+        new MqttDecoder(1 << 20, version).push(m);
       } catch (e) {
         if (!(e instanceof MqttProtocolError)) throw new Error(`${hex(m)}: ${(e as Error).stack}`);
         expect((e as Error).message).toMatch(/at byte \d+$|exceeds the limit/);
         rejected++;
       }
     }
-    expect(rejected).toBeGreaterThan(300);
+    expect(rejected).toBeGreaterThan(600);
   });
 });
 
@@ -385,6 +400,13 @@ describe("MQTT 5 malformed properties: clear errors at the right byte", () => {
     expect(errorOf(() => decodePacket(Uint8Array.of(0x30, 0x04, 0x00, 0x00, 0x00, 0x41), 5))).toBe("publish: empty topic name without a topic alias at byte 2");
     expect(() => encodePacket({ cmd: "puback", messageId: 1, reasonCode: 0x8e }, 5)).toThrow(/invalid reason code 0x8e/);
   });
+  it("names the byte for QoS 3 too: a will's (flags at byte 9) and a 3.1.1 subscription's", () => {
+    const connect = [...encodePacket({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId: "c", clean: true, keepalive: 5, will: { topic: "w", payload: Uint8Array.of(1), qos: 1, retain: false } })];
+    connect[9] |= 0x18; // will QoS bits 11
+    expect(errorOf(() => decodePacket(Uint8Array.from(connect)))).toBe("connect: invalid will QoS 3 at byte 9");
+    expect(errorOf(() => decodePacket(Uint8Array.of(0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x74, 0x03)))).toBe("subscribe: invalid QoS 3 at byte 7");
+  });
+
   it("keeps 3.1.1 closed to 5.0's fields", () => {
     expect(() => encodePacket({ cmd: "publish", topic: "a", payload: new Uint8Array(), qos: 0, retain: false, dup: false, properties: { contentType: "x" } })).toThrow(/need MQTT 5/);
     expect(() => encodePacket({ cmd: "puback", messageId: 1, reasonCode: 0x80 })).toThrow(/need[s]? MQTT 5/);

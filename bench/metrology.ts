@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     harness = h1 - h0;
     // Stage probes: each does one second's worth of its stage (see the entry).
     await xs.evaluate("__metbench.probeSetup()");
-    for (const name of ["Store", "Windows", "Resample", "Fft", "Split", "Harmonics"]) {
+    for (const name of ["Store", "ZeroCrossing", "Windows", "Resample", "Fft", "Split", "Harmonics"]) {
       await call(`__metbench.probe${name}()`); // warm (first-call compilation of the probe)
       stage[name] = await call(`__metbench.probe${name}()`);
     }
@@ -101,7 +101,9 @@ async function main(): Promise<void> {
   const spectral = st("Resample") + st("Fft") + st("Split") + st("Harmonics");
   const breakdown: [string, number][] = [
     ["push: calibrate, store, half-cycle sums (6400 frames × 3 phases)", st("Store")],
-    ["push: sync low-pass, zero crossing, half-cycle RMS/events (remainder)", perSecond - st("Store") - st("Windows")],
+    ["push: sync per frame of u1 (remainder)", perSecond - st("Store") - st("Windows")],
+    ["  zero-crossing detector (probed alone, with its loop)", st("ZeroCrossing")],
+    ["  low-pass (inlined), loop, half-cycle RMS/events, crossing location (remainder)", perSecond - st("Store") - st("Windows") - st("ZeroCrossing")],
     ["window close, 5 × 3 phases", st("Windows")],
     ["  resampling 1280 → 2048 + the first four FFT stages (16-point DFTs)", st("Resample")],
     ["  FFT middle passes (two radix-8)", st("Fft")],

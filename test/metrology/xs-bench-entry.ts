@@ -4,6 +4,7 @@
 import { MeterPipeline } from "../../modules/metrology/meter";
 import { BoardMetrology, type PhaseRegisters } from "../../modules/metrology/board-metrology";
 import type { WindowSpectrum } from "../../modules/metrology/window-spectrum";
+import { ZeroCrossingDetector } from "../../modules/metrology/zero-crossing";
 import { Stpm3x, type StpmReadings } from "../../hosts/esp32/stpm3x";
 import { stpmCrc8 } from "../../hosts/esp32/stpm3x-registers";
 
@@ -67,6 +68,14 @@ export function probeStore(): number {
 export function probeWindows(): number {
   const m = probe!;
   for (let r = 0; r < 5; r++) { m.crossings[0] = m.base + 10.3; m.crossings[10] = m.base + 10.3 + 1280; m.closeWindow(); }
+  return 0;
+}
+/** The zero-crossing detector alone over one second of u1 (6400 steps; sync calls it once per frame). */
+const zc = new ZeroCrossingDetector(0.1 * 230 * Math.SQRT2, 4);
+export function probeZeroCrossing(): number {
+  const d = data!;
+  for (let k = 0; k < FS; k++) zc.step(d[k * 6], k);
+  zc.pending = -1;
   return 0;
 }
 const PER_SECOND = 15; // 5 windows × 3 phases

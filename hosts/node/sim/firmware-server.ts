@@ -15,6 +15,8 @@ export interface FirmwareServer {
   cutNextAfter(bytes: number): void;
   /** Every request: image name and the Range start asked for. */
   readonly requests: { name: string; from: number }[];
+  /** Responses cut so far (by cutNextAfter). */
+  cuts(): number;
   close(): Promise<void>;
 }
 
@@ -22,6 +24,7 @@ export async function startFirmwareServer(port = 0): Promise<FirmwareServer> {
   const images = new Map<string, Uint8Array>();
   const requests: { name: string; from: number }[] = [];
   let cut = -1;
+  let cuts = 0;
   const server: Server = createServer((req, res) => {
     const name = decodeURIComponent((req.url ?? "").replace(/^\/firmware\//, ""));
     const image = images.get(name);
@@ -46,7 +49,10 @@ export async function startFirmwareServer(port = 0): Promise<FirmwareServer> {
     if (cut >= 0) {
       const n = cut;
       cut = -1;
-      res.write(body.subarray(0, n), () => setTimeout(() => res.socket?.destroy(), 20));
+      res.write(body.subarray(0, n), () => setTimeout(() => {
+        res.socket?.destroy();
+        cuts++;
+      }, 20));
       return;
     }
     res.end(body);
@@ -63,6 +69,7 @@ export async function startFirmwareServer(port = 0): Promise<FirmwareServer> {
       cut = bytes;
     },
     requests,
+    cuts: () => cuts,
     close: () => new Promise<void>((r) => {
       server.closeAllConnections();
       server.close(() => r());

@@ -313,10 +313,10 @@ export class MqttClient {
       }
       case "publish":
         if (p.topic === "") {
-          // we allow the broker no topic aliases (our Topic Alias Maximum is 0)
+          // 5.0: a topic alias, though we allow none (our Topic Alias Maximum is 0); 3.1.1 has no empty topics
           this.stats.protocolErrors++;
           this.goodbye(0x94);
-          this.lost("protocol error from broker: a topic alias, though we allow none");
+          this.lost(`protocol error from broker: ${this.version === 5 ? "a topic alias, though we allow none" : "a PUBLISH without a topic name"}`);
           return;
         }
         if (p.qos === 2) {

@@ -265,6 +265,24 @@ describe("MqttClient with MQTT 5", () => {
     await broker.close();
   });
 
+  it("refuses a topic alias from the broker (we allow none): DISCONNECT 0x94, protocol error, reconnect", async () => {
+    const broker = await fakeBroker((p, send, n) => {
+      if (p.cmd === "connect") send({ cmd: "connack", sessionPresent: false, returnCode: 0 });
+      if (p.cmd === "subscribe" && n === 1) send({ cmd: "publish", topic: "", payload: enc("x"), qos: 0, retain: false, dup: false, properties: { topicAlias: 1 } });
+    });
+    const { c, reasons } = client(broker.port);
+    const got: string[] = [];
+    c.onMessage((t) => got.push(t));
+    c.subscribe("a/#", 1);
+    c.start();
+    await until(() => c.stats.connects === 2, 3000, "the reconnect");
+    expect(reasons[0]).toBe("protocol error from broker: a topic alias, though we allow none");
+    expect(broker.seen.find((s) => s.p.cmd === "disconnect")!.p).toMatchObject({ reasonCode: 0x94 });
+    expect(got).toEqual([]);
+    c.stop();
+    await broker.close();
+  });
+
   it("falls back to 3.1.1 with aedes (3.1.1 only), and delivers QoS 0 and 1 through it", async () => {
     const broker = await startEmbeddedBroker({ port: 0 });
     const sub = client(broker.port, { clientId: "cloud", protocolVersion: 4 });

@@ -287,6 +287,11 @@ export class AggregatorApp {
     return { ok: true };
   }
 
+  /** The utility's table in force (empty when none was received), to persist it. */
+  cloudPriceTable(): PriceSlot[] {
+    return this.cloudPrices.slice();
+  }
+
   /** The prices in force at t: the ports' (day-ahead feed) with the utility's table over them. */
   pricesAt(t: number): PriceSlot[] {
     const base = this.ports.prices(t);

@@ -3,7 +3,8 @@
  * counters, OTA slots) that outlives reboots, a boot counter in it, the OTA
  * bootloader's decision, and the cloud session (startSimCloud) with its
  * downlinks wired for real:
- *  - price → AggregatorApp.applyPriceTable (page, bill, controller re-plans);
+ *  - price → AggregatorApp.applyPriceTable (page, bill, controller re-plans), kept in a
+ *    PriceTableStore on the flash and restored at boot;
  *  - config → CloudConfig: publishIntervalMs, demandLimitW; persisted in the
  *    counter store, restored at boot;
  *  - firmware → FirmwareUpdater: HTTP Range download into the inactive slot,
@@ -20,6 +21,8 @@ import { flashPartition } from "../../../modules/core/ports";
 import { utf8Encode } from "../../../modules/core/bytes";
 import type { AggregatorApp } from "../../../modules/app/aggregator-app";
 import { CloudConfig } from "../../../modules/app/cloud-config";
+import { checkPriceTable } from "../../../modules/app/price-table";
+import { PriceTableStore } from "../../../modules/app/price-store";
 import { buildImage } from "../../../modules/ota/image";
 import { OtaSlots, type BootResult } from "../../../modules/ota/slots";
 import { countBoot } from "../../../modules/ota/boot-counter";
@@ -35,9 +38,11 @@ import { startSimCloud, type SimCloud, type SimCloudOptions } from "./cloud";
 const SECTOR = 4096;
 const OUTBOX_SECTORS = 16;
 const COUNTER_SECTORS = 2;
+/** The utility's last price table: two halves of 3 sectors (384 slots × 24 bytes). */
+const PRICE_SECTORS = 6;
 /** Each OTA slot: 64 sectors (256 KiB, a sim image is far smaller), plus the 2-sector state log. */
 const OTA_SECTORS = 2 + 2 * 64;
-export const SIM_FLASH_SIZE = (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS) * SECTOR;
+export const SIM_FLASH_SIZE = (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS + PRICE_SECTORS) * SECTOR;
 const CONFIG_KEYS = { publishIntervalMs: 0x43464701, demandLimitW: 0x43464702 };
 
 /** The simulated utility's firmware signing key (its seed), derived from the household's network key. */
@@ -91,6 +96,7 @@ export class SimMeter {
   boot = 0;
   /** This boot's cloud session is up (config changes go to it, not to a dead one). */
   private live = false;
+  private stopped = false;
   private timers: TimerId[] = [];
   private readonly parts;
 
@@ -100,6 +106,7 @@ export class SimMeter {
       outbox: flashPartition(this.flash, 0, OUTBOX_SECTORS * SECTOR),
       counters: flashPartition(this.flash, OUTBOX_SECTORS * SECTOR, COUNTER_SECTORS * SECTOR),
       ota: flashPartition(this.flash, (OUTBOX_SECTORS + COUNTER_SECTORS) * SECTOR, OTA_SECTORS * SECTOR),
+      prices: flashPartition(this.flash, (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS) * SECTOR, PRICE_SECTORS * SECTOR),
     };
   }
 
@@ -130,6 +137,10 @@ export class SimMeter {
       demandLimitW: { min: 1000, max: 100_000, unit: "W", storeKey: CONFIG_KEYS.demandLimitW, apply: (v) => void o.aggregator.setDemandLimitW(v) },
     }, counters);
     const restored = this.config.restore();
+    // the utility's last price table, unless the aggregator (which a sim reboot does not restart) still has one
+    const prices = new PriceTableStore(this.parts.prices);
+    const savedPrices = prices.load();
+    if (savedPrices && o.aggregator.cloudPriceTable().length === 0) o.aggregator.applyPriceTable(savedPrices);
     this.updater = new FirmwareUpdater({
       slots: this.ota,
       source: new HttpImageSource(new NodeNetwork(), o.clock),
@@ -147,7 +158,12 @@ export class SimMeter {
       periodMs: restored.publishIntervalMs ?? o.periodMs,
       meter: { outboxFlash: this.parts.outbox, counters, boot: this.boot },
       downlinks: {
-        onPrices: (slots) => o.aggregator.applyPriceTable(slots),
+        onPrices: (slots) => {
+          const checked = checkPriceTable(slots, o.clock.now());
+          if ("error" in checked) return { ok: false, error: checked.error };
+          prices.save(checked.slots); // persisted first: after a reboot the table is still there
+          return o.aggregator.applyPriceTable(checked.slots);
+        },
         onConfig: (c) => this.config.apply(c),
         onFirmwareOffer: (f) => this.updater.offer(f),
       },
@@ -165,7 +181,10 @@ export class SimMeter {
     this.start();
   }
 
+  /** Shuts down for good (closes the flash file); idempotent. */
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     for (const t of this.timers) this.o.clock.cancel(t);
     this.timers = [];
     this.updater?.cancel();

@@ -12,10 +12,26 @@ import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { bundleForXs, loadOnNode, projectRoot, XsEngine } from "../hosts/node/xs/runner";
 import { SnapshotGovernor } from "../modules/metrology/snapshot-governor";
-import { BOARD_COSTS } from "../modules/metrology/board-metrology";
+import { BOARD_COSTS, BoardMetrology } from "../modules/metrology/board-metrology";
 
 const SECONDS = 60;
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+/** Bytes of every typed array reachable from `root` (what a board must find room for in its XS heap). */
+function typedBytes(root: unknown): number {
+  const seen = new Set<unknown>();
+  let bytes = 0;
+  const walk = (v: unknown): void => {
+    if (v === null || typeof v !== "object" || seen.has(v)) return;
+    seen.add(v);
+    if (ArrayBuffer.isView(v)) { bytes += v.byteLength; return; }
+    for (const x of v instanceof Map ? v.values() : Object.values(v)) walk(x);
+  };
+  walk(root);
+  return bytes;
+}
+
+const board = (phases: 1 | 3, imageGuard: boolean) => new BoardMetrology({ phases, nominalVoltage: 230, nominalFrequency: 50, snapshotRate: 6400, imageGuard });
 
 function table(title: string, rows: [string, string][]): void {
   const w = Math.max(...rows.map((r) => r[0].length));
@@ -82,6 +98,7 @@ async function main(): Promise<void> {
     await call("__metbench.stpmReadChannel()");
     stage.stpmRead = await call("__metbench.stpmReadChannel()");
     stage.empty = await call("0");
+
   } finally {
     await xs.close();
   }
@@ -143,6 +160,7 @@ async function main(): Promise<void> {
     ["  one phase snapshot's analysis", `${fmt(st("boardSnapshot"))}  × ${snapsPerSecond.toFixed(2)}/s = ${fmt(snapsPerSecond * st("boardSnapshot"))}`],
     ["  in steps (beginSnapshot + stepSnapshot): steps / largest step", `${stage.boardSteps} / ${fmt(st("boardStepMax"))} (≈${((1000 * st("boardStepMax")) / 2e6).toFixed(0)} ms on an ESP32 at 2 M/s)`],
     ["XS heap slots at 5 s / 60 s", `${boardHeap[4]} / ${boardHeap[boardHeap.length - 1]} (growth less the harness's ${harness}: ${boardHeap[boardHeap.length - 1] - boardHeap[4] - harness})`],
+    ["typed-array bytes of a BoardMetrology: 1 phase 2048 / 1024 points, 3 phases 2048", `${fmt(typedBytes(board(1, true)))} / ${fmt(typedBytes(board(1, false)))} / ${fmt(typedBytes(board(3, true)))} (+ the host's Float32 snapshot buffers: ${fmt(8 * b.snapshotLength)})`],
     ["governor with the costs measured now, 2048-point snapshots", duty(g2048)],
     ["imageGuard false: 1281 samples → 1024-point FFT, one phase snapshot", fmt(st("boardSnapshot1024"))],
     ["  governor with that cost", duty(g1024)],
@@ -153,7 +171,7 @@ async function main(): Promise<void> {
   if (json) {
     console.log(JSON.stringify({
       reference: { fftSize, xsComputronsPerSecond: Math.round(perSecond), computronsPerChannelSample: perSecond / (6400 * 6), nodeChannelSamplesPerSecond: Math.round(nodeSamples), xsHeap5s: heap[4], xsHeap60s: heap[heap.length - 1], xsHeapGrowth: heapGrowth, xsHeapHarness: harness, xsHeapMeter: heapGrowth - harness, breakdown: Object.fromEntries(breakdown.map(([k, v]) => [k.trim(), Math.round(v)])) },
-      board: { budget: 500000, xsComputronsPerSecond: Math.round(boardPerSecond), governorEstimate: Math.round(b.expected), snapshotInterval: b.interval, refreshSeconds: b.refreshSeconds, fftSize: b.fftSize, snapshotLength: b.snapshotLength, windowComputrons: Math.round(st("boardWindow")), snapshotComputrons: Math.round(st("boardSnapshot")), snapshot1024Computrons: Math.round(st("boardSnapshot1024")), snapshotSteps: stage.boardSteps, largestStepComputrons: Math.round(st("boardStepMax")), measuredCostInterval2048: g2048.interval, measuredCostInterval1024: g1024.interval, snapshotsPerSecond: snapsPerSecond, stpmReadChannelComputrons: Math.round(st("stpmRead")), xsHeap5s: boardHeap[4], xsHeap60s: boardHeap[boardHeap.length - 1], xsHeapBoard: boardHeap[boardHeap.length - 1] - boardHeap[4] - harness },
+      board: { budget: 500000, xsComputronsPerSecond: Math.round(boardPerSecond), governorEstimate: Math.round(b.expected), snapshotInterval: b.interval, refreshSeconds: b.refreshSeconds, fftSize: b.fftSize, snapshotLength: b.snapshotLength, windowComputrons: Math.round(st("boardWindow")), snapshotComputrons: Math.round(st("boardSnapshot")), snapshot1024Computrons: Math.round(st("boardSnapshot1024")), snapshotSteps: stage.boardSteps, largestStepComputrons: Math.round(st("boardStepMax")), measuredCostInterval2048: g2048.interval, measuredCostInterval1024: g1024.interval, snapshotsPerSecond: snapsPerSecond, stpmReadChannelComputrons: Math.round(st("stpmRead")), xsHeap5s: boardHeap[4], xsHeap60s: boardHeap[boardHeap.length - 1], xsHeapBoard: boardHeap[boardHeap.length - 1] - boardHeap[4] - harness, typedBytes1Phase2048: typedBytes(board(1, true)), typedBytes1Phase1024: typedBytes(board(1, false)), typedBytes3Phase2048: typedBytes(board(3, true)) },
     }));
   }
 }

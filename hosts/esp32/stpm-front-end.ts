@@ -7,9 +7,10 @@ import { EnergyAccumulator, type Stpm3x, type StpmReadings } from "./stpm3x";
 /**
  * Fills u (V) and i (A) with n consecutive instantaneous samples of channel 1 at the snapshot rate
  * (the STPM3x V1_DATA/C1_DATA registers, captured natively or by an SPI burst: one JavaScript read
- * per sample cannot keep up); false if it could not.
+ * per sample cannot keep up); false if it could not. Float32 holds the chip's 24-bit samples and
+ * halves the buffers (2 × 5 KB at 6.4 kS/s).
  */
-export type SnapshotCapture = (u: Float64Array, i: Float64Array, n: number) => boolean;
+export type SnapshotCapture = (u: Float32Array, i: Float32Array, n: number) => boolean;
 
 /**
  * Computrons of one `Stpm3x.readChannel1` (latch + 7 registers, bitwise CRC-8 per frame), measured by
@@ -65,8 +66,8 @@ export class StpmFrontEnd implements MeterFrontEnd {
   private readonly regs: PhaseRegisters[] = [{ v: 0, i: 0, p: 0, q: 0, s: 0, f: 0 }];
   private readonly capture?: SnapshotCapture;
   private readonly snapshotSteps: number;
-  private snapU?: Float64Array;
-  private snapI?: Float64Array;
+  private snapU?: Float32Array;
+  private snapI?: Float32Array;
   private readonly startMs: number;
   private lastMs: number;
   snapshotFailures = 0;
@@ -125,7 +126,7 @@ export class StpmFrontEnd implements MeterFrontEnd {
     m.window(t, end - t, this.regs);
     if (!m.analyzer.busy && m.snapshotDue() === 0 && this.capture) {
       const n = m.snapshotLength();
-      if (!this.snapU || this.snapU.length < n) { this.snapU = new Float64Array(n + 16); this.snapI = new Float64Array(n + 16); }
+      if (!this.snapU || this.snapU.length < n) { this.snapU = new Float32Array(n + 16); this.snapI = new Float32Array(n + 16); }
       if (this.capture(this.snapU, this.snapI!, n)) m.beginSnapshot(0, this.snapU, this.snapI!, n, end);
       else this.snapshotFailures++;
     }

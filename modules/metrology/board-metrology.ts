@@ -26,7 +26,7 @@ import { EventDetector, DEFAULT_THRESHOLDS, type EventThresholds } from "./event
 import { SnapshotAnalyzer } from "./snapshot-analyzer";
 import { SnapshotGovernor } from "./snapshot-governor";
 import type { AggregateRecord, EventRecord, WindowRecord } from "./records";
-import type { Harmonics } from "./window-spectrum";
+import type { Harmonics, Samples } from "./window-spectrum";
 
 /** One phase's registers over one window (calibrated units). */
 export interface PhaseRegisters {
@@ -168,8 +168,8 @@ export class BoardMetrology {
     return this.analyzer.samplesFor(this.lastF > 0 ? this.lastF : this.nominalF);
   }
 
-  /** A snapshot of `phase`: n samples of u (V) and i (A) at snapshotRate from time t (s). */
-  snapshot(phase: number, u: Float64Array, i: Float64Array, n: number, t: number): void {
+  /** A snapshot of `phase`: n samples of u (V) and i (A) at snapshotRate from time t (s); Float32Array is enough (24-bit ADC). */
+  snapshot(phase: number, u: Samples, i: Samples, n: number, t: number): void {
     this.beginSnapshot(phase, u, i, n, t);
     while (!this.stepSnapshot());
   }
@@ -178,7 +178,7 @@ export class BoardMetrology {
    * The same in steps of bounded cost (SnapshotAnalyzer.begin): call stepSnapshot() on later turns
    * until it returns true; u and i must stay untouched until then.
    */
-  beginSnapshot(phase: number, u: Float64Array, i: Float64Array, n: number, t: number): void {
+  beginSnapshot(phase: number, u: Samples, i: Samples, n: number, t: number): void {
     this.analyzer.begin(phase, u, i, n, this.lastF > 0 ? this.lastF : this.nominalF, t);
     if (phase === this.due) this.due = -1;
   }

@@ -20,30 +20,43 @@
  */
 export class Fft {
   readonly size: number;
-  /** Bit-reversal permutation: the input sample q belongs at position rev[q]. */
-  readonly rev: Uint32Array;
-  /** W_N^k = cos[k] + i·sin[k] = e^(−2πik/N), k < N (a radix-4 pass reaches index 3N/4). */
+  readonly bits: number;
+  /** W_N^k = cos[k] + i·sin[k] = e^(−2πik/N) for k < N/2; W^(k+N/2) = −W^k gives the rest. */
   readonly cos: Float64Array;
   readonly sin: Float64Array;
   private readonly plans = new Map<number, number[]>();
+  private revTable: Uint32Array | undefined;
 
   constructor(size: number) {
     if (size < 2 || (size & (size - 1)) !== 0) throw new RangeError(`FFT size must be a power of two: ${size}`);
     this.size = size;
-    this.cos = new Float64Array(size);
-    this.sin = new Float64Array(size);
-    for (let k = 0; k < size; k++) {
+    let bits = 0;
+    while (1 << bits < size) bits++;
+    this.bits = bits;
+    // Half a period of twiddles (16 KB for 2048 points): memory matters on a board without PSRAM.
+    this.cos = new Float64Array(size >> 1 || 1);
+    this.sin = new Float64Array(size >> 1 || 1);
+    for (let k = 0; k < size >> 1; k++) {
       this.cos[k] = Math.cos((2 * Math.PI * k) / size);
       this.sin[k] = -Math.sin((2 * Math.PI * k) / size);
     }
-    this.rev = new Uint32Array(size);
-    let bits = 0;
-    while (1 << bits < size) bits++;
-    for (let i = 0; i < size; i++) {
-      let r = 0;
-      for (let b = 0; b < bits; b++) if (i & (1 << b)) r |= 1 << (bits - 1 - b);
-      this.rev[i] = r;
+  }
+
+  /** q with its log2(size) bits reversed: the position where input sample q belongs. */
+  reversed(q: number): number {
+    let r = 0;
+    for (let b = 0; b < this.bits; b++) if (q & (1 << b)) r |= 1 << (this.bits - 1 - b);
+    return r;
+  }
+
+  /** The whole bit-reversal permutation, built on first use (`transform` needs it; the meter does not). */
+  get rev(): Uint32Array {
+    if (!this.revTable) {
+      const t = new Uint32Array(this.size);
+      for (let i = 0; i < this.size; i++) t[i] = this.reversed(i);
+      this.revTable = t;
     }
+    return this.revTable;
   }
 
   /** Transforms re/im whose inputs were written at bit-reversed positions (see `rev`). */
@@ -122,15 +135,16 @@ export class Fft {
 
   /** One radix-4 pass: blocks of 4h from four h-point DFTs (see the header for the butterfly). */
   private radix4(re: Float64Array, im: Float64Array, h: number): void {
-    const n = this.size, cs = this.cos, sn = this.sin;
+    const n = this.size, nh = n >> 1, cs = this.cos, sn = this.sin;
     const tw = n / (4 * h), len = 4 * h;
     // Temporaries declared once outside the loops: XS spends ~10 % more on block-scoped consts per iteration.
     let i0 = 0, i1 = 0, i2 = 0, i3 = 0, xr = 0, xi = 0, t1r = 0, t1i = 0, t2r = 0, t2i = 0, t3r = 0, t3i = 0;
     let ar = 0, ai = 0, br = 0, bi = 0, cr = 0, ci = 0, dr = 0, di = 0;
     for (let j = 0; j < h; j++) {
       // One butterfly column: its three twiddles are loaded once for all its blocks.
-      const k1 = j * tw;
-      const w1r = cs[k1], w1i = sn[k1], w2r = cs[2 * k1], w2i = sn[2 * k1], w3r = cs[3 * k1], w3i = sn[3 * k1];
+      const k1 = j * tw, k3 = 3 * k1; // k1 < N/4: only 3·k1 can pass N/2
+      const w1r = cs[k1], w1i = sn[k1], w2r = cs[2 * k1], w2i = sn[2 * k1];
+      const w3r = k3 < nh ? cs[k3] : -cs[k3 - nh], w3i = k3 < nh ? sn[k3] : -sn[k3 - nh];
       for (i0 = j; i0 < n; i0 += len) {
         i1 = i0 + h; i2 = i1 + h; i3 = i2 + h;
         xr = re[i1]; xi = im[i1];
@@ -156,7 +170,7 @@ export class Fft {
    * an 8-point DFT of the twiddled z, done as two 4-point DFTs (even, odd e) and one radix-2 stage.
    */
   private radix8(re: Float64Array, im: Float64Array, h: number): void {
-    const n = this.size, cs = this.cos, sn = this.sin, c = Math.SQRT1_2;
+    const n = this.size, nh = n >> 1, cs = this.cos, sn = this.sin, c = Math.SQRT1_2;
     const tw = n / (8 * h), len = 8 * h;
     let p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0, xr = 0, xi = 0;
     let z0r = 0, z0i = 0, z1r = 0, z1i = 0, z2r = 0, z2i = 0, z3r = 0, z3i = 0, z4r = 0, z4i = 0, z5r = 0, z5i = 0, z6r = 0, z6i = 0, z7r = 0, z7i = 0;
@@ -164,10 +178,12 @@ export class Fft {
     let e0r = 0, e0i = 0, e1r = 0, e1i = 0, e2r = 0, e2i = 0, e3r = 0, e3i = 0;
     let o0r = 0, o0i = 0, o1r = 0, o1i = 0, o2r = 0, o2i = 0, o3r = 0, o3i = 0;
     for (let j = 0; j < h; j++) {
-      const k1 = j * tw;
+      const k1 = j * tw, k5 = 5 * k1, k6 = 6 * k1, k7 = 7 * k1; // k1 < N/8: only 5..7·k1 can pass N/2
       const w1r = cs[k1], w1i = sn[k1], w2r = cs[2 * k1], w2i = sn[2 * k1], w3r = cs[3 * k1], w3i = sn[3 * k1];
-      const w4r = cs[4 * k1], w4i = sn[4 * k1], w5r = cs[5 * k1], w5i = sn[5 * k1], w6r = cs[6 * k1], w6i = sn[6 * k1];
-      const w7r = cs[7 * k1], w7i = sn[7 * k1];
+      const w4r = cs[4 * k1], w4i = sn[4 * k1];
+      const w5r = k5 < nh ? cs[k5] : -cs[k5 - nh], w5i = k5 < nh ? sn[k5] : -sn[k5 - nh];
+      const w6r = k6 < nh ? cs[k6] : -cs[k6 - nh], w6i = k6 < nh ? sn[k6] : -sn[k6 - nh];
+      const w7r = k7 < nh ? cs[k7] : -cs[k7 - nh], w7i = k7 < nh ? sn[k7] : -sn[k7 - nh];
       for (p0 = j; p0 < n; p0 += len) {
         p1 = p0 + h; p2 = p1 + h; p3 = p2 + h; p4 = p3 + h; p5 = p4 + h; p6 = p5 + h; p7 = p6 + h;
         z0r = re[p0]; z0i = im[p0];

@@ -12,7 +12,7 @@
  * IEC 61000-4-7 harmonics — is applied by BoardMetrology to the chip's
  * per-window RMS and power until the phase's next snapshot.
  */
-import { WindowSpectrum, newHarmonics, type Harmonics } from "./window-spectrum";
+import { WindowSpectrum, newHarmonics, type Harmonics, type Samples } from "./window-spectrum";
 
 export interface SnapshotConfig {
   phases: number;
@@ -51,7 +51,7 @@ export class SnapshotAnalyzer {
   private readonly spectrum: WindowSpectrum;
   // The begun analysis, in fields rather than an object so a snapshot allocates nothing (next < 0: none).
   private jobPhase = 0; private jobLen = 0; private jobT = 0; private jobNext = -1;
-  private jobU: Float64Array | undefined; private jobI: Float64Array | undefined;
+  private jobU: Samples | undefined; private jobI: Samples | undefined;
 
   constructor(config: SnapshotConfig) {
     const ph = (this.phases = config.phases);
@@ -82,7 +82,7 @@ export class SnapshotAnalyzer {
    * Analyses `n` samples of phase `phase` (u in V, i in A, same instants) taken at `t` (s), over
    * exactly `cycles` periods of frequency f from the first sample.
    */
-  analyze(phase: number, u: Float64Array, i: Float64Array, n: number, f: number, t: number): void {
+  analyze(phase: number, u: Samples, i: Samples, n: number, f: number, t: number): void {
     this.begin(phase, u, i, n, f, t);
     while (!this.step());
   }
@@ -93,7 +93,7 @@ export class SnapshotAnalyzer {
    * several turns of its scheduler instead of blocking for the whole ≈0.8 M. u and i must stay
    * untouched until step() returns true; the phase's results change only then.
    */
-  begin(phase: number, u: Float64Array, i: Float64Array, n: number, f: number, t: number): void {
+  begin(phase: number, u: Samples, i: Samples, n: number, f: number, t: number): void {
     if (phase < 0 || phase >= this.phases) throw new RangeError(`phase ${phase} out of 0..${this.phases - 1}`);
     const len = (this.cycles * this.fs) / f;
     if (!(len >= 8) || len + 1 > n || n > u.length || n > i.length) {

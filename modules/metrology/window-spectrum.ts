@@ -12,6 +12,9 @@
  */
 import { Fft } from "./fft";
 
+/** u or i samples: the meter's Float64Array buffers, or a board snapshot's Float32Array (24-bit ADC data fits). */
+export type Samples = Float64Array | Float32Array;
+
 /** Per phase, index = harmonic order 0..maxOrder: bin RMS, group, subgroup, interharmonic group. */
 export interface Harmonics {
   u: Float64Array[]; i: Float64Array[]; uGroup: Float64Array[]; iGroup: Float64Array[]; uSubgroup: Float64Array[]; uInterGroup: Float64Array[];
@@ -36,6 +39,8 @@ export class WindowSpectrum {
   readonly fund = new Float64Array(4);
   private readonly fft: Fft;
   private readonly re: Float64Array; private readonly im: Float64Array;
+  /** Where each 16-point block starts: rev[q] for q < m/16 (the full permutation is never needed). */
+  private readonly rev16: Uint16Array | Uint32Array;
 
   /** m: FFT size (power of two ≥ 8, m/2 > maxBin); cycles: fundamental cycles per window. */
   constructor(m: number, cycles: number, maxOrder: number) {
@@ -46,6 +51,8 @@ export class WindowSpectrum {
     this.size = m;
     this.fft = new Fft(m);
     this.re = new Float64Array(m); this.im = new Float64Array(m);
+    this.rev16 = m <= 0x10000 ? new Uint16Array(m >> 4) : new Uint32Array(m >> 4);
+    for (let q = 0; q < m >> 4; q++) this.rev16[q] = this.fft.reversed(q);
     this.gainCorr = new Float64Array(this.maxBin + 1);
     this.mu = new Float64Array(this.maxBin + 1); this.mi = new Float64Array(this.maxBin + 1);
   }
@@ -62,7 +69,7 @@ export class WindowSpectrum {
   }
 
   /** Spectrum of U/I over buffer positions [a, a + len] (a ≥ 0, len ≤ available − a − 1) into mu/mi/fund. */
-  analyze(U: Float64Array, I: Float64Array, a: number, len: number): void {
+  analyze(U: Samples, I: Samples, a: number, len: number): void {
     this.resample16(U, I, a, len / this.size);
     this.fft.passes(this.re, this.im, 16, this.size >> 1);
     this.split();
@@ -77,7 +84,7 @@ export class WindowSpectrum {
    * Step k of `analyze` (0, 1: each half of the resampling, then each FFT pass, last: the split);
    * run k = 0..steps − 1 in order.
    */
-  step(k: number, U: Float64Array, I: Float64Array, a: number, len: number): void {
+  step(k: number, U: Samples, I: Samples, a: number, len: number): void {
     const plan = this.fft.plan(16, this.size >> 1), half = this.size >> 5;
     if (k === 0) this.resample16(U, I, a, len / this.size, 0, half);
     else if (k === 1) this.resample16(U, I, a, len / this.size, half, half * 2);
@@ -95,8 +102,8 @@ export class WindowSpectrum {
    * stages leave their 16-point DFT in natural order, so that DFT (radix-4 × radix-4, twiddles
    * W₁₆) is stored there directly and each point is written once. t ≥ 0, so `t | 0` is floor(t).
    */
-  resample16(U: Float64Array, I: Float64Array, a: number, step: number, from = 0, to = this.size >> 4): void {
-    const re = this.re, im = this.im, rev = this.fft.rev, n16 = this.size >> 4;
+  resample16(U: Samples, I: Samples, a: number, step: number, from = 0, to = this.size >> 4): void {
+    const re = this.re, im = this.im, rev = this.rev16, n16 = this.size >> 4;
     const c = Math.SQRT1_2;
     // W₁₆^p = kPc + j·kPs for the general twiddles p = 1, 3, 9.
     const k1c = Math.cos(Math.PI / 8), k1s = -Math.sin(Math.PI / 8), k3c = Math.cos((3 * Math.PI) / 8), k3s = -Math.sin((3 * Math.PI) / 8);

@@ -20,7 +20,7 @@ describe("StpmFrontEnd with the board metrology path", () => {
     const windows: BoardWindowRecord[] = [];
     let captures = 0;
     // 230 V with 5 % fifth harmonic: THD 5 %.
-    const capture = (u: Float64Array, i: Float64Array, n: number): boolean => {
+    const capture = (u: Float32Array, i: Float32Array, n: number): boolean => {
       captures++;
       for (let k = 0; k < n; k++) {
         const x = (2 * Math.PI * 50 * k) / FS;
@@ -57,7 +57,7 @@ describe("StpmFrontEnd with the board metrology path", () => {
   it("spreads a snapshot's analysis over measure() calls with snapshotSteps", () => {
     const chip = new FakeStpm3x();
     setRms(chip, 230, 5);
-    const capture = (u: Float64Array, i: Float64Array, n: number): boolean => {
+    const capture = (u: Float32Array, i: Float32Array, n: number): boolean => {
       for (let k = 0; k < n; k++) { const x = (2 * Math.PI * 50 * k) / FS; u[k] = 325 * (Math.sin(x) + 0.04 * Math.sin(3 * x)); i[k] = 7 * Math.sin(x); }
       return true;
     };

@@ -4,6 +4,27 @@
 import type { PriceSlot } from "../../../modules/core/household";
 import { checkPriceTable, overlayPrices } from "../../../modules/app/price-table";
 import { CloudConfig } from "../../../modules/app/cloud-config";
+import { PriceTableStore } from "../../../modules/app/price-store";
+import type { Flash } from "../../../modules/core/ports";
+
+/** NOR semantics in RAM: erase to 0xFF, program ANDs. */
+class RamFlash implements Flash {
+  readonly sectorSize = 4096;
+  readonly pageSize = 256;
+  private readonly bytes: Uint8Array;
+  constructor(readonly size: number) {
+    this.bytes = new Uint8Array(size).fill(0xff);
+  }
+  read(offset: number, into: Uint8Array): void {
+    into.set(this.bytes.subarray(offset, offset + into.length));
+  }
+  program(offset: number, data: Uint8Array): void {
+    for (let i = 0; i < data.length; i++) this.bytes[offset + i] &= data[i];
+  }
+  eraseSector(sector: number): void {
+    this.bytes.fill(0xff, sector * 4096, (sector + 1) * 4096);
+  }
+}
 
 const SLOT = 900_000;
 const T0 = Date.UTC(2026, 2, 20);
@@ -40,6 +61,11 @@ export function run(): unknown {
     config.apply([]),
   ];
   const rebooted = new CloudConfig(settings, store).restore();
+  const priceFlash = new RamFlash(6 * 4096);
+  const thirds = table.map((s, k) => ({ ...s, importMinorPerKWh: (k + 1) / 3 }));
+  new PriceTableStore(priceFlash).save(table);
+  new PriceTableStore(priceFlash).save(thirds);
+  const loaded = new PriceTableStore(priceFlash).load();
   return {
     ok: "slots" in ok ? ok.slots.length : ok.error,
     mergedLength: merged.length,
@@ -49,5 +75,7 @@ export function run(): unknown {
     results,
     applied,
     rebooted,
+    storedBitExact: JSON.stringify(loaded) === JSON.stringify(thirds),
+    storedFirst: loaded?.[0],
   };
 }

@@ -8,8 +8,25 @@ import { HouseholdSim } from "../../hosts/node/sim/household-sim";
 import { SimMeter } from "../../hosts/node/sim/meter";
 import { offerFirmware, simNetworkKey } from "../../hosts/node/sim/utility";
 import { nodeClock } from "../../hosts/node/node-clock";
+import { otaCommand } from "../../hosts/node/cli/ota-command";
+import { UsageError } from "../../hosts/node/cli/command";
 
 describe("ota offer against a running sim meter", () => {
+  it("refuses bad arguments with a usage error", async () => {
+    const bad: [string[], RegExp][] = [
+      [["offer", "--seed", "7", "--version", "1.1.0"], /--mqtt is required/],
+      [["offer", "--mqtt", "http://x", "--seed", "7", "--version", "1.1.0"], /--mqtt must be mqtt:/],
+      [["offer", "--mqtt", "mqtt://127.0.0.1:1", "--seed", "x", "--version", "1.1.0"], /--seed must be/],
+      [["offer", "--mqtt", "mqtt://127.0.0.1:1", "--seed", "7", "--version", "1.1"], /--version must be X.Y.Z/],
+      [["offer", "--mqtt", "mqtt://127.0.0.1:1", "--seed", "7", "--version", "1.1.0", "--selftest", "maybe"], /--selftest is pass or fail/],
+    ];
+    for (const [args, error] of bad) {
+      const e = await otaCommand.run(args).catch((x) => x);
+      expect(e, args.join(" ")).toBeInstanceOf(UsageError);
+      expect(e.message).toMatch(error);
+    }
+  });
+
   let broker: EmbeddedBroker | undefined;
   let sim: HouseholdSim | undefined;
   let meter: SimMeter | undefined;

@@ -24,7 +24,7 @@ function typedBytes(root: unknown): number {
   const walk = (v: unknown): void => {
     if (v === null || typeof v !== "object" || seen.has(v)) return;
     seen.add(v);
-    if (ArrayBuffer.isView(v)) { bytes += v.byteLength; return; }
+    if (ArrayBuffer.isView(v)) { if (!seen.has(v.buffer)) { seen.add(v.buffer); bytes += v.buffer.byteLength; } return; } // views share their buffer
     for (const x of v instanceof Map ? v.values() : Object.values(v)) walk(x);
   };
   walk(root);

@@ -54,7 +54,13 @@ export class WindowSpectrum {
     this.rev16 = m <= 0x10000 ? new Uint16Array(m >> 4) : new Uint32Array(m >> 4);
     for (let q = 0; q < m >> 4; q++) this.rev16[q] = this.fft.reversed(q);
     this.gainCorr = new Float64Array(this.maxBin + 1);
-    this.mu = new Float64Array(this.maxBin + 1); this.mi = new Float64Array(this.maxBin + 1);
+    if (this.maxBin < m >> 2) {
+      // The split reads bin k's inputs at k, m/2 ± k and m − k, all above maxBin but k itself, and reads
+      // re[k] before it writes bin k: the spectrum can live in re/im's first bins (8 KB saved at 2048).
+      this.mu = this.re.subarray(0, this.maxBin + 1); this.mi = this.im.subarray(0, this.maxBin + 1);
+    } else {
+      this.mu = new Float64Array(this.maxBin + 1); this.mi = new Float64Array(this.maxBin + 1);
+    }
   }
 
   /** Linear interpolation at fractional offsets attenuates a bin of ω rad/sample by sinc²(ω/2) on average. */

@@ -11,6 +11,8 @@ export interface BoardConfig {
   stpm: { select: number; hz: number; vRms: number; iRms: number; power: number; energy: number; vSample: number; iSample: number; snapshotRate: number };
   relays: { id: string; pin: number; activeLow: boolean }[];
   journalPartition: string;
+  /** Sectors of the energy journal's ring (each boot scans them all). */
+  journalSectors: number;
   /** Energy journal write policy of a slave: a snapshot at least this often while energy flows… */
   journalPeriodMs: number;
   /** …and at once when this much energy (Wh) is not yet on flash. */
@@ -43,6 +45,7 @@ export const DEFAULTS: BoardConfig = {
   stpm: { select: 5, hz: 1_000_000, vRms: 0.0354, iRms: 0.00104, power: 0.00036, energy: 1e-6, vSample: 2e-5, iSample: 1e-6, snapshotRate: 6400 },
   relays: [],
   journalPartition: "xsjournal",
+  journalSectors: 32,
   journalPeriodMs: 60_000,
   journalThresholdWh: 10,
   measurePeriodMs: 1000,

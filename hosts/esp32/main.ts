@@ -55,7 +55,7 @@ function networkKey(): Uint8Array | undefined {
 }
 
 function startSlave(cfg: BoardConfig, clock: Clock): void {
-  const areas = boardAreas(openFlashPartition(cfg.journalPartition));
+  const areas = boardAreas(openFlashPartition(cfg.journalPartition), cfg.journalSectors);
   const spi = new SPI({ clock: cfg.spi.clock, out: cfg.spi.out, in: cfg.spi.in, select: cfg.stpm.select, active: 0, hz: cfg.stpm.hz, mode: 3, port: cfg.spi.port });
   const chip = new Stpm3x({ transfer: (b) => spi.transfer(b), flush: (d) => spi.flush(d) }, cfg.stpm);
   trace(`xsmeter: ${applyStoredCalibration(new CalibrationStore(areas.calibration), chip)}\n`);
@@ -99,7 +99,7 @@ function startDisplay(cfg: BoardConfig, household: Household, clock: Clock): Dis
 }
 
 function startAggregator(cfg: BoardConfig, clock: Clock): void {
-  const areas = boardAreas(openFlashPartition(cfg.journalPartition));
+  const areas = boardAreas(openFlashPartition(cfg.journalPartition), cfg.journalSectors);
   const relays = new Map(cfg.relays.map((r) => [r.id, new DigitalRelay(r.pin, r.activeLow)]));
   const ports: AggregatorPorts = {
     setRelay: (id, on) => relays.get(id)?.set(on),

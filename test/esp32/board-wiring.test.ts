@@ -254,7 +254,7 @@ describe("esp32 calibration at boot (CalibrationStore → STPM3x calibrators)", 
 describe("esp32 configuration keys added for the wiring", () => {
   it("defaults, and clear errors for values the board cannot use", () => {
     const c = boardConfig({});
-    expect([c.journalPeriodMs, c.journalThresholdWh, c.display, c.longPressMs, c.metrology, c.nominalVoltage, c.nominalFrequency, c.stpm.snapshotRate, c.touchRotation]).toEqual([60_000, 10, true, 600, false, 230, 50, 6400, undefined]);
+    expect([c.journalSectors, c.journalPeriodMs, c.journalThresholdWh, c.display, c.longPressMs, c.metrology, c.nominalVoltage, c.nominalFrequency, c.stpm.snapshotRate, c.touchRotation]).toEqual([32, 60_000, 10, true, 600, false, 230, 50, 6400, undefined]);
     expect(boardConfig({ stpm: { select: 25 } }).stpm.snapshotRate).toBe(6400); // grouped keys merge one level deep
     expect(() => boardConfig({ touchRotation: 45 })).toThrow(/touchRotation/);
     expect(() => boardConfig({ nominalFrequency: 400 })).toThrow(/nominalFrequency/);
@@ -294,6 +294,12 @@ describe("esp32 journal partition layout", () => {
     a.counters.read(a.counters.size - 4096, b); expect(b[0]).toBe(0x5a);
     a.calibration.read(a.calibration.size - 4096, b); expect(b[0]).toBe(0xff);
     expect(() => boardAreas(new NorFlashSim({ size: 5 * 4096 }))).toThrow(/too small/);
+    // The board's default ring: 32 sectors; the stores at the end stay where they are.
+    const b32 = boardAreas(flash, boardConfig({}).journalSectors);
+    expect(b32.journal.size).toBe(32 * 4096);
+    b32.counters.read(b32.counters.size - 4096, b); expect(b[0]).toBe(0x5a);
+    expect(() => boardAreas(flash, 221)).toThrow(/journalSectors 221/);
+    expect(() => boardAreas(flash, 1)).toThrow(/journalSectors 1/);
   });
 });
 

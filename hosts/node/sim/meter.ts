@@ -65,7 +65,7 @@ export interface SimMeterOptions extends Omit<SimCloudOptions, "household" | "me
   factoryImage?: Uint8Array;
   /** The Ed25519 key images must be signed with. Default: simUtilitySeed's public key. */
   firmwareKey?: Uint8Array;
-  /** The device's secret for boot marks (an eFuse key on the board). */
+  /** The device's secret for boot marks (an eFuse key on the board). Default: derived from the network key and node. */
   deviceKey?: Uint8Array;
   /** A trial boot must reach the broker within this to confirm itself (default 10 s). */
   selfTestMs?: number;
@@ -114,7 +114,9 @@ export class SimMeter {
   start(): void {
     const o = this.o;
     const seed = simUtilitySeed(o.networkKey);
-    this.ota = new OtaSlots(this.parts.ota, o.firmwareKey ?? publicKeyFromSeed(seed), "xsmeter", { deviceKey: o.deviceKey });
+    // the device's own secret for boot marks (an eFuse key on the board; derived per node here)
+    const deviceKey = o.deviceKey ?? deriveKey(o.networkKey, "xsmeter sim boot mark", o.node, 32);
+    this.ota = new OtaSlots(this.parts.ota, o.firmwareKey ?? publicKeyFromSeed(seed), "xsmeter", { deviceKey });
     let booted: BootResult;
     try {
       booted = this.ota.boot();

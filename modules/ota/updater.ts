@@ -52,7 +52,7 @@ export interface UpdaterOptions {
 }
 
 export class FirmwareUpdater {
-  private job?: { offer: FirmwareOfferInfo; at: number; total: number; requests: number; retries: number; fetch?: ImageFetch; timer?: TimerId; head?: Uint8Array };
+  private job?: { offer: FirmwareOfferInfo; at: number; total: number; requests: number; retries: number; fetch?: ImageFetch; timer?: TimerId; head?: Uint8Array; tenths: number };
 
   constructor(private readonly o: UpdaterOptions) {}
 
@@ -74,7 +74,7 @@ export class FirmwareUpdater {
     if (!Number.isSafeInteger(f.size) || f.size <= 0 || f.size > this.o.slots.capacity) return { ok: false, error: `firmware: size ${f.size} does not fit a slot of ${this.o.slots.capacity} bytes` };
     if (!/^[0-9a-f]{64}$/.test(f.sha256)) return { ok: false, error: "firmware: sha256 must be 64 lower-case hex digits" };
     if (!/^http:\/\//.test(f.url)) return { ok: false, error: "firmware: url must be http:// (the image is signed; TLS is the socket's business)" };
-    this.job = { offer: f, at: 0, total: 0, requests: 0, retries: 0, head: new Uint8Array(0) };
+    this.job = { offer: f, at: 0, total: 0, requests: 0, retries: 0, head: new Uint8Array(0), tenths: 0 };
     this.request(0);
     return { ok: true };
   }
@@ -102,6 +102,7 @@ export class FirmwareUpdater {
       if (j.head) return this.header(chunk);
       this.o.slots.write(j.at, chunk);
       j.at += chunk.length;
+      this.progress(j);
     } catch (e) {
       this.fail(e);
     }
@@ -140,6 +141,14 @@ export class FirmwareUpdater {
       j.fetch?.abort();
     }
     this.o.report({ phase: "downloading", version: m.version, bytes: j.at, total: j.total, requests: j.requests });
+  }
+
+  /** A "downloading" report at each further tenth of the image (not per chunk: the uplink is precious). */
+  private progress(j: NonNullable<FirmwareUpdater["job"]>): void {
+    const tenths = Math.floor((10 * j.at) / j.total);
+    if (tenths <= j.tenths || j.at >= j.total) return;
+    j.tenths = tenths;
+    this.o.report({ phase: "downloading", version: j.offer.version, bytes: j.at, total: j.total, requests: j.requests });
   }
 
   private ended(error?: string): void {

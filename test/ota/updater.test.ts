@@ -139,6 +139,9 @@ describe("FirmwareUpdater", () => {
     clock.advance(500);
     expect(src.requests).toEqual([0, 12_345]);
     expect(d.reports.at(-1)).toMatchObject({ phase: "verified", requests: 2 });
+    // progress: one report per further tenth of the image, not per chunk
+    const progress = d.reports.filter((r) => r.phase === "downloading").map((r) => Math.floor((10 * r.bytes) / r.total!));
+    expect(progress).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   it("refuses an image whose manifest does not match the offer, and gives up on a dead source", () => {

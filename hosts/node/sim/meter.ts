@@ -233,7 +233,13 @@ export class SimMeter {
     const running = this.ota.runningVersion();
     // installed_version / latest_version: what Home Assistant's MQTT update entity reads
     const latest = extra.phase === "downloading" || extra.phase === "verified" ? extra.offered : running;
-    const body = { boot: this.boot, running, ...extra, installed_version: running, latest_version: latest };
+    const downloading = extra.phase === "downloading" && typeof extra.bytes === "number" && typeof extra.total === "number";
+    const body = {
+      boot: this.boot, running, ...extra, installed_version: running, latest_version: latest,
+      // Home Assistant's update entity shows these as a progress bar
+      in_progress: downloading,
+      ...(downloading ? { update_percentage: Math.floor((100 * (extra.bytes as number)) / (extra.total as number)) } : {}),
+    };
     this.cloud?.client.publish(`xsmeter/${this.o.node}/firmware`, utf8Encode(JSON.stringify(body)), 1, true);
   }
 

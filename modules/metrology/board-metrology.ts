@@ -50,7 +50,7 @@ export interface BoardWindowRecord extends WindowRecord {
  * phase snapshot with a 1024- and a 2048-point FFT. The governor's defaults; re-measure when the
  * code changes (a device cannot meter itself).
  */
-export const BOARD_COSTS = Object.freeze({ windowPerPhase: 3_500, snapshot1024: 500_000, snapshot2048: 820_000 });
+export const BOARD_COSTS = Object.freeze({ windowPerPhase: 3_500, snapshot1024: 470_000, snapshot2048: 820_000 });
 
 /** A snapshot's cost for FFT size m: measured for 1024 and 2048, else scaled by m·log2 m. */
 function snapshotCost(m: number): number {

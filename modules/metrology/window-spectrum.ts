@@ -54,13 +54,9 @@ export class WindowSpectrum {
     this.rev16 = m <= 0x10000 ? new Uint16Array(m >> 4) : new Uint32Array(m >> 4);
     for (let q = 0; q < m >> 4; q++) this.rev16[q] = this.fft.reversed(q);
     this.gainCorr = new Float64Array(this.maxBin + 1);
-    if (this.maxBin < m >> 2) {
-      // The split reads bin k's inputs at k, m/2 ± k and m − k, all above maxBin but k itself, and reads
-      // re[k] before it writes bin k: the spectrum can live in re/im's first bins (8 KB saved at 2048).
-      this.mu = this.re.subarray(0, this.maxBin + 1); this.mi = this.im.subarray(0, this.maxBin + 1);
-    } else {
-      this.mu = new Float64Array(this.maxBin + 1); this.mi = new Float64Array(this.maxBin + 1);
-    }
+    // The split reads a bin's inputs only in the iteration that writes it (bins k and m/2 − k share
+    // one: see split), reading before writing: the spectrum lives in re/im's first bins (8 KB saved).
+    this.mu = this.re.subarray(0, this.maxBin + 1); this.mi = this.im.subarray(0, this.maxBin + 1);
   }
 
   /** Linear interpolation at fractional offsets attenuates a bin of ω rad/sample by sinc²(ω/2) on average. */
@@ -213,21 +209,56 @@ export class WindowSpectrum {
     const scale = 2 / (m * m); // (√2/m)² for the RMS², and the 1/2 of the split squared ×4 → folded below
     let wr = 0, wi = 0, ar = 0, ai = 0, br = 0, bi = 0, xr = 0, xi = 0, yr = 0, yi = 0;
     let ur = 0, uim = 0, ir = 0, iim = 0, g = 0, gs = 0;
-    for (let k = 0; k <= maxBin; k++) {
-      wr = wc[k]; wi = ws[k];
-      ar = re[k]; ai = im[k]; br = re[k + h]; bi = im[k + h];
-      xr = ar + wr * br - wi * bi; xi = ai + wr * bi + wi * br;
-      yr = xr; yi = -xi; // conj(X_{m−k}); X_m is X_0
-      if (k !== 0) {
-        ar = re[h - k]; ai = im[h - k]; br = re[m - k]; bi = im[m - k];
-        yr = ar + wr * br + wi * bi; yi = -(ai + wr * bi - wi * br);
+    if (maxBin < h >> 1) {
+      for (let k = 0; k <= maxBin; k++) {
+        wr = wc[k]; wi = ws[k];
+        ar = re[k]; ai = im[k]; br = re[k + h]; bi = im[k + h];
+        xr = ar + wr * br - wi * bi; xi = ai + wr * bi + wi * br;
+        yr = xr; yi = -xi; // conj(X_{m−k}); X_m is X_0
+        if (k !== 0) {
+          ar = re[h - k]; ai = im[h - k]; br = re[m - k]; bi = im[m - k];
+          yr = ar + wr * br + wi * bi; yi = -(ai + wr * bi - wi * br);
+        }
+        ur = (xr + yr) * 0.5; uim = (xi + yi) * 0.5;
+        ir = (xi - yi) * 0.5; iim = (yr - xr) * 0.5;
+        g = gc[k]; gs = scale * g * g;
+        mu[k] = (ur * ur + uim * uim) * gs;
+        mi[k] = (ir * ir + iim * iim) * gs;
+        if (k === c) { const f = this.fund; f[0] = ur * g; f[1] = uim * g; f[2] = ir * g; f[3] = iim * g; }
       }
-      ur = (xr + yr) * 0.5; uim = (xi + yi) * 0.5;
-      ir = (xi - yi) * 0.5; iim = (yr - xr) * 0.5;
-      g = gc[k]; gs = scale * g * g;
-      mu[k] = (ur * ur + uim * uim) * gs;
-      mi[k] = (ir * ir + iim * iim) * gs;
-      if (k === c) { const f = this.fund; f[0] = ur * g; f[1] = uim * g; f[2] = ir * g; f[3] = iim * g; }
+    } else {
+      // maxBin ≥ m/4 (a 1024-point snapshot): bins k and m/2 − k need the same four values. With
+      // P = W^k·B_k and Q = conj(W^k)·B_{m/2−k}: X_k = A_k + P, X_{m/2+k} = A_k − P,
+      // X_{m−k} = A_{m/2−k} + Q, X_{m/2−k} = A_{m/2−k} − Q. One pass over k ≤ m/4 forms both bins.
+      const hh = h >> 1;
+      let pr = 0, pi = 0, qr = 0, qi = 0, cr = 0, ci = 0, dr = 0, di = 0;
+      for (let k = 0; k <= hh; k++) {
+        wr = wc[k]; wi = ws[k];
+        ar = re[k]; ai = im[k]; br = re[k + h]; bi = im[k + h];
+        pr = wr * br - wi * bi; pi = wr * bi + wi * br;
+        if (k === 0) { cr = ar; ci = ai; qr = pr; qi = pi; } // X_m is X_0
+        else {
+          cr = re[h - k]; ci = im[h - k]; dr = re[m - k]; di = im[m - k];
+          qr = wr * dr + wi * di; qi = wr * di - wi * dr;
+        }
+        // Bin k: X_k and conj(X_{m−k}).
+        xr = ar + pr; xi = ai + pi; yr = cr + qr; yi = -(ci + qi);
+        ur = (xr + yr) * 0.5; uim = (xi + yi) * 0.5;
+        ir = (xi - yi) * 0.5; iim = (yr - xr) * 0.5;
+        g = gc[k]; gs = scale * g * g;
+        mu[k] = (ur * ur + uim * uim) * gs;
+        mi[k] = (ir * ir + iim * iim) * gs;
+        if (k === c) { const f = this.fund; f[0] = ur * g; f[1] = uim * g; f[2] = ir * g; f[3] = iim * g; }
+        // Bin m/2 − k: X_{m/2−k} and conj(X_{m/2+k}).
+        const k2 = h - k;
+        if (k === 0 || k === hh || k2 > maxBin) continue;
+        xr = cr - qr; xi = ci - qi; yr = ar - pr; yi = -(ai - pi);
+        ur = (xr + yr) * 0.5; uim = (xi + yi) * 0.5;
+        ir = (xi - yi) * 0.5; iim = (yr - xr) * 0.5;
+        g = gc[k2]; gs = scale * g * g;
+        mu[k2] = (ur * ur + uim * uim) * gs;
+        mi[k2] = (ir * ir + iim * iim) * gs;
+      }
     }
     mu[0] /= 2; mi[0] /= 2; // DC is not a sinusoid: RMS = |X0|/m
   }

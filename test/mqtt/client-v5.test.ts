@@ -84,6 +84,21 @@ describe("MqttClient with MQTT 5", () => {
     await broker.close();
   });
 
+  it("sends the configured Receive Maximum and session expiry; clean with no expiry sends none", async () => {
+    const broker = await fakeBroker((p, send) => { if (p.cmd === "connect") send({ cmd: "connack", sessionPresent: false, returnCode: 0 }); });
+    const a = client(broker.port, { clientId: "a", receiveMaximum: 8, sessionExpirySec: 600 }).c;
+    const b = client(broker.port, { clientId: "b", clean: true }).c;
+    a.start();
+    b.start();
+    await until(() => a.isConnected && b.isConnected, 3000, "both connected");
+    const connects = broker.seen.filter((s) => s.p.cmd === "connect").map((s) => s.p as any);
+    expect(connects.find((p) => p.clientId === "a").properties).toEqual({ maximumPacketSize: 1 << 20, sessionExpiryInterval: 600, receiveMaximum: 8 });
+    expect(connects.find((p) => p.clientId === "b").properties).toEqual({ maximumPacketSize: 1 << 20 });
+    a.stop();
+    b.stop();
+    await broker.close();
+  });
+
   it("keeps a message the broker refuses (PUBACK 0x87) in the outbox and reports it; after the broker's DISCONNECT (0x8b) it reconnects and the message goes through", async () => {
     const accepted: string[] = [];
     const broker = await fakeBroker((p, send, n) => {

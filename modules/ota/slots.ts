@@ -2,7 +2,7 @@
  * A/B firmware slots on the Flash port, with the boot decision a bootloader
  * makes. Layout of the OTA partition:
  *
- *   sectors 0–1   state log: 32-byte records, newest valid (highest seq, good CRC) wins;
+ *   sectors 0–1   state log: 64-byte records (below), newest valid (highest seq, good CRC) wins;
  *                 when one sector is full the other is erased and written, so a power
  *                 cut never leaves no valid state
  *   then          slot 0 and slot 1, equal halves: image header at 0, firmware after it
@@ -19,10 +19,12 @@
  * (which holds the signed manifest, itself holding the firmware's SHA-256) — an
  * HMAC-SHA-256 under `deviceKey` when the device has one (an eFuse key on the
  * board), so that even someone who can rewrite the state log cannot mint a mark.
- * A boot checks the mark and the firmware's SHA-256 against the manifest: no
- * signature. A slot without a mark (a state log written by the v1 firmware) is
- * verified in full once, then marked. An image written to flash behind the
- * updater's back has no matching mark and never boots.
+ * A boot checks the mark and the firmware's SHA-256 against the manifest (or,
+ * with bootCheck "crc32", the CRC-32 recorded in the mark): no signature. A slot
+ * whose mark is missing (a v1 state log) or does not match gets the full check
+ * once and is marked again if it passes; an image written to flash behind the
+ * updater's back fails it and never boots. No update starts while the running
+ * image is on trial: the other slot holds its confirmed fallback.
  *
  * State records, newest valid (highest seq, good CRC) wins:
  *   v2 (64 bytes) 0x50 | version 2 | seq u32 | active | pending | tries | dlSlot | dlTag[8] | dlBytes u32 |

@@ -103,6 +103,9 @@ export class MqttClient {
   private retainAvailable = true;
   private maxQos = 2;
   private aliases = new Map<string, number>();
+  /** Connections in a row the broker closed after our 5.0 CONNECT, before any CONNACK. */
+  private silentRefusals = 0;
+  private connectSent = false;
   /** Outbox ids the broker refused on this connection: not sent again until the next one. */
   private refused = new Set<number>();
   /** Called after each CONNACK (session up) and each loss of the connection (with the reason). */
@@ -233,10 +236,12 @@ export class MqttClient {
 
   private open(): void {
     this.decoder = new MqttDecoder(MAX_PACKET, this.version);
+    this.connectSent = false;
     let socket: Socket | undefined;
     socket = this.o.network.connect(this.o.host, this.o.port, {
       onConnect: () => {
         if (this.socket !== socket) return;
+        this.connectSent = true;
         this.send(this.connectPacket());
       },
       onData: (bytes) => {
@@ -258,7 +263,16 @@ export class MqttClient {
       onDrain: () => this.pump(),
       onClose: (error) => {
         if (this.socket !== socket) return;
-        this.lost(error ? `connection closed: ${error}` : "connection closed by broker");
+        const reason = error ? `connection closed: ${error}` : "connection closed by broker";
+        // Some 3.1.1 brokers close on a 5.0 CONNECT without a CONNACK: twice in a row, speak 3.1.1
+        // (a 5.0 broker takes 3.1.1 too, so a wrong guess costs only 5.0's extras).
+        if (this.version === 5 && this.connectSent && !this.connected && ++this.silentRefusals >= 2) {
+          this.version = 4;
+          this.attempt = 0;
+          this.lost(`${reason}; twice closed after a 5.0 CONNECT without a CONNACK: reconnecting with 3.1.1`);
+          return;
+        }
+        this.lost(reason);
       },
     });
     this.socket = socket;
@@ -270,6 +284,7 @@ export class MqttClient {
   private handle(p: Packet): void {
     switch (p.cmd) {
       case "connack":
+        this.silentRefusals = 0;
         if (p.returnCode !== 0) {
           if (this.version === 5 && (p.returnCode === 0x01 || p.returnCode === 0x84)) {
             // 0x01 is 3.1.1's "unacceptable protocol version", 0x84 5.0's: speak 3.1.1 from now on.

@@ -298,6 +298,22 @@ describe("MqttClient with MQTT 5", () => {
     await broker.close();
   });
 
+  it("falls back to 3.1.1 when a broker twice closes the link on a 5.0 CONNECT without a CONNACK", async () => {
+    const broker = await fakeBroker((p, send, _n, sock) => {
+      if (p.cmd !== "connect") return;
+      if (p.protocolVersion === 5) sock.destroy(); // an old broker that does not answer
+      else send({ cmd: "connack", sessionPresent: false, returnCode: 0 });
+    });
+    const { c, reasons } = client(broker.port);
+    c.start();
+    await until(() => c.isConnected, 3000, "connected with 3.1.1");
+    expect(c.protocolVersion).toBe(4);
+    expect(broker.seen.map((s) => (s.p as any).protocolVersion)).toEqual([5, 5, 4]);
+    expect(reasons[1]).toMatch(/twice closed after a 5\.0 CONNECT without a CONNACK: reconnecting with 3\.1\.1$/);
+    c.stop();
+    await broker.close();
+  });
+
   it("falls back to 3.1.1 with aedes (3.1.1 only), and delivers QoS 0 and 1 through it", async () => {
     const broker = await startEmbeddedBroker({ port: 0 });
     const sub = client(broker.port, { clientId: "cloud", protocolVersion: 4 });

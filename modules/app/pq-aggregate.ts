@@ -14,7 +14,7 @@
  * aggregate would read as a full one.
  */
 import type { PqAggregate } from "../core/household";
-import type { AggregateRecord } from "../metrology/records";
+import type { AggregateRecord, WindowRecord } from "../metrology/records";
 
 export const PQ_INTERVAL_MS = 600_000;
 export const MIN_COVERAGE = 0.9;
@@ -51,6 +51,59 @@ export function pqFromRecord(meterId: number, rec: AggregateRecord, startTimeMs:
   };
   if (rec.u.length === 3) a.unbalancePct = rec.u2;
   return a;
+}
+
+/**
+ * 5 % of the nominal current (10 A). The 12-bit transducer's quantisation noise
+ * on ±30√2 A is ≈ 6 mA RMS: 1.2 % of 0.5 A, but an idle meter's THDi is the
+ * harmonics of that noise over a noise "fundamental", thousands of percent.
+ */
+export const THDI_MIN_CURRENT_A = 0.5;
+
+/**
+ * THDi of the 10-min interval from the windows that carried current: RMS of
+ * the THDi of windows with I ≥ `minCurrentA` (0 when none did). The pipeline's
+ * own aggregate takes every window, so an idle or cycling load's interval would
+ * read as noise. Feed every window (onWindow), then `apply` to the interval's
+ * aggregate (onAggregate: the pipeline emits it after the first window of the
+ * next interval, so the last two intervals are kept apart by window midpoint).
+ */
+export class LoadedThdi {
+  private readonly sum: Float64Array[];
+  private readonly n: Uint32Array[];
+  private readonly k = [NaN, NaN]; // interval index held in slot 0 / 1
+  private cur = 0;
+
+  constructor(readonly phases: number, private readonly startTimeMs: number, private readonly minCurrentA = THDI_MIN_CURRENT_A) {
+    this.sum = [new Float64Array(phases), new Float64Array(phases)];
+    this.n = [new Uint32Array(phases), new Uint32Array(phases)];
+  }
+
+  add(w: WindowRecord): void {
+    const k = Math.floor((this.startTimeMs + (w.t + w.duration / 2) * 1000) / PQ_INTERVAL_MS);
+    if (k !== this.k[this.cur]) {
+      this.cur ^= 1;
+      this.k[this.cur] = k;
+      this.sum[this.cur].fill(0);
+      this.n[this.cur].fill(0);
+    }
+    const sum = this.sum[this.cur], n = this.n[this.cur];
+    for (let p = 0; p < this.phases; p++) {
+      if (!(w.i[p] >= this.minCurrentA)) continue;
+      sum[p] += w.thdi[p] * w.thdi[p];
+      n[p]++;
+    }
+  }
+
+  /** Sets a.thdCurrentPct from the loaded windows of a's interval (left as it is if those windows were not seen). */
+  apply(a: PqAggregate): void {
+    const slot = this.k[0] === a.start / PQ_INTERVAL_MS ? 0 : this.k[1] === a.start / PQ_INTERVAL_MS ? 1 : -1;
+    if (slot < 0) return;
+    for (let p = 0; p < a.thdCurrentPct.length && p < this.phases; p++) {
+      const n = this.n[slot][p];
+      a.thdCurrentPct[p] = n ? Math.sqrt(this.sum[slot][p] / n) : 0;
+    }
+  }
 }
 
 /** One second's values (single phase): the voltage as a mean square so a sub-second dip counts at its weight. */

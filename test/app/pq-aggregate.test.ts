@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { Aggregator } from "../../modules/metrology/aggregation";
 import { PHASE_FIELDS, type AggregateRecord, type WindowRecord } from "../../modules/metrology/records";
-import { pqFromRecord, SecondsAggregator, type SecondValues } from "../../modules/app/pq-aggregate";
+import { LoadedThdi, pqFromRecord, SecondsAggregator, THDI_MIN_CURRENT_A, type SecondValues } from "../../modules/app/pq-aggregate";
 import { SlaveApp } from "../../modules/app/slave-app";
 import { emptyReadings, type MeterFrontEnd } from "../../modules/app/readings";
 import type { PqAggregate } from "../../modules/core/household";
@@ -86,6 +86,37 @@ describe("pqFromRecord: the pipeline's 10-min record as the slave's aggregate", 
     expect(kept).toHaveLength(1);
     expect(kept[0].voltageV.map((x) => +x.toFixed(9))).toEqual([229, 230, 231]);
     expect(kept[0].unbalancePct).toBeCloseTo(rms([0.3, 0.4]), 9);
+  });
+});
+
+describe("LoadedThdi: the interval's THDi from the windows that carried current", () => {
+  it("leaves out idle windows (noise THDi), keeps the intervals apart although the pipeline emits one window late, and gives 0 for an idle interval", () => {
+    const kept: PqAggregate[] = [];
+    const thdi = new LoadedThdi(1, T0);
+    const agg = new Aggregator(1, T0, (a) => {
+      const pq = pqFromRecord(1, a, T0);
+      if (!pq) return;
+      kept.push({ ...pq, thdCurrentPct: pq.thdCurrentPct.slice() }); // what the pipeline alone would say
+      thdi.apply(pq);
+      kept.push(pq);
+    });
+    const w = windowRecord(1);
+    const loaded: number[] = [];
+    for (let k = 0; k <= 6000; k++) {
+      w.t = k * 0.2;
+      const on = k < 3000 && k % 3 === 0; // interval 1: a cycling load; interval 2: idle
+      w.i[0] = on ? 2 + (k % 5) : 0.012;
+      w.thdi[0] = on ? 8 + (k % 4) : 1800 + (k % 7) * 100;
+      if (on) loaded.push(w.thdi[0]);
+      thdi.add(w); // MeterPipeline calls onWindow before it aggregates the window
+      agg.add(w);
+    }
+    const [raw1, a1, raw2, a2] = kept;
+    expect(raw1.thdCurrentPct[0], "every window: the idle ones' noise dominates").toBeGreaterThan(1000);
+    expect(a1.thdCurrentPct[0]).toBeCloseTo(rms(loaded), 9);
+    expect(raw2.thdCurrentPct[0]).toBeGreaterThan(1000);
+    expect(a2.thdCurrentPct[0]).toBe(0);
+    expect(THDI_MIN_CURRENT_A).toBeGreaterThan(0.012);
   });
 });
 
@@ -177,5 +208,7 @@ describe("a slave measuring through MeterPipeline across a 10-min boundary", () 
     expect(a!.frequencyHz).toBeLessThan(50.2);
     expect(a!.thdVoltagePct[0]).toBeGreaterThan(2.5);
     expect(a!.thdVoltagePct[0]).toBeLessThan(4);
+    expect(a!.thdCurrentPct[0]).toBeGreaterThanOrEqual(0);
+    expect(a!.thdCurrentPct[0], "THDi of the loaded windows only").toBeLessThan(100);
   }, 60_000);
 });

@@ -3,7 +3,7 @@ import { emptyReadings } from "../../../modules/app/readings";
 import type { PqEvent } from "./grid";
 import { WaveformGenerator } from "./waveform";
 import { MeterPipeline } from "../../../modules/metrology/meter";
-import { SecondsAggregator, pqFromRecord } from "../../../modules/app/pq-aggregate";
+import { LoadedThdi, SecondsAggregator, pqFromRecord } from "../../../modules/app/pq-aggregate";
 import type { PqAggregate } from "../../../modules/core/household";
 import type { World } from "./world";
 import type { PhaseCalibration } from "../../../modules/metrology/calibration";
@@ -196,6 +196,7 @@ export class PipelineFrontEnd extends SimFrontEnd {
     this.v = new Float64Array(sampleRate);
     this.i = new Float64Array(sampleRate);
     this.frames = new Float64Array(2 * sampleRate);
+    const loadedThdi = new LoadedThdi(1, start);
     this.pipeline = new MeterPipeline(
       { phases: 1, sampleRate, nominalVoltage: world.grid.nominalV, nominalFrequency: 50, startTimeMs: start, calibration: this.calibration.boot.phases },
       {
@@ -208,10 +209,13 @@ export class PipelineFrontEnd extends SimFrontEnd {
           this.r.frequencyHz = w.f;
           this.r.thdVoltagePct = w.thdu[0];
           this.r.thdCurrentPct = w.thdi[0];
+          loadedThdi.add(w);
         },
         onAggregate: (a) => {
           const pq = pqFromRecord(meterId, a, start); // copies: the pipeline reuses its record
-          if (pq) this.pipelinePq = pq;
+          if (!pq) return;
+          loadedThdi.apply(pq); // THDi from the windows that carried current, not an idle meter's noise
+          this.pipelinePq = pq;
         },
         onEvent: (e) => {
           if (e.type === "dip") this.r.dips++;

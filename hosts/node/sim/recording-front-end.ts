@@ -1,7 +1,7 @@
 import type { MeterFrontEnd, MeterReadings } from "../../../modules/app/readings";
 import { emptyReadings } from "../../../modules/app/readings";
 import { MeterPipeline } from "../../../modules/metrology/meter";
-import { pqFromRecord } from "../../../modules/app/pq-aggregate";
+import { LoadedThdi, pqFromRecord } from "../../../modules/app/pq-aggregate";
 import type { PqAggregate } from "../../../modules/core/household";
 import { RecordingError, toFrames, type Recording } from "../recordings/recording";
 import type { PhaseCalibration } from "../../../modules/metrology/calibration";
@@ -45,6 +45,7 @@ export class RecordingFrontEnd implements MeterFrontEnd {
     this.r = emptyReadings(start);
     const r = this.r;
     this.calibration = new SlaveCalibration(1, meterId, calibration);
+    const loadedThdi = new LoadedThdi(1, start);
     this.pipeline = new MeterPipeline(
       { phases: 1, sampleRate: rec.sampleRate, nominalVoltage, nominalFrequency, startTimeMs: start, calibration: this.calibration.boot.phases },
       {
@@ -57,10 +58,13 @@ export class RecordingFrontEnd implements MeterFrontEnd {
           r.frequencyHz = w.f;
           r.thdVoltagePct = w.thdu[0];
           r.thdCurrentPct = w.thdi[0];
+          loadedThdi.add(w);
         },
         onAggregate: (a) => {
           const pq = pqFromRecord(meterId, a, start); // copies: the pipeline reuses its record
-          if (pq) this.pq = pq;
+          if (!pq) return;
+          loadedThdi.apply(pq); // THDi from the windows that carried current, not an idle meter's noise
+          this.pq = pq;
         },
         onEvent: (e) => {
           if (e.type === "dip") r.dips++;

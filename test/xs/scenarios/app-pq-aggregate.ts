@@ -2,7 +2,7 @@
 // through SecondsAggregator, a metrology "10min" record through pqFromRecord, and
 // the CAN stamp that ties the values to their interval. Values are rounded to 9
 // significant digits (Math.sqrt / sin may differ in the last ulp between engines).
-import { SecondsAggregator, pqFromRecord } from "../../../modules/app/pq-aggregate";
+import { LoadedThdi, SecondsAggregator, pqFromRecord } from "../../../modules/app/pq-aggregate";
 import { Aggregator } from "../../../modules/metrology/aggregation";
 import { PHASE_FIELDS, type WindowRecord } from "../../../modules/metrology/records";
 import { decodePq10Stamp, encodePq10Stamp } from "../../../modules/can/protocol";
@@ -27,20 +27,22 @@ function seconds(): unknown[] {
 
 function records(): unknown[] {
   const out: unknown[] = [];
-  const agg = new Aggregator(3, T0, (a) => { const pq = pqFromRecord(5, a, T0); if (pq) out.push(digest(pq)); });
+  const thdi = new LoadedThdi(3, T0);
+  const agg = new Aggregator(3, T0, (a) => { const pq = pqFromRecord(5, a, T0); if (pq) { thdi.apply(pq); out.push(digest(pq)); } });
   // 2 s "windows" (the aggregator only sums them): 300 per interval keeps the XS run short.
   const w = { kind: "window", t: 0, duration: 2, f: 50, u2: 0, u0: 0, flagged: false } as WindowRecord;
   for (const f of PHASE_FIELDS) w[f] = [0, 0, 0];
   for (let k = 0; k <= 600; k++) {
     w.t = k * 2;
     w.u = [230 + Math.sin(k), 231, 229 + (k % 2)];
-    w.i = [5, 4 + Math.cos(k / 7), 3];
+    w.i = [5, 4 + Math.cos(k / 7), k % 4 ? 0.01 : 3]; // L3 mostly idle: its THDi from the loaded windows only
     w.p = [1000, -200, 300 + k / 100];
     w.thdu = [3, 3.5, 4];
-    w.thdi = [10, 20, 30];
+    w.thdi = [10, 20, k % 4 ? 2500 : 30 + (k % 3)];
     w.f = 49.99 + (k % 3) * 0.01;
     w.u2 = 0.2 + (k % 5) * 0.05;
     w.flagged = k === 432;
+    thdi.add(w);
     agg.add(w);
   }
   return out;

@@ -46,7 +46,7 @@ describe("download cut by a reboot", () => {
     sim = new HouseholdSim(clock, { seed: 31, slaves: 1 });
     sim.start();
     const node = "sim-31";
-    meter = new SimMeter({ aggregator: sim.aggregator, clock, brokerUrl: broker.url, networkKey: sim.networkKey, node, rebootDelayMs: 50 });
+    meter = new SimMeter({ aggregator: sim.aggregator, clock, brokerUrl: broker.url, networkKey: sim.networkKey, node, rebootDelayMs: 50, downloadRetryMs: 3000 });
     meter.start();
     sub = new MqttClient({ network: new NodeNetwork(), clock, random: { fill: (b) => void getRandomValues(b) }, host: "127.0.0.1", port: broker.port, clientId: "utility-31", outbox: new MemoryOutbox(), clean: true });
     sub.start();
@@ -66,7 +66,7 @@ describe("download cut by a reboot", () => {
     server.cutNextAfter(30_000);
     offer();
     await until("the link cut", () => server!.cuts() === 1);
-    meter.reboot(); // before the updater's retry (200 ms later)
+    meter.reboot(); // before the updater's retry (3 s later)
     expect(meter.boots.map((b) => [b.boot, b.version, b.trial])).toEqual([[1, "1.0.0", false], [2, "1.0.0", false]]);
     const saved = meter.ota.downloaded;
     expect(saved).toBeGreaterThan(4096);

@@ -69,6 +69,8 @@ export interface SimMeterOptions extends Omit<SimCloudOptions, "household" | "me
   deviceKey?: Uint8Array;
   /** A trial boot must reach the broker within this to confirm itself (default 10 s). */
   selfTestMs?: number;
+  /** Pause before the updater resumes a broken download (default 200 ms). */
+  downloadRetryMs?: number;
   /** Pause before reboot after an image verified (default 500 ms). */
   rebootDelayMs?: number;
   /**
@@ -147,7 +149,7 @@ export class SimMeter {
       slots: this.ota,
       source: new HttpImageSource(new NodeNetwork(), o.clock),
       clock: o.clock,
-      retryMs: 200,
+      retryMs: o.downloadRetryMs ?? 200,
       report: (r) => {
         this.updates.push(r);
         this.publishFirmware({ phase: r.phase, offered: r.version, bytes: r.bytes, total: r.total, requests: r.requests, error: r.error });

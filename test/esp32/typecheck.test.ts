@@ -2,7 +2,7 @@
 // hand-written declarations in hosts/esp32/types, since CI has no Moddable SDK).
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -54,8 +54,12 @@ describe.skipIf(!sdk || !existsSync(join(sdkTypings, "tsconfig.es2024.json")))("
     try {
       writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({
         extends: join(sdkTypings, "tsconfig.es2024.json"),
-        compilerOptions: { baseUrl: sdkTypings, ignoreDeprecations: "6.0", noEmit: true, strict: true, skipLibCheck: true, types: [], typeRoots: [] },
-        files: [join(sdk!, "xs/includes/xs.d.ts"), join(root, "hosts/esp32/types/twai.d.ts"), ...files],
+        compilerOptions: {
+          baseUrl: sdkTypings, ignoreDeprecations: "6.0", noEmit: true, strict: true, skipLibCheck: true, types: [], typeRoots: [],
+          // the SDK's module paths, plus our native module's declaration (as mcconfig maps it from the manifest)
+          paths: { ...JSON.parse(readFileSync(join(sdkTypings, "tsconfig.es2024.json"), "utf8")).compilerOptions.paths, "twai-native": [join(root, "hosts/esp32/twai/twai-native.d.ts")] },
+        },
+        files: [join(sdk!, "xs/includes/xs.d.ts"), ...files],
       }));
       return check(join(dir, "tsconfig.json"));
     } finally {

@@ -1,4 +1,4 @@
-// Binding of twai-native.c (see hosts/esp32/types/twai.d.ts). Modelled on the
+// Binding of twai-native.c (types: twai-native.d.ts). Modelled on the
 // Moddable SDK's modules/io/pulsecount/esp32/_pulsecount.js.
 class TwaiNative extends Native("xs_twai_destructor") {
 	constructor(options) { super(); native("xs_twai_constructor").call(this, options); }

@@ -220,7 +220,9 @@ describe("calibration saved while metering", () => {
       const want = k < firstNew ? before[k] : after[k];
       expect(Math.abs(switched[k].t - want.t)).toBeLessThan(1e-12);
       for (let p = 0; p < 3; p++) for (const q of ["u", "i", "p", "q1"] as const) {
-        expect(rel(switched[k][q][p], want[q][p])).toBeLessThan(k < firstNew ? 1e-12 : 2e-6);
+        // The first new window holds samples stored before the switch, mapped to the new phase delay to
+        // first order (the allpass's memory then settles within a few samples): 2e-5; later ones 2e-6.
+        expect(rel(switched[k][q][p], want[q][p])).toBeLessThan(k < firstNew ? 1e-12 : k === firstNew ? 2e-5 : 2e-6);
       }
     }
     // Each phase got its own gains: phase 3's voltage (its correction delays the current, not u) by 1.01·√(1 + (0.4/U)²).

@@ -424,11 +424,12 @@ export class MqttClient {
   /** Sends waiting outbox entries, oldest first, up to the in-flight window. */
   private pump(): void {
     if (!this.connected || !this.socket) return;
-    const busy = new Set(this.inflight.values());
     for (const id of this.o.outbox.ids()) {
       // the window: our maxInflight, and with MQTT 5 the broker's Receive Maximum
       if (this.inflight.size >= this.window || this.socket.pending > 65536) return;
-      if (busy.has(id) || this.refused.has(id)) continue;
+      // the packet id comes from the outbox id: in flight is one map look-up (right even if re-entered)
+      const messageId = (id % 0xffff) + 1;
+      if (this.inflight.get(messageId) === id || this.refused.has(id)) continue;
       const e = this.o.outbox.get(id);
       if (!e) continue;
       if (this.maxQos === 0) {
@@ -436,7 +437,6 @@ export class MqttClient {
         this.refuse(id, 0x9b, " (the broker takes QoS 0 only)");
         continue;
       }
-      const messageId = (id % 0xffff) + 1;
       const dup = this.everSent.has(id);
       const out = this.encodePublish(e.topic, e.payload, 1, e.retain || this.retained.has(id), dup, messageId);
       if (this.brokerMaxPacket && out.bytes.length > this.brokerMaxPacket) {

@@ -21,8 +21,8 @@ export interface CanSpiOptions { clock: number; out: number; in: number; select:
 /** What opening a CAN controller needs from the board (main.ts gives the real IO classes). */
 export interface CanHardware {
   spi(options: CanSpiOptions): SpiTransport;
-  /** Calls `onLow` on each falling edge of the (active-low) interrupt pin. */
-  interrupt(pin: number, onLow: () => void): void;
+  /** Calls `onLow` on each falling edge of the (active-low) interrupt pin; returns a reader: is the pin low now? */
+  interrupt(pin: number, onLow: () => void): () => boolean;
   twai(pins: { tx: number; rx: number }, bitrate: number): CanPort;
 }
 
@@ -38,7 +38,14 @@ export function openCan(cfg: BoardConfig, hw: CanHardware): CanPort | undefined 
   const spi = hw.spi({ clock: cfg.spi.clock, out: cfg.spi.out, in: cfg.spi.in, select: c.select, active: 0, hz: MCP2515_SPI_HZ, mode: 0, port: cfg.spi.port });
   const mcp = new Mcp2515(spi, { oscillatorHz: c.oscillatorHz, bitrate: c.bitrate });
   mcp.begin();
-  hw.interrupt(c.interrupt, () => mcp.service());
+  // Edge-triggered: if INT is still low after a service (frames kept arriving), no new edge
+  // would come, so service again while the pin stays low.
+  const low: () => boolean = hw.interrupt(c.interrupt, () => {
+    for (let k = 0; k < 4; k++) {
+      mcp.service();
+      if (!low()) break;
+    }
+  });
   return mcp;
 }
 

@@ -42,7 +42,10 @@ function boardClock(): Clock {
 const canHardware: CanHardware = {
   spi: (options) => new SPI(options),
   // INT is active low: service on the falling edge.
-  interrupt: (pin, onLow) => void new Digital({ pin, mode: Digital.InputPullUp, edge: Digital.Falling, onReadable: onLow }),
+  interrupt: (pin, onLow) => {
+    const int = new Digital({ pin, mode: Digital.InputPullUp, edge: Digital.Falling, onReadable: onLow });
+    return () => int.read() === 0;
+  },
   twai: (pins, bitrate) => openTwai(pins, bitrate),
 };
 

@@ -41,7 +41,9 @@ class FakeBoard implements CanHardware {
     return chip;
   }
   interrupt(pin: number, onLow: () => void) {
-    this.interrupts.push({ pin, onLow, chip: this.chips[this.chips.length - 1] });
+    const chip = this.chips[this.chips.length - 1];
+    this.interrupts.push({ pin, onLow, chip });
+    return () => chip.intPinLow;
   }
   twai(pins: { tx: number; rx: number }, bitrate: number): CanPort {
     this.twaiCalls.push([pins, bitrate]);

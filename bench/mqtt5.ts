@@ -129,12 +129,23 @@ async function main(): Promise<void> {
   const node = { publish311: nodeRate(entry.publish311), publish5Alias: nodeRate(entry.publish5Alias), publish5Rich: nodeRate(entry.publish5Rich), connack5: nodeRate(entry.connack5) };
   const xs = await XsEngine.start();
   const comp: Record<string, number> = {};
+  const slots: Record<string, number> = {};
   try {
     await xs.load(await bundleForXs(resolve(projectRoot(), "test/mqtt/xs-bench-entry.ts"), "__mq5"));
     const call = async (f: string) => (await xs.evaluate<number>(`__mq5.${f}()`)).meter.compute;
     for (const f of ["nothing", "publish311", "publish5Alias", "publish5Rich", "connack5"]) {
       await call(f); // warm up
       comp[f] = await call(f);
+    }
+    // XS heap slots per packet: decoding the same bytes 200 times (keeping nothing) against
+    // building the same packet by hand 200 times — equal means decoding allocates only the packet.
+    for (const which of ["alias", "rich"]) {
+      for (const f of ["decodeMany", "buildMany"]) {
+        await xs.evaluate(`__mq5.${f}("${which}", 10)`);
+        const a = (await xs.evaluate(`__mq5.${f}("${which}", 1)`)).meter.heapCount;
+        const b = (await xs.evaluate(`__mq5.${f}("${which}", 201)`)).meter.heapCount;
+        slots[`${f}-${which}`] = (b - a) / 200;
+      }
     }
   } finally {
     await xs.close();
@@ -146,7 +157,11 @@ async function main(): Promise<void> {
     ["PUBLISH 5.0, 5 properties", fmt(node.publish5Rich), fmt(net("publish5Rich"))],
     ["CONNACK 5.0, 6 properties (decode only)", fmt(node.connack5), fmt(net("connack5"))],
   ]);
-  if (json) console.log(JSON.stringify({ bench: "mqtt5", bytes: w, mosquitto: m ?? null, nodePerSecond: node, xsComputrons: { publish311: net("publish311"), publish5Alias: net("publish5Alias"), publish5Rich: net("publish5Rich"), connack5: net("connack5") } }));
+  table("XS heap slots per packet: decoded, against the same packet built by hand", ["packet", "decoding", "the packet alone"], [
+    ["PUBLISH 5.0 by topic alias", slots["decodeMany-alias"].toFixed(1), slots["buildMany-alias"].toFixed(1)],
+    ["PUBLISH 5.0, 5 properties", slots["decodeMany-rich"].toFixed(1), slots["buildMany-rich"].toFixed(1)],
+  ]);
+  if (json) console.log(JSON.stringify({ bench: "mqtt5", bytes: w, mosquitto: m ?? null, nodePerSecond: node, xsComputrons: { publish311: net("publish311"), publish5Alias: net("publish5Alias"), publish5Rich: net("publish5Rich"), connack5: net("connack5") }, xsHeapSlotsPerPacket: slots }));
 }
 
 main().catch((e) => {

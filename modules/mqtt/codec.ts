@@ -71,6 +71,11 @@ export type Cmd = Packet["cmd"];
 
 const TYPES: readonly Cmd[] = ["connect", "connack", "publish", "puback", "pubrec", "pubrel", "pubcomp", "subscribe", "suback", "unsubscribe", "unsuback", "pingreq", "pingresp", "disconnect", "auth"];
 
+/** A topic name may not hold + or # (without a regex literal: each evaluation of one is a new object). */
+export function hasWildcard(topic: string): boolean {
+  return topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0;
+}
+
 function checkQos(q: number, what: string): QoS {
   if (q !== 0 && q !== 1 && q !== 2) fail(`${what}: invalid QoS ${q}`);
   return q;
@@ -147,7 +152,7 @@ export function encodePacket(p: Packet, protocolVersion: ProtocolVersion = 4): U
       const qos = checkQos(p.qos, "publish");
       // 5.0: an empty topic name stands for the one the topic alias was set to.
       if (p.topic.length === 0 && !(v5 && p.properties?.topicAlias)) fail("publish: empty topic");
-      if (/[+#]/.test(p.topic)) fail(`publish: wildcard in topic name ${JSON.stringify(p.topic)}`);
+      if (hasWildcard(p.topic)) fail(`publish: wildcard in topic name ${JSON.stringify(p.topic)}`);
       w.string(p.topic);
       if (qos > 0) w.u16(checkId(p.messageId, "publish"));
       if (v5) w.properties(p.properties, where, "publish");
@@ -284,19 +289,19 @@ function decodeBody(first: number, r: Reader, version: ProtocolVersion): Packet 
       const qos = (flags >> 1) & 3;
       if (qos === 3) r.fail("invalid QoS 3", r.base);
       const topicAt = r.at;
-      const topic = r.string("topic");
-      if (/[+#]/.test(topic)) r.fail(`wildcard in topic name ${JSON.stringify(topic)}`, topicAt);
-      const p: Packet = { cmd, topic, payload: new Uint8Array(0), qos: qos as QoS, retain: (flags & 1) === 1, dup: (flags & 8) === 8 };
+      const topic = r.string("topic", true);
+      const dup = (flags & 8) === 8;
+      let messageId = 0;
       if (qos > 0) {
-        p.messageId = r.u16();
-        if (p.messageId === 0) r.fail("packet identifier 0", r.at - 2);
-      } else if (p.dup) r.fail("DUP set on QoS 0", r.base);
-      if (v5) {
-        const props = r.properties(where);
-        if (props) p.properties = props;
-        if (topic.length === 0 && !props?.topicAlias) r.fail("empty topic name without a topic alias", topicAt);
-      }
-      p.payload = r.rest();
+        messageId = r.u16();
+        if (messageId === 0) r.fail("packet identifier 0", r.at - 2);
+      } else if (dup) r.fail("DUP set on QoS 0", r.base);
+      const props = v5 ? r.properties(where) : undefined;
+      if (v5 && topic === "" && !props?.topicAlias) r.fail("empty topic name without a topic alias", topicAt);
+      // built once everything is read: no placeholder payload to throw away
+      const p: Packet = { cmd, topic, payload: r.rest(), qos: qos as QoS, retain: (flags & 1) === 1, dup };
+      if (qos > 0) p.messageId = messageId;
+      if (props) p.properties = props;
       return p;
     }
     case "puback":

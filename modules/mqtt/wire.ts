@@ -228,12 +228,26 @@ export class Reader {
     this.at += n;
     return out;
   }
-  string(name: string): string {
+  /**
+   * A UTF-8 string without U+0000; a topic name (`topicName`) also without + or #.
+   * Those are checked on the bytes (in UTF-8 they can only be those bytes): a string
+   * method here would box the string, an allocation per packet in XS.
+   */
+  string(name: string, topicName = false): string {
     const start = this.at;
     const n = this.field(name);
-    const s = utf8DecodeStrict(this.b, this.at, this.at + n);
+    const b = this.b;
+    let nul = false;
+    let wildcard = false;
+    for (let i = this.at, end = this.at + n; i < end; i++) {
+      const c = b[i];
+      if (c === 0) nul = true;
+      else if (c === 0x23 || c === 0x2b) wildcard = true;
+    }
+    const s = utf8DecodeStrict(b, this.at, this.at + n);
     if (s === undefined) this.fail(`${name} is not valid UTF-8`, start);
-    if (s.indexOf("\u0000") >= 0) this.fail(`${name} contains U+0000`, start);
+    if (nul) this.fail(`${name} contains U+0000`, start);
+    if (topicName && wildcard) this.fail(`wildcard in topic name ${JSON.stringify(s)}`, start);
     this.at += n;
     return s;
   }

@@ -30,3 +30,24 @@ export function connack5(): number {
 export function nothing(): number {
   return 0;
 }
+
+// Heap probes: decode the same bytes n times keeping nothing, versus building an equal
+// packet (same fields, same property object, a fresh payload copy and output array) n times.
+const aliasBytes = encodePacket(alias, 5);
+const richBytes = encodePacket(rich, 5);
+export function decodeMany(which: "alias" | "rich", n: number): number {
+  const bytes = which === "alias" ? aliasBytes : richBytes;
+  let k = 0;
+  for (let i = 0; i < n; i++) k += d5.push(bytes).length;
+  return k;
+}
+export function buildMany(which: "alias" | "rich", n: number): number {
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const p = which === "alias"
+      ? { cmd: "publish", topic: "", payload: payload.slice(), qos: 1, retain: false, dup: false, messageId: 4242, properties: { topicAlias: 3 } }
+      : { cmd: "publish", topic: TOPIC + "", payload: payload.slice(), qos: 1, retain: false, dup: false, messageId: 4242, properties: { topicAlias: 3, payloadFormatIndicator: true, messageExpiryInterval: 3600, contentType: "application/" + "json", userProperties: [["meter", "3"]] } };
+    k += [p].length;
+  }
+  return k;
+}

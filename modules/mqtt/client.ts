@@ -19,7 +19,7 @@
 import type { Clock, TimerId } from "../core/clock";
 import type { Log, Network, Random, Socket } from "../core/ports";
 import { SILENT_LOG } from "../core/ports";
-import { encodePacket, MqttDecoder, MqttProtocolError, type Packet, type Properties, type QoS, type Will } from "./codec";
+import { encodePacket, hasWildcard, MqttDecoder, MqttProtocolError, type Packet, type Properties, type QoS, type Will } from "./codec";
 import { reasonName } from "./reason-codes";
 import type { Outbox } from "./flash-outbox";
 
@@ -166,7 +166,7 @@ export class MqttClient {
    */
   publish(topic: string, payload: Uint8Array, qos: 0 | 1 = 1, retain = false): boolean {
     // a topic no broker takes must not reach the outbox, where it would block every later message
-    if (topic === "" || /[+#\u0000]/.test(topic)) throw new MqttProtocolError(`publish: invalid topic name ${JSON.stringify(topic)}`);
+    if (topic === "" || hasWildcard(topic) || topic.indexOf("\u0000") >= 0) throw new MqttProtocolError(`publish: invalid topic name ${JSON.stringify(topic)}`);
     if (qos === 0) {
       if (!this.connected) return false;
       this.sendPublish(this.encodePublish(topic, payload, 0, retain, false));

@@ -8,6 +8,8 @@ import { SlaveApp } from "../../modules/app/slave-app";
 import { AggregatorApp, type AggregatorPorts } from "../../modules/app/aggregator-app";
 import { dayAheadPrices } from "../../modules/app/demo-household";
 import { CODES } from "../../modules/core/obis";
+import { DisplayApp } from "../../modules/ui/display-app";
+import { PocoCanvas } from "../esp32/poco-canvas";
 import { SimFrontEnd } from "./sim-front-end";
 import { simCanNetwork, simNetworkKey } from "./can-network";
 
@@ -27,6 +29,22 @@ function simulatedLoad(id: number) {
     phaseRad: 0.1 * id,
     frequencyHz: 50,
   });
+}
+
+/** The simulator's screen: the board's PocoCanvas + DisplayApp; mouse clicks arrive as the screen's touch events. */
+type SimScreen = { width: number; height: number; context?: object };
+function startDisplay(app: AggregatorApp, clock: Clock): DisplayApp | undefined {
+  const screen = (globalThis as { screen?: SimScreen }).screen;
+  if (!screen) return undefined;
+  const canvas = new PocoCanvas();
+  const display = new DisplayApp(canvas, app.store, clock, { width: canvas.width, height: canvas.height });
+  screen.context = {
+    onTouchBegan: (_id: number, x: number, y: number) => display.pointerDown(x, y),
+    onTouchMoved: (_id: number, x: number, y: number) => display.pointerMove(x, y),
+    onTouchEnded: (_id: number, x: number, y: number) => display.pointerUp(x, y),
+  };
+  trace(`xsmeter: display ${canvas.width}x${canvas.height} on the simulator's screen (Poco), touch by mouse\n`);
+  return display;
 }
 
 export default function main(): void {
@@ -52,8 +70,10 @@ export default function main(): void {
     prices: (t) => dayAheadPrices(t - (t % 86_400_000)),
     grid: (t) => ({ renewableAvailable: false, renewableShare: 0, cogenerator: "off", thermalDemandW: 0, pricesUpdatedAt: t, pricesStale: false }),
   };
-  const aggregator = new AggregatorApp(clock, link, ports, { slaveIds, loads: [], pollPeriodMs: period });
+  const ui: { display?: DisplayApp; frames: number } = { frames: 0 };
+  const aggregator = new AggregatorApp(clock, link, ports, { slaveIds, loads: [], pollPeriodMs: period, display: { render: () => { ui.display?.render(); ui.frames++; } } });
   app = aggregator;
+  ui.display = startDisplay(aggregator, clock);
   aggregator.start();
   let n = 0;
   Timer.repeat(() => {
@@ -62,6 +82,6 @@ export default function main(): void {
     const l = link.stats();
     const m = master.stats;
     const power = s.meters.filter((x) => x.role === "slave").map((x) => `${x.id}:${Math.round(x.values[CODES.powerNet] ?? NaN)}W`).join(" ");
-    trace(`xsmeter: t=${++n * 5}s meters online ${online}/${s.meters.length} (${power}), CAN frames ${bus.framesDelivered}, cycles ${l.cycles} (last ${l.lastCycleMs} ms), answers accepted ${m.accepted}, auth failures ${m.authFailures}, replays ${m.replays}\n`);
+    trace(`xsmeter: t=${++n * 5}s ${ui.display ? `display "${ui.display.current}" (${ui.frames} renders), ` : ""}meters online ${online}/${s.meters.length} (${power}), CAN frames ${bus.framesDelivered}, cycles ${l.cycles} (last ${l.lastCycleMs} ms), answers accepted ${m.accepted}, auth failures ${m.authFailures}, replays ${m.replays}\n`);
   }, 5000);
 }

@@ -26,11 +26,11 @@ type PocoRenderer = {
   drawGray(b: unknown, c: number, x: number, y: number, sx?: number, sy?: number, sw?: number, sh?: number, blend?: number): void;
 };
 
-const FORMAT: Record<Bitmap["format"], number> = {
+const FORMAT: Readonly<Record<Bitmap["format"], number>> = Object.freeze({
   gray16: (CBitmap as { Gray16: number }).Gray16,
   monochrome: (CBitmap as { Monochrome: number }).Monochrome,
   rgb565: (CBitmap as { RGB565LE: number }).RGB565LE,
-};
+});
 
 export class PocoCanvas implements Canvas {
   private bitmaps = new WeakMap<Bitmap, unknown>();

@@ -9,7 +9,7 @@ export interface TwaiDevice {
   recover(): void;
 }
 
-const STATES: CanBusState[] = ["error-active", "error-passive", "bus-off"];
+const STATES: readonly CanBusState[] = Object.freeze(["error-active", "error-passive", "bus-off"]);
 
 /**
  * The ESP32's TWAI controller behind the CanPort. The native module calls

@@ -31,37 +31,54 @@ export interface ObisParts {
   f: number;
 }
 
-/** The separator before each group B..F ("*" or "&" before F); 0 = none (group A). */
-const SEPARATORS = [0, 0x2d, 0x3a, 0x2e, 0x2e];
+/** 1–3 decimal digits at `at`: value × 4 + digit count, or −1 (none, or a fourth digit). */
+function digitsAt(text: string, at: number): number {
+  let n = 0;
+  let k = 0;
+  for (let ch = text.charCodeAt(at); ch >= 0x30 && ch <= 0x39; ch = text.charCodeAt(at + k)) {
+    if (k === 3) return -1;
+    n = n * 10 + ch - 0x30;
+    k++;
+  }
+  return k === 0 ? -1 : n * 4 + k;
+}
+
+function notObis(text: string): SyntaxError {
+  return new SyntaxError(`not an OBIS code: ${JSON.stringify(text)}`);
+}
 
 /**
- * Parses "A-B:C.D.E" or "A-B:C.D.E*F" (F defaults to 255); throws on anything else.
- * Scanned by hand, not with a module-level RegExp: Moddable preloads this module,
- * and exec() on a preloaded RegExp crashed mcsim (SIGSEGV in fx_RegExp_prototype_exec
- * when a garbage collection ran during the match).
+ * Parses "A-B:C.D.E" or "A-B:C.D.E*F" ("&" also separates F; F defaults to 255);
+ * throws on anything else. Scanned by hand, not with a module-level RegExp:
+ * Moddable preloads this module, and exec() on a preloaded RegExp crashed mcsim
+ * (SIGSEGV in fx_RegExp_prototype_exec when a garbage collection ran during the match).
  */
 export function parseObis(text: string): ObisParts {
-  const groups = [0, 0, 0, 0, 0, 255];
-  let at = 0;
-  for (let g = 0; g < 6; g++) {
-    if (g === 5) {
-      if (at === text.length) break; // F omitted
-      const sep = text.charCodeAt(at);
-      if (sep !== 0x2a && sep !== 0x26) throw new SyntaxError(`not an OBIS code: ${JSON.stringify(text)}`);
-      at++;
-    } else if (g > 0) {
-      if (text.charCodeAt(at) !== SEPARATORS[g]) throw new SyntaxError(`not an OBIS code: ${JSON.stringify(text)}`);
-      at++;
-    }
-    let n = 0;
-    let digits = 0;
-    for (let ch = text.charCodeAt(at); ch >= 0x30 && ch <= 0x39 && digits < 4; ch = text.charCodeAt(++at), digits++) n = n * 10 + ch - 0x30;
-    if (digits === 0 || digits > 3) throw new SyntaxError(`not an OBIS code: ${JSON.stringify(text)}`);
-    groups[g] = n;
+  let r = digitsAt(text, 0);
+  if (r < 0) throw notObis(text);
+  const a = r >> 2;
+  let at = r & 3;
+  if (text.charCodeAt(at) !== 0x2d || (r = digitsAt(text, at + 1)) < 0) throw notObis(text);
+  const b = r >> 2;
+  at += 1 + (r & 3);
+  if (text.charCodeAt(at) !== 0x3a || (r = digitsAt(text, at + 1)) < 0) throw notObis(text);
+  const c = r >> 2;
+  at += 1 + (r & 3);
+  if (text.charCodeAt(at) !== 0x2e || (r = digitsAt(text, at + 1)) < 0) throw notObis(text);
+  const d = r >> 2;
+  at += 1 + (r & 3);
+  if (text.charCodeAt(at) !== 0x2e || (r = digitsAt(text, at + 1)) < 0) throw notObis(text);
+  const e = r >> 2;
+  at += 1 + (r & 3);
+  let f = 255;
+  if (at < text.length) {
+    const sep = text.charCodeAt(at);
+    if ((sep !== 0x2a && sep !== 0x26) || (r = digitsAt(text, at + 1)) < 0) throw notObis(text);
+    f = r >> 2;
+    at += 1 + (r & 3);
   }
-  if (at !== text.length) throw new SyntaxError(`not an OBIS code: ${JSON.stringify(text)}`);
-  if (groups.some((n) => n > 255)) throw new RangeError(`OBIS group out of range: ${text}`);
-  const [a, b, c, d, e, f] = groups;
+  if (at !== text.length) throw notObis(text);
+  if (a > 255 || b > 255 || c > 255 || d > 255 || e > 255 || f > 255) throw new RangeError(`OBIS group out of range: ${text}`);
   return { a, b, c, d, e, f };
 }
 

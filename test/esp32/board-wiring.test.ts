@@ -101,6 +101,31 @@ describe("esp32 CAN selection (mc/config xsmeter.can.controller)", () => {
     expect(r[0x29] & 0x80).toBe(0x80); // BTLMODE: PS2 from CNF3
   });
 
+  it("services the MCP2515 again when INT is still low after a service (no new falling edge would come)", () => {
+    const chip = new FakeMcp2515();
+    let injected = false;
+    const late = { id: 0x123, extended: false, rtr: false, dlc: 1, data: Uint8Array.of(7) };
+    // A frame lands just after the driver read CANINTF = 0 and left its service loop.
+    const spi = {
+      transfer(b: Uint8Array) {
+        chip.transfer(b);
+        if (!injected && b[0] === 0x03 && b[1] === 0x2c && b[2] === 0 && got.length > 0) { injected = true; chip.receive(late); }
+      },
+      flush: (d?: boolean) => chip.flush(d),
+    };
+    let onLow = () => {};
+    const hw: CanHardware = { spi: () => spi, interrupt: (_pin, cb) => { onLow = cb; return () => chip.intPinLow; }, twai: () => { throw new Error("no"); } };
+    const port = openCan(boardConfig({ can: { controller: "mcp2515" } }), hw)!;
+    const got: number[] = [];
+    port.onFrame((f) => got.push(f.id));
+    chip.receive({ id: 0x101, extended: false, rtr: false, dlc: 0, data: new Uint8Array(0) });
+    expect(chip.intPinLow).toBe(true);
+    onLow(); // the one falling edge
+    expect(injected).toBe(true);
+    expect(got).toEqual([0x101, 0x123]);
+    expect(chip.intPinLow).toBe(false);
+  });
+
   it("twai opens the ESP32 controller on the configured pins; none opens nothing", () => {
     const hw = new FakeBoard();
     expect(openCan(boardConfig({ can: { controller: "twai", tx: 5, rx: 4, bitrate: 500_000 } }), hw)).toBeDefined();

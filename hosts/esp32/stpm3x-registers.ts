@@ -1,6 +1,9 @@
 /**
  * STPM32/33/34 register map (ST datasheet DS10272, "Register map"): addresses
- * are of 16-bit half-words; each register is 32 bits at an even address.
+ * are of 16-bit half-words; each register is 32 bits at an even address (row × 2).
+ * Rows 12..22 and the DSP_CR3 latch bits were corrected on 2026-11-21 against
+ * the datasheet's map as public STPM3x drivers use it (US_REG1 is row 18 = 0x24,
+ * V1_DATA row 24 = 0x30, SW_LATCH1 bit 21); CR5/CR6 calibrators checked likewise.
  */
 export const STPM = Object.freeze({
   DSP_CR1: 0x00,
@@ -14,15 +17,24 @@ export const STPM = Object.freeze({
   /** The same for channel 2 (CHV2, CHC2). */
   DSP_CR7: 0x0c,
   DSP_CR8: 0x0e,
-  US_REG1: 0x18,
-  US_REG2: 0x1a,
-  US_REG3: 0x1c,
-  DSP_SR1: 0x2c,
+  DFE_CR1: 0x18,
+  DFE_CR2: 0x1a,
+  DSP_IRQ1: 0x1c,
+  DSP_IRQ2: 0x1e,
+  DSP_SR1: 0x20,
+  DSP_SR2: 0x22,
+  US_REG1: 0x24,
+  US_REG2: 0x26,
+  US_REG3: 0x28,
+  DSP_EV1: 0x2a,
+  DSP_EV2: 0x2c,
+  /** DSP_REG1: the line periods of both channels. */
+  PERIOD: 0x2e,
   /** Instantaneous samples: 24-bit signed in a 32-bit register (after the DSP filters). */
-  V1_DATA: 0x2e,
-  C1_DATA: 0x30,
-  V2_DATA: 0x32,
-  C2_DATA: 0x34,
+  V1_DATA: 0x30,
+  C1_DATA: 0x32,
+  V2_DATA: 0x34,
+  C2_DATA: 0x36,
   /** DSP_REG14: bits 0..14 V1 RMS, bits 15..31 C1 RMS. */
   RMS1: 0x48,
   RMS2: 0x4a,
@@ -40,11 +52,11 @@ export const STPM = Object.freeze({
   NONE: 0xff,
 });
 
-/** DSP_CR3 bits: software latch of channel 1 and 2 data (self-clearing), and reset. */
-export const DSP_CR3_SW_RESET = 1 << 16;
-export const DSP_CR3_SW_LATCH1 = 1 << 17;
-export const DSP_CR3_SW_LATCH2 = 1 << 18;
-export const DSP_CR3_SW_AUTO_LATCH = 1 << 19;
+/** DSP_CR3 bits (upper half): software reset, latch of channel 1 and 2 data (self-clearing), auto latch. */
+export const DSP_CR3_SW_RESET = 1 << 20;
+export const DSP_CR3_SW_LATCH1 = 1 << 21;
+export const DSP_CR3_SW_LATCH2 = 1 << 22;
+export const DSP_CR3_SW_AUTO_LATCH = 1 << 23;
 
 /**
  * The DSP's calibrators: a 12-bit CHx multiplies the channel's signal by

@@ -24,7 +24,8 @@ export class FakeStpm3x implements SpiTransport {
   transfers = 0;
 
   constructor() {
-    this.regs[0x18 / 2] = 0x00000001; // US_REG1: CRC_EN after reset
+    this.regs[0x24 / 2] = 0x00000001; // US_REG1 (row 18): CRC_EN after reset
+    this.regs[0x04 / 2] = 0x000004e0; // DSP_CR3 reset value
     // DSP_CR5..CR8 reset value: calibrators CHVx/CHCx = 0x800 (unity), swell thresholds 0x3FF
     for (const a of [0x08, 0x0a, 0x0c, 0x0e]) this.regs[a / 2] = 0x003ff800;
   }
@@ -51,7 +52,7 @@ export class FakeStpm3x implements SpiTransport {
   transfer(buffer: Uint8Array): void {
     this.transfers++;
     if (buffer.length !== 5) throw new Error(`fake STPM3x: frame of ${buffer.length} bytes`);
-    const crcOn = (this.regs[0x18 / 2] & 1) !== 0;
+    const crcOn = (this.regs[0x24 / 2] & 1) !== 0;
     const command = buffer.slice();
     // Shift out the answer to the previous read request.
     const answer = this.pendingRead === 0xff ? 0xffffffff : this.readAddress(this.pendingRead);
@@ -86,9 +87,10 @@ export class FakeStpm3x implements SpiTransport {
     const old = this.regs[i];
     let next = address & 1 ? (old & 0xffff) | (value << 16) : (old & 0xffff0000) | value;
     next >>>= 0;
-    if (i === 0x04 / 2 && next & ((1 << 17) | (1 << 18))) {
+    // DSP_CR3 bits 21/22: SW_LATCH1/2 (datasheet DS10272)
+    if (i === 0x04 / 2 && next & ((1 << 21) | (1 << 22))) {
       this.latch();
-      next &= ~((1 << 17) | (1 << 18)); // latch bits clear themselves
+      next &= ~((1 << 21) | (1 << 22)); // latch bits clear themselves
       next >>>= 0;
     }
     this.regs[i] = next;

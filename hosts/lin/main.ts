@@ -11,6 +11,9 @@ import { CODES } from "../../modules/core/obis";
 import { DisplayApp } from "../../modules/ui/display-app";
 import { PocoCanvas } from "../esp32/poco-canvas";
 import { SimFrontEnd } from "./sim-front-end";
+import { RamFlash } from "./ram-flash";
+import { JournaledFrontEnd } from "../esp32/meter-journal";
+import { Journal } from "../../modules/energy/journal";
 import { simCanNetwork, simNetworkKey } from "./can-network";
 
 function simClock(): Clock {
@@ -55,7 +58,14 @@ export default function main(): void {
   const clock = simClock();
   trace(`xsmeter (lin simulator): aggregator + ${slaveIds.length} simulated slaves on a simulated CAN bus at 125 kbit/s, authenticated (network key of seed ${seed})\n`);
 
-  const slaves = slaveIds.map((id) => new SlaveApp(clock, new SimFrontEnd(simulatedLoad(id), clock.now()), { id, measurePeriodMs: period }));
+  // Each slave journals its energy as on the board (JournaledFrontEnd + EnergyStore), on RAM flash here.
+  const journals: { fe: JournaledFrontEnd; flash: RamFlash }[] = [];
+  const slaves = slaveIds.map((id) => {
+    const flash = new RamFlash(8 * 4096);
+    const fe = new JournaledFrontEnd(new SimFrontEnd(simulatedLoad(id), clock.now()), flash, clock.now(), { periodMs: 5_000, thresholdWh: 1 });
+    journals.push({ fe, flash });
+    return new SlaveApp(clock, fe, { id, measurePeriodMs: period });
+  });
   let app: AggregatorApp | undefined;
   const { bus, master, link } = simCanNetwork(clock, slaves, simNetworkKey(seed), (id, reason) => {
     trace(`xsmeter: CAN frame 0x${id.toString(16)} rejected: ${reason}\n`);
@@ -82,6 +92,8 @@ export default function main(): void {
     const l = link.stats();
     const m = master.stats;
     const power = s.meters.filter((x) => x.role === "slave").map((x) => `${x.id}:${Math.round(x.values[CODES.powerNet] ?? NaN)}W`).join(" ");
-    trace(`xsmeter: t=${++n * 5}s ${ui.display ? `display "${ui.display.current}" (${ui.frames} renders), ` : ""}meters online ${online}/${s.meters.length} (${power}), CAN frames ${bus.framesDelivered}, cycles ${l.cycles} (last ${l.lastCycleMs} ms), answers accepted ${m.accepted}, auth failures ${m.authFailures}, replays ${m.replays}\n`);
+    // What a reboot would restore: a fresh scan of each slave's journal (records, newest import total).
+    const saved = journals.map((j) => `${new Journal(j.flash).open().valid} rec ${j.fe.store.registers.get("1-0:1.8.0").toFixed(2)} Wh`).join(", ");
+    trace(`xsmeter: t=${++n * 5}s ${ui.display ? `display "${ui.display.current}" (${ui.frames} renders), ` : ""}meters online ${online}/${s.meters.length} (${power}), CAN frames ${bus.framesDelivered}, cycles ${l.cycles} (last ${l.lastCycleMs} ms), answers accepted ${m.accepted}, auth failures ${m.authFailures}, replays ${m.replays}; journals ${saved}\n`);
   }, 5000);
 }

@@ -12,6 +12,7 @@ import { emptyReadings } from "../../modules/app/readings";
 import type { PqAggregate } from "../../modules/core/household";
 import { CloudLink, type MqttPublisher } from "../../modules/mqtt/cloud-link";
 import { qualityPage } from "../../modules/http/pages";
+import { startWebServer } from "../../hosts/node/http/serve";
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0);
 const TEN = 600_000;
@@ -63,6 +64,24 @@ describe("HouseholdStore", () => {
     expect(html).toMatch(/Meter 2<\/td><td>13:00–13:10<\/td><td class="n">231\.23 V/);
     expect(html).toContain("yes (dip, swell or interruption)");
     expect(qualityPage({ snap: { ...store.snapshot(), pq10min: undefined }, offsetMin: 0 })).not.toContain("10-min");
+  });
+});
+
+describe("the household web page", () => {
+  it("serves the aggregates in /api/snapshot and on /quality", async () => {
+    const clock = new VirtualClock(T0);
+    const demo = new DemoHousehold(clock);
+    demo.store.setAggregate(pq(3, T0, { flagged: true }));
+    const web = await startWebServer({ household: demo.store, clock, port: 0, host: "127.0.0.1" });
+    try {
+      const snap = (await (await fetch(`${web.url}api/snapshot`)).json()) as { pq10min: PqAggregate[] };
+      expect(snap.pq10min).toEqual([pq(3, T0, { flagged: true })]);
+      const html = await (await fetch(`${web.url}quality`)).text();
+      expect(html).toContain("Last 10-min aggregates");
+      expect(html).toContain("231.23 V");
+    } finally {
+      await web.close();
+    }
   });
 });
 

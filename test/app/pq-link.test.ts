@@ -15,7 +15,7 @@ import type { PqAggregate } from "../../modules/core/household";
 import { CanMaster } from "../../modules/can/master";
 import { CanSlave } from "../../modules/can/slave";
 import type { CanFrame } from "../../modules/can/can-port";
-import { PQ10_CODES, PQ10_STAMP, canId, messageForCode, msgOf, nodeOf } from "../../modules/can/protocol";
+import { PQ10_CODES, PQ10_STAMP, canId, decodePq10Stamp, encodePq10Stamp, messageForCode, msgOf, nodeOf, toRawValue } from "../../modules/can/protocol";
 import { FlashCounterStore } from "../../modules/secure/counter-store";
 import { VirtualCanBus } from "../../hosts/node/can/virtual-bus";
 import { NorFlashSim } from "../../hosts/node/flash/nor-flash-sim";
@@ -69,6 +69,18 @@ function network(start: number) {
   clock.every(1000, () => link.endCycle(clock.now()));
   return { clock, bus, master, link, fes, gates, slaves, pqRequests };
 }
+
+describe("the PQ10 stamp", () => {
+  it("names the interval end and the flag in one int32, and decodes nothing from 0 or nonsense", () => {
+    for (const [end, flagged] of [[T0, false], [T0 + TEN, true], [Date.UTC(2100, 0, 1), true]] as const) {
+      const stamp = encodePq10Stamp(end, flagged);
+      expect(stamp).toBe((end / TEN) * 2 + (flagged ? 1 : 0));
+      expect(toRawValue(messageForCode(PQ10_STAMP)!, stamp), "fits the frame's int32 unchanged").toBe(stamp);
+      expect(decodePq10Stamp(stamp)).toEqual({ end, flagged });
+    }
+    for (const bad of [0, -4, 1.5, NaN, Infinity]) expect(decodePq10Stamp(bad)).toBeUndefined();
+  });
+});
 
 describe("DirectLink", () => {
   it("hands over the slave's latched aggregate, and nothing while the slave is off the bus", () => {

@@ -36,7 +36,13 @@ export interface BoardConfig {
   touchRotation?: 0 | 90 | 180 | 270;
 }
 
-export const DEFAULTS: BoardConfig = {
+/** Freezes an object and everything in it (so a Moddable preload keeps the defaults in flash). */
+function deepFreeze<T>(o: T): T {
+  for (const v of Object.values(o as object)) if (v !== null && typeof v === "object") deepFreeze(v);
+  return Object.freeze(o);
+}
+
+export const DEFAULTS: BoardConfig = deepFreeze({
   role: "slave",
   meterId: 1,
   slaveIds: [1, 2, 3],
@@ -55,7 +61,7 @@ export const DEFAULTS: BoardConfig = {
   nominalFrequency: 50,
   display: true,
   longPressMs: 600,
-};
+});
 
 /** Merges mc/config's xsmeter object over the defaults (one level deep for the grouped keys). */
 export function boardConfig(raw: Record<string, any> | undefined): BoardConfig {

@@ -77,6 +77,8 @@ export interface BoardConfig {
   startTimeMs?: number;
   startingCurrent?: number;
   creepPower?: number;
+  /** A (default 0.5): below this fundamental current THDi reads 0, as in MeterPipeline. */
+  thdiMinCurrent?: number;
 }
 
 export interface BoardCallbacks {
@@ -87,6 +89,7 @@ export interface BoardCallbacks {
 
 export class BoardMetrology {
   readonly phases: number;
+  private readonly thdiMinCurrent: number;
   readonly analyzer: SnapshotAnalyzer;
   readonly governor: SnapshotGovernor;
   readonly energy: EnergyIntegrator;
@@ -115,6 +118,7 @@ export class BoardMetrology {
     this.events = new EventDetector(ph, config.nominalVoltage, th, (e) => { this.flagged = true; this.cb.onEvent?.(e); });
     this.aggregator = new Aggregator(ph, config.startTimeMs ?? 0, (a) => this.cb.onAggregate?.(a));
     const startI = config.startingCurrent ?? 0.04;
+    this.thdiMinCurrent = config.thdiMinCurrent ?? 0.5;
     this.energy = new EnergyIntegrator(ph, startI, config.creepPower ?? 0.25 * config.nominalVoltage * startI);
     const z = () => new Array<number>(ph).fill(0);
     this.rec = { kind: "window", t: 0, duration: 0, f: 0, u: z(), i: z(), p: z(), p1: z(), ph: z(), q1: z(), s: z(), s1: z(), sn: z(), di: z(), dv: z(), sh: z(), n: z(), pf: z(), dpf: z(), thdu: z(), thdi: z(), u2: 0, u0: 0, flagged: false, harmonicsAge: z() };
@@ -149,7 +153,7 @@ export class BoardMetrology {
       rec.di[p] = V1 * IH; rec.dv[p] = VH * I1; rec.sh[p] = VH * IH;
       rec.n[p] = Math.sqrt(Math.max(0, S * S - P * P));
       rec.pf[p] = S > 0 ? P / S : 0; rec.dpf[p] = S1 > 0 ? P1 / S1 : 0;
-      rec.thdu[p] = an.thdu[p]; rec.thdi[p] = an.thdi[p];
+      rec.thdu[p] = an.thdu[p]; rec.thdi[p] = I1 >= this.thdiMinCurrent ? an.thdi[p] : 0;
       rec.harmonicsAge[p] = an.at[p] < 0 ? -1 : end - an.at[p];
     }
     this.energy.add(duration, rec.i, rec.p, rec.q1);

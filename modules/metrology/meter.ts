@@ -32,6 +32,11 @@ export interface MeterConfig {
   startingCurrent?: number;
   /** W (default 0.25 × nominal voltage × starting current). */
   creepPower?: number;
+  /**
+   * A (default 0.5 = 0.05 Ib of 10 A): below this fundamental current THDi reads 0. An idle
+   * channel's "harmonics" are ADC noise divided by a noise fundamental (thousands of %).
+   */
+  thdiMinCurrent?: number;
   /** UTC ms of the first sample (for the 10-min and 2-h clock alignment). Default 0. */
   startTimeMs?: number;
   /** Sync hysteresis as a fraction of the nominal peak (default 0.1). */
@@ -105,6 +110,7 @@ export class MeterPipeline {
   readonly energy: EnergyIntegrator;
   private readonly rec: WindowRecord;
   private flagged = false;
+  private readonly thdiMinCurrent: number;
   /** setCalibration's values per phase (u gain, u offset, i gain, i offset, u delay, i delay), applied at the next window boundary. */
   private readonly calNext = new Float64Array(18);
   private calPending = false;
@@ -157,6 +163,7 @@ export class MeterPipeline {
     this.events = new EventDetector(ph, config.nominalVoltage, th, (e) => { this.flagged = true; this.cb.onEvent?.(e); });
     this.aggregator = new Aggregator(ph, config.startTimeMs ?? 0, (a) => this.cb.onAggregate?.(a));
     const startI = config.startingCurrent ?? 0.04;
+    this.thdiMinCurrent = config.thdiMinCurrent ?? 0.5;
     this.energy = new EnergyIntegrator(ph, startI, config.creepPower ?? 0.25 * config.nominalVoltage * startI);
     const z = () => new Array<number>(ph).fill(0);
     this.rec = { kind: "window", t: 0, duration: 0, f: 0, u: z(), i: z(), p: z(), p1: z(), ph: z(), q1: z(), s: z(), s1: z(), sn: z(), di: z(), dv: z(), sh: z(), n: z(), pf: z(), dpf: z(), thdu: z(), thdi: z(), u2: 0, u0: 0, flagged: false };
@@ -471,7 +478,7 @@ export class MeterPipeline {
     let hu = 0, hi = 0;
     for (let h = 2; h <= THD_ORDER; h++) { hu += mu[h * c]; hi += mi[h * c]; }
     rec.thdu[p] = V1 > 0 ? (100 * Math.sqrt(hu)) / V1 : 0;
-    rec.thdi[p] = I1 > 0 ? (100 * Math.sqrt(hi)) / I1 : 0;
+    rec.thdi[p] = I1 >= this.thdiMinCurrent && I1 > 0 ? (100 * Math.sqrt(hi)) / I1 : 0;
   }
 }
 

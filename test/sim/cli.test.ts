@@ -17,10 +17,12 @@ describe("xsmeter sim arguments", () => {
     const a = parseSimArgs(["--speed", "3600", "--duration", "6h", "--seed", "9", "--slaves", "2", "--http-port", "0"]);
     expect(a).toMatchObject({ speed: 3600, durationMs: 6 * 3_600_000, seed: 9, slaves: 2, httpPort: 0 });
     expect(parseSimArgs(["--speed", "max"]).speed).toBe(Infinity);
+    expect(parseSimArgs([]).mqttVersion).toBe(4);
+    expect(parseSimArgs(["--mqtt-version", "5"]).mqttVersion).toBe(5);
   });
 
   it("rejects bad input with a usage error", () => {
-    for (const bad of [["--slaves", "0"], ["--slaves", "x"], ["--speed", "0.5"], ["--duration", "1w"], ["--duration"], ["--mqtt", "http://x"], ["--bogus"], ["--start", "yesterday"], ["--http-port", "70000"]]) {
+    for (const bad of [["--slaves", "0"], ["--slaves", "x"], ["--speed", "0.5"], ["--duration", "1w"], ["--duration"], ["--mqtt", "http://x"], ["--bogus"], ["--start", "yesterday"], ["--http-port", "70000"], ["--mqtt-version", "3"], ["--mqtt-version"]]) {
       expect(() => parseSimArgs(bad), bad.join(" ")).toThrow(UsageError);
     }
   });

@@ -109,4 +109,19 @@ describe("sim cloud link over the embedded broker", () => {
     cloud.stop();
     await until("the offline status", () => status.at(-1) === "offline");
   }, 20_000);
+
+  it("--mqtt-version 5 against a broker without 5.0 (aedes) falls back to 3.1.1 and still publishes", async () => {
+    broker ??= await startEmbeddedBroker({ port: 0 });
+    const sim5 = new HouseholdSim(clock, { seed: 13, slaves: 1, frontEnd: "power", link: "direct" });
+    sim5.start();
+    const cloud5 = startSimCloud({ household: sim5.aggregator.store, clock, brokerUrl: broker.url, networkKey: sim5.networkKey, node: "sim-13", periodMs: 300, protocolVersion: 5 });
+    try {
+      await until("the fallback connection", () => cloud5.client.isConnected, 12_000);
+      expect(cloud5.client.protocolVersion).toBe(4);
+      await until("readings acked", () => cloud5.link.stats.readings > 0 && cloud5.client.stats.acked > 0);
+    } finally {
+      cloud5.stop();
+      sim5.stop();
+    }
+  }, 20_000);
 });

@@ -29,6 +29,8 @@ const USAGE = `xsmeter sim [options]
   --http-port N       web page port on 127.0.0.1 (default 8080; 0 = any free port)
   --mqtt-port N       embedded MQTT broker port (default 1883; 0 = any free port)
   --mqtt URL          use an external MQTT broker instead of the embedded one
+  --mqtt-version 4|5  MQTT 3.1.1 (default) or 5.0 for the cloud link (5.0 falls back to 3.1.1 on a broker
+                      without it, e.g. the embedded one)
   --speed N|max       run N times faster than real time on a virtual clock (default 1 = real time)
   --duration D        how long to simulate, e.g. 1d, 6h, 30m, 90s (with --speed; default 1d)
   --start DATE        simulated start (ISO date; default 2026-03-20 for --speed, now for real time)
@@ -47,6 +49,7 @@ interface SimArgs {
   httpPort: number;
   mqttPort: number;
   mqtt?: string;
+  mqttVersion: 4 | 5;
   speed: number; // 1 = real time, Infinity = max
   durationMs: number;
   start?: number;
@@ -68,7 +71,7 @@ export function parseDuration(text: string): number {
 }
 
 export function parseSimArgs(args: string[]): SimArgs {
-  const out: SimArgs = { slaves: 4, seed: 7, httpPort: 8080, mqttPort: 1883, speed: 1, durationMs: DAY, samples: false, recordingMeter: 1 };
+  const out: SimArgs = { slaves: 4, seed: 7, httpPort: 8080, mqttPort: 1883, mqttVersion: 4, speed: 1, durationMs: DAY, samples: false, recordingMeter: 1 };
   const int = (name: string, v: string | undefined, lo: number, hi: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < lo || n > hi) throw new UsageError(`sim: ${name} needs an integer ${lo}..${hi}`);
@@ -85,6 +88,9 @@ export function parseSimArgs(args: string[]): SimArgs {
       case "--mqtt":
         if (!v || !/^mqtts?:\/\//.test(v)) throw new UsageError("sim: --mqtt needs a URL like mqtt://host:1883");
         out.mqtt = v; k++; break;
+      case "--mqtt-version":
+        if (v !== "4" && v !== "5") throw new UsageError("sim: --mqtt-version is 4 (3.1.1) or 5 (5.0)");
+        out.mqttVersion = v === "5" ? 5 : 4; k++; break;
       case "--speed":
         if (v === "max") out.speed = Infinity;
         else {
@@ -163,7 +169,7 @@ async function runRealTime(args: SimArgs): Promise<number> {
   const brokerUrl = broker ? broker.url : args.mqtt!;
   // The aggregator as a device: flash with boot counter, OTA slots and config; downlinks wired (meter.ts).
   const flashFile = join(tmpdir(), `xsmeter-sim-${args.seed}-aggregator.flash`); // boot counter, outbox, settings, firmware
-  const meter = new SimMeter({ aggregator: sim.aggregator, clock, brokerUrl, networkKey: sim.networkKey, node: `sim-${args.seed}`, flashFile });
+  const meter = new SimMeter({ aggregator: sim.aggregator, clock, brokerUrl, networkKey: sim.networkKey, node: `sim-${args.seed}`, flashFile, protocolVersion: args.mqttVersion });
   meter.start();
   printTopics(brokerUrl, meter.cloud);
   console.log(`  firmware   xsmeter/sim-${args.seed}/firmware  (retained: running ${meter.runningVersion}, boot ${meter.boot}; flash ${flashFile})`);

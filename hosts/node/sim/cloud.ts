@@ -31,6 +31,8 @@ export interface SimCloudOptions {
   node: string;
   /** How often readings are published (default 10 s: lively enough for a demo). */
   periodMs?: number;
+  /** MQTT 3.1.1 (4, default) or 5.0 (5; the client falls back to 3.1.1 when the broker refuses 5.0). */
+  protocolVersion?: 4 | 5;
   /**
    * The meter's persistent side (SimMeter in meter.ts): outbox partition, counter store and this
    * boot's number from the flash boot counter. Without it the flash is fresh and the boot number
@@ -105,6 +107,7 @@ export function startSimCloud(o: SimCloudOptions): SimCloud {
     will: CloudLink.will(o.node),
     minBackoffMs: 250,
     maxBackoffMs: 5000,
+    protocolVersion: o.protocolVersion ?? 4,
   });
   // The downlink freshness counter, persisted as on the board (the flash is in memory here).
   const counters = o.meter?.counters ?? new FlashCounterStore(new NorFlashSim({ size: 2 * 4096 }));

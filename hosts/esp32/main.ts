@@ -1,7 +1,8 @@
 // The meter board's start-up: reads mc/config, opens the hardware through
 // ECMA-419 IO, and wires the slave or the aggregator from modules/app.
 // Hardware-free wiring lives in small modules beside this one (can-wiring,
-// meter-journal, board-calibration, partition-layout, touch-input), tested on the host.
+// meter-journal, board-calibration, partition-layout, touch-input, board-web,
+// board-cloud, board-ota, board-prices), tested on the host.
 import config from "mc/config";
 import Timer from "timer";
 import SPI from "embedded:io/spi";
@@ -13,7 +14,6 @@ import type { Household } from "../../modules/core/household";
 import type { SlaveLink } from "../../modules/app/readings";
 import { SlaveApp } from "../../modules/app/slave-app";
 import { AggregatorApp, type AggregatorPorts } from "../../modules/app/aggregator-app";
-import { dayAheadPrices } from "../../modules/app/demo-household";
 import { FlashCounterStore } from "../../modules/secure/counter-store";
 import { CalibrationStore } from "../../modules/metrology/calibration-store";
 import { DisplayApp } from "../../modules/ui/display-app";
@@ -29,6 +29,21 @@ import { JournaledFrontEnd } from "./meter-journal";
 import { applyStoredCalibration } from "./board-calibration";
 import { PocoCanvas } from "./poco-canvas";
 import { TouchInput, type LegacyTouch, type Rotation, type TouchSensor } from "./touch-input";
+import { fromHex } from "../../modules/core/bytes";
+import type { Random } from "../../modules/core/ports";
+import { fillRandom, restart as espRestart } from "board-native";
+import { BoardNetwork } from "./http-adapter";
+import { startBoardWeb, type PasswordStore } from "./board-web";
+import { startBoardCloud } from "./board-cloud";
+import { openBoardOta } from "./ota-writer";
+import { flatTariffPrices } from "./board-prices";
+import type { BoardAreas } from "./partition-layout";
+
+/** The ESP32's hardware RNG (esp_fill_random). */
+const random: Random = { fill: (b) => fillRandom(b) };
+
+/** NVS through `preference`: domain "xsmeter". */
+const PREFS = "xsmeter";
 
 function boardClock(): Clock {
   return new RealClock({
@@ -55,6 +70,69 @@ function networkKey(): Uint8Array | undefined {
   if (v instanceof ArrayBuffer && v.byteLength === 16) return new Uint8Array(v);
   trace("xsmeter: no CAN network key (preference xsmeter/canKey, 16 bytes): not using the bus\n");
   return undefined;
+}
+
+/** The cloud's HMAC key for this meter (32 bytes), a secret in NVS: preference xsmeter/cloudKey. */
+function cloudKey(): Uint8Array | undefined {
+  const v = Preference.get(PREFS, "cloudKey");
+  if (v instanceof ArrayBuffer && v.byteLength === 32) return new Uint8Array(v);
+  trace("xsmeter: no cloud key (preference xsmeter/cloudKey, 32 bytes): no cloud link\n");
+  return undefined;
+}
+
+/** The web sign-in's password record in NVS (preference xsmeter/httpPassword), so a reboot keeps it. */
+const passwords: PasswordStore = {
+  load: () => Preference.get(PREFS, "httpPassword"),
+  save: (record) => Preference.set(PREFS, "httpPassword", record),
+};
+
+/** A reset: ESP-IDF boots the boot partition (the new app after an update, or the old one after a failed trial). */
+function restart(): void {
+  trace("xsmeter: restarting\n");
+  espRestart();
+}
+
+function startWeb(cfg: BoardConfig, app: AggregatorApp, clock: Clock, network: BoardNetwork): void {
+  if (cfg.web.port === 0) return;
+  startBoardWeb({
+    household: app.store,
+    clock,
+    network,
+    random,
+    port: cfg.web.port,
+    passwords,
+    pbkdf2Iterations: cfg.web.pbkdf2Iterations,
+    readOpen: cfg.web.readOpen,
+    utcOffsetMin: cfg.web.utcOffsetMin,
+    log: (line) => trace(`xsmeter: ${line}\n`),
+  }).then(
+    (web) => trace(`xsmeter: web page on port ${web.port}\n`),
+    (e: unknown) => trace(`xsmeter: web server failed: ${e instanceof Error ? e.message : String(e)}\n`),
+  );
+}
+
+function startCloud(cfg: BoardConfig, app: AggregatorApp, clock: Clock, network: BoardNetwork, areas: BoardAreas): void {
+  if (!cfg.cloud.host) return;
+  const macKey = cloudKey();
+  if (!macKey) return;
+  const ota = cfg.firmware.publicKey ? openBoardOta(fromHex(cfg.firmware.publicKey), cfg.firmware.version) : undefined;
+  const cloud = startBoardCloud({
+    aggregator: app,
+    clock,
+    network,
+    random,
+    host: cfg.cloud.host,
+    port: cfg.cloud.port,
+    node: cfg.cloud.node,
+    macKey,
+    periodMs: cfg.cloud.periodMs,
+    areas: areas.cloud,
+    ota,
+    reboot: restart,
+    selfTestMs: cfg.cloud.selfTestMs,
+    log: (line) => trace(`xsmeter: ${line}\n`),
+  });
+  trace(`xsmeter: boot ${cloud.boot}, cloud ${cfg.cloud.host}:${cfg.cloud.port} as ${cfg.cloud.node}, firmware ${cfg.firmware.version}${ota?.onTrial ? " (trial)" : ""}, ${cloud.restoredPriceSlots} price slots restored\n`);
 }
 
 function startSlave(cfg: BoardConfig, clock: Clock): void {
@@ -108,8 +186,8 @@ function startAggregator(cfg: BoardConfig, clock: Clock): void {
     setRelay: (id, on) => relays.get(id)?.set(on),
     relay: (id) => relays.get(id)?.get() ?? true,
     loadPowerW: () => 0,
-    prices: (t) => dayAheadPrices(t - (t % 86_400_000)),
-    grid: (t) => ({ renewableAvailable: false, renewableShare: 0, cogenerator: "off", thermalDemandW: 0, pricesUpdatedAt: t, pricesStale: true }),
+    prices: flatTariffPrices(cfg.tariff),
+    grid: (t) => ({ renewableAvailable: false, renewableShare: 0, cogenerator: "off", thermalDemandW: 0, pricesUpdatedAt: t, pricesStale: app?.cloudPriceTable().length === 0 }),
   };
   let app: AggregatorApp | undefined;
   const port = openCan(cfg, canHardware);
@@ -127,6 +205,9 @@ function startAggregator(cfg: BoardConfig, clock: Clock): void {
   const ui: { display?: DisplayApp } = {};
   app = new AggregatorApp(clock, link, ports, { slaveIds: cfg.slaveIds, loads: [], pollPeriodMs: cfg.pollPeriodMs, display: { render: () => ui.display?.render() } });
   ui.display = startDisplay(cfg, app.store, clock);
+  const network = new BoardNetwork();
+  startCloud(cfg, app, clock, network, areas); // boot counter first, before anything publishes
+  startWeb(cfg, app, clock, network);
   app.start();
   trace(`xsmeter: aggregator polling ${cfg.slaveIds.length} slaves every ${cfg.pollPeriodMs} ms over ${port && key ? "authenticated CAN" : "nothing (every slave will be reported missing)"}\n`);
 }

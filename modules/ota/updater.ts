@@ -38,8 +38,11 @@ export interface UpdateReport {
   error?: string;
 }
 
+/** What the updater needs of the slots: OtaSlots here and in the sim, the board's app partitions (hosts/esp32/board-ota.ts) there. */
+export type UpdaterSlots = Pick<OtaSlots, "onTrial" | "runningVersion" | "capacity" | "begin" | "write" | "finish">;
+
 export interface UpdaterOptions {
-  slots: OtaSlots;
+  slots: UpdaterSlots;
   source: ImageSource;
   clock: Clock;
   /** Progress and outcome (the sim publishes it on xsmeter/<node>/firmware). */

@@ -306,10 +306,10 @@ describe("esp32 configuration keys added for the wiring", () => {
 });
 
 describe("esp32 journal partition layout", () => {
-  it("splits the 896 KiB xsjournal into journal, calibration and counters without overlap", () => {
+  it("splits the 896 KiB xsjournal into journal, cloud, calibration and counters without overlap", () => {
     const flash = new NorFlashSim({ size: 896 * 1024 });
     const a = boardAreas(flash);
-    expect(a.journal.size).toBe(220 * 4096);
+    expect(a.journal.size).toBe(196 * 4096); // 224 − 24 cloud − 2 calibration − 2 counters
     expect(a.calibration.size).toBe(2 * 4096);
     expect(a.counters.size).toBe(2 * 4096);
     // Erasing every sector of one area leaves the others' bytes alone.
@@ -325,7 +325,7 @@ describe("esp32 journal partition layout", () => {
     const b32 = boardAreas(flash, boardConfig({}).journalSectors);
     expect(b32.journal.size).toBe(32 * 4096);
     b32.counters.read(b32.counters.size - 4096, b); expect(b[0]).toBe(0x5a);
-    expect(() => boardAreas(flash, 221)).toThrow(/journalSectors 221/);
+    expect(() => boardAreas(flash, 197)).toThrow(/journalSectors 197/);
     expect(() => boardAreas(flash, 1)).toThrow(/journalSectors 1/);
   });
 });

@@ -57,7 +57,7 @@ describe.skipIf(!sdk || !existsSync(join(sdkTypings, "tsconfig.es2024.json")))("
         compilerOptions: {
           baseUrl: sdkTypings, ignoreDeprecations: "6.0", noEmit: true, strict: true, skipLibCheck: true, types: [], typeRoots: [],
           // the SDK's module paths, plus our native module's declaration (as mcconfig maps it from the manifest)
-          paths: { ...JSON.parse(readFileSync(join(sdkTypings, "tsconfig.es2024.json"), "utf8")).compilerOptions.paths, "twai-native": [join(root, "hosts/esp32/twai/twai-native.d.ts")] },
+          paths: { ...JSON.parse(readFileSync(join(sdkTypings, "tsconfig.es2024.json"), "utf8")).compilerOptions.paths, "twai-native": [join(root, "hosts/esp32/twai/twai-native.d.ts")], "board-native": [join(root, "hosts/esp32/native/board-native.d.ts")] },
         },
         files: [join(sdk!, "xs/includes/xs.d.ts"), ...files],
       }));

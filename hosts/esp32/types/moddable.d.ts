@@ -113,3 +113,14 @@ declare module "commodetto/Poco" {
     var screen: PixelsOut | undefined;
   }
 }
+
+declare module "crypt" {
+  // after the SDK's typings/crypt.d.ts (modules/crypt/digest): native digests
+  export class Digest {
+    constructor(type: "MD5" | "SHA1" | "SHA224" | "SHA256" | "SHA384" | "SHA512");
+    write(message: string | ArrayBuffer): void;
+    close(): ArrayBuffer;
+    reset(): void;
+    readonly outputSize: number;
+  }
+}

@@ -1,0 +1,98 @@
+// The household web page served by the meter itself: the http room's
+// HttpServer + WebApp on the board's Network port (http-adapter.ts, ECMA-419
+// sockets), as hosts/node/http/serve.ts builds them on node:net. Hardware-free
+// (the network, random source and password store are passed in), so the tests
+// run it on Node's network.
+//
+// The sign-in password record persists (NVS through `preference` on the
+// board): without it a reboot would forget the password and the first-use
+// form would let anyone on the LAN set a new one. A record that is there but
+// damaged does not reopen first use either: sign-in stays refused until the
+// record is deleted on purpose (README: factory reset of the password).
+import type { Clock } from "../../modules/core/clock";
+import type { Household } from "../../modules/core/household";
+import type { Network, Random } from "../../modules/core/ports";
+import { HttpServer } from "../../modules/http/server";
+import type { HttpLimits } from "../../modules/http/limits";
+import { WebApp, type DisplayMirror } from "../../modules/http/web-app";
+import { ASSETS } from "../../modules/http/static-assets";
+
+/** Where the password record lives (preference xsmeter/httpPassword on the board). */
+export interface PasswordStore {
+  load(): unknown;
+  save(record: string): void;
+}
+
+/** The shape Auth writes: pbkdf2-sha256$<iterations>$<salt hex>$<hash hex> (the RegExp made per call: see board-config.ts). */
+const isRecord = (v: string): boolean => /^pbkdf2-sha256\$[1-9]\d{0,6}\$[0-9a-f]{32}\$[0-9a-f]{64}$/.test(v);
+
+/**
+ * A record no password matches (its hash is one byte, PBKDF2 gives 32): what a damaged
+ * stored record becomes, so that a torn or tampered value never reads as "no password yet".
+ */
+export const LOCKED_RECORD = "pbkdf2-sha256$1$00000000000000000000000000000000$00";
+
+/** The stored record to give Auth, and what to log about it. */
+export function storedPassword(raw: unknown): { record?: string; note: string } {
+  if (raw === undefined) return { note: "no password yet: the first visitor of the page sets it" };
+  if (typeof raw === "string" && isRecord(raw)) return { record: raw, note: `password record loaded (${raw.split("$")[1]} PBKDF2 iterations)` };
+  return { record: LOCKED_RECORD, note: "password record damaged: sign-in refused until it is reset (preference xsmeter/httpPassword deleted)" };
+}
+
+export interface BoardWebOptions {
+  household: Household;
+  clock: Clock;
+  network: Network;
+  random: Random;
+  port: number;
+  passwords: PasswordStore;
+  /** Board-sized: each iteration is ≈72,500 XS computrons (README, board section). */
+  pbkdf2Iterations: number;
+  display?: DisplayMirror;
+  readOpen?: boolean;
+  utcOffsetMin?: number;
+  limits?: Partial<HttpLimits>;
+  log?(line: string): void;
+}
+
+export interface BoardWeb {
+  port: number;
+  server: HttpServer;
+  app: WebApp;
+  close(): void;
+}
+
+export async function startBoardWeb(o: BoardWebOptions): Promise<BoardWeb> {
+  const stored = storedPassword(o.passwords.load());
+  o.log?.(`http: ${stored.note}`);
+  const app = new WebApp({
+    household: o.household,
+    clock: o.clock,
+    random: o.random,
+    assets: ASSETS,
+    display: o.display,
+    readOpen: o.readOpen,
+    utcOffsetMin: o.utcOffsetMin,
+    pbkdf2Iterations: o.pbkdf2Iterations,
+    storedPassword: stored.record,
+    savePassword: (record) => o.passwords.save(record),
+  });
+  const server = new HttpServer({
+    network: o.network,
+    clock: o.clock,
+    handler: app.handle,
+    limits: o.limits,
+    onRejected: (status, reason, remote) => o.log?.(`http: ${status} to ${remote}: ${reason}`),
+    onError: (e) => o.log?.(`http: handler failed: ${e instanceof Error ? e.message : String(e)}`),
+  });
+  const port = await server.listen(o.port);
+  return {
+    port,
+    server,
+    app,
+    close() {
+      app.close();
+      server.close();
+    },
+  };
+}

@@ -6,7 +6,7 @@ import type { SlaveApp } from "../../modules/app/slave-app";
 import { FlashCounterStore } from "../../modules/secure/counter-store";
 import { Prng } from "../node/sim/prng";
 import { SimCanBus } from "./sim-can-bus";
-import { RamFlash } from "./ram-flash";
+import { RamFlash } from "../../modules/core/ram-flash";
 
 /**
  * The household's network key as the node simulator derives it (`xsmeter sim

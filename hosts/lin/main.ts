@@ -11,7 +11,7 @@ import { CODES } from "../../modules/core/obis";
 import { DisplayApp } from "../../modules/ui/display-app";
 import { PocoCanvas } from "../esp32/poco-canvas";
 import { SimFrontEnd } from "./sim-front-end";
-import { RamFlash } from "./ram-flash";
+import { RamFlash } from "../../modules/core/ram-flash";
 import { JournaledFrontEnd } from "../esp32/meter-journal";
 import { Journal } from "../../modules/energy/journal";
 import { simCanNetwork, simNetworkKey } from "./can-network";

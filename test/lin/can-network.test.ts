@@ -9,7 +9,7 @@ import { dayAheadPrices } from "../../modules/app/demo-household";
 import type { CanFrame } from "../../modules/can/can-port";
 import { SimFrontEnd } from "../../hosts/lin/sim-front-end";
 import { simCanNetwork, simNetworkKey } from "../../hosts/lin/can-network";
-import { RamFlash } from "../../hosts/lin/ram-flash";
+import { RamFlash } from "../../modules/core/ram-flash";
 import { HouseholdSim } from "../../hosts/node/sim/household-sim";
 
 const ports: AggregatorPorts = {

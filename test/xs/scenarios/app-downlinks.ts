@@ -6,25 +6,8 @@ import { checkPriceTable, overlayPrices } from "../../../modules/app/price-table
 import { CloudConfig } from "../../../modules/app/cloud-config";
 import { PriceTableStore } from "../../../modules/app/price-store";
 import type { Flash } from "../../../modules/core/ports";
+import { RamFlash } from "../../../modules/core/ram-flash";
 
-/** NOR semantics in RAM: erase to 0xFF, program ANDs. */
-class RamFlash implements Flash {
-  readonly sectorSize = 4096;
-  readonly pageSize = 256;
-  private readonly bytes: Uint8Array;
-  constructor(readonly size: number) {
-    this.bytes = new Uint8Array(size).fill(0xff);
-  }
-  read(offset: number, into: Uint8Array): void {
-    into.set(this.bytes.subarray(offset, offset + into.length));
-  }
-  program(offset: number, data: Uint8Array): void {
-    for (let i = 0; i < data.length; i++) this.bytes[offset + i] &= data[i];
-  }
-  eraseSector(sector: number): void {
-    this.bytes.fill(0xff, sector * 4096, (sector + 1) * 4096);
-  }
-}
 
 const SLOT = 900_000;
 const T0 = Date.UTC(2026, 2, 20);

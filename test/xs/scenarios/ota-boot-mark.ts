@@ -4,7 +4,7 @@
 // price one boot on the mark and the SHA-256 of 16 KiB alone (compare with
 // ota-ed25519's ed25519Verify: the signature check the boot no longer does), and
 // the same with bootCheck "crc32".
-import type { Flash } from "../../../modules/core/ports";
+import { RamFlash } from "../../../modules/core/ram-flash";
 import { crc32, fromHex, toHex } from "../../../modules/core/bytes";
 import { sha256 } from "../../../modules/secure/sha256";
 import { publicKeyFromSeed } from "../../../modules/secure/ed25519";
@@ -16,24 +16,6 @@ const SEED = fromHex("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4f
 const PUB = publicKeyFromSeed(SEED);
 const FIRMWARE = new Uint8Array(16 * 1024).map((_, i) => (i * 131 + 7) & 255);
 
-/** NOR semantics in RAM: erase to 0xFF, program ANDs. */
-class RamFlash implements Flash {
-  readonly sectorSize = 4096;
-  readonly pageSize = 256;
-  private readonly bytes: Uint8Array;
-  constructor(readonly size: number) {
-    this.bytes = new Uint8Array(size).fill(0xff);
-  }
-  read(offset: number, into: Uint8Array): void {
-    into.set(this.bytes.subarray(offset, offset + into.length));
-  }
-  program(offset: number, data: Uint8Array): void {
-    for (let i = 0; i < data.length; i++) this.bytes[offset + i] &= data[i];
-  }
-  eraseSector(sector: number): void {
-    this.bytes.fill(0xff, sector * 4096, (sector + 1) * 4096);
-  }
-}
 
 const flash = new RamFlash(12 * 4096);
 const image = buildImage(FIRMWARE, "1.0.0", toHex(sha256(FIRMWARE)), SEED);

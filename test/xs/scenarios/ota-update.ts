@@ -3,7 +3,7 @@
 // clock with the link dropped at byte 5000 (resumed there), one Ed25519 check,
 // reboot into the trial image, confirm; then a forged offer refused after its
 // header. Engine-neutral: the same code the meter runs with HttpImageSource.
-import type { Flash } from "../../../modules/core/ports";
+import { RamFlash } from "../../../modules/core/ram-flash";
 import { fromHex, toHex } from "../../../modules/core/bytes";
 import { VirtualClock } from "../../../modules/core/virtual-clock";
 import { sha256 } from "../../../modules/secure/sha256";
@@ -17,23 +17,6 @@ const SEED = fromHex("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4f
 const OTHER = fromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
 const PUB = publicKeyFromSeed(SEED);
 
-class RamFlash implements Flash {
-  readonly sectorSize = 4096;
-  readonly pageSize = 256;
-  private readonly bytes: Uint8Array;
-  constructor(readonly size: number) {
-    this.bytes = new Uint8Array(size).fill(0xff);
-  }
-  read(offset: number, into: Uint8Array): void {
-    into.set(this.bytes.subarray(offset, offset + into.length));
-  }
-  program(offset: number, data: Uint8Array): void {
-    for (let i = 0; i < data.length; i++) this.bytes[offset + i] &= data[i];
-  }
-  eraseSector(sector: number): void {
-    this.bytes.fill(0xff, sector * 4096, (sector + 1) * 4096);
-  }
-}
 
 function firmware(n: number, salt: number): Uint8Array {
   return new Uint8Array(n).map((_, i) => (i * 37 + salt) & 255);

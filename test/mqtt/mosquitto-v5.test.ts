@@ -10,10 +10,10 @@
 // (mosquitto 2.0.11 sends no DISCONNECT on a session takeover or a shutdown: a plugin's
 // kick is its one operator-made DISCONNECT.)
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Mosquitto, MOSQUITTO, persistentConf } from "../support/mosquitto";
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getRandomValues } from "node:crypto";
 import { freePort } from "../../hosts/node/free-port";
@@ -24,7 +24,6 @@ import { MqttClient, type MqttClientOptions } from "../../modules/mqtt/client";
 import type { Properties } from "../../modules/mqtt/codec";
 import { FlashOutbox, MemoryOutbox } from "../../modules/mqtt/flash-outbox";
 
-const MOSQUITTO = "/usr/sbin/mosquitto";
 const clock = nodeClock();
 const random = { fill: (b: Uint8Array) => void getRandomValues(b) };
 const network = new NodeNetwork();
@@ -32,33 +31,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
-class Mosquitto {
-  private proc?: ChildProcess;
-  readonly dir = mkdtempSync(join(tmpdir(), "xsm-mosq5-"));
-  /** `conf(dir)` gives the configuration lines after the listener. */
-  constructor(readonly port: number, conf: (dir: string) => string[]) {
-    chmodSync(this.dir, 0o777); // mosquitto started as root drops to the "mosquitto" user
-    writeFileSync(join(this.dir, "m.conf"), [`listener ${port} 127.0.0.1`, ...conf(this.dir), `log_dest file ${this.dir}/log`, "log_type all", ""].join("\n"));
-  }
-  async start(): Promise<void> {
-    this.proc = spawn(MOSQUITTO, ["-c", join(this.dir, "m.conf")], { stdio: "ignore" });
-    for (let i = 0; i < 100; i++) {
-      const ok = await new Promise<boolean>((r) => {
-        const s = connect(this.port, "127.0.0.1");
-        s.on("connect", () => { s.destroy(); r(true); });
-        s.on("error", () => r(false));
-      });
-      if (ok) return;
-      await sleep(50);
-    }
-    throw new Error("mosquitto did not start");
-  }
-  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null) return;
-    await new Promise<void>((r) => { p.once("exit", () => r()); p.kill(signal); });
-  }
-}
 
 async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
@@ -170,7 +142,7 @@ describe("MQTT 5 against mosquitto", () => {
     // ACL file: with broker A's acl_file, mosquitto 2.0.11 stalled delivery to the persistent
     // subscriber after the restart in most runs — 3.1.1 and 5.0 subscribers alike (its log:
     // the restored in-flight messages resent and acknowledged, the queued ones never sent).
-    const broker = new Mosquitto(await freePort(), (dir) => ["allow_anonymous true", "persistence true", `persistence_location ${dir}/`, "autosave_interval 1", "autosave_on_changes true", "max_queued_messages 100000", "max_inflight_messages 100"]);
+    const broker = new Mosquitto(await freePort(), persistentConf);
     await broker.start();
     const sub = subscriber(broker.port, "cloud-b", "v5/b/#");
     sub.c.start();

@@ -4,12 +4,10 @@
 // The subscriber must receive every reading, exactly once after dropping
 // duplicates by sequence number.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { Mosquitto, MOSQUITTO } from "../support/mosquitto";
+import { existsSync, rmSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { freePort } from "../../hosts/node/free-port";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { getRandomValues } from "node:crypto";
 import { NodeNetwork } from "../../hosts/node/http/node-network";
 import { NorFlashSim } from "../../hosts/node/flash/nor-flash-sim";
@@ -18,40 +16,12 @@ import { MqttClient } from "../../modules/mqtt/client";
 import { encodePacket, MqttDecoder } from "../../modules/mqtt/codec";
 import { nodeClock } from "../../hosts/node/node-clock";
 
-const MOSQUITTO = "/usr/sbin/mosquitto";
 const clock = nodeClock();
 const random = { fill: (b: Uint8Array) => void getRandomValues(b) };
 const network = new NodeNetwork();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
 
-class Mosquitto {
-  private proc?: ChildProcess;
-  readonly dir = mkdtempSync(join(tmpdir(), "xsm-mosq-"));
-  constructor(readonly port: number) {
-    // mosquitto started as root drops to the "mosquitto" user: it must be able to write here
-    chmodSync(this.dir, 0o777);
-    writeFileSync(join(this.dir, "m.conf"), [`listener ${port} 127.0.0.1`, "allow_anonymous true", "persistence true", `persistence_location ${this.dir}/`, "autosave_interval 1", "autosave_on_changes true", "max_queued_messages 100000", "max_inflight_messages 100", `log_dest file ${this.dir}/log`, "log_type all", ""].join("\n"));
-  }
-  async start(): Promise<void> {
-    this.proc = spawn(MOSQUITTO, ["-c", join(this.dir, "m.conf")], { stdio: "ignore" });
-    for (let i = 0; i < 100; i++) {
-      const ok = await new Promise<boolean>((r) => {
-        const s = require("node:net").connect(this.port, "127.0.0.1");
-        s.on("connect", () => { s.destroy(); r(true); });
-        s.on("error", () => r(false));
-      });
-      if (ok) return;
-      await sleep(50);
-    }
-    throw new Error("mosquitto did not start");
-  }
-  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null) return;
-    await new Promise<void>((r) => { p.once("exit", () => r()); p.kill(signal); });
-  }
-}
 
 function subscriber(port: number) {
   const seen = new Map<string, number>();

@@ -8,11 +8,8 @@
 // world (RMS of voltage with the dip's share, RMS of current, mean power, RMS THD, mean
 // frequency), the first interval flagged and the second not.
 import { afterAll, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { Mosquitto, MOSQUITTO } from "../support/mosquitto";
+import { existsSync } from "node:fs";
 import { getRandomValues } from "node:crypto";
 import { VirtualClock } from "../../modules/core/virtual-clock";
 import { MqttClient } from "../../modules/mqtt/client";
@@ -24,7 +21,6 @@ import { startSimCloud, type SimCloud } from "../../hosts/node/sim/cloud";
 import { nodeClock } from "../../hosts/node/node-clock";
 import { freePort } from "../../hosts/node/free-port";
 
-const MOSQUITTO = "/usr/sbin/mosquitto";
 const T0 = Date.UTC(2026, 2, 20, 10, 0);
 const TEN = 600_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,33 +33,6 @@ async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void
   }
 }
 
-/** Debian's mosquitto on an ephemeral port, persisting sessions so it can be stopped and started again. */
-class Mosquitto {
-  private proc?: ChildProcess;
-  readonly dir = mkdtempSync(join(tmpdir(), "xsm-pq-"));
-  constructor(readonly port: number) {
-    chmodSync(this.dir, 0o777); // mosquitto started as root drops to the "mosquitto" user
-    writeFileSync(join(this.dir, "m.conf"), [`listener ${port} 127.0.0.1`, "allow_anonymous true", "persistence true", `persistence_location ${this.dir}/`, "autosave_interval 1", "autosave_on_changes true", `log_dest file ${this.dir}/log`, ""].join("\n"));
-  }
-  get url(): string { return `mqtt://127.0.0.1:${this.port}`; }
-  async start(): Promise<void> {
-    this.proc = spawn(MOSQUITTO, ["-c", join(this.dir, "m.conf")], { stdio: "ignore" });
-    for (let i = 0; i < 100; i++) {
-      const up = await new Promise<boolean>((r) => {
-        const s = connect(this.port, "127.0.0.1");
-        s.on("connect", () => { s.destroy(); r(true); });
-        s.on("error", () => r(false));
-      });
-      if (up) return;
-      await sleep(50);
-    }
-    throw new Error("mosquitto did not start");
-  }
-  stop(): Promise<void> {
-    const p = this.proc;
-    return new Promise<void>((r) => { if (!p || p.exitCode !== null) return r(); p.once("exit", () => r()); p.kill("SIGTERM"); });
-  }
-}
 
 async function startBroker(): Promise<{ url: string; port: number; kind: string; close(): Promise<void> }> {
   if (!existsSync(MOSQUITTO)) {

@@ -3,7 +3,8 @@ import type { LinkStats, MeterReadings, SlaveLink } from "./readings";
 import type { SlaveApp } from "./slave-app";
 
 /**
- * SEAM for the CAN bus: the aggregator reads each slave's latest answer in
+ * The in-memory link (fast simulated days, where a CAN day would cost ~15 min
+ * of CPU; `CanLink` is the bus): the aggregator reads each slave's latest answer in
  * memory. A slave can be taken "off the bus" (no answer) to exercise the
  * aggregator's missing-slave handling. Frames are counted as one request and
  * one answer per poll so the statistics have the shape the CAN link will give.

@@ -1,9 +1,9 @@
 import type { Decision, PriceSlot } from "../core/household";
 
 /**
- * SEAM for the control room's LoadController (modules/control/controller.ts),
- * which had not landed when the app was wired. A deliberately small policy so
- * the simulated household makes decisions with reasons:
+ * The fallback policy when the aggregator is built without the control room's
+ * LoadController (modules/control/controller.ts; tests and minimal builds).
+ * A deliberately small policy so the household still gets decisions with reasons:
  * - deferrable jobs run in the cheapest published slots before their deadline
  *   (contiguous for appliances that cannot pause, like a washing machine);
  * - the heat pump is shed in the day's most expensive slots, at most one hour

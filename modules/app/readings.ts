@@ -1,12 +1,13 @@
 /**
- * What a slave reports to the aggregator each poll cycle, and the seams the
- * app uses where another room's part plugs in:
- * - `MeterFrontEnd`: the slave's measuring side. SEAM until the metrology
- *   room's MeterPipeline is wired: the host simulator implements it from
- *   per-second load powers (fast mode) or from 12-bit samples (real time).
- * - `SlaveLink`: how the aggregator reaches a slave. SEAM until the CAN room's
- *   CanMaster/CanSlave are wired: `DirectLink` (direct-link.ts) hands the
- *   readings over in memory and counts cycles the way the bus would.
+ * What a slave reports to the aggregator each poll cycle, and the two ports
+ * the app is wired through:
+ * - `MeterFrontEnd`: the slave's measuring side — the metrology room's
+ *   MeterPipeline on samples (host simulator in real time, recordings), the
+ *   STPM3x registers on the board (hosts/esp32/stpm-front-end.ts), or the
+ *   simulator's per-second load powers in fast mode.
+ * - `SlaveLink`: how the aggregator reaches a slave — `CanLink` (can-link.ts)
+ *   over the CAN room's authenticated CanMaster/CanSlave, or `DirectLink`
+ *   (direct-link.ts) in memory for fast simulated days.
  */
 import type { PqAggregate } from "../core/household";
 

@@ -10,8 +10,8 @@ import type { PhaseCalibration } from "../../../modules/metrology/calibration";
 import { SlaveCalibration, type SlaveCalibrationOptions } from "./slave-calibration";
 
 /**
- * The slaves' measuring side in the simulator — the SEAM where the metrology
- * room's MeterPipeline plugs in once it lands.
+ * The slaves' measuring side in the simulator (the MeterFrontEnd port of
+ * modules/app/readings.ts).
  *
  * Fast mode (`PowerFrontEnd`): the per-sample pipeline is far too expensive
  * for a day in seconds (4 meters × 6.4 kS/s × 86 400 s), so energy is

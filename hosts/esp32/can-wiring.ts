@@ -6,7 +6,8 @@ import type { Clock } from "../../modules/core/clock";
 import type { CanPort } from "../../modules/can/can-port";
 import { CanMaster } from "../../modules/can/master";
 import { CanSlave } from "../../modules/can/slave";
-import { CanLink } from "../../modules/app/can-link";
+import { CanLink, pq10Answer } from "../../modules/app/can-link";
+import type { PqAggregate } from "../../modules/core/household";
 import type { SlaveLink } from "../../modules/app/readings";
 import type { MeterReadings } from "../../modules/app/readings";
 import type { FlashCounterStore } from "../../modules/secure/counter-store";
@@ -73,7 +74,11 @@ export function aggregatorLink(port: CanPort, w: MasterWiring): { master: CanMas
   return { master, link: new CanLink(master) };
 }
 
-/** A slave's side: answers the master's authenticated polls from the readings its CAN task latched. */
-export function slaveAnswers(port: CanPort, node: number, networkKey: Uint8Array, store: FlashCounterStore, latched: () => MeterReadings): CanSlave {
-  return new CanSlave(port, { node, networkKey, store, read: slaveReading(latched) });
+/**
+ * A slave's side: answers the master's authenticated polls from the readings its CAN task
+ * latched, and the PQ10 codes from its latched 10-min aggregate (stamp 0 while it has none).
+ */
+export function slaveAnswers(port: CanPort, node: number, networkKey: Uint8Array, store: FlashCounterStore, latched: () => MeterReadings, aggregate: () => PqAggregate | undefined = () => undefined): CanSlave {
+  const reading = slaveReading(latched);
+  return new CanSlave(port, { node, networkKey, store, read: (code) => pq10Answer(code, aggregate) ?? reading(code) });
 }

@@ -143,7 +143,7 @@ function startSlave(cfg: BoardConfig, clock: Clock): void {
   const now = clock.now();
   // The metrology room's board path (windows, PQ events, aggregates) when configured; no snapshot
   // capture yet (a native V1/C1_DATA burst is needed), so THD stays 0.
-  const metrology = cfg.metrology ? { nominalVoltage: cfg.nominalVoltage, nominalFrequency: cfg.nominalFrequency, snapshotRate: cfg.stpm.snapshotRate, measurePeriodMs: cfg.measurePeriodMs } : undefined;
+  const metrology = cfg.metrology ? { nominalVoltage: cfg.nominalVoltage, nominalFrequency: cfg.nominalFrequency, snapshotRate: cfg.stpm.snapshotRate, measurePeriodMs: cfg.measurePeriodMs, meterId: cfg.meterId } : undefined;
   const stpm = new StpmFrontEnd(chip, cfg.stpm.energy, now, metrology);
   const frontEnd = new JournaledFrontEnd(stpm, areas.journal, now, { periodMs: cfg.journalPeriodMs, thresholdWh: cfg.journalThresholdWh });
   const b = frontEnd.boot;
@@ -151,7 +151,7 @@ function startSlave(cfg: BoardConfig, clock: Clock): void {
   const slave = new SlaveApp(clock, frontEnd, { id: cfg.meterId, measurePeriodMs: cfg.measurePeriodMs });
   const port = openCan(cfg, canHardware);
   const key = port && networkKey();
-  if (port && key) slaveAnswers(port, cfg.meterId, key, new FlashCounterStore(areas.counters), () => slave.answer());
+  if (port && key) slaveAnswers(port, cfg.meterId, key, new FlashCounterStore(areas.counters), () => slave.answer(), () => slave.aggregate());
   slave.start();
   trace(`xsmeter: slave ${cfg.meterId} measuring every ${cfg.measurePeriodMs} ms\n`);
 }

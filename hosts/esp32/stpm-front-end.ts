@@ -2,6 +2,8 @@ import type { MeterFrontEnd, MeterReadings } from "../../modules/app/readings";
 import { emptyReadings } from "../../modules/app/readings";
 import { BOARD_COSTS, BoardMetrology, type BoardWindowRecord, type PhaseRegisters } from "../../modules/metrology/board-metrology";
 import type { EventRecord } from "../../modules/metrology/records";
+import type { PqAggregate } from "../../modules/core/household";
+import { pqFromRecord } from "../../modules/app/pq-aggregate";
 import { EnergyAccumulator, type Stpm3x, type StpmReadings } from "./stpm3x";
 
 /**
@@ -42,6 +44,8 @@ export interface StpmMetrologyOptions {
   /** Receives each window record (reused: copy what you keep) and each event. */
   onWindow?: (w: BoardWindowRecord) => void;
   onEvent?: (e: EventRecord) => void;
+  /** This meter's number in its 10-min power-quality aggregates (default 1). */
+  meterId?: number;
 }
 
 /**
@@ -71,6 +75,8 @@ export class StpmFrontEnd implements MeterFrontEnd {
   private readonly startMs: number;
   private lastMs: number;
   snapshotFailures = 0;
+  /** The last completed 10-min aggregate (a new object per interval). */
+  private pq10?: PqAggregate;
 
   constructor(private readonly chip: Stpm3x, whPerLsb: number, now: number, options?: StpmMetrologyOptions) {
     this.energy = new EnergyAccumulator(whPerLsb);
@@ -85,7 +91,12 @@ export class StpmFrontEnd implements MeterFrontEnd {
         snapshotRate: options.snapshotRate, windowsPerSecond: 1000 / options.measurePeriodMs,
         budget: options.budget, startTimeMs: now,
         windowCost: BOARD_COSTS.windowPerPhase + (options.readCost ?? STPM_READ_COST),
-      }, { onWindow: options.onWindow, onEvent: (e) => { this.countEvent(e); options.onEvent?.(e); } });
+      }, {
+        onWindow: options.onWindow,
+        onEvent: (e) => { this.countEvent(e); options.onEvent?.(e); },
+        // pqFromRecord copies what it keeps (the pipeline reuses its record); too short an interval gives none
+        onAggregate: (a) => { if (a.interval === "10min") this.pq10 = pqFromRecord(options.meterId ?? 1, a, now) ?? this.pq10; },
+      });
     }
   }
 
@@ -114,6 +125,11 @@ export class StpmFrontEnd implements MeterFrontEnd {
 
   readings(): MeterReadings {
     return this.current;
+  }
+
+  /** The last completed 10-min power-quality aggregate (metrology path only). */
+  aggregate(): PqAggregate | undefined {
+    return this.pq10;
   }
 
   /** One BoardMetrology window from the registers just read, then the snapshot its governor asks for. */

@@ -71,6 +71,37 @@ function boardOta(part: FakeAppPartition, o: Partial<BoardOtaOptions> = {}): { o
   return { ota, valid: () => valid };
 }
 
+describe("board configuration of the web page, cloud, firmware and tariff", () => {
+  it("defaults, one-level merge, and clear errors", () => {
+    const c = boardConfig({ cloud: { host: "broker.lan" } });
+    expect(c.web).toEqual({ port: 80, pbkdf2Iterations: 100, readOpen: true, utcOffsetMin: 0 });
+    expect(c.cloud).toEqual({ host: "broker.lan", port: 1883, node: "meter", periodMs: 60_000, selfTestMs: 300_000 });
+    expect(c.firmware).toEqual({ version: "1.0.0", publicKey: "" });
+    expect(c.tariff).toEqual({ importMinorPerKWh: 30, exportMinorPerKWh: 8 });
+    expect(boardConfig({ web: { port: 0 } }).web.pbkdf2Iterations).toBe(100);
+    expect(() => boardConfig({ web: { port: 70_000 } })).toThrow(/web\.port/);
+    expect(() => boardConfig({ web: { pbkdf2Iterations: 2.5 } })).toThrow(/pbkdf2Iterations/);
+    expect(() => boardConfig({ cloud: { port: 0 } })).toThrow(/cloud\.port/);
+    expect(() => boardConfig({ cloud: { node: "a/b" } })).toThrow(/cloud\.node/);
+    expect(() => boardConfig({ cloud: { selfTestMs: 5 } })).toThrow(/selfTestMs/);
+    expect(() => boardConfig({ firmware: { version: "2" } })).toThrow(/firmware\.version/);
+    expect(() => boardConfig({ firmware: { publicKey: "AB".repeat(32) } })).toThrow(/publicKey/);
+    expect(boardConfig({ firmware: { publicKey: "ab".repeat(32) } }).firmware.publicKey).toHaveLength(64);
+    expect(() => boardConfig({ tariff: { importMinorPerKWh: -1 } })).toThrow(/tariff/);
+  });
+
+  it("flat tariff: hourly slots covering the day, the same objects all day", () => {
+    const prices = flatTariffPrices({ importMinorPerKWh: 31, exportMinorPerKWh: 9 });
+    const day = Date.UTC(2026, 10, 21);
+    const a = prices(day + 5);
+    expect(a).toHaveLength(24);
+    expect(a[0].start).toBe(day);
+    expect(a[23].start + a[23].durationMs).toBe(day + 86_400_000);
+    expect(prices(day + 86_399_999)).toBe(a);
+    expect(prices(day + 86_400_000)[0].start).toBe(day + 86_400_000);
+  });
+});
+
 describe("board OTA into the app partitions (board-ota.ts)", () => {
   it("streams a signed image's firmware into the partition and completes only on a matching SHA-256", () => {
     const part = new FakeAppPartition();

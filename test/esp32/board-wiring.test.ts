@@ -168,6 +168,42 @@ describe("esp32 CAN selection (mc/config xsmeter.can.controller)", () => {
   });
 });
 
+describe("esp32 slave 10-min power-quality aggregates", () => {
+  it("a metrology slave makes its 10-min aggregate and answers it over authenticated CAN to the aggregator", () => {
+    const t0 = Date.UTC(2026, 10, 21); // a 10-min boundary
+    const clock = new VirtualClock(t0);
+    const key = new Uint8Array(16).map((_, i) => 5 * i + 1);
+    const scales = { vRms: 0.01, iRms: 0.001, power: 0.5, energy: 0.25, vSample: 1, iSample: 1 };
+    const chip = new FakeStpm3x();
+    chip.live[STPM.RMS1] = (2000 << 15) | 23_100; // 231 V, 2 A
+    const stpm = new StpmFrontEnd(new Stpm3x(chip, scales), scales.energy, t0, { nominalVoltage: 230, nominalFrequency: 50, snapshotRate: 6400, measurePeriodMs: 1000, meterId: 4 });
+    const fe = new JournaledFrontEnd(stpm, boardAreas(new NorFlashSim({ size: 64 * 4096 })).journal, t0);
+    const slave = new SlaveApp(clock, fe, { id: 4 });
+    const slaveHw = new FakeBoard();
+    slaveAnswers(openCan(boardConfig({ meterId: 4, can: { controller: "mcp2515" } }), slaveHw)!, 4, key, new FlashCounterStore(new NorFlashSim({ size: 8192 })), () => slave.answer(), () => slave.aggregate());
+    const aggHw = new FakeBoard();
+    const { link } = aggregatorLink(openCan(boardConfig({ role: "aggregator", slaveIds: [4], can: { controller: "mcp2515" } }), aggHw)!, { clock, networkKey: key, store: new FlashCounterStore(new NorFlashSim({ size: 8192 })), slaveIds: [4] });
+    const app = new AggregatorApp(clock, link, ports, { slaveIds: [4], loads: [] });
+    slave.start();
+    app.start();
+    let bus = false; // the bus runs only around the boundary (10 virtual minutes of frames would be slow)
+    clock.every(1, () => { if (bus) pump([aggHw, slaveHw]); });
+    clock.advance(590_000);
+    expect(stpm.aggregate()).toBeUndefined();
+    bus = true;
+    clock.advance(20_000);
+    const a = stpm.aggregate()!;
+    expect(a).toBeDefined();
+    expect([a.meterId, a.start, a.end]).toEqual([4, t0, t0 + 600_000]);
+    expect(a.voltageV[0]).toBeCloseTo(231, 6);
+    expect(a.currentA[0]).toBeCloseTo(2, 6);
+    const got = app.store.aggregates().find((x) => x.meterId === 4);
+    expect(got).toBeDefined();
+    expect([got!.start, got!.end]).toEqual([a.start, a.end]);
+    expect(got!.voltageV[0]).toBeCloseTo(231, 3);
+  });
+});
+
 describe("esp32 slave energy journal (JournaledFrontEnd on NorFlashSim)", () => {
   const scales = { vRms: 0.01, iRms: 0.001, power: 0.5, energy: 0.25, vSample: 1, iSample: 1 };
 

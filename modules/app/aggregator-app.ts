@@ -8,6 +8,9 @@ import { SimplePolicySeam, type PolicyLoad } from "./policy-seam";
 import type { MeterReadings, SlaveLink } from "./readings";
 import type { LoadController } from "../control/controller";
 import { checkPriceTable, overlayPrices } from "./price-table";
+import type { Flash } from "../core/ports";
+import { DEFAULT_POLICY, type WritePolicy } from "../energy/energy-store";
+import { BookingJournal, emptyRollup, MAX_BOOKED_METERS, type Checkpoint, type Rollup } from "./booking-journal";
 
 /**
  * The data aggregator wired from tasks: CAN manage polls every slave each
@@ -50,6 +53,33 @@ export interface AggregatorOptions {
   /** Polls without an answer before a slave is reported missing. */
   missingAfter?: number;
   currency?: string;
+  /**
+   * Flash partition for the booking journal (booking-journal.ts): the meters' booked counters,
+   * the slots and the bill survive a restart. Without it the booking is RAM only.
+   */
+  bookingFlash?: Flash;
+  /** When to write a booking checkpoint (default BOOKING_POLICY). */
+  bookingPolicy?: Partial<WritePolicy>;
+}
+
+/**
+ * A checkpoint every 5 min while energy flows, or after 250 Wh (net, all meters), and
+ * always before the booking moves on to a new price slot. A cut loses no energy (the
+ * slaves' counters carry it); it only books up to one period's energy into a later slot.
+ * ~3 records per 15-min slot: 288 × 256 B a day = 18 sectors of 4 KiB a day.
+ */
+export const BOOKING_POLICY: WritePolicy = Object.freeze({ ...DEFAULT_POLICY, periodMs: 300_000, thresholdWh: 250 });
+
+/** What the aggregator found in its booking journal at boot. */
+export interface BookingRestore {
+  /** A checkpoint was found (false on a blank flash: every meter's first answer is its baseline). */
+  restored: boolean;
+  records: number;
+  /** Meters whose booked counters came back. */
+  meters: number[];
+  slots: number;
+  /** Torn or corrupt records the journal scan rejected. */
+  corrupt: number;
 }
 
 export interface MeterEnergy {
@@ -79,10 +109,18 @@ interface SlaveState {
   missing: boolean;
   polled: number;
   answered: number;
-  /** Counters at the previous answer, to take deltas. */
-  prevImportWh: number;
-  prevExportWh: number;
-  energy: MeterEnergy;
+  /** Counters (floor mWh) whose energy is booked, to take deltas; NaN until the meter's baseline. */
+  baseImportMwh: number;
+  baseExportMwh: number;
+  /** Energy booked per meter since this boot (mWh). */
+  importMwh: number;
+  exportMwh: number;
+}
+
+/** A slot's booked energy, kept in exact integer mWh beside the Wh the page reads. */
+export interface BookedSlot extends SlotEnergy {
+  importMwh: number;
+  exportMwh: number;
 }
 
 export class AggregatorApp {
@@ -98,7 +136,7 @@ export class AggregatorApp {
   private cloudVersion = 0;
   readonly busEvents: BusEvent[] = [];
   readonly alarms: Alarm[] = [];
-  readonly slots = new Map<number, SlotEnergy>();
+  readonly slots = new Map<number, BookedSlot>();
   readonly policy = new SimplePolicySeam();
   private readonly slaves: SlaveState[];
   private readonly pqSeen = new Map<number, { dips: number; swells: number; interruptions: number }>();
@@ -106,7 +144,19 @@ export class AggregatorApp {
   private readonly missingAfter: number;
   private readonly currency: string;
   private dayStartWh = { import: 0, export: 0, day: -1 };
-  private totals = { importWh: 0, exportWh: 0 };
+  /** Everything booked into slots (mWh), with the archived slots. */
+  private totals = { importMwh: 0, exportMwh: 0 };
+  /** The slot the last booking went into; every other slot in `slots` is closed (in `closed`). */
+  private open: BookedSlot | undefined;
+  private closed: Rollup = emptyRollup();
+  /** Closed slots whose records the journal ring overwrote: summed, before `archivedBefore`. */
+  private archived: Rollup = emptyRollup();
+  private archivedBefore = -Infinity;
+  private booking: BookingJournal | undefined;
+  private bookingPolicy: WritePolicy = BOOKING_POLICY;
+  private lastSaveAt = 0;
+  private unsavedMwh = 0;
+  private dirty = false;
 
   constructor(
     private readonly clock: Clock,
@@ -116,7 +166,8 @@ export class AggregatorApp {
   ) {
     this.missingAfter = options.missingAfter ?? 3;
     this.currency = options.currency ?? "EUR";
-    this.slaves = options.slaveIds.map((id) => ({ id, last: undefined, lastSeen: 0, misses: 0, missing: false, polled: 0, answered: 0, prevImportWh: NaN, prevExportWh: NaN, energy: { importWh: 0, exportWh: 0 } }));
+    this.slaves = options.slaveIds.map((id) => ({ id, last: undefined, lastSeen: 0, misses: 0, missing: false, polled: 0, answered: 0, baseImportMwh: NaN, baseExportMwh: NaN, importMwh: 0, exportMwh: 0 }));
+    if (options.bookingFlash) this.persistBooking(options.bookingFlash, options.bookingPolicy);
     const period = options.pollPeriodMs ?? 1000;
     this.scheduler = new Scheduler(clock);
     this.scheduler.add({ name: TASK_CAN, periodMs: period, priority: 30, run: (now) => this.pollCycle(now) });
@@ -144,9 +195,9 @@ export class AggregatorApp {
     this.scheduler.stop();
   }
 
-  /** Energy booked per meter since start. */
+  /** Energy booked per meter since this boot (RAM only: the bill is what persists). */
   meterEnergy(): Map<number, MeterEnergy> {
-    return new Map(this.slaves.map((s) => [s.id, { ...s.energy }]));
+    return new Map(this.slaves.map((s) => [s.id, { importWh: s.importMwh / 1000, exportWh: s.exportMwh / 1000 }]));
   }
 
   /** Per slave: polls and answers. */
@@ -160,6 +211,15 @@ export class AggregatorApp {
     let importMinor = 0;
     let exportMinor = 0;
     let first = Infinity;
+    const a = this.archived;
+    if (!Number.isNaN(a.first) && a.first >= from && this.archivedBefore <= to) {
+      // slots the journal no longer holds one by one: only a range covering them all sees them
+      importWh += a.importMwh / 1000;
+      exportWh += a.exportMwh / 1000;
+      importMinor += a.importMinor;
+      exportMinor += a.exportMinor;
+      first = a.first;
+    }
     for (const s of this.slots.values()) {
       if (s.start < from || s.start >= to) continue;
       importWh += s.importWh;
@@ -187,7 +247,8 @@ export class AggregatorApp {
   }
 
   private pollCycle(now: number): number {
-    let netWh = 0;
+    let netMwh = 0;
+    let moved = false;
     for (const s of this.slaves) {
       s.polled++;
       const r = this.link.poll(s.id, now);
@@ -206,52 +267,182 @@ export class AggregatorApp {
       s.misses = 0;
       s.last = r;
       s.lastSeen = now;
-      if (!Number.isNaN(s.prevImportWh)) {
-        // A counter that went back means the slave restarted from zero (a journal
-        // would restore it; this one did not): everything it counted since is new.
-        const reset = r.importWh < s.prevImportWh || r.exportWh < s.prevExportWh;
-        if (reset) this.alarm({ t: now, kind: "interruption", message: `meter ${s.id} restarted: its counters began again at zero`, meterId: s.id });
-        const di = reset ? r.importWh : r.importWh - s.prevImportWh;
-        const de = reset ? r.exportWh : r.exportWh - s.prevExportWh;
-        s.energy.importWh += di;
-        s.energy.exportWh += de;
-        netWh += di - de;
-      } else {
-        // First answer: the meter's counters start the booking (energy before it is its own).
-        s.energy.importWh += r.importWh;
-        s.energy.exportWh += r.exportWh;
-        netWh += r.importWh - r.exportWh;
-      }
-      s.prevImportWh = r.importWh;
-      s.prevExportWh = r.exportWh;
+      netMwh += this.take(s, r, now);
+      moved = true;
       this.trackEvents(s.id, r, now);
       // The slave's last 10-min aggregate, when the link carries them (the store keeps only a newer one).
       const pq = this.link.aggregate?.(s.id);
       if (pq) this.store.setAggregate(pq);
     }
-    this.book(now, netWh);
+    this.book(now, netMwh);
+    if (moved) this.commitCounters();
+    this.maybeSave(now);
     this.link.endCycle(now);
     return 2;
   }
 
+  /**
+   * The energy (net mWh) a meter's answer adds, from its cumulative counters (floored to
+   * mWh, so booked sums are exact integers). The new counters wait in `pending*` until the
+   * cycle is booked: a checkpoint written in between holds the previous ones with it.
+   */
+  private take(s: SlaveState & Partial<Pending>, r: MeterReadings, now: number): number {
+    const imp = Math.floor(r.importWh * 1000);
+    const exp = Math.floor(r.exportWh * 1000);
+    s.pendingImportMwh = imp;
+    s.pendingExportMwh = exp;
+    // No booked counters (first boot, a new meter): this answer is the baseline, nothing is booked.
+    if (Number.isNaN(s.baseImportMwh)) return 0;
+    if (imp < s.baseImportMwh || exp < s.baseExportMwh) {
+      // Backwards (slave replaced, journal lost): a new baseline, never a negative booking.
+      this.alarm({ t: now, kind: "interruption", message: `meter ${s.id} restarted: its counters went back (import ${s.baseImportMwh / 1000} → ${imp / 1000} Wh, export ${s.baseExportMwh / 1000} → ${exp / 1000} Wh); new baseline, nothing booked`, meterId: s.id });
+      return 0;
+    }
+    const di = imp - s.baseImportMwh;
+    const de = exp - s.baseExportMwh;
+    s.importMwh += di;
+    s.exportMwh += de;
+    return di - de;
+  }
+
+  private commitCounters(): void {
+    for (const s of this.slaves as (SlaveState & Partial<Pending>)[]) {
+      if (s.pendingImportMwh === undefined || s.pendingExportMwh === undefined) continue;
+      if (s.pendingImportMwh !== s.baseImportMwh || s.pendingExportMwh !== s.baseExportMwh) this.dirty = true;
+      s.baseImportMwh = s.pendingImportMwh;
+      s.baseExportMwh = s.pendingExportMwh;
+      s.pendingImportMwh = undefined;
+      s.pendingExportMwh = undefined;
+    }
+  }
+
   /** Books the household's net energy of the cycle ending at `now` into its price slot. */
-  private book(now: number, netWh: number): void {
-    if (netWh === 0) return;
+  private book(now: number, netMwh: number): void {
+    if (netMwh === 0) return;
     const t = now - 1; // the cycle (now − period, now] belongs to the slot holding its end
     const slot = this.slotAt(t);
     if (!slot) return;
     let e = this.slots.get(slot.start);
-    if (!e) {
-      e = { start: slot.start, importWh: 0, exportWh: 0, importMinorPerKWh: slot.importMinorPerKWh, exportMinorPerKWh: slot.exportMinorPerKWh };
-      this.slots.set(slot.start, e);
+    if (!e || e !== this.open) {
+      // The booking moves on: the finished slot's final energy is written with the counters it goes with.
+      if (this.dirty) this.save(now);
+      if (this.open) this.close(this.open);
+      if (!e) {
+        e = { start: slot.start, importWh: 0, exportWh: 0, importMwh: 0, exportMwh: 0, importMinorPerKWh: slot.importMinorPerKWh, exportMinorPerKWh: slot.exportMinorPerKWh };
+        this.slots.set(slot.start, e);
+      }
+      this.open = e;
     }
-    if (netWh > 0) {
-      e.importWh += netWh;
-      this.totals.importWh += netWh;
+    if (netMwh > 0) {
+      e.importMwh += netMwh;
+      e.importWh = e.importMwh / 1000;
+      this.totals.importMwh += netMwh;
     } else {
-      e.exportWh -= netWh;
-      this.totals.exportWh -= netWh;
+      e.exportMwh -= netMwh;
+      e.exportWh = e.exportMwh / 1000;
+      this.totals.exportMwh -= netMwh;
     }
+    this.unsavedMwh += Math.abs(netMwh);
+    this.dirty = true;
+  }
+
+  /** Adds a finished slot to the closed roll-up (what a checkpoint carries for the bill). */
+  private close(e: BookedSlot): void {
+    const c = this.closed;
+    c.importMwh += e.importMwh;
+    c.exportMwh += e.exportMwh;
+    c.importMinor += (e.importWh / 1000) * e.importMinorPerKWh;
+    c.exportMinor += (e.exportWh / 1000) * e.exportMinorPerKWh;
+    if (Number.isNaN(c.first) || e.start < c.first) c.first = e.start;
+  }
+
+  private maybeSave(now: number): void {
+    if (!this.booking || !this.dirty) return;
+    if (this.unsavedMwh >= this.bookingPolicy.thresholdWh * 1000 || now - this.lastSaveAt >= this.bookingPolicy.periodMs) this.save(now);
+  }
+
+  /**
+   * Writes a booking checkpoint now (e.g. on a power-fail warning or before a planned
+   * reboot); nothing without a booking flash. Throws what the flash throws.
+   */
+  saveBooking(): void {
+    this.save(this.clock.now());
+  }
+
+  private save(now: number): void {
+    if (!this.booking) return;
+    const counters = new Map<number, { importMwh: number; exportMwh: number }>();
+    for (const s of this.slaves) if (!Number.isNaN(s.baseImportMwh)) counters.set(s.id, { importMwh: s.baseImportMwh, exportMwh: s.baseExportMwh });
+    const o = this.open;
+    const c: Checkpoint = { t: now, open: o && { start: o.start, importMwh: o.importMwh, exportMwh: o.exportMwh, importMinorPerKWh: o.importMinorPerKWh, exportMinorPerKWh: o.exportMinorPerKWh }, closed: this.closed, counters };
+    // Marked saved before the write: a write that throws is a power cut, and RAM is gone with it.
+    this.lastSaveAt = now;
+    this.unsavedMwh = 0;
+    this.dirty = false;
+    this.booking.write(c);
+  }
+
+  /**
+   * Boot: takes the booking journal on `flash` and restores what it holds — every meter's
+   * booked counters, the slots still in the journal, the roll-up of older ones — replacing
+   * what this app booked in RAM (a restart: RAM is gone). A blank flash keeps the RAM
+   * state and starts the journal. A meter's first answer after this books only its delta
+   * since the restored counters (the energy of the time the aggregator was down goes into
+   * the slot of that answer); a meter without restored counters takes it as its baseline.
+   */
+  persistBooking(flash: Flash, policy: Partial<WritePolicy> = {}): BookingRestore {
+    if (this.slaves.length > MAX_BOOKED_METERS) throw new RangeError(`the booking journal holds ${MAX_BOOKED_METERS} meters, not ${this.slaves.length}`);
+    const now = this.clock.now();
+    this.booking = new BookingJournal(flash);
+    this.bookingPolicy = { ...BOOKING_POLICY, ...policy };
+    const r = this.booking.restore();
+    const corrupt = this.booking.scan?.corrupt ?? 0;
+    this.lastSaveAt = now;
+    if (!r) {
+      // the RAM state (if any) and the first baselines go into a checkpoint at the next cycle
+      this.dirty = true;
+      this.lastSaveAt = -Infinity;
+      this.unsavedMwh = 0;
+      return { restored: false, records: 0, meters: [], slots: 0, corrupt };
+    }
+    this.slots.clear();
+    for (const x of r.slots) this.slots.set(x.start, { ...x, importWh: x.importMwh / 1000, exportWh: x.exportMwh / 1000 });
+    const n = r.newest;
+    this.open = n.open ? this.slots.get(n.open.start) : undefined;
+    this.closed = { ...n.closed };
+    this.archived = r.archived;
+    this.archivedBefore = r.slots.length ? r.slots[0].start : Infinity;
+    const meters: number[] = [];
+    for (const s of this.slaves) {
+      const c = n.counters.get(s.id);
+      s.baseImportMwh = c ? c.importMwh : NaN;
+      s.baseExportMwh = c ? c.exportMwh : NaN;
+      if (c) meters.push(s.id);
+    }
+    // the totals and today's start, as if this app had booked it all
+    const dayStart = now - (now % DAY);
+    let imp = r.archived.importMwh;
+    let exp = r.archived.exportMwh;
+    let todayImp = 0;
+    let todayExp = 0;
+    for (const x of r.slots) {
+      imp += x.importMwh;
+      exp += x.exportMwh;
+      if (x.start >= dayStart) {
+        todayImp += x.importMwh;
+        todayExp += x.exportMwh;
+      }
+    }
+    this.totals = { importMwh: imp, exportMwh: exp };
+    this.dayStartWh = { import: (imp - todayImp) / 1000, export: (exp - todayExp) / 1000, day: Math.floor(now / DAY) };
+    this.dirty = false;
+    this.unsavedMwh = 0;
+    return { restored: true, records: r.records, meters, slots: r.slots.length, corrupt };
+  }
+
+  /** Booking checkpoints written by this app (flash wear). */
+  get bookingWrites(): number {
+    return this.booking?.writeCount ?? 0;
   }
 
   /**
@@ -412,7 +603,7 @@ export class AggregatorApp {
     const prices = this.pricesAt(now);
     const slot = this.slotAt(now) ?? prices[0];
     const day = Math.floor(now / DAY);
-    if (this.dayStartWh.day !== day) this.dayStartWh = { import: this.totals.importWh, export: this.totals.exportWh, day };
+    if (this.dayStartWh.day !== day) this.dayStartWh = { import: this.totals.importMwh / 1000, export: this.totals.exportMwh / 1000, day };
     const meters: MeterView[] = this.slaves.map((s) => meterView(s));
     const controlled = new Map((this.options.controller?.loadViews() ?? []).map((v) => [v.id, v]));
     const loads: LoadView[] = this.options.loads.map((l) => {
@@ -441,8 +632,8 @@ export class AggregatorApp {
       prices,
       grid: this.options.controller ? this.options.controller.grid() : this.ports.grid(now),
       bill: this.bill(now - (now % DAY), Infinity),
-      energyTodayWh: round(this.totals.importWh - this.dayStartWh.import, 1),
-      exportTodayWh: round(this.totals.exportWh - this.dayStartWh.export, 1),
+      energyTodayWh: round(this.totals.importMwh / 1000 - this.dayStartWh.import, 1),
+      exportTodayWh: round(this.totals.exportMwh / 1000 - this.dayStartWh.export, 1),
       tariffNow: { name: "day-ahead", importMinorPerKWh: slot ? slot.importMinorPerKWh : 0 },
       decisions: this.decisions.slice(-50),
       events: this.events.slice(-50),
@@ -452,6 +643,12 @@ export class AggregatorApp {
       bus: { ...link, missing: this.slaves.filter((s) => s.missing).map((s) => s.id) },
     };
   }
+}
+
+/** A meter's counters from this cycle's answer, booked at the end of the cycle. */
+interface Pending {
+  pendingImportMwh: number | undefined;
+  pendingExportMwh: number | undefined;
 }
 
 function sameSlots(a: PriceSlot[], b: PriceSlot[]): boolean {

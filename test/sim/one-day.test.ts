@@ -49,7 +49,9 @@ describe("a simulated day (seed 7, power front end)", async () => {
   it("books every meter's energy: the meters' net sum equals the grid connection's net", () => {
     const metersNet = report.meters.reduce((s, m) => s + m.importWh - m.exportWh, 0);
     const refNet = report.reference.reduce((s, r) => s + r.importWh - r.exportWh, 0);
-    expect(metersNet).toBeCloseTo(refNet, 0);
+    // Each meter's first answer is its baseline (booked nothing: the aggregator has no counters
+    // of it yet), so the first cycle (1 s, at most the 11 kW limit = 3.06 Wh) is not in the meters.
+    expect(Math.abs(metersNet - refNet)).toBeLessThan(3.1);
     expect(report.meters.find((m) => m.id === 4)!.exportWh).toBeGreaterThan(500); // the PV exported
   });
 

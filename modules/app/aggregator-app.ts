@@ -440,6 +440,15 @@ export class AggregatorApp {
     return { restored: true, records: r.records, meters, slots: r.slots.length, corrupt };
   }
 
+  /**
+   * A planned shutdown: a last checkpoint (when `save`), then the booking is RAM only again
+   * (the flash may be closed after this). A power cut is simply no call at all.
+   */
+  closeBooking(save = true): void {
+    if (save && this.booking && this.dirty) this.save(this.clock.now());
+    this.booking = undefined;
+  }
+
   /** Booking checkpoints written by this app (flash wear). */
   get bookingWrites(): number {
     return this.booking?.writeCount ?? 0;

@@ -19,7 +19,7 @@ import { createHash } from "node:crypto";
 import type { TimerId } from "../../../modules/core/clock";
 import { flashPartition } from "../../../modules/core/ports";
 import { utf8Encode } from "../../../modules/core/bytes";
-import type { AggregatorApp } from "../../../modules/app/aggregator-app";
+import type { AggregatorApp, BookingRestore } from "../../../modules/app/aggregator-app";
 import { CloudConfig } from "../../../modules/app/cloud-config";
 import { checkPriceTable } from "../../../modules/app/price-table";
 import { PriceTableStore } from "../../../modules/app/price-store";
@@ -42,7 +42,9 @@ const COUNTER_SECTORS = 2;
 const PRICE_SECTORS = 6;
 /** Each OTA slot: 64 sectors (256 KiB, a sim image is far smaller), plus the 2-sector state log. */
 const OTA_SECTORS = 2 + 2 * 64;
-export const SIM_FLASH_SIZE = (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS + PRICE_SECTORS) * SECTOR;
+/** The aggregator's booking journal (booking-journal.ts): ~18 sectors a day at its policy, so over a day of slots kept one by one. */
+const BOOKING_SECTORS = 32;
+export const SIM_FLASH_SIZE = (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS + PRICE_SECTORS + BOOKING_SECTORS) * SECTOR;
 const CONFIG_KEYS = { publishIntervalMs: 0x43464701, demandLimitW: 0x43464702 };
 
 /** The simulated utility's firmware signing key (its seed), derived from the household's network key. */
@@ -85,6 +87,8 @@ export interface BootRecord {
   version: string;
   trial: boolean;
   note?: string;
+  /** What the aggregator's booking journal gave back at this boot. */
+  booking?: BookingRestore;
 }
 
 export class SimMeter {
@@ -109,6 +113,7 @@ export class SimMeter {
       counters: flashPartition(this.flash, OUTBOX_SECTORS * SECTOR, COUNTER_SECTORS * SECTOR),
       ota: flashPartition(this.flash, (OUTBOX_SECTORS + COUNTER_SECTORS) * SECTOR, OTA_SECTORS * SECTOR),
       prices: flashPartition(this.flash, (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS) * SECTOR, PRICE_SECTORS * SECTOR),
+      booking: flashPartition(this.flash, (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS + PRICE_SECTORS) * SECTOR, BOOKING_SECTORS * SECTOR),
     };
   }
 
@@ -129,7 +134,10 @@ export class SimMeter {
     }
     const counters = new FlashCounterStore(this.parts.counters);
     this.boot = countBoot(counters);
-    this.boots.push({ boot: this.boot, version: booted.version, trial: booted.trial, note: booted.note });
+    // the aggregator's booking (meters' booked counters, slots, bill) as the flash left it: a
+    // reboot loses RAM, so what was booked since the last checkpoint is booked again from the counters
+    const booking = o.aggregator.persistBooking(this.parts.booking);
+    this.boots.push({ boot: this.boot, version: booted.version, trial: booted.trial, note: booted.note, booking });
     const descriptor = this.descriptor();
     if (booted.trial && descriptor.selftest === "fail") {
       // this firmware dies before it can confirm; the watchdog resets the meter
@@ -189,6 +197,7 @@ export class SimMeter {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.o.aggregator.closeBooking(); // a last checkpoint, before the flash file closes
     for (const t of this.timers) this.o.clock.cancel(t);
     this.timers = [];
     this.updater?.cancel();

@@ -24,8 +24,8 @@
  *       f64 export minor, u32 first slot start (s, 0xFFFFFFFF none) → 30 bytes
  *   [66] n × (u8 meter id, u40 import mWh, u40 export mWh)          → 11 bytes each
  */
-import { readU32LE, view, writeU32LE } from "../core/bytes";
-import { Journal, type JournalScan } from "../energy/journal";
+import { crc32, readU32LE, view, writeU32LE } from "../core/bytes";
+import { Journal, RECORD_MAGIC, type JournalScan } from "../energy/journal";
 import type { Flash } from "../core/ports";
 
 export const CHECKPOINT = 1;
@@ -78,7 +78,7 @@ export class BookingJournal {
   private readonly payload: Uint8Array;
   scan: JournalScan | undefined;
 
-  constructor(flash: Flash) {
+  constructor(private readonly flash: Flash) {
     this.journal = new Journal(flash, BOOKING_RECORD_SIZE);
     this.payload = new Uint8Array(this.journal.payloadSize);
   }
@@ -87,20 +87,33 @@ export class BookingJournal {
   restore(): RestoredBooking | undefined {
     this.scan = this.journal.open();
     if (!this.scan.newest) return undefined;
-    const all = this.journal.records().filter((r) => r.type === CHECKPOINT);
-    if (all.length === 0) return undefined;
-    const slots = new Map<number, BookedSlotState>();
-    let first: Checkpoint | undefined;
-    let newest: Checkpoint | undefined;
-    for (const r of all) {
-      const c = decodeCheckpoint(r.payload);
+    // One pass over the ring, a record at a time (the journal's records() would hold them all in
+    // RAM at once: 512 × 256 B on a 32-sector ring); kept: each slot's newest state, the oldest
+    // and the newest checkpoint.
+    const slots = new Map<number, { seq: number; state: BookedSlotState }>();
+    let first: { seq: number; c: Checkpoint } | undefined;
+    let newest: { seq: number; c: Checkpoint } | undefined;
+    let records = 0;
+    const rec = new Uint8Array(BOOKING_RECORD_SIZE);
+    const end = this.flash.size - (this.flash.size % this.flash.sectorSize);
+    for (let at = 0; at + BOOKING_RECORD_SIZE <= end; at += BOOKING_RECORD_SIZE) {
+      this.flash.read(at, rec);
+      if (rec[0] !== RECORD_MAGIC || rec[1] !== CHECKPOINT) continue;
+      if (readU32LE(rec, BOOKING_RECORD_SIZE - 4) !== crc32(rec, 0, BOOKING_RECORD_SIZE - 4)) continue; // torn or corrupt
+      const c = decodeCheckpoint(rec.subarray(6, BOOKING_RECORD_SIZE - 4));
       if (!c) continue; // another version: not ours to read
-      first ??= c;
-      newest = c;
-      if (c.open) slots.set(c.open.start, c.open); // a later record of the same slot supersedes
+      const seq = readU32LE(rec, 2);
+      records++;
+      if (!first || seq < first.seq) first = { seq, c };
+      if (!newest || seq > newest.seq) newest = { seq, c };
+      if (c.open) {
+        const had = slots.get(c.open.start);
+        if (!had || seq > had.seq) slots.set(c.open.start, { seq, state: c.open }); // a later record of the slot supersedes
+      }
     }
     if (!first || !newest) return undefined;
-    return { newest, slots: [...slots.values()].sort((a, b) => a.start - b.start), archived: { ...first.closed }, records: all.length };
+    const kept = [...slots.values()].map((x) => x.state).sort((a, b) => a.start - b.start);
+    return { newest: newest.c, slots: kept, archived: { ...first.c.closed }, records };
   }
 
   /** Appends one checkpoint (throws what the flash throws, e.g. a power cut). */

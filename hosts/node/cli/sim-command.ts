@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DAY, HOUR, MINUTE, SECOND } from "../../../modules/core/clock";
 import type { Household } from "../../../modules/core/household";
+import { passwordFile } from "../http/password-file";
 import { startWebServer } from "../http/serve";
 import { CandumpWriter } from "../can/candump";
 import { startEmbeddedBroker } from "../mqtt/embedded-broker";
@@ -136,7 +137,9 @@ async function serve(household: Household, clock: Clock, args: SimArgs): Promise
   // The display mirror (ui room) renders the aggregator's household as the touch display shows it.
   const display = createDisplayMirror(household, clock);
   // The http room's web server: dashboard, power graphs, prices, load control (sign-in), display mirror.
-  return startWebServer({ household, clock, port: args.httpPort, display });
+  // The sign-in record lives beside the aggregator's flash file, so a restart keeps the password.
+  const password = passwordFile(join(tmpdir(), `xsmeter-sim-${args.seed}-aggregator.password`));
+  return startWebServer({ household, clock, port: args.httpPort, display, storedPassword: password.stored, savePassword: password.save });
 }
 
 /** The embedded MQTT broker on loopback (mqtt room), unless an external one is given. */

@@ -20,6 +20,9 @@ export interface WebServerOptions {
   /** Reading without sign-in (default true). */
   readOpen?: boolean;
   pbkdf2Iterations?: number;
+  /** The persisted sign-in record and where a new one goes (else a restart reopens first use). */
+  storedPassword?: string;
+  savePassword?(record: string): void;
   limits?: Partial<HttpLimits>;
   utcOffsetMin?: number;
   /** Rejected requests (status, reason) — for logs. */
@@ -44,6 +47,8 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     display: o.display,
     readOpen: o.readOpen,
     pbkdf2Iterations: o.pbkdf2Iterations,
+    storedPassword: o.storedPassword,
+    savePassword: o.savePassword,
     utcOffsetMin: o.utcOffsetMin,
   });
   const server = new HttpServer({

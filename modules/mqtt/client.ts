@@ -52,6 +52,13 @@ export interface MqttClientOptions {
   receiveMaximum?: number;
   /** MQTT 5: content type sent with every publish (e.g. "application/json"; none by default: it costs bytes). */
   contentType?: string;
+  /**
+   * MQTT 5: a QoS 1 message the broker refused on this many connections is dropped from the outbox
+   * (default 3; Infinity keeps it for ever). A message no broker will take (an ACL that stays, a
+   * topic it rejects, a packet too large for it) would otherwise fill the outbox until every new
+   * reading is lost; a transient refusal (quota, a permission restored) gets the next connections.
+   */
+  maxRefusals?: number;
 }
 
 export interface MqttStats {
@@ -64,6 +71,8 @@ export interface MqttStats {
   received: number;
   /** MQTT 5: QoS 1 messages the broker refused (PUBACK reason ≥ 0x80, or too large for it); kept in the outbox. */
   refused: number;
+  /** MQTT 5: refused messages dropped after `maxRefusals` connections refused them. */
+  discarded: number;
   /** MQTT 5: publishes sent with a topic alias instead of the topic. */
   aliased: number;
   /** MQTT 5: DISCONNECTs received from the broker. */
@@ -76,7 +85,7 @@ export interface MqttStats {
 export type MessageHandler = (topic: string, payload: Uint8Array, retain: boolean, properties?: Properties) => void;
 
 export class MqttClient {
-  readonly stats: MqttStats = { connects: 0, disconnects: 0, protocolErrors: 0, sent: 0, resent: 0, acked: 0, received: 0, refused: 0, aliased: 0, serverDisconnects: 0, inflightPeak: 0 };
+  readonly stats: MqttStats = { connects: 0, disconnects: 0, protocolErrors: 0, sent: 0, resent: 0, acked: 0, received: 0, refused: 0, discarded: 0, aliased: 0, serverDisconnects: 0, inflightPeak: 0 };
   private socket?: Socket;
   private decoder = new MqttDecoder();
   private connected = false;
@@ -108,14 +117,16 @@ export class MqttClient {
   private connectSent = false;
   /** Outbox ids the broker refused on this connection: not sent again until the next one. */
   private refused = new Set<number>();
+  /** Outbox id → connections that refused it (RAM: a reboot gives a message its chances again). */
+  private readonly refusals = new Map<number, number>();
   /** Called after each CONNACK (session up) and each loss of the connection (with the reason). */
   onConnect?: () => void;
   onDisconnect?: (reason: string) => void;
-  /** MQTT 5: the broker refused a QoS 1 message (reason code ≥ 0x80); it stays in the outbox. */
+  /** MQTT 5: the broker refused a QoS 1 message (reason code ≥ 0x80): kept in the outbox, dropped after maxRefusals connections. */
   onPublishError?: (topic: string, reasonCode: number, reason: string) => void;
 
   constructor(options: MqttClientOptions) {
-    this.o = { keepaliveSec: 30, clean: false, minBackoffMs: 500, maxBackoffMs: 30_000, maxInflight: 32, connectTimeoutMs: 10_000, log: SILENT_LOG, protocolVersion: 4, topicAliases: true, ...options };
+    this.o = { keepaliveSec: 30, clean: false, minBackoffMs: 500, maxBackoffMs: 30_000, maxInflight: 32, connectTimeoutMs: 10_000, log: SILENT_LOG, protocolVersion: 4, topicAliases: true, maxRefusals: 3, ...options };
     this.version = this.o.protocolVersion;
     this.window = this.o.maxInflight;
     this.keepaliveSec = this.o.keepaliveSec;
@@ -322,6 +333,7 @@ export class MqttClient {
         this.o.outbox.ack(id);
         this.everSent.delete(id);
         this.retained.delete(id);
+        this.refusals.delete(id);
         this.stats.acked++;
         this.pump();
         return;
@@ -388,13 +400,28 @@ export class MqttClient {
     if (props?.retainAvailable === false) this.o.log.warn("mqtt: broker keeps no retained messages: publishing without RETAIN");
   }
 
-  /** A QoS 1 message the broker will not take: kept in the outbox, reported, retried on the next connection. */
+  /**
+   * A QoS 1 message the broker will not take: reported, and kept in the outbox for the next
+   * connection — until `maxRefusals` connections have refused it, then dropped (logged as an error).
+   */
   private refuse(id: number, code: number, detail: string): void {
-    this.refused.add(id);
     this.stats.refused++;
     const topic = this.o.outbox.get(id)?.topic ?? "?";
     const reason = `${reasonName(code)}${detail}`;
-    this.o.log.warn(`mqtt: broker refused a message to ${topic}: ${reason}; kept in the outbox`);
+    const times = (this.refusals.get(id) ?? 0) + 1;
+    const limit = this.o.maxRefusals;
+    if (times >= limit) {
+      this.refusals.delete(id);
+      this.o.outbox.ack(id);
+      this.everSent.delete(id);
+      this.retained.delete(id);
+      this.stats.discarded++;
+      this.o.log.error(`mqtt: broker refused a message to ${topic} on ${times} connections: ${reason}; dropped from the outbox`);
+    } else {
+      this.refusals.set(id, times);
+      this.refused.add(id);
+      this.o.log.warn(`mqtt: broker refused a message to ${topic}: ${reason}; kept in the outbox (${times} of ${limit} refusals)`);
+    }
     this.onPublishError?.(topic, code, reason);
   }
 

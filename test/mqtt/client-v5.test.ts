@@ -135,6 +135,42 @@ describe("MqttClient with MQTT 5", () => {
     await broker.close();
   });
 
+  it("drops a message refused on maxRefusals connections (logged, counted) so it cannot fill the outbox; Infinity keeps it", async () => {
+    // The broker never takes "bad/topic" (0x90 topic name invalid) and drops the link after refusing it.
+    const broker = await fakeBroker((p, send) => {
+      if (p.cmd === "connect") send({ cmd: "connack", sessionPresent: true, returnCode: 0 });
+      if (p.cmd === "publish") {
+        if (p.topic === "bad/topic" || (p.topic === "" && dec(p.payload) === "never")) {
+          send({ cmd: "puback", messageId: p.messageId!, reasonCode: 0x90 });
+          setTimeout(() => send({ cmd: "disconnect", reasonCode: 0x89 }), 20);
+        } else send({ cmd: "puback", messageId: p.messageId!, reasonCode: 0 });
+      }
+    });
+    const errors: string[] = [];
+    const log = { info: () => {}, warn: () => {}, error: (m: string) => errors.push(m) };
+    const { c } = client(broker.port, { log, topicAliases: false });
+    const outbox = (c as any).o.outbox as MemoryOutbox;
+    c.publish("bad/topic", enc("never"));
+    c.publish("good/1", enc("one"));
+    c.start();
+    await until(() => c.stats.discarded === 1, 5000, "the message dropped after 3 refusals");
+    expect(c.stats.refused).toBe(3);
+    expect(broker.connections()).toBeGreaterThanOrEqual(3);
+    expect(errors.some((m) => /bad\/topic on 3 connections: .*dropped from the outbox/.test(m))).toBe(true);
+    await until(() => outbox.size === 0, 3000, "the good message delivered, the outbox empty");
+    c.stop();
+
+    const { c: keeper } = client(broker.port, { topicAliases: false, maxRefusals: Infinity, clientId: "keeper" });
+    const kept = (keeper as any).o.outbox as MemoryOutbox;
+    keeper.publish("bad/topic", enc("never"));
+    keeper.start();
+    await until(() => keeper.stats.refused >= 4, 5000, "four refusals");
+    expect(keeper.stats.discarded).toBe(0);
+    expect(kept.size).toBe(1);
+    keeper.stop();
+    await broker.close();
+  });
+
   it("uses topic aliases up to the broker's maximum, and starts them afresh on each connection", async () => {
     const topics: { n: number; topic: string; alias?: number }[] = [];
     const broker = await fakeBroker((p, send, n, sock) => {

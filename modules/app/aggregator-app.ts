@@ -60,6 +60,12 @@ export interface AggregatorOptions {
   bookingFlash?: Flash;
   /** When to write a booking checkpoint (default BOOKING_POLICY). */
   bookingPolicy?: Partial<WritePolicy>;
+  /**
+   * Price slots kept one by one in RAM (`slots`); older closed ones are summed into the
+   * roll-up `bill()` still counts (a board: 2 days = 192 quarter hours bounds the heap over a
+   * month). Default: all (the simulator's report lists every slot). At least 2.
+   */
+  keepSlots?: number;
 }
 
 /**
@@ -332,6 +338,7 @@ export class AggregatorApp {
         this.slots.set(slot.start, e);
       }
       this.open = e;
+      this.prune();
     }
     if (netMwh > 0) {
       e.importMwh += netMwh;
@@ -348,12 +355,20 @@ export class AggregatorApp {
 
   /** Adds a finished slot to the closed roll-up (what a checkpoint carries for the bill). */
   private close(e: BookedSlot): void {
-    const c = this.closed;
-    c.importMwh += e.importMwh;
-    c.exportMwh += e.exportMwh;
-    c.importMinor += (e.importWh / 1000) * e.importMinorPerKWh;
-    c.exportMinor += (e.exportWh / 1000) * e.exportMinorPerKWh;
-    if (Number.isNaN(c.first) || e.start < c.first) c.first = e.start;
+    addSlot(this.closed, e);
+  }
+
+  /** Beyond `keepSlots`, the oldest slots leave RAM into the archived sum (oldest first: it stays a prefix). */
+  private prune(): void {
+    const keep = Math.max(2, this.options.keepSlots ?? Infinity);
+    for (const [start, e] of this.slots) {
+      if (this.slots.size <= keep) break;
+      if (e === this.open) break;
+      addSlot(this.archived, e);
+      this.slots.delete(start);
+      const next = this.slots.keys().next();
+      this.archivedBefore = next.done ? Infinity : next.value;
+    }
   }
 
   private maybeSave(now: number): void {
@@ -437,6 +452,7 @@ export class AggregatorApp {
     this.dayStartWh = { import: (imp - todayImp) / 1000, export: (exp - todayExp) / 1000, day: Math.floor(now / DAY) };
     this.dirty = false;
     this.unsavedMwh = 0;
+    this.prune();
     return { restored: true, records: r.records, meters, slots: r.slots.length, corrupt };
   }
 
@@ -658,6 +674,14 @@ export class AggregatorApp {
 interface Pending {
   pendingImportMwh: number | undefined;
   pendingExportMwh: number | undefined;
+}
+
+function addSlot(r: Rollup, e: BookedSlot): void {
+  r.importMwh += e.importMwh;
+  r.exportMwh += e.exportMwh;
+  r.importMinor += (e.importWh / 1000) * e.importMinorPerKWh;
+  r.exportMinor += (e.exportWh / 1000) * e.exportMinorPerKWh;
+  if (Number.isNaN(r.first) || e.start < r.first) r.first = e.start;
 }
 
 function sameSlots(a: PriceSlot[], b: PriceSlot[]): boolean {

@@ -176,8 +176,8 @@ function bench(start: number) {
     }
     return n;
   };
-  const app = (flash: NorFlashSim) => {
-    const a = new AggregatorApp(clock, watched, ports, { slaveIds: [1, 2], loads: [], bookingFlash: flash, bookingPolicy: { periodMs: 60_000 } });
+  const app = (flash: NorFlashSim, keepSlots?: number) => {
+    const a = new AggregatorApp(clock, watched, ports, { slaveIds: [1, 2], loads: [], bookingFlash: flash, bookingPolicy: { periodMs: 60_000 }, keepSlots });
     a.start();
     return a;
   };
@@ -239,6 +239,7 @@ describe("a journal ring that wrapped", () => {
     const steady = b.app(new NorFlashSim({ size: 64 * SECTOR }));
     const small = new NorFlashSim({ size: 4 * SECTOR }); // 64 records: ~5 h of checkpoints at 1 min
     let ring = b.app(small);
+    const lean = b.app(new NorFlashSim({ size: 8 * SECTOR }), 8); // RAM keeps 8 slots, sums the rest
     b.clock.runUntil(start + 20 * HOUR + 7 * MINUTE);
     ring.stop();
     small.reboot();
@@ -247,6 +248,10 @@ describe("a journal ring that wrapped", () => {
     b.clock.runUntil(start + 21 * HOUR);
     steady.stop();
     ring.stop();
+    lean.stop();
+    expect(lean.slots.size).toBe(8);
+    expect(lean.bill().lines).toEqual(steady.bill().lines);
+    expect(lean.bill().totalMinor).toBe(steady.bill().totalMinor);
     expect(kept).toBeLessThan(30); // most of the 80 slots are only in the roll-up now
     expect(steady.slots.size).toBeGreaterThan(80);
     const s = steady.bill();

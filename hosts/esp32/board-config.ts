@@ -21,9 +21,10 @@ export interface BoardConfig {
   pollPeriodMs: number;
   /**
    * A slave runs the metrology room's board path (BoardMetrology: a window per
-   * Measure run, dips/swells/interruptions, 3 s/10 min/2 h aggregates). Off by
-   * default: its snapshot analyzer allocates ≈89 KB at 6400 S/s, more than the
-   * XS heap of a board without PSRAM.
+   * Measure run, dips/swells/interruptions, 3 s/10 min/2 h aggregates). On by
+   * default: its snapshot analyzer (≈89 KB at 6400 S/s, more than the XS heap of
+   * a board without PSRAM) is made only at the first waveform snapshot, and the
+   * board captures none yet.
    */
   metrology: boolean;
   nominalVoltage: number;
@@ -88,7 +89,7 @@ export const DEFAULTS: BoardConfig = deepFreeze({
   journalThresholdWh: 10,
   measurePeriodMs: 1000,
   pollPeriodMs: 1000,
-  metrology: false,
+  metrology: true,
   nominalVoltage: 230,
   nominalFrequency: 50,
   display: true,

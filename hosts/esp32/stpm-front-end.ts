@@ -140,13 +140,13 @@ export class StpmFrontEnd implements MeterFrontEnd {
     this.lastMs = now;
     if (end <= t) return;
     m.window(t, end - t, this.regs);
-    if (!m.analyzer.busy && m.snapshotDue() === 0 && this.capture) {
+    if (!m.snapshotBusy && m.snapshotDue() === 0 && this.capture) {
       const n = m.snapshotLength();
       if (!this.snapU || this.snapU.length < n) { this.snapU = new Float32Array(n + 16); this.snapI = new Float32Array(n + 16); }
       if (this.capture(this.snapU, this.snapI!, n)) m.beginSnapshot(0, this.snapU, this.snapI!, n, end);
       else this.snapshotFailures++;
     }
-    if (!m.analyzer.busy) return;
+    if (!m.snapshotBusy) return;
     for (let k = 0; k < this.snapshotSteps; k++) {
       if (m.stepSnapshot()) {
         this.current.thdVoltagePct = m.analyzer.thdu[0];

@@ -317,7 +317,7 @@ describe("esp32 calibration at boot (CalibrationStore → STPM3x calibrators)", 
 describe("esp32 configuration keys added for the wiring", () => {
   it("defaults, and clear errors for values the board cannot use", () => {
     const c = boardConfig({});
-    expect([c.journalSectors, c.journalPeriodMs, c.journalThresholdWh, c.display, c.longPressMs, c.metrology, c.nominalVoltage, c.nominalFrequency, c.stpm.snapshotRate, c.touchRotation]).toEqual([32, 60_000, 10, true, 600, false, 230, 50, 6400, undefined]);
+    expect([c.journalSectors, c.journalPeriodMs, c.journalThresholdWh, c.display, c.longPressMs, c.metrology, c.nominalVoltage, c.nominalFrequency, c.stpm.snapshotRate, c.touchRotation]).toEqual([32, 60_000, 10, true, 600, true, 230, 50, 6400, undefined]);
     expect(boardConfig({ stpm: { select: 25 } }).stpm.snapshotRate).toBe(6400); // grouped keys merge one level deep
     expect(() => boardConfig({ touchRotation: 45 })).toThrow(/touchRotation/);
     expect(() => boardConfig({ nominalFrequency: 400 })).toThrow(/nominalFrequency/);

@@ -176,8 +176,8 @@ function bench(start: number) {
     }
     return n;
   };
-  const app = (flash: NorFlashSim, keepSlots?: number) => {
-    const a = new AggregatorApp(clock, watched, ports, { slaveIds: [1, 2], loads: [], bookingFlash: flash, bookingPolicy: { periodMs: 60_000 }, keepSlots });
+  const app = (flash: NorFlashSim, keepSlots?: number, slaveIds = [1, 2]) => {
+    const a = new AggregatorApp(clock, watched, ports, { slaveIds, loads: [], bookingFlash: flash, bookingPolicy: { periodMs: 60_000 }, keepSlots });
     a.start();
     return a;
   };
@@ -278,6 +278,30 @@ describe("meters without booked counters, and counters that go backwards", () =>
     // 2300 − 1700 W for 599 s: 99.8 Wh net (within a mWh per meter of flooring)
     expect(Math.abs(mwh(a).net - (600 * 599) / 3.6)).toBeLessThan(600 / 3.6 + 3);
     a.stop();
+  });
+
+  it("takes a meter added after a restart as a new baseline, the others from their restored counters", () => {
+    const start = START + 8 * HOUR;
+    const b = bench(start);
+    const flash = new NorFlashSim({ size: 4 * SECTOR });
+    const a = b.app(flash, undefined, [2]); // the roof only
+    b.clock.runUntil(start + 3 * MINUTE);
+    a.saveBooking();
+    const roofOnly = mwh(a);
+    expect(roofOnly.imp).toBe(0);
+    a.stop();
+    flash.reboot();
+    const c = b.app(flash, undefined, [1, 2]); // the house meter (12 MWh lifetime) joins
+    expect(c.persistBooking(flash)).toMatchObject({ restored: true, meters: [2] });
+    b.clock.runUntil(start + 3 * MINUTE + 1000);
+    // the cycle after the restart: the roof's 1 s of export (re-booked delta), nothing of the house's lifetime
+    expect(mwh(c).imp).toBe(0);
+    expect(mwh(c).exp - roofOnly.exp).toBeLessThan(1000);
+    b.clock.runUntil(start + 5 * MINUTE);
+    expect(mwh(c).imp).toBeGreaterThan(0); // both now: 600 W net import
+    expect(Math.abs(mwh(c).imp - (600 * 119) / 3.6)).toBeLessThan(200);
+    expect(c.alarms.filter((x) => /went back/.test(x.message))).toEqual([]);
+    c.stop();
   });
 
   it("re-baselines a counter that went backwards with an alarm, booking nothing negative", () => {

@@ -162,7 +162,8 @@ export class SimMeter {
         this.updates.push(r);
         this.publishFirmware({ phase: r.phase, offered: r.version, bytes: r.bytes, total: r.total, requests: r.requests, error: r.error });
       },
-      reboot: () => this.later(o.rebootDelayMs ?? 500, () => this.reboot()),
+      // a planned reboot into the new image: the booking's last checkpoint first (a cut would only move it)
+      reboot: () => this.later(o.rebootDelayMs ?? 500, () => { o.aggregator.saveBooking(); this.reboot(); }),
     });
     this.cloud = startSimCloud({
       ...o,

@@ -8,6 +8,7 @@
  */
 import Listener from "embedded:io/socket/listener";
 import TCP from "embedded:io/socket/tcp";
+import Net from "net";
 import type { ConnectHandlers, Listener as PortListener, Network, Socket, SocketHandlers } from "../../modules/core/ports";
 
 /** Above this many queued bytes write() returns false (back-pressure to the HTTP connection). */
@@ -21,6 +22,16 @@ class BoardSocket implements Socket {
   private done = false;
   handlers: SocketHandlers | undefined;
   tcp!: TCP;
+
+  /** True once closed (by either side, or a failed look-up). */
+  get closed(): boolean {
+    return this.done;
+  }
+
+  /** The connection never came about (name not resolved): a close with an error, after connect() has returned. */
+  fail(error: string): void {
+    Promise.resolve().then(() => this.finish(error));
+  }
 
   get pending(): number {
     return this.queued;
@@ -79,7 +90,7 @@ class BoardSocket implements Socket {
     this.queue = [];
     this.queued = 0;
     try {
-      this.tcp.close();
+      this.tcp?.close();
     } catch {
       // already closed by the peer
     }
@@ -96,6 +107,12 @@ function open(options: ConstructorParameters<typeof TCP>[0], sock: BoardSocket):
     onWritable: (n: number) => sock.onWritable(n),
     onError: () => sock.onError(),
   } as ConstructorParameters<typeof TCP>[0]);
+}
+
+/** A dotted IPv4 address (no look-up needed). Made per call: no RegExp kept at module level. */
+function isIpv4(host: string): boolean {
+  const parts = host.split(".");
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
 }
 
 export class BoardNetwork implements Network {
@@ -124,7 +141,24 @@ export class BoardNetwork implements Network {
       ...handlers,
       onData: (b) => handlers.onData(b),
     };
-    open({ host, port }, sock);
+    // Moddable's lwIP TCP takes a dotted address only (no host option): resolve names first.
+    const go = (address: string): void => {
+      if (sock.closed) return; // closed while the name was being resolved
+      try {
+        open({ address, port }, sock);
+      } catch (e) {
+        sock.fail(`connect ${address}:${port}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    };
+    if (isIpv4(host)) go(host);
+    else {
+      try {
+        Net.resolve(host, (_name, address) => (address ? go(address) : sock.fail(`cannot resolve ${host}`)));
+      } catch (e) {
+        // lwIP's look-up queue is full: a later attempt (the MQTT client's back-off) tries again
+        sock.fail(`cannot resolve ${host}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     // ECMA-419 signals the connection with the first onWritable.
     const onWritable = sock.onWritable.bind(sock);
     sock.onWritable = (n: number) => {

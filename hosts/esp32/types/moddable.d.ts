@@ -124,3 +124,13 @@ declare module "crypt" {
     readonly outputSize: number;
   }
 }
+
+declare module "net" {
+  // after the SDK's typings/net.d.ts (modules/network/net, in examples/manifest_net.json)
+  const Net: {
+    get(what: "IP" | "MAC" | "SSID" | "BSSID" | "RSSI"): string | number | undefined;
+    /** Asynchronous DNS look-up; `address` (dotted) is undefined when the name does not resolve. Throws when lwIP's queue is full. */
+    resolve(name: string, callback: (name: string, address?: string) => void): void;
+  };
+  export default Net;
+}

@@ -10,6 +10,7 @@ import { SlaveApp } from "../../../modules/app/slave-app";
 import { MINUTE } from "../../../modules/core/clock";
 import type { PriceSlot } from "../../../modules/core/household";
 import { RamFlash } from "../../../modules/core/ram-flash";
+import { BookingJournal } from "../../../modules/app/booking-journal";
 import { VirtualClock } from "../../../modules/core/virtual-clock";
 
 /** A constant load: `watts` all the time, energy counted per measure call. */
@@ -78,3 +79,31 @@ export function run(): unknown {
     alarms: second.alarms.map((a) => [a.t - start, a.kind, a.meterId]),
   };
 }
+
+/** A full 32-sector booking ring (512 checkpoints of 4 meters), as a board's would be after ~1.7 days. */
+function fullRing(): RamFlash {
+  const flash = new RamFlash(32 * 4096);
+  const j = new BookingJournal(flash);
+  j.restore();
+  const counters = new Map([1, 2, 3, 4].map((id) => [id, { importMwh: id * 1_000_000, exportMwh: 0 }]));
+  const closed = { importMwh: 0, exportMwh: 0, importMinor: 0, exportMinor: 0, first: Date.UTC(2026, 2, 20) };
+  for (let k = 0; k < 512; k++) {
+    const start = Date.UTC(2026, 2, 20) + Math.floor(k / 3) * 15 * MINUTE;
+    for (const c of counters.values()) c.importMwh += 1000 + k;
+    closed.importMwh += k;
+    j.write({ t: start + (k % 3) * 5 * MINUTE, open: { start, importMwh: k * 7, exportMwh: 0, importMinorPerKWh: 21.5, exportMinorPerKWh: 8 }, closed, counters });
+  }
+  return flash;
+}
+
+export const probes = {
+  /** Writing a full ring: 512 checkpoints (setup of the next probe, to subtract). */
+  writeFullRing(): unknown {
+    return fullRing().size;
+  },
+  /** The same, then the boot restore (journal scan + the booking pass): the board's boot cost. */
+  writeAndRestoreFullRing(): unknown {
+    const r = new BookingJournal(fullRing()).restore()!;
+    return { records: r.records, slots: r.slots.length, newest: r.newest.t };
+  },
+};

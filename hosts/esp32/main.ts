@@ -86,9 +86,16 @@ const passwords: PasswordStore = {
   save: (record) => Preference.set(PREFS, "httpPassword", record),
 };
 
-/** A reset: ESP-IDF boots the boot partition (the new app after an update, or the old one after a failed trial). */
-function restart(): void {
+/** Price slots the aggregator keeps one by one in RAM (older ones are summed into the bill's roll-up). */
+const BOARD_KEEP_SLOTS = 192;
+
+/**
+ * A reset: a last booking checkpoint, then ESP-IDF boots the boot partition (the new app after
+ * an update, or the old one after a failed trial).
+ */
+function restart(app: AggregatorApp): void {
   trace("xsmeter: restarting\n");
+  app.closeBooking();
   espRestart();
 }
 
@@ -128,7 +135,7 @@ function startCloud(cfg: BoardConfig, app: AggregatorApp, clock: Clock, network:
     periodMs: cfg.cloud.periodMs,
     areas: areas.cloud,
     ota,
-    reboot: restart,
+    reboot: () => restart(app),
     selfTestMs: cfg.cloud.selfTestMs,
     log: (line) => trace(`xsmeter: ${line}\n`),
   });
@@ -203,7 +210,9 @@ function startAggregator(cfg: BoardConfig, clock: Clock): void {
     }).link;
   } else link = silentLink();
   const ui: { display?: DisplayApp } = {};
-  app = new AggregatorApp(clock, link, ports, { slaveIds: cfg.slaveIds, loads: [], pollPeriodMs: cfg.pollPeriodMs, display: { render: () => ui.display?.render() } });
+  // The booking (meters' booked counters, slots, bill) survives restarts in the journal ring, which
+  // only a slave uses otherwise; 192 slots (2 days of quarter hours) bound the heap.
+  app = new AggregatorApp(clock, link, ports, { slaveIds: cfg.slaveIds, loads: [], pollPeriodMs: cfg.pollPeriodMs, display: { render: () => ui.display?.render() }, bookingFlash: areas.journal, keepSlots: BOARD_KEEP_SLOTS });
   ui.display = startDisplay(cfg, app.store, clock);
   const network = new BoardNetwork();
   startCloud(cfg, app, clock, network, areas); // boot counter first, before anything publishes

@@ -295,6 +295,11 @@ export class AggregatorApp {
   private take(s: SlaveState & Partial<Pending>, r: MeterReadings, now: number): number {
     const imp = Math.floor(r.importWh * 1000);
     const exp = Math.floor(r.exportWh * 1000);
+    if (!(imp >= 0 && imp < MAX_MWH && exp >= 0 && exp < MAX_MWH)) {
+      // NaN, negative or past what a checkpoint holds (1.1 GWh): not a counter, nothing taken from it
+      this.alarm({ t: now, kind: "interruption", message: `meter ${s.id} sent counters out of range (import ${r.importWh} Wh, export ${r.exportWh} Wh): ignored`, meterId: s.id });
+      return 0;
+    }
     s.pendingImportMwh = imp;
     s.pendingExportMwh = exp;
     // No booked counters (first boot, a new meter): this answer is the baseline, nothing is booked.
@@ -407,6 +412,7 @@ export class AggregatorApp {
    */
   persistBooking(flash: Flash, policy: Partial<WritePolicy> = {}): BookingRestore {
     if (this.slaves.length > MAX_BOOKED_METERS) throw new RangeError(`the booking journal holds ${MAX_BOOKED_METERS} meters, not ${this.slaves.length}`);
+    for (const s of this.slaves) if (!(Number.isInteger(s.id) && s.id >= 0 && s.id <= 255)) throw new RangeError(`meter id ${s.id}: the booking journal keeps ids 0..255`);
     const now = this.clock.now();
     this.booking = new BookingJournal(flash);
     this.bookingPolicy = { ...BOOKING_POLICY, ...policy };
@@ -669,6 +675,9 @@ export class AggregatorApp {
     };
   }
 }
+
+/** Counters are booked as u40 mWh (booking-journal.ts). */
+const MAX_MWH = 2 ** 40;
 
 /** A meter's counters from this cycle's answer, booked at the end of the cycle. */
 interface Pending {

@@ -167,10 +167,13 @@ export function decodeCheckpoint(p: Uint8Array): Checkpoint | undefined {
   return { t: readU32LE(p, 0) * 1000, open, closed, counters };
 }
 
-/** Slot starts are whole seconds (price slots are 15 min or 1 h); a bad one would not restore. */
+/**
+ * Slot starts in whole seconds (price slots are 15 min or 1 h; checkPriceTable aligns them). A start
+ * off the second would come back floored as a slot of its own: its energy kept, never counted twice.
+ * A checkpoint never throws for it (it is written from the poll task).
+ */
 function seconds(ms: number): number {
-  if (ms % 1000 !== 0 || ms < 0 || ms / 1000 >= NONE) throw new RangeError(`slot start ${ms} is not a whole second in u32`);
-  return ms / 1000;
+  return Math.min(NONE - 1, Math.max(0, Math.floor(ms / 1000)));
 }
 
 function writeU40(b: Uint8Array, at: number, v: number): void {

@@ -341,6 +341,15 @@ describe("meters without booked counters, and counters that go backwards", () =>
     b.clock.runUntil(start + 7 * MINUTE + 1000);
     expect(c.alarms.some((x) => x.meterId === 1 && /went back/.test(x.message))).toBe(true);
     expect(mwh(c).imp).toBe(restored.imp);
+    // garbage counters (NaN, beyond what a checkpoint holds): an alarm, nothing taken, the baseline kept
+    const kept = mwh(c);
+    b.house.r.importWh = NaN;
+    b.clock.runUntil(start + 7 * MINUTE + 2000);
+    b.house.r.importWh = 2 ** 41;
+    b.clock.runUntil(start + 7 * MINUTE + 3000);
+    expect(c.alarms.filter((x) => /out of range/.test(x.message)).length).toBeGreaterThanOrEqual(2);
+    expect(mwh(c).imp).toBe(kept.imp);
+    c.saveBooking(); // and the checkpoint still writes
     c.stop();
   });
 });

@@ -55,6 +55,7 @@ class BoardSocket implements Socket {
   }
 
   onReadable(count: number): void {
+    if (this.done) return; // a late callback after close
     const data = this.tcp.read(count);
     if (data instanceof ArrayBuffer && data.byteLength) this.handlers?.onData(new Uint8Array(data));
   }

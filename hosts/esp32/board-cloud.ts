@@ -89,8 +89,8 @@ export interface BoardCloud {
 export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
   const counters = new FlashCounterStore(o.areas.counters);
   const boot = countBoot(counters); // before anything publishes
-  const timers: TimerId[] = [];
-  const later = (ms: number, f: () => void): void => void timers.push(o.clock.after(ms, f));
+  let rebootTimer: TimerId | undefined;
+  let trialTimer: TimerId | undefined;
   let link: CloudLink | undefined;
   const config = new CloudConfig({
     publishIntervalMs: { min: 1000, max: 3_600_000, unit: "ms", storeKey: CONFIG_KEYS.publishIntervalMs, apply: (v) => link?.setPeriod(v) },
@@ -142,7 +142,7 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
       o.log?.(`ota: ${r.phase} ${r.version} ${r.bytes}/${r.total ?? "?"} bytes${r.error ? `: ${r.error}` : ""}`);
       publishFirmware({ phase: r.phase, offered: r.version, bytes: r.bytes, total: r.total, requests: r.requests, error: r.error });
     },
-    reboot: () => later(o.rebootDelayMs ?? 1000, () => o.reboot()),
+    reboot: () => void (rebootTimer = o.clock.after(o.rebootDelayMs ?? 1000, () => o.reboot())),
   });
   link = new CloudLink({
     node: o.node,
@@ -178,9 +178,9 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
       } else if (o.clock.now() >= deadline) {
         o.log?.("ota: trial firmware never reached the broker: reset, the bootloader rolls back");
         o.reboot();
-      } else later(500, check);
+      } else trialTimer = o.clock.after(500, check);
     };
-    later(500, check);
+    trialTimer = o.clock.after(500, check);
   }
   let stopped = false;
   return {
@@ -194,7 +194,8 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
     stop() {
       if (stopped) return;
       stopped = true;
-      for (const t of timers) o.clock.cancel(t);
+      if (rebootTimer !== undefined) o.clock.cancel(rebootTimer);
+      if (trialTimer !== undefined) o.clock.cancel(trialTimer);
       updater?.cancel();
       link?.stop();
       client.stop();

@@ -13,7 +13,7 @@ import type { Clock } from "../../modules/core/clock";
 import type { Household } from "../../modules/core/household";
 import type { Network, Random } from "../../modules/core/ports";
 import { HttpServer } from "../../modules/http/server";
-import type { HttpLimits } from "../../modules/http/limits";
+import { BOARD_LIMITS, type HttpLimits } from "../../modules/http/limits";
 import { WebApp, type DisplayMirror } from "../../modules/http/web-app";
 import { ASSETS } from "../../modules/http/static-assets";
 
@@ -51,6 +51,10 @@ export interface BoardWebOptions {
   display?: DisplayMirror;
   readOpen?: boolean;
   utcOffsetMin?: number;
+  /**
+   * Default BOARD_LIMITS: 6 connections, so the web page, the MQTT session and a firmware
+   * download fit lwIP's 8 active TCP PCBs (Moddable's sdkconfig CONFIG_LWIP_MAX_ACTIVE_TCP).
+   */
   limits?: Partial<HttpLimits>;
   log?(line: string): void;
 }
@@ -81,7 +85,7 @@ export async function startBoardWeb(o: BoardWebOptions): Promise<BoardWeb> {
     network: o.network,
     clock: o.clock,
     handler: app.handle,
-    limits: o.limits,
+    limits: { ...BOARD_LIMITS, ...o.limits },
     onRejected: (status, reason, remote) => o.log?.(`http: ${status} to ${remote}: ${reason}`),
     onError: (e) => o.log?.(`http: handler failed: ${e instanceof Error ? e.message : String(e)}`),
   });

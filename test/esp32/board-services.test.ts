@@ -212,6 +212,19 @@ describe("board web page (board-web.ts)", () => {
     expect((await setup("attacker password")).status).not.toBe(303);
     expect(nvs.get("httpPassword")).toBe(record);
     expect(web.app.auth.verify("correct horse battery", "1.2.3.4")).toBe("ok");
+    // board-sized limits: at most 6 connections (lwIP has 8 TCP PCBs for web, MQTT and a download)
+    const { BOARD_LIMITS } = await import("../../modules/http/limits");
+    expect(BOARD_LIMITS.maxConnections).toBe(6);
+    const net = await import("node:net");
+    const held = Array.from({ length: 7 }, () => net.connect(web.port, "127.0.0.1"));
+    const seventh = await new Promise<string>((resolve) => {
+      let text = "";
+      held[6].on("data", (d) => (text += d.toString("latin1")));
+      held[6].on("close", () => resolve(text));
+      held[6].on("error", () => resolve(text));
+    });
+    expect(seventh).toMatch(/^HTTP\/1\.1 503 /);
+    for (const h of held) h.destroy();
     web.close();
   });
 });

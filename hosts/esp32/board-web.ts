@@ -16,27 +16,12 @@ import { HttpServer } from "../../modules/http/server";
 import { BOARD_LIMITS, type HttpLimits } from "../../modules/http/limits";
 import { WebApp, type DisplayMirror } from "../../modules/http/web-app";
 import { ASSETS } from "../../modules/http/static-assets";
+import { storedPassword } from "../../modules/http/password-record";
 
 /** Where the password record lives (preference xsmeter/httpPassword on the board). */
 export interface PasswordStore {
   load(): unknown;
   save(record: string): void;
-}
-
-/** The shape Auth writes: pbkdf2-sha256$<iterations>$<salt hex>$<hash hex> (the RegExp made per call: see board-config.ts). */
-const isRecord = (v: string): boolean => /^pbkdf2-sha256\$[1-9]\d{0,6}\$[0-9a-f]{32}\$[0-9a-f]{64}$/.test(v);
-
-/**
- * A record no password matches (its hash is one byte, PBKDF2 gives 32): what a damaged
- * stored record becomes, so that a torn or tampered value never reads as "no password yet".
- */
-export const LOCKED_RECORD = "pbkdf2-sha256$1$00000000000000000000000000000000$00";
-
-/** The stored record to give Auth, and what to log about it. */
-export function storedPassword(raw: unknown): { record?: string; note: string } {
-  if (raw === undefined) return { note: "no password yet: the first visitor of the page sets it" };
-  if (typeof raw === "string" && isRecord(raw)) return { record: raw, note: `password record loaded (${raw.split("$")[1]} PBKDF2 iterations)` };
-  return { record: LOCKED_RECORD, note: "password record damaged: sign-in refused until it is reset (preference xsmeter/httpPassword deleted)" };
 }
 
 export interface BoardWebOptions {
@@ -67,7 +52,7 @@ export interface BoardWeb {
 }
 
 export async function startBoardWeb(o: BoardWebOptions): Promise<BoardWeb> {
-  const stored = storedPassword(o.passwords.load());
+  const stored = storedPassword(o.passwords.load(), "preference xsmeter/httpPassword deleted");
   o.log?.(`http: ${stored.note}`);
   const app = new WebApp({
     household: o.household,

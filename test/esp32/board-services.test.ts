@@ -25,7 +25,8 @@ import { flatTariffPrices } from "../../hosts/esp32/board-prices";
 import { boardConfig } from "../../hosts/esp32/board-config";
 import { startBoardCloud, type BoardCloud } from "../../hosts/esp32/board-cloud";
 import { BoardOtaSlots, type AppPartitionSink, type BoardOtaOptions, type StreamDigest } from "../../hosts/esp32/board-ota";
-import { LOCKED_RECORD, startBoardWeb, storedPassword } from "../../hosts/esp32/board-web";
+import { startBoardWeb } from "../../hosts/esp32/board-web";
+import { LOCKED_RECORD, storedPassword } from "../../modules/http/password-record";
 
 const seed = new Uint8Array(randomBytes(32));
 const pub = publicKeyFromSeed(seed);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { DemoHousehold } from "../../modules/app/demo-household";
 import { startWebServer } from "../../hosts/node/http/serve";
 import { passwordFile } from "../../hosts/node/http/password-file";
-import { LOCKED_RECORD } from "../../hosts/esp32/board-web";
+import { LOCKED_RECORD } from "../../modules/http/password-record";
 import { nodeClock } from "../../hosts/node/node-clock";
 
 describe("sim web password file", () => {

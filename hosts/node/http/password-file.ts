@@ -3,10 +3,10 @@
  * for the board's NVS, beside its flash file), so a restarted sim keeps the
  * password and its first-use form cannot be claimed again. Owner-only (0600).
  * A record that is there but not one Auth wrote locks sign-in (as on the board,
- * hosts/esp32/board-web.ts) instead of reopening first use.
+ * modules/http/password-record.ts) instead of reopening first use.
  */
 import { readFileSync, writeFileSync, renameSync } from "node:fs";
-import { storedPassword } from "../../esp32/board-web";
+import { storedPassword } from "../../../modules/http/password-record";
 
 export interface PasswordFile {
   /** For WebApp's storedPassword. */
@@ -23,7 +23,7 @@ export function passwordFile(path: string): PasswordFile {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
-  const { record, note } = storedPassword(raw);
+  const { record, note } = storedPassword(raw, `${path} deleted`);
   return {
     stored: record,
     note,

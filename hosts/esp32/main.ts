@@ -1,7 +1,7 @@
 // The meter board's start-up: reads mc/config, opens the hardware through
 // ECMA-419 IO, and wires the slave or the aggregator from modules/app.
 // Hardware-free wiring lives in small modules beside this one (can-wiring,
-// meter-journal, board-calibration, partition-layout, touch-input, board-web,
+// board-calibration, partition-layout, touch-input, board-web,
 // board-cloud, board-ota, board-prices), tested on the host.
 import config from "mc/config";
 import Timer from "timer";
@@ -25,7 +25,7 @@ import { DigitalRelay } from "./digital-relay";
 import { openFlashPartition } from "./flash-partition";
 import { boardAreas } from "./partition-layout";
 import { aggregatorLink, openCan, silentLink, slaveAnswers, type CanHardware } from "./can-wiring";
-import { JournaledFrontEnd } from "./meter-journal";
+import { JournaledFrontEnd } from "../../modules/app/journaled-front-end";
 import { applyStoredCalibration } from "./board-calibration";
 import { PocoCanvas } from "./poco-canvas";
 import { TouchInput, type LegacyTouch, type Rotation, type TouchSensor } from "./touch-input";

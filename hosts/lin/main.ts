@@ -12,7 +12,7 @@ import { DisplayApp } from "../../modules/ui/display-app";
 import { PocoCanvas } from "../esp32/poco-canvas";
 import { SimFrontEnd } from "./sim-front-end";
 import { RamFlash } from "../../modules/core/ram-flash";
-import { JournaledFrontEnd } from "../esp32/meter-journal";
+import { JournaledFrontEnd } from "../../modules/app/journaled-front-end";
 import { Journal } from "../../modules/energy/journal";
 import { simCanNetwork, simNetworkKey } from "./can-network";
 

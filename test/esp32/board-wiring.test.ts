@@ -18,7 +18,7 @@ import { RasterCanvas } from "../../modules/ui/raster-canvas";
 import { NorFlashSim, PowerCut } from "../../hosts/node/flash/nor-flash-sim";
 import { boardConfig } from "../../hosts/esp32/board-config";
 import { aggregatorLink, MCP2515_SPI_HZ, openCan, slaveAnswers, type CanHardware, type CanSpiOptions } from "../../hosts/esp32/can-wiring";
-import { JournaledFrontEnd } from "../../hosts/esp32/meter-journal";
+import { JournaledFrontEnd } from "../../modules/app/journaled-front-end";
 import { applyStoredCalibration } from "../../hosts/esp32/board-calibration";
 import { boardAreas } from "../../hosts/esp32/partition-layout";
 import { mapTouch, TouchInput, type Rotation } from "../../hosts/esp32/touch-input";

@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { NorFlashSim } from "../flash/nor-flash-sim";
 import { join } from "node:path";
 import { DAY, HOUR, MINUTE, SECOND } from "../../../modules/core/clock";
 import type { Household } from "../../../modules/core/household";
@@ -162,7 +163,9 @@ function printTopics(broker: string, cloud: SimCloud): void {
 async function runRealTime(args: SimArgs): Promise<number> {
   const recording = openRecording(args);
   const clock = nodeClock();
-  const sim = new HouseholdSim(clock, { seed: args.seed, slaves: args.slaves, frontEnd: "pipeline", link: args.link ?? "can", recording });
+  // Each slave journals its energy in a flash file, as on the board: its counters continue across runs.
+  const slaveFlash = (id: number) => new NorFlashSim({ size: 16 * 4096, file: join(tmpdir(), `xsmeter-sim-${args.seed}-meter-${id}.flash`) });
+  const sim = new HouseholdSim(clock, { seed: args.seed, slaves: args.slaves, frontEnd: "pipeline", link: args.link ?? "can", recording, slaveFlash });
   sim.start();
   const broker = await startBroker(args);
   const web = await serve(sim.aggregator.store, clock, args);

@@ -21,6 +21,9 @@ import { VirtualCanBus } from "../can/virtual-bus";
 import { Prng } from "./prng";
 import { LoadController, type LoadConfig } from "../../../modules/control/controller";
 import type { PqAggregate } from "../../../modules/core/household";
+import type { Flash } from "../../../modules/core/ports";
+import type { MeterFrontEnd } from "../../../modules/app/readings";
+import { JournaledFrontEnd } from "../../../modules/app/journaled-front-end";
 
 /**
  * The whole simulated household network on one clock: the world (stepped
@@ -42,6 +45,12 @@ export interface HouseholdSimOptions {
   grid?: GridOptions;
   /** This meter measures a recording's samples (looped) instead of the generator's (issue 9). */
   recording?: { meterId: number; recording: Recording };
+  /**
+   * Each slave's flash for its energy journal (JournaledFrontEnd, as on the board): its import/export
+   * counters then continue where the previous run left them instead of restarting at 0, so an
+   * aggregator that restored its booking (SimMeter) books deltas, not a "counters went back" alarm.
+   */
+  slaveFlash?: (meterId: number) => Flash;
 }
 
 export interface ReferenceSlot {
@@ -68,6 +77,8 @@ export class HouseholdSim {
   readonly pqHistory: PqAggregate[] = [];
   readonly startedAt: number;
   private tickTimer: number | undefined;
+  /** The slaves' energy journals (with options.slaveFlash), written once more at stop. */
+  readonly journals: JournaledFrontEnd[] = [];
   private lastNetJob = new Map<string, number>();
 
   constructor(
@@ -84,7 +95,10 @@ export class HouseholdSim {
         : options.frontEnd === "pipeline" ? new PipelineFrontEnd(this.world, id, this.startedAt)
         : options.frontEnd === "samples" ? new SampleFrontEnd(this.world, id, this.startedAt)
         : new PowerFrontEnd(this.world, id, this.startedAt);
-      const slave = new SlaveApp(clock, fe, { id });
+      const flash = options.slaveFlash?.(id);
+      const journaled = flash ? new JournaledFrontEnd(fe, flash, this.startedAt) : undefined;
+      if (journaled) this.journals.push(journaled);
+      const slave = new SlaveApp(clock, journaled ?? (fe as MeterFrontEnd), { id });
       this.slaves.push(slave);
       this.direct.attach(slave);
     }
@@ -156,6 +170,7 @@ export class HouseholdSim {
   stop(): void {
     if (this.tickTimer !== undefined) this.clock.cancel(this.tickTimer);
     for (const s of this.slaves) s.stop();
+    for (const j of this.journals) j.flush(this.clock.now()); // a planned stop loses nothing
     this.aggregator.stop();
   }
 

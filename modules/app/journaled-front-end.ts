@@ -1,13 +1,15 @@
 // The slave's energy registers in the flash journal: its import/export
 // counters continue across reboots and power cuts instead of starting at zero
-// (the aggregator would otherwise book a "meter restarted" alarm each time).
-import type { Flash } from "../../modules/core/ports";
-import type { MeterFrontEnd, MeterReadings } from "../../modules/app/readings";
-import type { PqAggregate } from "../../modules/core/household";
-import { emptyReadings } from "../../modules/app/readings";
-import type { JournalScan } from "../../modules/energy/journal";
-import { Journal } from "../../modules/energy/journal";
-import { EnergyStore, type WritePolicy } from "../../modules/energy/energy-store";
+// (the aggregator would otherwise take a new baseline with a "counters went
+// back" alarm each time). The board, the desktop simulator and the node
+// simulator's real-time slaves wrap their front ends in it.
+import type { Flash } from "../core/ports";
+import type { MeterFrontEnd, MeterReadings } from "./readings";
+import type { PqAggregate } from "../core/household";
+import { emptyReadings } from "./readings";
+import type { JournalScan } from "../energy/journal";
+import { Journal } from "../energy/journal";
+import { EnergyStore, type WritePolicy } from "../energy/energy-store";
 
 const MS_PER_HOUR = 3_600_000;
 

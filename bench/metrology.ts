@@ -165,7 +165,7 @@ async function main(): Promise<void> {
     ["imageGuard false: 1281 samples → 1024-point FFT, one phase snapshot", fmt(st("boardSnapshot1024"))],
     ["  governor with that cost", duty(g1024)],
     ["configured costs (BOARD_COSTS): window/phase, snapshot 1024, 2048", `${fmt(BOARD_COSTS.windowPerPhase)}, ${fmt(BOARD_COSTS.snapshot1024)}, ${fmt(BOARD_COSTS.snapshot2048)}`],
-    ["STPM3x driver: latch + read one channel (7 registers, bitwise CRC-8)", `${fmt(st("stpmRead"))}  × 3 chips × 5/s = ${fmt(stpmPerSecond)} (host side, not in the figure above)`],
+    ["STPM3x driver: latch + read one channel (7 registers, table CRC-8)", `${fmt(st("stpmRead"))}  × 3 chips × 5/s = ${fmt(stpmPerSecond)} (host side, not in the figure above)`],
   ];
   table("board path: BoardMetrology, STPM3x registers + snapshots (60 s run)", boardRows);
   if (json) {

@@ -15,10 +15,11 @@ import { EnergyAccumulator, type Stpm3x, type StpmReadings } from "./stpm3x";
 export type SnapshotCapture = (u: Float32Array, i: Float32Array, n: number) => boolean;
 
 /**
- * Computrons of one `Stpm3x.readChannel1` (latch + 7 registers, bitwise CRC-8 per frame), measured by
- * bench:metrology in xsnap: the governor counts it in each window's cost.
+ * Computrons of one `Stpm3x.readChannel1` (latch + 7 registers, table CRC-8 per frame: 7.5 k measured
+ * by bench:metrology in xsnap, rounded up; the bitwise CRC-8 made it 34 k): the governor counts it in
+ * each window's cost.
  */
-export const STPM_READ_COST = 35_000;
+export const STPM_READ_COST = 8_000;
 
 /** The board metrology path of this front end (modules/metrology/board-metrology.ts). */
 export interface StpmMetrologyOptions {

@@ -229,6 +229,7 @@ function basePoint(): Point {
   mul(b[3], BX, BY);
   return b;
 }
+const baseB = basePoint();
 
 /** p ← s·q by a constant-time Montgomery-style ladder (q is clobbered). */
 function scalarMult(p: Point, q: Point, s: Uint8Array): void {
@@ -240,43 +241,6 @@ function scalarMult(p: Point, q: Point, s: Uint8Array): void {
     addPoint(p, p);
     swapPoints(p, q, b);
   }
-}
-
-/**
- * Decodes a point and negates it (verification needs −A). Returns false for
- * an encoding that is not on the curve or not canonical (y ≥ p, or x = 0 with
- * the sign bit set).
- */
-function decodeNegated(r: Point, p: Uint8Array): boolean {
-  if (!canonicalY(p)) return false;
-  const t = gf(), chk = gf(), num = gf(), den = gf(), den2 = gf(), den4 = gf(), den6 = gf();
-  set(r[2], GF1);
-  unpack25519(r[1], p);
-  square(num, r[1]);
-  mul(den, num, D);
-  sub(num, num, r[2]);
-  add(den, r[2], den);
-  square(den2, den);
-  square(den4, den2);
-  mul(den6, den4, den2);
-  mul(t, den6, num);
-  mul(t, t, den);
-  pow2523(t, t);
-  mul(t, t, num);
-  mul(t, t, den);
-  mul(t, t, den);
-  mul(r[0], t, den);
-  square(chk, r[0]);
-  mul(chk, chk, den);
-  if (different(chk, num)) mul(r[0], r[0], SQRTM1);
-  square(chk, r[0]);
-  mul(chk, chk, den);
-  if (different(chk, num)) return false;
-  const sign = p[31] >> 7;
-  if (sign === 1 && !different(r[0], GF0)) return false;
-  if (parity(r[0]) === sign) sub(r[0], GF0, r[0]);
-  mul(r[3], r[0], r[1]);
-  return true;
 }
 
 /** y (the low 255 bits) < p = 2^255 − 19. */
@@ -373,32 +337,272 @@ export function sign(message: Uint8Array, seed: Uint8Array): Uint8Array {
   return sig;
 }
 
-/** True only for a valid signature of `message` under `publicKey`; false for anything malformed. */
+/**
+ * True only for a valid signature of `message` under `publicKey`; false for anything malformed.
+ * One call does all the work (~54 M computrons in XS): where a main loop must keep running,
+ * step an Ed25519Verification instead.
+ */
 export function verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
-  if (signature.length !== SIGNATURE_LENGTH || publicKey.length !== PUBLIC_KEY_LENGTH) return false;
-  const S = signature.subarray(32, 64);
-  if (!scalarCanonical(S)) return false;
-  const negA = point();
-  if (!decodeNegated(negA, publicKey)) return false;
-  const h = reduce(new Sha512().update(signature.subarray(0, 32)).update(publicKey).update(message).digest());
-  // S·B + h·(−A) by joint double-and-add over the bits of S and h.
-  const B = basePoint();
-  const both = point();
-  setPoint(both, B);
-  addPoint(both, negA);
-  const acc = point();
-  neutral(acc);
-  for (let i = 255; i >= 0; i--) {
-    addPoint(acc, acc);
-    const sb = (S[i >> 3] >> (i & 7)) & 1;
-    const hb = (h[i >> 3] >> (i & 7)) & 1;
-    if (sb && hb) addPoint(acc, both);
-    else if (sb) addPoint(acc, B);
-    else if (hb) addPoint(acc, negA);
+  const v = new Ed25519Verification(publicKey, message, signature);
+  v.step(Infinity);
+  return v.result();
+}
+
+// ---- stepped verification ----
+
+/**
+ * Work is counted in field multiplications (a squaring counts as one): a point addition
+ * or doubling is 9, one SHA-512 block about as much as HASH_BLOCK_COST of them. In XS a
+ * field multiplication costs ≈ 10 k computrons (bench: test/xs/scenarios/secure-ed25519-stepped.ts).
+ */
+const POINT_ADD_COST = 9;
+const HASH_BLOCK_COST = 4;
+/** Field multiplications per step() by default: a few hundred k computrons in XS. */
+export const DEFAULT_STEP_BUDGET = 24;
+
+// The phases, in order.
+const Phase = {
+  Decode: 0, // A's y → x² = num/den, and the square root's base num·den^7
+  Root: 1, // that base raised to (p−5)/8, one exponent bit per loop
+  Recover: 2, // x from the root, on-curve and sign checks, −A
+  Hash: 3, // SHA-512(R ‖ A ‖ M), one block per loop, then h mod L
+  Setup: 4, // B, B − A, the accumulator
+  Ladder: 5, // S·B − h·A, one bit of S and h per loop
+  Invert: 6, // 1/Z of the result, one exponent bit per loop
+  Compare: 7, // encode the result and compare it with R
+  Done: 8,
+} as const;
+
+/**
+ * One Ed25519 verification (RFC 8032 §5.1.7) cut into bounded steps, so a cooperative
+ * main loop keeps running during the ~54 M computrons it costs in XS (20–35 s on an
+ * ESP32): `step(budget)` does about `budget` field multiplications and returns true once
+ * the verdict is known; `result()` is then the verdict. The same maths as a one-shot
+ * verification (which is this, stepped to the end in one call). Inputs are copied, so
+ * the caller may reuse its buffers between steps; everything a step needs was allocated
+ * by the constructor.
+ */
+export class Ed25519Verification {
+  private phase: number = Phase.Decode;
+  private valid = false;
+  private left = 0;
+  private stepStart = 0; // work when this step began
+  /** Counts how many field multiplications the steps did so far (for benchmarks and tests). */
+  work = 0;
+  private readonly signature: Uint8Array;
+  private readonly publicKey: Uint8Array;
+  private readonly hashInput?: Uint8Array; // R ‖ A ‖ M
+  private hashed = 0;
+  private readonly hasher = new Sha512();
+  private h: Uint8Array = new Uint8Array(0);
+  private bit = 0; // exponent or scalar bit the current loop is at
+  private readonly negA = point();
+  private readonly B = point();
+  private readonly both = point();
+  private readonly acc = point();
+  // decoding temporaries
+  private readonly num = gf();
+  private readonly den = gf();
+  private readonly base = gf();
+  private readonly pow = gf();
+  private readonly chk = gf();
+  private readonly check = new Uint8Array(32);
+
+  constructor(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) {
+    this.signature = signature.slice();
+    this.publicKey = publicKey.slice();
+    // wrong lengths, S ≥ L, or A's y ≥ p: refused before any work
+    if (signature.length !== SIGNATURE_LENGTH || publicKey.length !== PUBLIC_KEY_LENGTH || !scalarCanonical(this.signature.subarray(32, 64)) || !canonicalY(this.publicKey)) {
+      this.finish(false);
+      return;
+    }
+    const input = new Uint8Array(64 + message.length);
+    input.set(this.signature.subarray(0, 32));
+    input.set(this.publicKey, 32);
+    input.set(message, 64);
+    this.hashInput = input;
   }
-  const check = new Uint8Array(32);
-  packPoint(check, acc);
-  let diff = 0;
-  for (let i = 0; i < 32; i++) diff |= check[i] ^ signature[i];
-  return diff === 0;
+
+  /** True once the verdict is known. */
+  get done(): boolean {
+    return this.phase === Phase.Done;
+  }
+
+  /** The verdict: true only for a valid signature (false while not done). */
+  result(): boolean {
+    return this.phase === Phase.Done && this.valid;
+  }
+
+  /**
+   * Does at most `budget` field multiplications of the verification (or, when the budget
+   * is smaller than the next indivisible piece, that piece: ≤ 18), and at least one piece;
+   * returns true once done.
+   */
+  step(budget: number = DEFAULT_STEP_BUDGET): boolean {
+    this.left = budget;
+    this.stepStart = this.work;
+    while (this.phase !== Phase.Done && this.fits(1)) {
+      switch (this.phase) {
+        case Phase.Decode: this.decode(); break;
+        case Phase.Root: this.root(); break;
+        case Phase.Recover: this.recover(); break;
+        case Phase.Hash: this.hash(); break;
+        case Phase.Setup: this.setup(); break;
+        case Phase.Ladder: this.ladder(); break;
+        case Phase.Invert: this.invert(); break;
+        case Phase.Compare: this.compare(); break;
+      }
+    }
+    return this.phase === Phase.Done;
+  }
+
+  /** Whether a piece of `n` multiplications fits this step (the first piece always does). */
+  private fits(n: number): boolean {
+    return this.left >= n || this.work === this.stepStart;
+  }
+
+  private spend(n: number): void {
+    this.left -= n;
+    this.work += n;
+  }
+
+  /** Ends this step: the next piece does not fit its budget. */
+  private yieldStep(): void {
+    this.left = 0;
+  }
+
+  private finish(valid: boolean): void {
+    this.valid = valid;
+    this.phase = Phase.Done;
+  }
+
+  /** y from A, x² = (y² − 1)/(d·y² + 1) = num/den, and the root's base num·den^7. */
+  private decode(): void {
+    if (!this.fits(7)) return this.yieldStep();
+    const r = this.negA, num = this.num, den = this.den, t = this.base, d2 = this.chk;
+    set(r[2], GF1);
+    unpack25519(r[1], this.publicKey);
+    square(num, r[1]);
+    mul(den, num, D);
+    sub(num, num, r[2]);
+    add(den, r[2], den);
+    square(d2, den); // den²
+    square(t, d2); // den⁴
+    mul(t, t, d2); // den⁶
+    mul(t, t, num);
+    mul(t, t, den);
+    set(this.pow, t);
+    this.bit = 250;
+    this.spend(7);
+    this.phase = Phase.Root;
+  }
+
+  /** pow ← base^((p−5)/8) (the bits of pow2523), two multiplications per loop. */
+  private root(): void {
+    const c = this.pow;
+    while (this.bit >= 0 && this.fits(2)) {
+      square(c, c);
+      if (this.bit !== 1) mul(c, c, this.base);
+      this.bit--;
+      this.spend(2);
+    }
+    if (this.bit < 0) this.phase = Phase.Recover;
+    else this.yieldStep();
+  }
+
+  /** x = num·den³·root (or that times √−1); rejects a y with no x, and x = 0 with the sign bit set. */
+  private recover(): void {
+    if (!this.fits(16)) return this.yieldStep();
+    const r = this.negA, t = this.pow, num = this.num, den = this.den, chk = this.chk;
+    mul(t, t, num);
+    mul(t, t, den);
+    mul(t, t, den);
+    mul(r[0], t, den);
+    square(chk, r[0]);
+    mul(chk, chk, den);
+    if (different(chk, num)) mul(r[0], r[0], SQRTM1);
+    square(chk, r[0]);
+    mul(chk, chk, den);
+    this.spend(16); // 9 multiplications and about 7 multiplications' worth of encodings
+    if (different(chk, num)) return this.finish(false); // not on the curve
+    const sign = this.publicKey[31] >> 7;
+    if (sign === 1 && !different(r[0], GF0)) return this.finish(false); // x = 0 has no negative
+    if (parity(r[0]) === sign) sub(r[0], GF0, r[0]); // −A
+    mul(r[3], r[0], r[1]);
+    this.phase = Phase.Hash;
+  }
+
+  /** SHA-512 of R ‖ A ‖ M, one 128-byte block per loop, then h = that mod L. */
+  private hash(): void {
+    const input = this.hashInput!;
+    while (this.hashed < input.length && this.fits(HASH_BLOCK_COST)) {
+      const end = Math.min(input.length, this.hashed + 128);
+      this.hasher.update(input.subarray(this.hashed, end));
+      this.hashed = end;
+      this.spend(HASH_BLOCK_COST);
+    }
+    if (this.hashed < input.length || !this.fits(2 * HASH_BLOCK_COST)) return this.yieldStep();
+    this.h = reduce(this.hasher.digest());
+    this.spend(2 * HASH_BLOCK_COST);
+    this.phase = Phase.Setup;
+  }
+
+  private setup(): void {
+    if (!this.fits(POINT_ADD_COST)) return this.yieldStep();
+    setPoint(this.B, baseB);
+    setPoint(this.both, baseB);
+    addPoint(this.both, this.negA);
+    neutral(this.acc);
+    this.bit = 255;
+    this.spend(POINT_ADD_COST);
+    this.phase = Phase.Ladder;
+  }
+
+  /** S·B + h·(−A) by joint double-and-add over the bits of S and h (variable time: all public). */
+  private ladder(): void {
+    const S = this.signature, h = this.h, acc = this.acc;
+    while (this.bit >= 0) {
+      const i = this.bit;
+      const sb = (S[32 + (i >> 3)] >> (i & 7)) & 1;
+      const hb = (h[i >> 3] >> (i & 7)) & 1;
+      if (!this.fits(sb | hb ? 2 * POINT_ADD_COST : POINT_ADD_COST)) return this.yieldStep();
+      addPoint(acc, acc);
+      if (sb && hb) addPoint(acc, this.both);
+      else if (sb) addPoint(acc, this.B);
+      else if (hb) addPoint(acc, this.negA);
+      this.spend(sb | hb ? 2 * POINT_ADD_COST : POINT_ADD_COST);
+      this.bit--;
+    }
+    if (this.bit >= 0) return;
+    set(this.pow, this.acc[2]);
+    this.bit = 253;
+    this.phase = Phase.Invert;
+  }
+
+  /** pow ← Z^(p−2) = 1/Z (the bits of invert), two multiplications per loop. */
+  private invert(): void {
+    const c = this.pow, z = this.acc[2];
+    while (this.bit >= 0 && this.fits(2)) {
+      square(c, c);
+      if (this.bit !== 2 && this.bit !== 4) mul(c, c, z);
+      this.bit--;
+      this.spend(2);
+    }
+    if (this.bit < 0) this.phase = Phase.Compare;
+    else this.yieldStep();
+  }
+
+  /** Encodes the result (y, and x's sign bit) and compares it with R. */
+  private compare(): void {
+    if (!this.fits(4)) return this.yieldStep();
+    const tx = this.num, ty = this.den, check = this.check;
+    mul(tx, this.acc[0], this.pow);
+    mul(ty, this.acc[1], this.pow);
+    pack25519(check, ty);
+    check[31] ^= parity(tx) << 7;
+    this.spend(4);
+    let diff = 0;
+    for (let i = 0; i < 32; i++) diff |= check[i] ^ this.signature[i];
+    this.finish(diff === 0);
+  }
 }

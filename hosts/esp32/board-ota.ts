@@ -6,6 +6,9 @@
 // The xsmeter image header (signed manifest: product, version, size, SHA-256 of
 // the firmware) is checked here, as OtaSlots checks it, before one byte reaches
 // the partition: Ed25519 signature, product, newer version, fits the partition.
+// The updater steps the signature check from the clock (signatureCheck(), then
+// begin(header, check)) so the main loop keeps polling CAN, drawing and keeping
+// MQTT alive through the ~54 M computrons; begin without a check does it in one call.
 // The firmware (an ESP-IDF app image) streams into the partition and through a
 // native SHA-256 (Moddable's crypt Digest on the board — the TypeScript SHA-256
 // would cost ≈273 M computrons per MiB); only when that digest equals the
@@ -22,6 +25,7 @@
 // download starts again (within one boot the updater resumes by Range).
 import { toHex } from "../../modules/core/bytes";
 import { compareVersions, headerSigned, OtaError, parseHeader, type ImageHeader } from "../../modules/ota/image";
+import { checkVouches, SignedHeaderCheck } from "../../modules/ota/header-check";
 import type { UpdaterSlots } from "../../modules/ota/updater";
 
 /** An open write into the next app partition (embedded:update). */
@@ -95,11 +99,19 @@ export class BoardOtaSlots implements UpdaterSlots {
     this.trial = false;
   }
 
-  /** Checks the signed header and opens the partition; returns the image offset to continue from. */
-  begin(headerBytes: Uint8Array): number {
+  /** The header's signature check in bounded steps under the utility's key (the updater steps it, then passes it to begin). */
+  signatureCheck(headerBytes: Uint8Array): SignedHeaderCheck {
+    return new SignedHeaderCheck(headerBytes, this.o.publicKey);
+  }
+
+  /**
+   * Checks the signed header and opens the partition; returns the image offset to continue from.
+   * `signed`, this header's passed stepped check, stands for the one-shot signature check.
+   */
+  begin(headerBytes: Uint8Array, signed?: SignedHeaderCheck): number {
     if (this.trial) throw new OtaError("the running image is on trial: an update can start once it has confirmed itself");
     const h = parseHeader(headerBytes);
-    if (!headerSigned(h, this.o.publicKey)) throw new OtaError("forged image: the signature does not verify");
+    if (!checkVouches(signed, h, this.o.publicKey) && !headerSigned(h, this.o.publicKey)) throw new OtaError("forged image: the signature does not verify");
     const m = h.manifest;
     const product = this.o.product ?? "xsmeter";
     if (m.product !== product) throw new OtaError(`image is for ${m.product}, not ${product}`);

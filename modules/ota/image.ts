@@ -35,7 +35,8 @@ const FORMAT = 1;
 const DOMAIN = utf8Encode("xsmeter-ota-v1\u0000");
 export const MAX_HEADER = 1024;
 
-function signedBytes(manifestBytes: Uint8Array): Uint8Array {
+/** What the header's signature covers: the domain label, then the manifest. */
+export function signedBytes(manifestBytes: Uint8Array): Uint8Array {
   return concatBytes(DOMAIN, manifestBytes);
 }
 

@@ -38,6 +38,7 @@ import { bytesEqual, concatBytes, constantTimeEqual, crc32, readU32LE, toHex, ut
 import { Sha256, sha256 } from "../secure/sha256";
 import { hmacSha256 } from "../secure/hmac";
 import { compareVersions, headerSigned, manifestTag, MAX_HEADER, OtaError, parseHeader, type ImageHeader } from "./image";
+import { checkVouches, SignedHeaderCheck } from "./header-check";
 
 const NONE = 0xff;
 const V1 = 0x4f; // 'O'
@@ -196,11 +197,13 @@ export class OtaSlots {
   /**
    * Starts (or resumes) a download from its header bytes. Returns the offset in the
    * image to continue from: 0 for a new download, more when resuming the same image.
+   * `signed`: this header's stepped signature check (from `signatureCheck`), done and
+   * passed, stands for the one-shot check, which would block the caller for ~54 M computrons.
    */
-  begin(headerBytes: Uint8Array): number {
+  begin(headerBytes: Uint8Array, signed?: SignedHeaderCheck): number {
     // the other slot holds the last confirmed image: the fallback if this trial fails
     if (this.onTrial) throw new OtaError("the running image is on trial: an update can start once it has confirmed itself");
-    const h = this.checkHeader(headerBytes, true);
+    const h = this.checkHeader(headerBytes, true, signed);
     const target = 1 - this.runningSlot();
     this.header = h;
     const tag = manifestTag(h);
@@ -260,10 +263,15 @@ export class OtaSlots {
     return this.booted ? this.booted.slot : this.state.active;
   }
 
-  private checkHeader(bytes: Uint8Array, mustBeNewer: boolean): ImageHeader {
+  /** The signature check of an image header in bounded steps, under this device's key, for `begin` (see header-check.ts). */
+  signatureCheck(headerBytes: Uint8Array): SignedHeaderCheck {
+    return new SignedHeaderCheck(headerBytes, this.publicKey);
+  }
+
+  private checkHeader(bytes: Uint8Array, mustBeNewer: boolean, signed?: SignedHeaderCheck): ImageHeader {
     const h = parseHeader(bytes);
-    this.checks.signatureChecks++;
-    if (!headerSigned(h, this.publicKey)) throw new OtaError("forged image: the signature does not verify");
+    this.checks.signatureChecks++; // a passed stepped check (the updater's) or the one-shot one here
+    if (!checkVouches(signed, h, this.publicKey) && !headerSigned(h, this.publicKey)) throw new OtaError("forged image: the signature does not verify");
     if (h.manifest.product !== this.product) throw new OtaError(`image is for ${h.manifest.product}, not ${this.product}`);
     if (h.manifest.size > this.capacity) throw new OtaError(`image of ${h.manifest.size} bytes does not fit a slot of ${this.capacity}`);
     if (mustBeNewer) {

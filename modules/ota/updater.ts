@@ -8,6 +8,12 @@
  * the signed image decides, so a forged, older or corrupt image is refused and
  * the running firmware carries on. After a reboot mid-download, an offer of
  * the same image resumes where the slots stopped (they know it by its tag).
+ *
+ * The header's Ed25519 check costs ~54 M computrons in XS (20–35 s on an ESP32):
+ * when the slots offer a stepped check (`signatureCheck`), the updater runs it one
+ * bounded step per clock turn (`clock.after(0)`, ≤ ~0.26 M computrons a step), so the
+ * main loop's other tasks run in between; bytes that arrive meanwhile wait in a
+ * small buffer, and past it the link is dropped and resumed by Range afterwards.
  */
 import type { Clock, TimerId } from "../core/clock";
 import type { ActionResult } from "../core/household";
@@ -15,6 +21,7 @@ import { readU16BE } from "../core/bytes";
 import { compareVersions, OtaError, parseHeader, parseVersion, MAX_HEADER } from "./image";
 import type { ImageFetch, ImageSource } from "./image-source";
 import type { OtaSlots } from "./slots";
+import type { SignedHeaderCheck } from "./header-check";
 
 export interface FirmwareOfferInfo {
   version: string;
@@ -38,8 +45,25 @@ export interface UpdateReport {
   error?: string;
 }
 
-/** What the updater needs of the slots: OtaSlots here and in the sim, the board's app partitions (hosts/esp32/board-ota.ts) there. */
-export type UpdaterSlots = Pick<OtaSlots, "onTrial" | "runningVersion" | "capacity" | "begin" | "write" | "finish">;
+/**
+ * What the updater needs of the slots: OtaSlots here and in the sim, the board's app partitions
+ * (hosts/esp32/board-ota.ts) there. Without `signatureCheck`, `begin` checks the signature in one call.
+ */
+export type UpdaterSlots = Pick<OtaSlots, "onTrial" | "runningVersion" | "capacity" | "begin" | "write" | "finish"> & Partial<Pick<OtaSlots, "signatureCheck">>;
+
+/** Image bytes held while the signature is checked; past this the link is dropped and resumed after. */
+const MAX_HELD = 16 * 1024;
+
+/** A header whose signature is being checked step by step, and what the link did meanwhile. */
+interface Verifying {
+  check: SignedHeaderCheck;
+  /** The header and the bytes after it that came with it. */
+  head: Uint8Array;
+  held: Uint8Array[];
+  heldBytes: number;
+  /** Set when the transfer ended during the check: its error ("" when it ended normally). */
+  linkEnded?: string;
+}
 
 export interface UpdaterOptions {
   slots: UpdaterSlots;
@@ -55,7 +79,9 @@ export interface UpdaterOptions {
 }
 
 export class FirmwareUpdater {
-  private job?: { offer: FirmwareOfferInfo; at: number; total: number; requests: number; retries: number; fetch?: ImageFetch; timer?: TimerId; head?: Uint8Array; tenths: number };
+  private job?: { offer: FirmwareOfferInfo; at: number; total: number; requests: number; retries: number; fetch?: ImageFetch; timer?: TimerId; head?: Uint8Array; tenths: number; verifying?: Verifying };
+  /** Steps of stepped signature checks so far (each one clock turn). */
+  signatureSteps = 0;
 
   constructor(private readonly o: UpdaterOptions) {}
 
@@ -102,6 +128,7 @@ export class FirmwareUpdater {
     const j = this.job;
     if (!j) return;
     try {
+      if (j.verifying) return this.hold(j, j.verifying, chunk);
       if (j.head) return this.header(chunk);
       this.o.slots.write(j.at, chunk);
       j.at += chunk.length;
@@ -128,11 +155,75 @@ export class FirmwareUpdater {
       throw new OtaError(`the image's manifest (${m.version}, ${m.size} bytes, ${m.sha256.slice(0, 12)}…) does not match the offer`);
     }
     j.total = h.length + m.size;
-    const resumeAt = this.o.slots.begin(head.subarray(0, h.length)); // signature, product, newer version
     j.head = undefined;
-    if (resumeAt === h.length) {
-      j.at = h.length;
-      const rest = head.subarray(h.length);
+    const slots = this.o.slots;
+    if (slots.signatureCheck) {
+      // the signature in steps, one per clock turn: the main loop runs in between
+      j.verifying = { check: slots.signatureCheck(head.subarray(0, h.length)), head, held: [], heldBytes: 0 };
+      j.timer = this.o.clock.after(0, () => this.verifyStep(j));
+      return;
+    }
+    this.started(j, head, h.length, slots.begin(head.subarray(0, h.length))); // signature (in one call), product, newer version
+  }
+
+  /** Keeps bytes that come while the signature is checked; drops the link when too many come. */
+  private hold(j: NonNullable<FirmwareUpdater["job"]>, v: Verifying, chunk: Uint8Array): void {
+    if (v.linkEnded !== undefined) return;
+    const take = Math.min(chunk.length, MAX_HELD - v.heldBytes);
+    if (take > 0) {
+      v.held.push(chunk.slice(0, take));
+      v.heldBytes += take;
+    }
+    if (take < chunk.length) {
+      v.linkEnded = "aborted"; // first: the abort's callback finds it paused; resumed after the check
+      const f = j.fetch;
+      j.fetch = undefined;
+      f?.abort();
+    }
+  }
+
+  /** One bounded step of the header's signature check; the next on the next clock turn. */
+  private verifyStep(j: NonNullable<FirmwareUpdater["job"]>): void {
+    j.timer = undefined;
+    const v = j.verifying;
+    if (this.job !== j || !v) return;
+    this.signatureSteps++;
+    if (!v.check.step()) {
+      j.timer = this.o.clock.after(0, () => this.verifyStep(j));
+      return;
+    }
+    j.verifying = undefined;
+    try {
+      if (!v.check.passed) throw new OtaError("forged image: the signature does not verify");
+      const length = v.check.header.length;
+      const inStream = this.started(j, v.head, length, this.o.slots.begin(v.head.subarray(0, length), v.check)); // product, newer version
+      if (!inStream) {
+        // the slots hold more of this image: a live link was aborted (its callback resumes);
+        // an ended one is resumed here
+        if (v.linkEnded !== undefined) this.ended("aborted");
+        return;
+      }
+      for (const c of v.held) {
+        this.o.slots.write(j.at, c);
+        j.at += c.length;
+      }
+      this.progress(j);
+    } catch (e) {
+      return this.fail(e);
+    }
+    // the transfer ended (or was paused) during the check: carry on as if it ended now
+    if (v.linkEnded !== undefined) this.ended(v.linkEnded === "" ? undefined : v.linkEnded);
+  }
+
+  /**
+   * The slots began (or resume) the image: writes what came after the header and returns true,
+   * or (they hold more of it already) aborts the link to ask from where they stopped and returns false.
+   */
+  private started(j: NonNullable<FirmwareUpdater["job"]>, head: Uint8Array, length: number, resumeAt: number): boolean {
+    const inStream = resumeAt === length;
+    if (resumeAt === length) {
+      j.at = length;
+      const rest = head.subarray(length);
       if (rest.length) {
         this.o.slots.write(j.at, rest);
         j.at += rest.length;
@@ -143,7 +234,8 @@ export class FirmwareUpdater {
       j.at = resumeAt;
       j.fetch?.abort();
     }
-    this.o.report({ phase: "downloading", version: m.version, bytes: j.at, total: j.total, requests: j.requests });
+    this.o.report({ phase: "downloading", version: j.offer.version, bytes: j.at, total: j.total, requests: j.requests });
+    return inStream;
   }
 
   /** A "downloading" report at each further tenth of the image (not per chunk: the uplink is precious). */
@@ -158,6 +250,11 @@ export class FirmwareUpdater {
     const j = this.job;
     if (!j) return;
     j.fetch = undefined;
+    if (j.verifying) {
+      // decided once the signature check is done
+      if (j.verifying.linkEnded === undefined) j.verifying.linkEnded = error ?? "";
+      return;
+    }
     if (!j.head && j.at === j.total && j.total > 0) {
       try {
         this.o.slots.finish();

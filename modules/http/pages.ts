@@ -16,8 +16,8 @@ export interface PageContext {
   message?: string;
 }
 
-const DIP_ROWS = ["90–80 %", "80–70 %", "70–40 %", "40–5 %", "< 5 %"];
-const DIP_COLS = ["10–200 ms", "0.2–0.5 s", "0.5–1 s", "1–5 s", "5–60 s"];
+const DIP_ROWS = Object.freeze(["90–80 %", "80–70 %", "70–40 %", "40–5 %", "< 5 %"]);
+const DIP_COLS = Object.freeze(["10–200 ms", "0.2–0.5 s", "0.5–1 s", "1–5 s", "5–60 s"]);
 
 export function totalPower(snap: HouseholdSnapshot): number {
   let w = 0;

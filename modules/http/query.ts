@@ -10,7 +10,7 @@ import { DAY, HOUR, MINUTE, SECOND } from "../core/clock";
  */
 export const MAX_POINTS = 2000;
 
-const UNIT: Record<string, number> = { s: SECOND, m: MINUTE, h: HOUR, d: DAY, w: 7 * DAY };
+const UNIT: Readonly<Record<string, number>> = Object.freeze({ s: SECOND, m: MINUTE, h: HOUR, d: DAY, w: 7 * DAY });
 
 export function parseTime(text: string, now: number): number | undefined {
   if (/^\d{9,11}$/.test(text)) return Number(text) * 1000;

@@ -251,13 +251,15 @@ function buildStandard(): ObisRegistry {
   for (const [id, code, key, name, unit, scale, kind, phase] of ROWS) {
     registry.register({ id, code, key, name, unit, scale, kind, phase });
   }
+  // Frozen so xsl keeps the preloaded registry in flash (its Maps are read-only there anyway).
+  Object.freeze(registry);
   return registry;
 }
 
 /** The registry shared by the whole firmware. */
 export const OBIS = buildStandard();
 
-/** Frequently used codes, by meaning. */
+/** Frequently used codes, by meaning (frozen throughout, so xsl keeps the preloaded table in flash). */
 export const CODES = Object.freeze({
   energyImport: "1-0:1.8.0",
   energyExport: "1-0:2.8.0",
@@ -270,11 +272,11 @@ export const CODES = Object.freeze({
   powerFactor: "1-0:13.7.0",
   frequency: "1-0:14.7.0",
   maxDemand: "1-0:1.6.0",
-  voltage: ["1-0:32.7.0", "1-0:52.7.0", "1-0:72.7.0"],
-  current: ["1-0:31.7.0", "1-0:51.7.0", "1-0:71.7.0"],
-  signedPower: ["1-0:21.7.128", "1-0:41.7.128", "1-0:61.7.128"],
-  thdVoltage: ["1-0:32.7.124", "1-0:52.7.124", "1-0:72.7.124"],
-  thdCurrent: ["1-0:31.7.124", "1-0:51.7.124", "1-0:71.7.124"],
+  voltage: Object.freeze(["1-0:32.7.0", "1-0:52.7.0", "1-0:72.7.0"] as const),
+  current: Object.freeze(["1-0:31.7.0", "1-0:51.7.0", "1-0:71.7.0"] as const),
+  signedPower: Object.freeze(["1-0:21.7.128", "1-0:41.7.128", "1-0:61.7.128"] as const),
+  thdVoltage: Object.freeze(["1-0:32.7.124", "1-0:52.7.124", "1-0:72.7.124"] as const),
+  thdCurrent: Object.freeze(["1-0:31.7.124", "1-0:51.7.124", "1-0:71.7.124"] as const),
   powerFailures: "0-0:96.7.21",
   longPowerFailures: "0-0:96.7.9",
 } as const);

@@ -69,7 +69,8 @@ export type Packet =
 
 export type Cmd = Packet["cmd"];
 
-const TYPES: readonly Cmd[] = ["connect", "connack", "publish", "puback", "pubrec", "pubrel", "pubcomp", "subscribe", "suback", "unsubscribe", "unsuback", "pingreq", "pingresp", "disconnect", "auth"];
+// Frozen: the module is preloaded, so xsl keeps the table in flash instead of copying it to RAM.
+const TYPES: readonly Cmd[] = Object.freeze<Cmd[]>(["connect", "connack", "publish", "puback", "pubrec", "pubrel", "pubcomp", "subscribe", "suback", "unsubscribe", "unsuback", "pingreq", "pingresp", "disconnect", "auth"]);
 
 /** A topic name may not hold + or # (without a regex literal: each evaluation of one is a new object). */
 export function hasWildcard(topic: string): boolean {

@@ -104,19 +104,23 @@ const DEFS: PropertyDef[] = [
   { id: 0x2a, name: "sharedSubscriptionAvailable", type: "bool", where: CONNACK },
 ];
 
-/** Definitions indexed by identifier (holes are unknown identifiers). */
+/**
+ * Definitions indexed by identifier (holes are unknown identifiers). This table,
+ * PROPERTY_BY_NAME and every definition are frozen: the module is preloaded, so xsl
+ * keeps them in flash instead of copying them to RAM.
+ */
 export const PROPERTY_BY_ID: readonly (PropertyDef | undefined)[] = (() => {
   const t: (PropertyDef | undefined)[] = [];
   for (let i = 0; i <= 0x2a; i++) t.push(undefined);
-  for (const d of DEFS) t[d.id] = d;
-  return t;
+  for (const d of DEFS) t[d.id] = Object.freeze(d);
+  return Object.freeze(t);
 })();
 
 /** Definitions by name, for encoding. */
 export const PROPERTY_BY_NAME: { readonly [K in PropertyName]: PropertyDef } = (() => {
   const t: Record<string, PropertyDef> = {};
-  for (const d of DEFS) t[d.name] = d;
-  return t as { [K in PropertyName]: PropertyDef };
+  for (const d of DEFS) t[d.name] = Object.freeze(d);
+  return Object.freeze(t) as { [K in PropertyName]: PropertyDef };
 })();
 
 /** Whether a property may appear more than once in a packet of this kind. */

@@ -6,7 +6,7 @@ import { MAC_BYTES } from "./protocol";
  * SecOC-style authenticator for one node key: computes truncated MACs of
  * quantity frames and sync frames into preallocated buffers.
  */
-const SYNC_TAG = [0x53, 0x59, 0x4e, 0x43]; // "SYNC"
+const SYNC_TAG = Object.freeze([0x53, 0x59, 0x4e, 0x43]); // "SYNC" (frozen: xsl keeps it in flash)
 
 export class FrameAuthenticator {
   private readonly cmac: Cmac;

@@ -16,7 +16,7 @@ import type { Flash } from "../core/ports";
 import type { PhaseCalibration } from "./calibration";
 
 export const CALIBRATION_RECORD_VERSION = 1;
-const MAGIC = [0x58, 0x43, 0x41, 0x4c]; // "XCAL"
+const MAGIC = Object.freeze([0x58, 0x43, 0x41, 0x4c]); // "XCAL" (frozen: xsl keeps it in flash)
 const HEADER = 12;
 const PER_PHASE = 5 * 8;
 const MAX_PHASES = 3;

@@ -11,9 +11,15 @@ export interface EventThresholds {
 
 export const DEFAULT_THRESHOLDS: EventThresholds = Object.freeze({ dip: 0.9, swell: 1.1, interruption: 0.05, hysteresis: 0.02 });
 
-const DIP_ROWS = [[0.8, "90-80%"], [0.7, "80-70%"], [0.4, "70-40%"], [0.05, "40-5%"], [-1, "<5%"]] as const;
-const DIP_COLS = [[0.2, "10-200ms"], [0.5, "0.2-0.5s"], [1, "0.5-1s"], [5, "1-5s"], [60, "5-60s"], [Infinity, ">60s"]] as const;
-const SWELL_COLS = [[0.5, "10-500ms"], [5, "0.5-5s"], [60, "5-60s"], [Infinity, ">60s"]] as const;
+// Frozen, each row too: the module is preloaded, so xsl keeps the tables in flash instead of copying them to RAM.
+const DIP_ROWS = freezeRows([[0.8, "90-80%"], [0.7, "80-70%"], [0.4, "70-40%"], [0.05, "40-5%"], [-1, "<5%"]] as const);
+const DIP_COLS = freezeRows([[0.2, "10-200ms"], [0.5, "0.2-0.5s"], [1, "0.5-1s"], [5, "1-5s"], [60, "5-60s"], [Infinity, ">60s"]] as const);
+const SWELL_COLS = freezeRows([[0.5, "10-500ms"], [5, "0.5-5s"], [60, "5-60s"], [Infinity, ">60s"]] as const);
+
+function freezeRows<T extends readonly (readonly unknown[])[]>(rows: T): T {
+  for (const row of rows) Object.freeze(row);
+  return Object.freeze(rows);
+}
 
 /** The EN 50160 table cell of an event (residual or extreme as a fraction of nominal). */
 export function en50160Cell(type: EventType, ratio: number, duration: number): string {

@@ -35,7 +35,8 @@ export interface AggregateRecord extends Omit<WindowRecord, "kind"> {
   windows: number;
 }
 
-export const PHASE_FIELDS = ["u", "i", "p", "p1", "ph", "q1", "s", "s1", "sn", "di", "dv", "sh", "n", "pf", "dpf", "thdu", "thdi"] as const;
+/** Frozen: the module is preloaded, so xsl keeps the table in flash instead of copying it to RAM. */
+export const PHASE_FIELDS = Object.freeze(["u", "i", "p", "p1", "ph", "q1", "s", "s1", "sn", "di", "dv", "sh", "n", "pf", "dpf", "thdu", "thdi"] as const);
 export type PhaseField = (typeof PHASE_FIELDS)[number];
 
 /** OBIS code of a window field for phase index 0..2, where a code exists. */

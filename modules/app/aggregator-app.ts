@@ -1,6 +1,6 @@
 import type { Clock } from "../core/clock";
 import { DAY } from "../core/clock";
-import type { ActionResult, Alarm, BillView, Decision, GridState, HouseholdSnapshot, LoadView, MeterView, PqEventView, PriceSlot, QualityView } from "../core/household";
+import type { ActionResult, Alarm, BillView, Decision, GridState, HouseholdSnapshot, LoadView, MeterView, PriceSlot, QualityView } from "../core/household";
 import { CODES } from "../core/obis";
 import { MainTask, Scheduler, TASK_CAN, TASK_HTTP, TASK_MEASURE, TASK_UI } from "../core/scheduler";
 import { HouseholdStore } from "./household-store";
@@ -11,6 +11,7 @@ import type { Flash } from "../core/ports";
 import type { WritePolicy } from "../energy/energy-store";
 import { EnergyBooking, type BookedSlot, type BookingRestore, type MeterCounters, type MeterEnergy } from "./energy-booking";
 import { PriceBook } from "./price-book";
+import { PqEventLog } from "./pq-events";
 
 // The booking's types and write policy stay importable from here (hosts and tests name them so).
 export { BOOKING_POLICY, type BookedSlot, type BookingRestore, type MeterEnergy, type SlotEnergy } from "./energy-booking";
@@ -103,8 +104,8 @@ export class AggregatorApp {
   readonly alarms: Alarm[] = [];
   readonly policy = new SimplePolicySeam();
   private readonly slaves: SlaveState[];
-  private readonly pqSeen = new Map<number, { dips: number; swells: number; interruptions: number }>();
-  private readonly events: PqEventView[] = [];
+  /** Dips, swells and interruptions the slaves reported, for the page and as alarms. */
+  private readonly pq = new PqEventLog((a) => this.alarm(a));
   private readonly missingAfter: number;
 
   constructor(
@@ -193,7 +194,7 @@ export class AggregatorApp {
       s.lastSeen = now;
       netMwh += this.energy.take(s.counters, r, now);
       moved = true;
-      this.trackEvents(s.id, r, now);
+      this.pq.track(s.id, r, now);
       // The slave's last 10-min aggregate, when the link carries them (the store keeps only a newer one).
       const pq = this.link.aggregate?.(s.id);
       if (pq) this.store.setAggregate(pq);
@@ -274,21 +275,6 @@ export class AggregatorApp {
   /** The prices in force at t: the ports' (day-ahead feed) with the utility's table over them. */
   pricesAt(t: number): PriceSlot[] {
     return this.prices.pricesAt(t);
-  }
-
-  private trackEvents(id: number, r: MeterReadings, now: number): void {
-    const seen = this.pqSeen.get(id) ?? { dips: r.dips, swells: r.swells, interruptions: r.interruptions };
-    const report = (type: PqEventView["type"], n: number): void => {
-      for (let k = 0; k < n; k++) {
-        const e = r.lastEvent && r.lastEvent.type === type ? r.lastEvent : undefined;
-        this.events.push({ type, meterId: id, phase: 1, start: e ? e.start : now, durationMs: e ? e.durationMs : 0, extremeV: e ? e.extremeV : 0, cell: "" });
-        this.alarm({ t: now, kind: type, message: e ? `${type} to ${e.extremeV} V for ${e.durationMs} ms at meter ${id}` : `${type} seen by meter ${id}`, meterId: id });
-      }
-    };
-    report("dip", r.dips - seen.dips);
-    report("swell", r.swells - seen.swells);
-    report("interruption", r.interruptions - seen.interruptions);
-    this.pqSeen.set(id, { dips: r.dips, swells: r.swells, interruptions: r.interruptions });
   }
 
   /** Raises an alarm from outside the poll loop (e.g. the CAN link's authentication failures). */
@@ -411,7 +397,7 @@ export class AggregatorApp {
       exportTodayWh: round(this.energy.exportTodayWh, 1),
       tariffNow: { name: "day-ahead", importMinorPerKWh: slot ? slot.importMinorPerKWh : 0 },
       decisions: this.decisions.slice(-50),
-      events: this.events.slice(-50),
+      events: this.pq.events.slice(-50),
       alarms: this.alarms.slice(-50),
       tasks: this.scheduler.stats(),
       quality,

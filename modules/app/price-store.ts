@@ -15,7 +15,7 @@ import type { Flash } from "../core/ports";
 import { crc32, readU32LE, view, writeU32LE } from "../core/bytes";
 import { MAX_PRICE_SLOTS } from "./price-table";
 
-const MAGIC = [0x58, 0x50, 0x52, 0x43]; // "XPRC"
+const MAGIC = Object.freeze([0x58, 0x50, 0x52, 0x43]); // "XPRC" (frozen: xsl keeps it in flash)
 const VERSION = 1;
 const HEADER = 24;
 const PER_SLOT = 24;

@@ -10,7 +10,7 @@
 import type { PriceSlot } from "../core/household";
 
 export const MAX_PRICE_SLOTS = 4 * 96;
-const DURATIONS = [15 * 60_000, 60 * 60_000];
+const DURATIONS = Object.freeze([15 * 60_000, 60 * 60_000]); // frozen: xsl keeps it in flash
 /** Above this a price is a unit mistake (EUR instead of ct), not a price. */
 const MAX_MINOR_PER_KWH = 100_000;
 

@@ -30,7 +30,7 @@ export class OtaError extends Error {
   override name = "OtaError";
 }
 
-const MAGIC = [0x58, 0x53, 0x4f, 0x54]; // "XSOT"
+const MAGIC = Object.freeze([0x58, 0x53, 0x4f, 0x54]); // "XSOT" (frozen: xsl keeps it in flash)
 const FORMAT = 1;
 const DOMAIN = utf8Encode("xsmeter-ota-v1\u0000");
 export const MAX_HEADER = 1024;

@@ -31,7 +31,7 @@ import { CloudLink, type MqttPublisher } from "../../modules/mqtt/cloud-link";
 import { FlashCounterStore } from "../../modules/secure/counter-store";
 
 /** Keys in the cloud counter store (beside the boot counter's "BOOT" and the downlink counter's 0). */
-export const CONFIG_KEYS = { publishIntervalMs: 0x43464701, demandLimitW: 0x43464702 };
+export const CONFIG_KEYS = Object.freeze({ publishIntervalMs: 0x43464701, demandLimitW: 0x43464702 }); // frozen: xsl keeps it in flash
 const DOWNLINK_COUNTER_KEY = 0;
 
 /** The firmware slots as the cloud needs them: the updater's side and the trial's confirmation. */

@@ -340,7 +340,7 @@ export class AggregatorApp {
     if (r.error) return { ok: false, error: r.error };
     // Hold the load until its first planned slot.
     const plan = this.policy.plans.get(id)!;
-    const inSlot = plan.slots.some((s) => now >= s && now < s + 900_000);
+    const inSlot = plan.slots.some((s) => now >= s && now < s + plan.slotMs); // 15-min or 1-h slots
     if (!inSlot && this.ports.relay(id)) this.decide({ load: id, action: "off", reason: "held until its first planned slot", actor: "policy" });
     return { ok: true, startAt: r.startAt };
   }

@@ -18,6 +18,8 @@ export interface PolicyLoad {
 export interface Plan {
   load: string;
   slots: number[]; // slot start times
+  /** Length of each planned price slot (15 min or 1 h, from the price table). */
+  slotMs: number;
   deadline: number;
   durationMs: number;
 }
@@ -54,7 +56,7 @@ export class SimplePolicySeam {
       chosen.sort((a, b) => a.start - b.start);
     }
     const mean = chosen.reduce((s, c) => s + c.importMinorPerKWh, 0) / chosen.length;
-    const plan: Plan = { load: load.id, slots: chosen.map((c) => c.start), deadline, durationMs };
+    const plan: Plan = { load: load.id, slots: chosen.map((c) => c.start), slotMs, deadline, durationMs };
     this.plans.set(load.id, plan);
     emit({
       load: load.id,

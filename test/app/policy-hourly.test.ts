@@ -13,7 +13,7 @@ const START = Date.UTC(2026, 2, 20, 20);
 function app(relayOn: boolean, cheapest = 0) {
   const clock = new VirtualClock(START + 20 * MINUTE);
   // Hourly prices: hour `cheapest` (0 = the current one) is the cheapest of the next six.
-  const prices: PriceSlot[] = Array.from({ length: 6 }, (_, k) => ({ start: START + k * HOUR, durationMs: HOUR, importMinorPerKWh: k === cheapest ? 5 : 30 + k, exportMinorPerKWh: 5 }));
+  const prices: PriceSlot[] = Array.from({ length: 6 }, (_, k) => ({ start: START + k * HOUR, durationMs: HOUR, importMinorPerKWh: k === cheapest ? 5 : 30 + k, exportMinorPerKWh: 5, renewableShare: 0 }));
   const ports: AggregatorPorts = {
     setRelay: () => {},
     relay: () => relayOn,

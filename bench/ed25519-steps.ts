@@ -4,7 +4,8 @@
  * alone (one XS evaluation per step, its small wrapping included), against the
  * one-shot call. The main-loop stall on an ESP32 is the largest step at ≈1.5–3 M
  * computrons/s (REFERENCES.md §11). Options: --budget N (field multiplications per
- * step; default the module's DEFAULT_STEP_BUDGET), --json.
+ * step; default the module's DEFAULT_STEP_BUDGET), --bytes N (a signed message of N
+ * bytes instead of the manifest: the hashing's steps), --json.
  */
 import { resolve } from "node:path";
 import { bundleForXs, projectRoot, XsEngine } from "../hosts/node/xs/runner";
@@ -17,6 +18,8 @@ async function main(): Promise<void> {
   const json = args.includes("--json");
   const bi = args.indexOf("--budget");
   const budget = bi >= 0 ? Number(args[bi + 1]) : DEFAULT_STEP_BUDGET;
+  const ni = args.indexOf("--bytes");
+  const bytes = ni >= 0 ? Number(args[ni + 1]) : undefined;
   const g = "__ed25519steps";
   const bundle = await bundleForXs(resolve(projectRoot(), "test/xs/scenarios/secure-ed25519-stepped.ts"), g);
   const xs = await XsEngine.start();
@@ -24,7 +27,7 @@ async function main(): Promise<void> {
     await xs.load(bundle);
     const empty = (await xs.evaluate("0")).meter.compute; // the wrapping of one evaluation
     const oneShot = await xs.evaluate<boolean>(`${g}.probes.oneShot()`);
-    await xs.evaluate(`${g}.start()`);
+    await xs.evaluate(`${g}.start(${bytes ?? ""})`);
     const steps: number[] = [];
     let ok = false;
     for (;;) {
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
     const largest = Math.max(...steps);
     const result = {
       budget,
+      messageBytes: bytes ?? "manifest",
       steps: steps.length,
       largestStepComputrons: largest,
       meanStepComputrons: Math.round(total / steps.length),
@@ -52,6 +56,7 @@ async function main(): Promise<void> {
     };
     const rows: [string, string][] = [
       ["budget (field multiplications/step)", String(budget)],
+      ["message", bytes === undefined ? "an OTA header's signed bytes (145)" : `${bytes} bytes`],
       ["steps", String(result.steps)],
       ["largest step (computrons)", largest.toLocaleString("en")],
       ["mean step (computrons)", result.meanStepComputrons.toLocaleString("en")],

@@ -356,7 +356,7 @@ export function verify(message: Uint8Array, signature: Uint8Array, publicKey: Ui
  * field multiplication costs ≈ 10 k computrons (bench: test/xs/scenarios/secure-ed25519-stepped.ts).
  */
 const POINT_ADD_COST = 9;
-const HASH_BLOCK_COST = 4;
+const HASH_BLOCK_COST = 5; // ≈ 51 k computrons a block in XS (ota-ed25519 sha512Of1KiB), ≈ 4.7 multiplications
 /** Field multiplications per step() by default: a few hundred k computrons in XS. */
 export const DEFAULT_STEP_BUDGET = 24;
 

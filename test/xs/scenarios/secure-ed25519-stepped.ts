@@ -73,9 +73,14 @@ export function run(): unknown {
 
 let pending: Ed25519Verification | undefined;
 
-/** Starts a verification of the OTA-sized manifest (for the probes and the bench). */
-export function start(): boolean {
-  pending = new Ed25519Verification(PUB, MANIFEST, MANIFEST_SIG);
+/** Starts a verification of the OTA-sized manifest, or of a signed message of `bytes` bytes (for the probes and the bench). */
+export function start(bytes?: number): boolean {
+  if (bytes === undefined) pending = new Ed25519Verification(PUB, MANIFEST, MANIFEST_SIG);
+  else {
+    const msg = new Uint8Array(bytes);
+    for (let i = 0; i < bytes; i++) msg[i] = (i * 131 + 7) & 255;
+    pending = new Ed25519Verification(PUB, msg, sign(msg, SEED));
+  }
   return pending.done;
 }
 

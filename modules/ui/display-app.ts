@@ -17,11 +17,12 @@ import { SANS_28 } from "./fonts/sans-28";
 import { DIGITS_52 } from "./fonts/digits-52";
 import { BarGraph, Button, Dialog, Dot, Label, LineGraph, Switch, type Theme, type Widget } from "./widgets";
 
-export const SCREENS = ["home", "power", "energy", "loads", "prices", "quality", "alarms"] as const;
+// Constant tables frozen: a preloaded module's unfrozen table is copied from flash to RAM at start-up (xsl "not frozen").
+export const SCREENS = Object.freeze(["home", "power", "energy", "loads", "prices", "quality", "alarms"] as const);
 export type ScreenName = (typeof SCREENS)[number];
-const TAB_LABELS = ["Home", "Power", "kWh", "Loads", "Price", "PQ", "Alarm"];
-const TAB_LABELS_SMALL = ["Main", "Pwr", "kWh", "Load", "Price", "PQ", "Alert"];
-const TASK_TITLES: Record<string, string> = { [TASK_CAN]: "CAN manage", [TASK_HTTP]: "Web server", [TASK_MEASURE]: "Measure", [TASK_UI]: "User interface" };
+const TAB_LABELS = Object.freeze(["Home", "Power", "kWh", "Loads", "Price", "PQ", "Alarm"]);
+const TAB_LABELS_SMALL = Object.freeze(["Main", "Pwr", "kWh", "Load", "Price", "PQ", "Alert"]);
+const TASK_TITLES: Readonly<Record<string, string>> = Object.freeze({ [TASK_CAN]: "CAN manage", [TASK_HTTP]: "Web server", [TASK_MEASURE]: "Measure", [TASK_UI]: "User interface" });
 
 export type TouchKind = "tap" | "long" | "swipe-left" | "swipe-right";
 

@@ -360,8 +360,8 @@ const HASH_BLOCK_COST = 5; // ≈ 51 k computrons a block in XS (ota-ed25519 sha
 /** Field multiplications per step() by default: a few hundred k computrons in XS. */
 export const DEFAULT_STEP_BUDGET = 24;
 
-// The phases, in order.
-const Phase = {
+// The phases, in order (frozen: the XS linker keeps a preloaded module's constants in flash).
+const Phase = Object.freeze({
   Decode: 0, // A's y → x² = num/den, and the square root's base num·den^7
   Root: 1, // that base raised to (p−5)/8, one exponent bit per loop
   Recover: 2, // x from the root, on-curve and sign checks, −A
@@ -371,7 +371,7 @@ const Phase = {
   Invert: 6, // 1/Z of the result, one exponent bit per loop
   Compare: 7, // encode the result and compare it with R
   Done: 8,
-} as const;
+} as const);
 
 /**
  * One Ed25519 verification (RFC 8032 §5.1.7) cut into bounded steps, so a cooperative

@@ -67,8 +67,12 @@ function select(p: Gf, q: Gf, b: number): void {
   }
 }
 
-const packT = gf();
-const packM = gf();
+// Scratch field elements and bytes of the arithmetic below. On the board this module is preloaded,
+// and a preloaded typed array is read-only (XS linker: integer-indexed assignment throws), so the
+// module's own scratch (made at preload for basePoint) is replaced by RAM copies on the first call
+// at run time (useRuntimeScratch, from every entry point). Node and xsnap just allocate them once more.
+let packT = gf();
+let packM = gf();
 /** Fully reduced little-endian 32-byte encoding. */
 function pack25519(o: Uint8Array, n: Gf): void {
   const t = packT;
@@ -94,8 +98,8 @@ function pack25519(o: Uint8Array, n: Gf): void {
   }
 }
 
-const cmpA = new Uint8Array(32);
-const cmpB = new Uint8Array(32);
+let cmpA = new Uint8Array(32);
+let cmpB = new Uint8Array(32);
 function different(a: Gf, b: Gf): boolean {
   pack25519(cmpA, a);
   pack25519(cmpB, b);
@@ -122,7 +126,7 @@ function sub(o: Gf, a: Gf, b: Gf): void {
   for (let i = 0; i < 16; i++) o[i] = a[i] - b[i];
 }
 
-const product = new Float64Array(31);
+let product = new Float64Array(31);
 function mul(o: Gf, a: Gf, b: Gf): void {
   const t = product;
   t.fill(0);
@@ -185,7 +189,7 @@ function neutral(r: Point): void {
   set(r[3], GF0);
 }
 
-const ta = gf(), tb = gf(), tc = gf(), td = gf(), te = gf(), tf = gf(), tg = gf(), th = gf(), tt = gf();
+let ta = gf(), tb = gf(), tc = gf(), td = gf(), te = gf(), tf = gf(), tg = gf(), th = gf(), tt = gf();
 /** p ← p + q (unified formula, also right for p = q). */
 function addPoint(p: Point, q: Point): void {
   sub(ta, p[1], p[0]);
@@ -230,6 +234,17 @@ function basePoint(): Point {
   return b;
 }
 const baseB = basePoint();
+
+let runtimeScratch = false;
+/** Swaps the preload-time scratch for RAM copies, once (see packT). */
+function useRuntimeScratch(): void {
+  if (runtimeScratch) return;
+  packT = gf(); packM = gf();
+  cmpA = new Uint8Array(32); cmpB = new Uint8Array(32);
+  product = new Float64Array(31);
+  ta = gf(); tb = gf(); tc = gf(); td = gf(); te = gf(); tf = gf(); tg = gf(); th = gf(); tt = gf();
+  runtimeScratch = true;
+}
 
 /** p ← s·q by a constant-time Montgomery-style ladder (q is clobbered). */
 function scalarMult(p: Point, q: Point, s: Uint8Array): void {
@@ -317,11 +332,13 @@ function publicFromExpanded(d: Uint8Array): Uint8Array {
 
 /** The public key of a 32-byte seed (RFC 8032's "private key"). */
 export function publicKeyFromSeed(seed: Uint8Array): Uint8Array {
+  useRuntimeScratch();
   return publicFromExpanded(expandSeed(seed));
 }
 
 /** A detached 64-byte signature R ‖ S of `message`. */
 export function sign(message: Uint8Array, seed: Uint8Array): Uint8Array {
+  useRuntimeScratch();
   const d = expandSeed(seed);
   const pk = publicFromExpanded(d);
   const r = reduce(new Sha512().update(d.subarray(32, 64)).update(message).digest());
@@ -409,6 +426,7 @@ export class Ed25519Verification {
   private readonly check = new Uint8Array(32);
 
   constructor(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) {
+    useRuntimeScratch();
     this.signature = signature.slice();
     this.publicKey = publicKey.slice();
     // wrong lengths, S ≥ L, or A's y ≥ p: refused before any work

@@ -80,4 +80,40 @@ describe("constant tables are frozen, so the preloaded firmware keeps them in fl
     expect([...found].sort()).toEqual(Object.keys(LOAD_TIME_ONLY).sort()); // no stale exception
     expect(literal.test('const T = ["a"];') && !literal.test('const T = Object.freeze(["a"]);')).toBe(true);
   });
+
+  // A preloaded typed array is read-only on the board (XS linker: integer-indexed assignment throws), while
+  // Node and xsnap let it be written: a module-level buffer used as scratch would pass every host test and
+  // throw on the ESP32. Module-level typed arrays must be read-only tables, or swapped for RAM copies at run time.
+  const READ_ONLY_OR_SWAPPED: Record<string, string> = {
+    "secure/aes128.ts T0": "AES T-tables built at import, only read (T1..T3 on the same line)",
+    "ota/slots.ts NO_MARK": "zero length",
+    "http/request-parser.ts EMPTY": "zero length",
+    "secure/ed25519.ts GF0": "constant, only read (so are GF1, D, D2, BX, BY, SQRTM1)",
+    "secure/ed25519.ts GF1": "constant", "secure/ed25519.ts D": "constant", "secure/ed25519.ts D2": "constant",
+    "secure/ed25519.ts BX": "constant", "secure/ed25519.ts BY": "constant", "secure/ed25519.ts SQRTM1": "constant",
+    "secure/ed25519.ts packT": "scratch: useRuntimeScratch() swaps it (and packM, cmpA, cmpB, product, ta…tt) for RAM copies",
+    "secure/ed25519.ts packM": "scratch, swapped", "secure/ed25519.ts cmpA": "scratch, swapped", "secure/ed25519.ts cmpB": "scratch, swapped",
+    "secure/ed25519.ts product": "scratch, swapped", "secure/ed25519.ts ta": "scratch, swapped (tb…tt on the same line)",
+  };
+
+  test("module-level typed arrays are read-only tables or swapped for RAM copies at run time", () => {
+    const bad: string[] = [];
+    const found = new Set<string>();
+    const typed = /^(?:export )?(?:const|let) (\w+)(?::[^=]+)? = (?:new (?:Uint8|Uint16|Uint32|Int8|Int16|Int32|Float32|Float64)Array\(|gf\()/;
+    for (const file of moduleFiles()) {
+      for (const line of readFileSync(join(ROOT, file), "utf8").split("\n")) {
+        const m = typed.exec(line);
+        if (!m) continue;
+        const key = `${file} ${m[1]}`;
+        if (key in READ_ONLY_OR_SWAPPED) found.add(key);
+        else bad.push(key);
+      }
+    }
+    expect(bad).toEqual([]);
+    expect([...found].sort()).toEqual(Object.keys(READ_ONLY_OR_SWAPPED).sort());
+    expect(typed.test("const scratch = new Float64Array(8);") && !typed.test("  const local = new Float64Array(8);")).toBe(true);
+    const src = readFileSync(join(ROOT, "secure/ed25519.ts"), "utf8");
+    const body = src.slice(src.indexOf("function useRuntimeScratch"), src.indexOf("\n}\n", src.indexOf("function useRuntimeScratch")));
+    for (const name of ["packT", "packM", "cmpA", "cmpB", "product", "ta", "tb", "tc", "td", "te", "tf", "tg", "th", "tt"]) expect(body, name).toMatch(new RegExp(`\\b${name} = `));
+  });
 });

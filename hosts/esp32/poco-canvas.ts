@@ -33,7 +33,9 @@ const FORMAT: Readonly<Record<Bitmap["format"], number>> = Object.freeze({
 });
 
 export class PocoCanvas implements Canvas {
-  private bitmaps = new WeakMap<Bitmap, unknown>();
+  // A Map, not a WeakMap: the font atlases are preloaded (in flash), and XS cannot take an object in
+  // flash as a WeakMap key ("key: read-only"). The bitmaps drawn are a handful of module constants.
+  private bitmaps = new Map<Bitmap, unknown>();
   readonly width: number;
   readonly height: number;
 

@@ -26,8 +26,9 @@ import { countBoot } from "../../modules/ota/boot-counter";
 import { FirmwareUpdater, type UpdaterSlots, type UpdateReport } from "../../modules/ota/updater";
 import { HttpImageSource } from "../../modules/ota/http-source";
 import { MqttClient } from "../../modules/mqtt/client";
-import { FlashOutbox, OutboxFull } from "../../modules/mqtt/flash-outbox";
-import { CloudLink, type MqttPublisher } from "../../modules/mqtt/cloud-link";
+import { FlashOutbox } from "../../modules/mqtt/flash-outbox";
+import { CloudLink } from "../../modules/mqtt/cloud-link";
+import { clientPublisher } from "../../modules/mqtt/client-publisher";
 import { FlashCounterStore } from "../../modules/secure/counter-store";
 
 /** Keys in the cloud counter store (beside the boot counter's "BOOT" and the downlink counter's 0). */
@@ -113,21 +114,7 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
     minBackoffMs: 1000,
     maxBackoffMs: 60_000,
   });
-  let dropped = 0;
-  // A full outbox throws; in a timer that would end the firmware, so drop the reading and count it.
-  const mqtt: MqttPublisher = {
-    publish(topic, payload, qos, retain) {
-      try {
-        return client.publish(topic, payload, qos, retain);
-      } catch (e) {
-        if (!(e instanceof OutboxFull)) throw e;
-        dropped++;
-        return false;
-      }
-    },
-    subscribe: (filter, qos) => client.subscribe(filter, qos),
-    onMessage: (handler) => client.onMessage(handler),
-  };
+  const mqtt = clientPublisher(client); // a full outbox drops (and counts) the reading instead of throwing
   const firmwareTopic = `xsmeter/${o.node}/firmware`;
   const publishFirmware = (body: Record<string, unknown>): void => {
     const running = o.ota?.runningVersion() ?? "unknown";
@@ -190,7 +177,7 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
     config,
     updater,
     restoredPriceSlots: saved?.length ?? 0,
-    dropped: () => dropped,
+    dropped: mqtt.dropped,
     stop() {
       if (stopped) return;
       stopped = true;

@@ -12,8 +12,9 @@ import type { Clock } from "../../../modules/core/clock";
 import type { Household } from "../../../modules/core/household";
 import { utf8Encode } from "../../../modules/core/bytes";
 import { MqttClient } from "../../../modules/mqtt/client";
-import { FlashOutbox, OutboxFull } from "../../../modules/mqtt/flash-outbox";
-import { CloudLink, type CloudLinkOptions, type MqttPublisher } from "../../../modules/mqtt/cloud-link";
+import { FlashOutbox } from "../../../modules/mqtt/flash-outbox";
+import { CloudLink, type CloudLinkOptions } from "../../../modules/mqtt/cloud-link";
+import { clientPublisher } from "../../../modules/mqtt/client-publisher";
 import type { Flash } from "../../../modules/core/ports";
 import { FlashCounterStore } from "../../../modules/secure/counter-store";
 import { deriveKey } from "../../../modules/secure/kdf";
@@ -111,21 +112,7 @@ export function startSimCloud(o: SimCloudOptions): SimCloud {
   });
   // The downlink freshness counter, persisted as on the board (the flash is in memory here).
   const counters = o.meter?.counters ?? new FlashCounterStore(new NorFlashSim({ size: 2 * 4096 }));
-  let dropped = 0;
-  // A full outbox throws; in a timer that would end the sim, so drop the reading and count it.
-  const mqtt: MqttPublisher = {
-    publish(topic, payload, qos, retain) {
-      try {
-        return client.publish(topic, payload, qos, retain);
-      } catch (e) {
-        if (!(e instanceof OutboxFull)) throw e;
-        dropped++;
-        return false;
-      }
-    },
-    subscribe: (filter, qos) => client.subscribe(filter, qos),
-    onMessage: (handler) => client.onMessage(handler),
-  };
+  const mqtt = clientPublisher(client); // a full outbox drops (and counts) the reading instead of throwing
   const link = new CloudLink({
     node: o.node,
     household: o.household,
@@ -147,7 +134,7 @@ export function startSimCloud(o: SimCloudOptions): SimCloud {
     topics: cloudTopics(o.node),
     client,
     link,
-    dropped: () => dropped,
+    dropped: mqtt.dropped,
     stop() {
       if (stopped) return;
       stopped = true;

@@ -7,6 +7,7 @@
 // booted and confirmed, and one whose self-test fails rolled back. The boot counter
 // in flash numbers every boot; the subscriber dedups readings by (meter, boot, seq).
 import { afterAll, describe, expect, it } from "vitest";
+import { until } from "../support/until";
 import { createHash, createHmac, getRandomValues, randomBytes } from "node:crypto";
 import { MqttClient } from "../../modules/mqtt/client";
 import { MemoryOutbox } from "../../modules/mqtt/flash-outbox";
@@ -25,13 +26,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const SLOT = 15 * 60_000;
 
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 describe("sim meter downlinks through the broker", () => {
   let broker: EmbeddedBroker | undefined;

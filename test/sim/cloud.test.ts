@@ -6,6 +6,7 @@
 // while one signed with the node's key (HMAC computed here with node:crypto) is
 // applied and its replay refused; on stop the retained status turns "offline".
 import { afterAll, describe, expect, it } from "vitest";
+import { until } from "../support/until";
 import { createHmac, getRandomValues } from "node:crypto";
 import { MqttClient } from "../../modules/mqtt/client";
 import { MemoryOutbox } from "../../modules/mqtt/flash-outbox";
@@ -19,13 +20,6 @@ const clock = nodeClock();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-async function until(what: string, ok: () => boolean, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 function signed(key: Uint8Array, topic: string, body: object): Uint8Array {
   const json = JSON.stringify(body);

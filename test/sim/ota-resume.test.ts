@@ -3,6 +3,7 @@
 // offers the same image again and the meter asks for it from the last flash sector
 // it saved (a Range request well past the header), not from the start.
 import { afterAll, describe, expect, it } from "vitest";
+import { until } from "../support/until";
 import { createHmac, getRandomValues } from "node:crypto";
 import { MqttClient } from "../../modules/mqtt/client";
 import { MemoryOutbox } from "../../modules/mqtt/flash-outbox";
@@ -17,13 +18,6 @@ import { nodeClock } from "../../hosts/node/node-clock";
 
 const clock = nodeClock();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 describe("download cut by a reboot", () => {
   let broker: EmbeddedBroker | undefined;

@@ -8,6 +8,7 @@
 // world (RMS of voltage with the dip's share, RMS of current, mean power, RMS THD, mean
 // frequency), the first interval flagged and the second not.
 import { afterAll, describe, expect, it } from "vitest";
+import { until } from "../support/until";
 import { Mosquitto, MOSQUITTO } from "../support/mosquitto";
 import { existsSync } from "node:fs";
 import { getRandomValues } from "node:crypto";
@@ -25,13 +26,6 @@ const T0 = Date.UTC(2026, 2, 20, 10, 0);
 const TEN = 600_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 
 async function startBroker(): Promise<{ url: string; port: number; kind: string; close(): Promise<void> }> {

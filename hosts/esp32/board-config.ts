@@ -2,6 +2,9 @@
  * The board's settings from mc/config (manifest "config": {"xsmeter": {...}}),
  * with their defaults. Every key is listed in README "Configuration keys".
  */
+import { MAX_NODE } from "../../modules/can/protocol";
+import { MAX_BOOKED_METERS } from "../../modules/app/booking-journal";
+
 export interface BoardConfig {
   role: "slave" | "aggregator";
   meterId: number;
@@ -125,6 +128,12 @@ export function boardConfig(raw: Record<string, any> | undefined): BoardConfig {
   if (out.touchRotation !== undefined && ![0, 90, 180, 270].includes(out.touchRotation)) throw new RangeError(`xsmeter.touchRotation must be 0, 90, 180 or 270, not ${String(out.touchRotation)}`);
   if (out.nominalFrequency !== 50 && out.nominalFrequency !== 60) throw new RangeError(`xsmeter.nominalFrequency must be 50 or 60, not ${String(out.nominalFrequency)}`);
   if (!(out.journalPeriodMs > 0) || !(out.journalThresholdWh > 0)) throw new RangeError("xsmeter.journalPeriodMs and journalThresholdWh must be positive");
+  // CAN node ids are 6 bits (0 is the aggregator); the aggregator's booking checkpoint holds at most 16 meters.
+  const ids = out.slaveIds;
+  if (!(Array.isArray(ids) && ids.length >= 1 && ids.length <= MAX_BOOKED_METERS && ids.every((id) => Number.isInteger(id) && id >= 1 && id <= MAX_NODE) && new Set(ids).size === ids.length)) {
+    throw new RangeError(`xsmeter.slaveIds must be 1..${MAX_BOOKED_METERS} different CAN node ids 1..${MAX_NODE}, not ${JSON.stringify(ids)}`);
+  }
+  if (out.role === "slave" && !(Number.isInteger(out.meterId) && out.meterId >= 1 && out.meterId <= MAX_NODE)) throw new RangeError(`xsmeter.meterId must be a CAN node id 1..${MAX_NODE}, not ${String(out.meterId)}`);
   if (!isPort(out.web.port, true)) throw new RangeError(`xsmeter.web.port must be 0..65535 (0: no web server), not ${String(out.web.port)}`);
   const it = out.web.pbkdf2Iterations;
   if (!(Number.isInteger(it) && it >= 10 && it <= 100_000)) throw new RangeError(`xsmeter.web.pbkdf2Iterations must be an integer 10..100000, not ${String(it)}`);

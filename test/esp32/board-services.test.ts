@@ -81,6 +81,10 @@ describe("board configuration of the web page, cloud, firmware and tariff", () =
     expect(c.tariff).toEqual({ importMinorPerKWh: 30, exportMinorPerKWh: 8 });
     expect(boardConfig({ web: { port: 0 } }).web.pbkdf2Iterations).toBe(100);
     expect(() => boardConfig({ web: { port: 70_000 } })).toThrow(/web\.port/);
+    // Slave ids: CAN node ids 1..63, different, at most 16 (the aggregator's booking checkpoint).
+    expect(boardConfig({ slaveIds: [1, 5, 63] }).slaveIds).toEqual([1, 5, 63]);
+    for (const bad of [[], [0], [64], [1, 1], [1.5], Array.from({ length: 17 }, (_, k) => k + 1)]) expect(() => boardConfig({ slaveIds: bad }), JSON.stringify(bad)).toThrow(/xsmeter\.slaveIds/);
+    expect(() => boardConfig({ role: "slave", meterId: 0 })).toThrow(/xsmeter\.meterId/);
     expect(() => boardConfig({ web: { pbkdf2Iterations: 2.5 } })).toThrow(/pbkdf2Iterations/);
     expect(() => boardConfig({ cloud: { port: 0 } })).toThrow(/cloud\.port/);
     expect(() => boardConfig({ cloud: { node: "a/b" } })).toThrow(/cloud\.node/);

@@ -5,7 +5,7 @@
 // slave replaced (counter backwards) re-baselines with an alarm.
 import { AggregatorApp, type AggregatorPorts, type BookedSlot } from "../../../modules/app/aggregator-app";
 import { DirectLink } from "../../../modules/app/direct-link";
-import { emptyReadings, type MeterFrontEnd, type MeterReadings } from "../../../modules/app/readings";
+import { ConstantFrontEnd } from "../support/constant-front-end";
 import { SlaveApp } from "../../../modules/app/slave-app";
 import { MINUTE } from "../../../modules/core/clock";
 import type { PriceSlot } from "../../../modules/core/household";
@@ -13,31 +13,6 @@ import { RamFlash } from "../../../modules/core/ram-flash";
 import { BookingJournal } from "../../../modules/app/booking-journal";
 import { VirtualClock } from "../../../modules/core/virtual-clock";
 
-/** A constant load: `watts` all the time, energy counted per measure call. */
-class ConstantFrontEnd implements MeterFrontEnd {
-  private r: MeterReadings;
-  private last: number;
-  constructor(private readonly watts: number, start: number, lifetimeWh: number) {
-    this.r = emptyReadings(start);
-    this.r.importWh = lifetimeWh;
-    this.last = start;
-  }
-  measure(now: number): number {
-    const dtS = (now - this.last) / 1000;
-    this.last = now;
-    this.r.t = now;
-    this.r.powerW = this.watts;
-    this.r.voltageV = 230;
-    this.r.currentA = Math.abs(this.watts) / 230;
-    this.r.frequencyHz = 50;
-    if (this.watts >= 0) this.r.importWh += (this.watts * dtS) / 3600;
-    else this.r.exportWh += (-this.watts * dtS) / 3600;
-    return 1;
-  }
-  readings(): MeterReadings {
-    return this.r;
-  }
-}
 
 function slotsOf(a: AggregatorApp): number[][] {
   return [...(a.slots.values() as IterableIterator<BookedSlot>)].map((s) => [s.start, s.importMwh, s.exportMwh]);

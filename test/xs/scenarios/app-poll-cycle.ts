@@ -3,36 +3,12 @@
 // for ten minutes; the aggregator books energy into price slots and plans a job.
 import { AggregatorApp } from "../../../modules/app/aggregator-app";
 import { DirectLink } from "../../../modules/app/direct-link";
-import { emptyReadings, type MeterFrontEnd, type MeterReadings } from "../../../modules/app/readings";
+import { ConstantFrontEnd } from "../support/constant-front-end";
 import { SlaveApp } from "../../../modules/app/slave-app";
 import { MINUTE } from "../../../modules/core/clock";
 import type { PriceSlot } from "../../../modules/core/household";
 import { VirtualClock } from "../../../modules/core/virtual-clock";
 
-/** A constant load: `watts` all the time, energy counted per measure call. */
-class ConstantFrontEnd implements MeterFrontEnd {
-  private r: MeterReadings;
-  private last: number;
-  constructor(private readonly watts: number, start: number) {
-    this.r = emptyReadings(start);
-    this.last = start;
-  }
-  measure(now: number): number {
-    const dtS = (now - this.last) / 1000;
-    this.last = now;
-    this.r.t = now;
-    this.r.powerW = this.watts;
-    this.r.voltageV = 230;
-    this.r.currentA = Math.abs(this.watts) / 230;
-    this.r.frequencyHz = 50;
-    if (this.watts >= 0) this.r.importWh += (this.watts * dtS) / 3600;
-    else this.r.exportWh += (-this.watts * dtS) / 3600;
-    return 1;
-  }
-  readings(): MeterReadings {
-    return this.r;
-  }
-}
 
 export function run(): unknown {
   const start = Date.UTC(2026, 2, 20, 12);

@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Prints, at the end, one line per Debian package whose tests were skipped (test/support/requires.ts).
+    globalSetup: ["test/support/skip-summary.ts"],
   },
 });

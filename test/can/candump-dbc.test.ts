@@ -8,16 +8,10 @@ import { runCanBench } from "../../hosts/node/can/can-bench";
 import { buildDbc } from "../../modules/can/dbc";
 import { ALL_MESSAGES, MESSAGES, canId } from "../../modules/can/protocol";
 
+import { missing } from "../support/requires";
+
 /** Debian's python3-can lives under /usr/bin/python3 (a pyenv python3 on PATH may not see it). */
-const PYTHON = ["/usr/bin/python3", "python3"].find((py) => {
-  try {
-    execFileSync(py, ["-c", "import can"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-});
-const hasPythonCan = (): boolean => PYTHON !== undefined;
+const PYTHON = "/usr/bin/python3";
 
 describe("candump log", () => {
   it("writes and reads the can-utils format, remote frames and extended ids", () => {
@@ -38,7 +32,7 @@ describe("candump log", () => {
     }
   });
 
-  it.skipIf(!hasPythonCan())("python-can reads the log the bench wrote, frame for frame", () => {
+  it.skipIf(missing("pythonCan"))("python-can reads the log the bench wrote, frame for frame", () => {
     const r = runCanBench({ slaves: 2, cycles: 1, candump: true });
     const dir = mkdtempSync(join(tmpdir(), "xsm-can-"));
     const file = join(dir, "bus.log");
@@ -46,7 +40,7 @@ describe("candump log", () => {
     const py = `import can, json, sys
 out = [[m.timestamp, m.arbitration_id, m.is_extended_id, m.is_remote_frame, m.dlc, m.data.hex()] for m in can.CanutilsLogReader(sys.argv[1])]
 print(json.dumps(out))`;
-    const theirs = JSON.parse(execFileSync(PYTHON!, ["-c", py, file], { encoding: "utf8" })) as [number, number, boolean, boolean, number, string][];
+    const theirs = JSON.parse(execFileSync(PYTHON, ["-c", py, file], { encoding: "utf8" })) as [number, number, boolean, boolean, number, string][];
     const ours = readCandump(r.candump!);
     expect(theirs.length).toBe(ours.length);
     expect(ours.length).toBe(MESSAGES.length * 3);

@@ -5,7 +5,7 @@
 // the MQTT session runs on real time.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,8 +18,9 @@ import { DemoHousehold } from "../../modules/app/demo-household";
 import { CloudLink } from "../../modules/mqtt/cloud-link";
 import { MqttClient, type MqttClientOptions } from "../../modules/mqtt/client";
 import { MemoryOutbox } from "../../modules/mqtt/flash-outbox";
+import { MOSQUITTO } from "../support/mosquitto";
+import { missing } from "../support/requires";
 
-const MOSQUITTO = "/usr/sbin/mosquitto";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const KEY = new Uint8Array(32).fill(5);
 const NODE = "n5";
@@ -46,12 +47,11 @@ function listener(port: number, clientId: string, filters: string[]) {
   return { c, got };
 }
 
-describe("CloudLink over MQTT 5 through mosquitto", () => {
+describe.skipIf(missing("mosquitto"))("CloudLink over MQTT 5 through mosquitto", () => {
   let proc: ChildProcess | undefined;
   let port = 0;
   let dir = "";
   beforeAll(async () => {
-    if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} is missing: install Debian's mosquitto package (CI does, in .ci/run)`);
     port = await freePort();
     dir = mkdtempSync(join(tmpdir(), "xsm-mosq5cl-"));
     chmodSync(dir, 0o777);

@@ -4,8 +4,9 @@
 // The subscriber must receive every reading, exactly once after dropping
 // duplicates by sequence number.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Mosquitto, MOSQUITTO } from "../support/mosquitto";
-import { existsSync, rmSync } from "node:fs";
+import { Mosquitto } from "../support/mosquitto";
+import { missing } from "../support/requires";
+import { rmSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { freePort } from "../../hosts/node/free-port";
 import { getRandomValues } from "node:crypto";
@@ -52,10 +53,9 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
   }
 }
 
-describe("MQTT against mosquitto", () => {
+describe.skipIf(missing("mosquitto"))("MQTT against mosquitto", () => {
   let broker: Mosquitto;
   beforeAll(async () => {
-    if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} is missing: install Debian's mosquitto package (CI does, in .ci/run)`);
     broker = new Mosquitto(await freePort());
     await broker.start();
   });
@@ -96,9 +96,9 @@ describe("MQTT against mosquitto", () => {
       // fall through: the assertion below lists what is missing
     }
     await until(() => new FlashOutbox(flash).size === 0 || m.stats.acked > 0, 5000, "outbox drained");
-    const missing = [...Array(seq).keys()].map((i) => i + 1).filter((i) => !sub.seen.has(`n1#${i}`));
-    if (missing.length) console.log("missing", missing.length, missing.slice(0, 20), "outbox", new FlashOutbox(flash).size, m.stats, sub.c.stats, sub.c.isConnected, m.isConnected, sub.log, marks, broker.dir);
-    expect(missing).toEqual([]);
+    const lost = [...Array(seq).keys()].map((i) => i + 1).filter((i) => !sub.seen.has(`n1#${i}`));
+    if (lost.length) console.log("missing", lost.length, lost.slice(0, 20), "outbox", new FlashOutbox(flash).size, m.stats, sub.c.stats, sub.c.isConnected, m.isConnected, sub.log, marks, broker.dir);
+    expect(lost).toEqual([]);
     expect(sub.seen.size).toBe(seq);
     console.log(`mosquitto: ${seq} readings, ${sub.count()} deliveries (${sub.count() - seq} duplicates dropped by seq), meter resent ${m.stats.resent}`);
     m.stop();

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { connect } from "node:net";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../hosts/node/free-port";
@@ -13,11 +13,12 @@ import { HouseholdSim } from "../../hosts/node/sim/household-sim";
 import { SimMeter } from "../../hosts/node/sim/meter";
 import { offerFirmware } from "../../hosts/node/sim/utility";
 import { nodeClock } from "../../hosts/node/node-clock";
+import { MOSQUITTO } from "../support/mosquitto";
+import { missing } from "../support/requires";
 
-const MOSQUITTO = "/usr/sbin/mosquitto";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe("firmware update through mosquitto", () => {
+describe.skipIf(missing("mosquitto"))("firmware update through mosquitto", () => {
   let proc: ChildProcess | undefined;
   const dir = mkdtempSync(join(tmpdir(), "xsm-ota-mosq-"));
   let sim: HouseholdSim | undefined;
@@ -31,7 +32,6 @@ describe("firmware update through mosquitto", () => {
   });
 
   it("installs a signed image and refuses a forged one", async () => {
-    if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} is missing: install Debian's mosquitto package (CI does, in .ci/run)`);
     const port = await freePort();
     chmodSync(dir, 0o777);
     writeFileSync(join(dir, "m.conf"), [`listener ${port} 127.0.0.1`, "allow_anonymous true", ""].join("\n"));

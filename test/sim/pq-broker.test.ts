@@ -9,8 +9,8 @@
 // frequency), the first interval flagged and the second not.
 import { afterAll, describe, expect, it } from "vitest";
 import { until } from "../support/until";
-import { Mosquitto, MOSQUITTO } from "../support/mosquitto";
-import { existsSync } from "node:fs";
+import { Mosquitto } from "../support/mosquitto";
+import { missing } from "../support/requires";
 import { getRandomValues } from "node:crypto";
 import { VirtualClock } from "../../modules/core/virtual-clock";
 import { MqttClient } from "../../modules/mqtt/client";
@@ -29,7 +29,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 
 async function startBroker(): Promise<{ url: string; port: number; kind: string; close(): Promise<void> }> {
-  if (!existsSync(MOSQUITTO)) {
+  if (missing("mosquitto")) {
     const b = await startEmbeddedBroker({ port: 0 });
     return { url: b.url, port: b.port, kind: "aedes (no mosquitto)", close: () => b.close() };
   }
@@ -156,7 +156,7 @@ describe("pq/10min through a real broker", () => {
     console.log(`pq/10min via ${broker.kind}: ${got.length} aggregates (${slaves} meters × 2 intervals), flagged: ${got.filter((g) => g.body.flagged).length}`);
   }, 60_000);
 
-  it.skipIf(!existsSync(MOSQUITTO))("an aggregate published while the broker is down waits in the flash outbox and arrives once it is back", async () => {
+  it.skipIf(missing("mosquitto"))("an aggregate published while the broker is down waits in the flash outbox and arrives once it is back", async () => {
     const m = new Mosquitto(await freePort());
     await m.start();
     const realClock = nodeClock();

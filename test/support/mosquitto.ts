@@ -29,8 +29,12 @@ export class Mosquitto {
 
   /** Starts it and waits until its port accepts connections (5 s at most). */
   async start(): Promise<void> {
-    this.proc = spawn(MOSQUITTO, ["-c", join(this.dir, "m.conf")], { stdio: "ignore" });
+    const proc = spawn(MOSQUITTO, ["-c", join(this.dir, "m.conf")], { stdio: "ignore" });
+    this.proc = proc;
+    let failed: Error | undefined; // e.g. ENOENT: reported here, not as an uncaught error in vitest
+    proc.on("error", (e) => { failed = e; });
     for (let i = 0; i < 100; i++) {
+      if (failed) throw new Error(`${MOSQUITTO} did not start: ${failed.message}`);
       const up = await new Promise<boolean>((r) => {
         const s = connect(this.port, "127.0.0.1");
         s.on("connect", () => { s.destroy(); r(true); });

@@ -21,11 +21,14 @@ const HEADER = 12;
 const PER_PHASE = 5 * 8;
 const MAX_PHASES = 3;
 
-/** A calibration record that cannot be decoded; `reason` says why. */
+/**
+ * A calibration record that cannot be decoded; `reason` says why. `name` is a class field (defined
+ * on the instance), never assigned: Moddable freezes Error.prototype, where `this.name = …` throws.
+ */
 export class CalibrationRecordError extends Error {
+  override readonly name = "CalibrationRecordError";
   constructor(readonly reason: "truncated" | "magic" | "version" | "crc" | "value", message: string) {
     super(message);
-    this.name = "CalibrationRecordError";
   }
 }
 

@@ -18,9 +18,9 @@ import type { Flash } from "../../../modules/core/ports";
 
 /** Thrown by the operation during which power is cut, and by any access until reboot(). */
 export class PowerCut extends Error {
+  override readonly name = "PowerCut"; // a field, never assigned (test/core/error-names.test.ts)
   constructor(message = "power cut") {
     super(message);
-    this.name = "PowerCut";
   }
 }
 

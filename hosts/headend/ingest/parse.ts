@@ -1,0 +1,79 @@
+/**
+ * One MQTT message from the fleet → what the store keeps, or a reject with its
+ * reason. Nothing here throws on outside input: a payload that is not what the
+ * firmware publishes (modules/mqtt/cloud-link.ts, hosts/node/sim/meter.ts) is
+ * kept aside, never guessed at.
+ */
+import type { IngestItem } from "../store/store";
+
+/** Topic filters the ingest subscribes to (never cmd/<kind>: those are ours). */
+export const FLEET_FILTERS: readonly string[] = Object.freeze(["xsmeter/+/meter/#", "xsmeter/+/event", "xsmeter/+/status", "xsmeter/+/firmware", "xsmeter/+/cmd/result"]);
+
+const MAX_PAYLOAD = 16 * 1024;
+const NODE = /^[A-Za-z0-9_-]{1,64}$/;
+const OBIS_CODE = /^\d{1,3}-\d{1,3}:\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+const isCount = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+const isTime = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x > 0;
+const isNum = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
+const isNums = (x: unknown): x is number[] => Array.isArray(x) && x.length >= 1 && x.length <= 3 && x.every(isNum);
+
+export function parseMessage(topic: string, payload: Uint8Array, now: number): IngestItem {
+  const reject = (reason: string): IngestItem => ({ kind: "reject", topic: topic.slice(0, 512), payload: payload.subarray(0, MAX_PAYLOAD), reason, t: now });
+  if (payload.length > MAX_PAYLOAD) return reject(`payload over ${MAX_PAYLOAD} bytes`);
+  const parts = topic.split("/");
+  if (parts[0] !== "xsmeter" || parts.length < 3 || !NODE.test(parts[1])) return reject("unknown topic");
+  const node = parts[1];
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(payload);
+  } catch {
+    return reject("payload is not UTF-8");
+  }
+  const rest = parts.slice(2).join("/");
+  if (rest === "status") {
+    if (text !== "online" && text !== "offline") return reject("status is not online/offline");
+    return { kind: "status", node, online: text === "online", t: now };
+  }
+  let body: Record<string, unknown>;
+  try {
+    const j = JSON.parse(text) as unknown;
+    if (typeof j !== "object" || j === null || Array.isArray(j)) return reject("payload is not a JSON object");
+    body = j as Record<string, unknown>;
+  } catch {
+    return reject("payload is not JSON");
+  }
+  if (rest === "event") return event(node, body, reject);
+  if (rest === "firmware") {
+    if (typeof body.running !== "string") return reject("firmware state without running version");
+    return { kind: "firmware", node, t: now, running: body.running.slice(0, 64), phase: typeof body.phase === "string" ? body.phase.slice(0, 32) : "", body: text };
+  }
+  if (rest === "cmd/result") {
+    // read defensively: the meter's counters may be per kind, ctr -1 when refused before reading it
+    if (typeof body.ok !== "boolean" || typeof body.ctr !== "number" || !Number.isSafeInteger(body.ctr)) return reject("command result without ok and ctr");
+    return { kind: "result", node, cmd: typeof body.kind === "string" ? body.kind.slice(0, 16) : "", ctr: body.ctr, ok: body.ok, error: typeof body.error === "string" ? body.error.slice(0, 500) : undefined, t: now };
+  }
+  if (parts[2] === "meter" && parts.length >= 5) {
+    const meterId = Number(parts[3]);
+    if (!/^\d{1,6}$/.test(parts[3])) return reject("meter id is not a number");
+    if (parts.length === 6 && parts[4] === "pq" && parts[5] === "10min") return pq(node, meterId, body, reject);
+    if (parts.length !== 5 || !OBIS_CODE.test(parts[4])) return reject("unknown meter topic");
+    const { boot, seq, t, v, u } = body;
+    if (!isCount(boot) || !isCount(seq) || !isTime(t) || !isNum(v)) return reject("reading needs boot, seq (integers ≥ 0), t (ms) and a finite v");
+    return { kind: "reading", node, meterId, obis: parts[4], boot, seq, t, v, unit: typeof u === "string" ? u.slice(0, 8) : "" };
+  }
+  return reject("unknown topic");
+}
+
+function event(node: string, b: Record<string, unknown>, reject: (r: string) => IngestItem): IngestItem {
+  const meterId = b.meterId;
+  if (!isCount(b.boot) || !isCount(b.seq) || !isTime(b.t) || !isCount(meterId) || typeof b.type !== "string") return reject("event needs boot, seq, t, meterId and type");
+  return { kind: "event", node, meterId, boot: b.boot, seq: b.seq, t: b.t, type: b.type.slice(0, 32), body: JSON.stringify(b) };
+}
+
+function pq(node: string, meterId: number, b: Record<string, unknown>, reject: (r: string) => IngestItem): IngestItem {
+  if (!isCount(b.boot) || !isCount(b.seq) || !isTime(b.start) || !isTime(b.end) || b.end <= b.start) return reject("aggregate needs boot, seq, start < end");
+  if (!isNums(b.u) || !isNums(b.i) || !isNums(b.p) || !isNums(b.thdu) || !isNums(b.thdi) || !isNum(b.f) || typeof b.flagged !== "boolean") return reject("aggregate needs u, i, p, thdu, thdi (1–3 phases), f and flagged");
+  if (b.u2 !== undefined && !isNum(b.u2)) return reject("aggregate u2 is not a number");
+  return { kind: "pq", node, meterId, boot: b.boot, seq: b.seq, start: b.start, end: b.end, flagged: b.flagged, u: b.u, i: b.i, p: b.p, thdu: b.thdu, thdi: b.thdi, f: b.f, u2: b.u2 as number | undefined };
+}

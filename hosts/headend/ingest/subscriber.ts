@@ -1,0 +1,211 @@
+/**
+ * The ingest worker's MQTT session, built on the mqtt room's codec (not on
+ * MqttClient, which acknowledges a QoS 1 message as soon as its handler
+ * returns): messages are collected for one turn of the event loop, handed to
+ * `handle` as a batch, and their PUBACKs go out only when `handle` resolves —
+ * after the store committed them. If it rejects (database down), nothing is
+ * acknowledged and the connection is dropped: the broker keeps the batch in the
+ * persistent session and sends it again on the next connection.
+ *
+ * MQTT 5: session expiry (the session outlives a head-end restart), Receive
+ * Maximum bounds how many unacknowledged messages the broker sends us, and
+ * `group` subscribes as $share/<group>/<filter> so several workers split the
+ * fleet. A 3.1.1 broker gets clean = false and plain filters.
+ */
+import { connect, type Socket } from "node:net";
+import { encodePacket, MqttDecoder, type Packet, type ProtocolVersion } from "../../../modules/mqtt/codec";
+
+export interface Message {
+  topic: string;
+  payload: Uint8Array;
+  retain: boolean;
+}
+
+export interface SubscriberOptions {
+  url: string;
+  clientId: string;
+  filters: readonly string[];
+  /** Shared-subscription group ($share/<group>/…), MQTT 5 only. */
+  group?: string;
+  protocolVersion?: 4 | 5;
+  /** Seconds the broker keeps the session while we are away (default 7 days). */
+  sessionExpirySec?: number;
+  /** Unacknowledged QoS 1 messages the broker may send us at once (default 2000). */
+  receiveMaximum?: number;
+  keepaliveSec?: number;
+  handle(batch: Message[]): Promise<void>;
+  log?(line: string): void;
+}
+
+export interface SubscriberStats {
+  connects: number;
+  received: number;
+  acked: number;
+  batches: number;
+  /** Batches whose store write failed: left unacknowledged for the broker to resend. */
+  failedBatches: number;
+  protocolErrors: number;
+}
+
+export class Subscriber {
+  readonly stats: SubscriberStats = { connects: 0, received: 0, acked: 0, batches: 0, failedBatches: 0, protocolErrors: 0 };
+  private sock?: Socket;
+  private running = false;
+  private connected = false;
+  private pending: { msg: Message; id?: number }[] = [];
+  private flushing = false;
+  private scheduled = false;
+  private backoff = 200;
+  private ping?: NodeJS.Timeout;
+  private retry?: NodeJS.Timeout;
+  private nextId = 1;
+  private readonly version: ProtocolVersion;
+  onConnect?: () => void;
+
+  constructor(private readonly o: SubscriberOptions) {
+    this.version = o.protocolVersion ?? 5;
+    if (o.group && this.version !== 5) throw new Error("shared subscriptions need MQTT 5");
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  start(): void {
+    this.running = true;
+    this.open();
+  }
+
+  /** Clean stop: DISCONNECT (the session stays on the broker for its expiry). */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.retry);
+    while (this.flushing) await new Promise((r) => setTimeout(r, 5));
+    if (this.sock && this.connected) this.sock.write(encodePacket({ cmd: "disconnect" }, this.version));
+    this.teardown();
+  }
+
+  /** A crash: no DISCONNECT, nothing more acknowledged (what is in flight the broker sends again). */
+  kill(): void {
+    this.running = false;
+    clearTimeout(this.retry);
+    this.teardown();
+  }
+
+  private open(): void {
+    const u = new URL(this.o.url);
+    const decoder = new MqttDecoder(1 << 20, this.version);
+    const sock = connect({ host: u.hostname || "127.0.0.1", port: u.port ? Number(u.port) : 1883, noDelay: true });
+    this.sock = sock;
+    sock.on("connect", () => {
+      const props = this.version === 5 ? { sessionExpiryInterval: this.o.sessionExpirySec ?? 7 * 86400, receiveMaximum: this.o.receiveMaximum ?? 2000 } : undefined;
+      sock.write(encodePacket({ cmd: "connect", protocolId: "MQTT", protocolVersion: this.version, clientId: this.o.clientId, clean: false, keepalive: this.o.keepaliveSec ?? 30, properties: props }, this.version));
+    });
+    sock.on("data", (bytes: Buffer) => {
+      let packets: Packet[];
+      try {
+        packets = decoder.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+      } catch (e) {
+        this.stats.protocolErrors++;
+        this.o.log?.(`mqtt: ${(e as Error).message}; reconnecting`);
+        sock.destroy();
+        return;
+      }
+      for (const p of packets) this.packet(p);
+    });
+    sock.on("error", () => {});
+    sock.on("close", () => {
+      if (this.sock !== sock) return;
+      this.teardown();
+      if (!this.running) return;
+      this.retry = setTimeout(() => this.open(), this.backoff);
+      this.backoff = Math.min(this.backoff * 2, 5000);
+    });
+  }
+
+  private packet(p: Packet): void {
+    switch (p.cmd) {
+      case "connack": {
+        if (p.returnCode !== 0) {
+          this.o.log?.(`mqtt: broker refused the connection (code ${p.returnCode})`);
+          this.sock?.destroy();
+          return;
+        }
+        this.connected = true;
+        this.backoff = 200;
+        this.stats.connects++;
+        const topics = this.o.filters.map((f) => ({ topic: this.o.group ? `$share/${this.o.group}/${f}` : f, qos: 1 as const }));
+        this.sock!.write(encodePacket({ cmd: "subscribe", messageId: this.id(), subscriptions: topics }, this.version));
+        const ka = (this.o.keepaliveSec ?? 30) * 500;
+        this.ping = setInterval(() => this.sock?.write(encodePacket({ cmd: "pingreq" }, this.version)), ka);
+        this.onConnect?.();
+        return;
+      }
+      case "publish":
+        this.stats.received++;
+        this.pending.push({ msg: { topic: p.topic, payload: p.payload.slice(), retain: p.retain }, id: p.qos > 0 ? p.messageId : undefined });
+        if (p.qos === 2) this.sock?.write(encodePacket({ cmd: "pubrec", messageId: p.messageId! }, this.version));
+        this.schedule();
+        return;
+      case "pubrel":
+        this.sock?.write(encodePacket({ cmd: "pubcomp", messageId: p.messageId }, this.version));
+        return;
+      case "disconnect":
+        this.o.log?.(`mqtt: broker disconnected us (reason ${p.reasonCode ?? 0})`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.pending.length === 0) return;
+    this.flushing = true;
+    const batch = this.pending;
+    this.pending = [];
+    const sock = this.sock;
+    try {
+      await this.o.handle(batch.map((b) => b.msg));
+      this.stats.batches++;
+      // acks for the connection that delivered them; after a reconnect the broker resends them anyway
+      if (sock === this.sock && this.connected) {
+        for (const b of batch) {
+          if (b.id === undefined) continue;
+          sock!.write(encodePacket({ cmd: "puback", messageId: b.id }, this.version));
+          this.stats.acked++;
+        }
+      }
+    } catch (e) {
+      this.stats.failedBatches++;
+      this.o.log?.(`ingest: batch of ${batch.length} not stored (${(e as Error).message}); left to the broker to resend`);
+      this.pending = [];
+      this.sock?.destroy();
+    } finally {
+      this.flushing = false;
+      if (this.pending.length) this.schedule();
+    }
+  }
+
+  private id(): number {
+    const id = this.nextId;
+    this.nextId = id >= 0xffff ? 1 : id + 1;
+    return id;
+  }
+
+  private teardown(): void {
+    this.connected = false;
+    clearInterval(this.ping);
+    this.pending = []; // unacknowledged: the broker has them
+    this.sock?.destroy();
+    this.sock = undefined;
+  }
+}

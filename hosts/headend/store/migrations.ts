@@ -1,0 +1,61 @@
+/**
+ * The schema, as numbered migrations (applied in order, each once, recorded in
+ * schema_version). Written once for SQLite and once for PostgreSQL where the
+ * dialects differ; the table and index names are the same, and docs/headend.md
+ * says why each index is there.
+ */
+export interface Migration {
+  version: number;
+  what: string;
+  sqlite: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = Object.freeze([
+  {
+    version: 1,
+    what: "meters, readings with exactly-once keys, roll-ups, aggregates, events, states, rejects",
+    sqlite: `
+CREATE TABLE meters (id INTEGER PRIMARY KEY, node TEXT NOT NULL, meter_id INTEGER NOT NULL, last_seen INTEGER, UNIQUE (node, meter_id));
+CREATE TABLE obis (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, unit TEXT NOT NULL);
+-- clustered on (meter, obis, t): a per-meter range query is one contiguous b-tree range
+CREATE TABLE readings (meter INTEGER NOT NULL, obis INTEGER NOT NULL, t INTEGER NOT NULL, v REAL NOT NULL, boot INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (meter, obis, t)) WITHOUT ROWID;
+-- exactly once: a resend of (meter, boot, seq) conflicts here and is counted as a duplicate
+CREATE UNIQUE INDEX readings_once ON readings (meter, boot, seq);
+-- retention deletes by time across meters
+CREATE INDEX readings_t ON readings (t);
+CREATE TABLE latest (meter INTEGER NOT NULL, obis INTEGER NOT NULL, t INTEGER NOT NULL, v REAL NOT NULL, PRIMARY KEY (meter, obis)) WITHOUT ROWID;
+CREATE TABLE rollup_10min (meter INTEGER NOT NULL, obis INTEGER NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
+  first_t INTEGER NOT NULL, first_v REAL NOT NULL, last_t INTEGER NOT NULL, last_v REAL NOT NULL, PRIMARY KEY (meter, obis, bucket)) WITHOUT ROWID;
+CREATE TABLE rollup_day (meter INTEGER NOT NULL, obis INTEGER NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
+  first_t INTEGER NOT NULL, first_v REAL NOT NULL, last_t INTEGER NOT NULL, last_v REAL NOT NULL, PRIMARY KEY (meter, obis, bucket)) WITHOUT ROWID;
+-- fleet graphs read one bucket range across all meters
+CREATE INDEX rollup_10min_bucket ON rollup_10min (obis, bucket);
+CREATE INDEX rollup_day_bucket ON rollup_day (obis, bucket);
+CREATE TABLE pq10 (meter INTEGER NOT NULL, boot INTEGER NOT NULL, seq INTEGER NOT NULL, start INTEGER NOT NULL, end_t INTEGER NOT NULL, flagged INTEGER NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (meter, end_t, boot, seq)) WITHOUT ROWID;
+CREATE UNIQUE INDEX pq10_once ON pq10 (meter, boot, seq);
+CREATE TABLE events (meter INTEGER NOT NULL, boot INTEGER NOT NULL, seq INTEGER NOT NULL, t INTEGER NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (meter, boot, seq)) WITHOUT ROWID;
+CREATE INDEX events_t ON events (meter, t);
+CREATE TABLE node_status (node TEXT PRIMARY KEY, online INTEGER NOT NULL, t INTEGER NOT NULL);
+CREATE TABLE firmware_reports (id INTEGER PRIMARY KEY, node TEXT NOT NULL, t INTEGER NOT NULL, running TEXT NOT NULL, phase TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX firmware_node ON firmware_reports (node, id);
+CREATE TABLE rejects (id INTEGER PRIMARY KEY, t INTEGER NOT NULL, topic TEXT NOT NULL, payload BLOB NOT NULL, reason TEXT NOT NULL);
+-- pruned_before: raw readings older than this are gone, so older ones are refused (they would count twice in the roll-ups)
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+`,
+  },
+  {
+    version: 2,
+    what: "keys, downlinks, campaigns, users",
+    sqlite: `
+CREATE TABLE node_keys (node TEXT PRIMARY KEY, key BLOB NOT NULL);
+CREATE TABLE downlinks (id INTEGER PRIMARY KEY, node TEXT NOT NULL, kind TEXT NOT NULL, ctr INTEGER NOT NULL, body TEXT NOT NULL, sent_at INTEGER NOT NULL, by_user TEXT NOT NULL,
+  campaign INTEGER, result_at INTEGER, ok INTEGER, error TEXT);
+-- a result is matched by (node, ctr); the next counter is the node's max
+CREATE UNIQUE INDEX downlinks_ctr ON downlinks (node, ctr);
+CREATE TABLE campaigns (id INTEGER PRIMARY KEY, version TEXT NOT NULL, offer TEXT NOT NULL, first_group TEXT NOT NULL, rest TEXT NOT NULL, state TEXT NOT NULL, reason TEXT,
+  created_at INTEGER NOT NULL, by_user TEXT NOT NULL);
+CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, record TEXT NOT NULL);
+`,
+  },
+]);

@@ -29,11 +29,13 @@ import { MqttClient } from "../../modules/mqtt/client";
 import { FlashOutbox } from "../../modules/mqtt/flash-outbox";
 import { CloudLink } from "../../modules/mqtt/cloud-link";
 import { clientPublisher } from "../../modules/mqtt/client-publisher";
+import { storeCounters } from "../../modules/mqtt/downlink-counters";
 import { FlashCounterStore } from "../../modules/secure/counter-store";
 
 /** Keys in the cloud counter store (beside the boot counter's "BOOT" and the downlink counter's 0). */
 export const CONFIG_KEYS = Object.freeze({ publishIntervalMs: 0x43464701, demandLimitW: 0x43464702 }); // frozen: xsl keeps it in flash
-const DOWNLINK_COUNTER_KEY = 0;
+/** The one downlink counter of earlier firmware: each kind's counter starts above it (downlink-counters.ts). */
+const LEGACY_DOWNLINK_KEY = 0;
 
 /** The firmware slots as the cloud needs them: the updater's side and the trial's confirmation. */
 export interface CloudOta extends UpdaterSlots {
@@ -137,7 +139,7 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
     mqtt,
     clock: o.clock,
     macKey: o.macKey,
-    counter: { load: () => counters.get(DOWNLINK_COUNTER_KEY) ?? 0, save: (v) => counters.set(DOWNLINK_COUNTER_KEY, v) },
+    counters: storeCounters(counters, LEGACY_DOWNLINK_KEY),
     boot,
     periodMs: restored.publishIntervalMs ?? o.periodMs,
     onPrices: (slots) => {

@@ -79,13 +79,15 @@ export interface MqttStats {
   serverDisconnects: number;
   /** Most QoS 1 messages in flight at once. */
   inflightPeak: number;
+  /** Messages a handler threw on (acknowledged anyway: a persistent session would redeliver them for ever). */
+  handlerErrors: number;
 }
 
 /** `properties`: the MQTT 5 properties of the PUBLISH (content type, user properties, …), if any. */
 export type MessageHandler = (topic: string, payload: Uint8Array, retain: boolean, properties?: Properties) => void;
 
 export class MqttClient {
-  readonly stats: MqttStats = { connects: 0, disconnects: 0, protocolErrors: 0, sent: 0, resent: 0, acked: 0, received: 0, refused: 0, discarded: 0, aliased: 0, serverDisconnects: 0, inflightPeak: 0 };
+  readonly stats: MqttStats = { connects: 0, disconnects: 0, protocolErrors: 0, sent: 0, resent: 0, acked: 0, received: 0, refused: 0, discarded: 0, aliased: 0, serverDisconnects: 0, inflightPeak: 0, handlerErrors: 0 };
   private socket?: Socket;
   private decoder = new MqttDecoder();
   private connected = false;
@@ -352,7 +354,9 @@ export class MqttClient {
           this.qos2.add(p.messageId!);
         }
         this.stats.received++;
-        for (const h of this.handlers) h(p.topic, p.payload, p.retain, p.properties);
+        this.deliver(p);
+        // acknowledged whatever the handlers made of it: a message they refused (or choked on)
+        // must not come back from a persistent session on every reconnect
         if (p.qos === 1) this.send({ cmd: "puback", messageId: p.messageId! });
         return;
       case "pubrel":
@@ -383,6 +387,18 @@ export class MqttClient {
       default:
         this.stats.protocolErrors++;
         this.lost(`protocol error from broker: unexpected ${p.cmd} packet`);
+    }
+  }
+
+  /** Hands a message to every handler; one that throws is counted and logged, the others still run. */
+  private deliver(p: Packet & { cmd: "publish" }): void {
+    for (const h of this.handlers) {
+      try {
+        h(p.topic, p.payload, p.retain, p.properties);
+      } catch (e) {
+        this.stats.handlerErrors++;
+        this.o.log.warn(`mqtt: handler failed on a message to ${p.topic.slice(0, 80)}: ${(e as Error)?.message ?? String(e)}`);
+      }
     }
   }
 

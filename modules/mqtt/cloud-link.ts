@@ -16,32 +16,39 @@
  *     "f","u2"? (three-phase),"flagged"} — arrays per phase, start/end ms UTC, seq from the meter's counter
  *   homeassistant/sensor/<node>/<object>/config  retained discovery
  *   xsmeter/<node>/cmd/<kind>                  downlink: kind = price | load | config | firmware
- *   xsmeter/<node>/cmd/result                  {"kind","ctr","ok","error"?}
+ *   xsmeter/<node>/cmd/result                  {"kind","ctr","ok","error"?,"refused"?}
+ *     the result of an authentic command: QoS 1 (through the outbox). A refusal (forged,
+ *     replayed, malformed, unknown kind: `refused` says which) goes out at QoS 0 and at most
+ *     `refusalBurst` at once then one per `refusalIntervalMs`: forged traffic never writes
+ *     flash and never pushes readings out of the outbox. `ctr` is the ctr the command carried
+ *     (-1 when it carried none readable), so a sender knows which of its commands it was.
  *
  * A downlink payload is "h1.<HMAC-SHA256 hex>.<json>" or "e1.<Ed25519 signature hex>.<json>",
  * the MAC/signature over utf8(topic) ‖ "\n" ‖ json; the JSON carries "ctr", which must be
- * greater than the last accepted one (persisted through `counter`), so a replay is refused
- * even after a reboot. Energy totals are never published lower than before (HA reads a
- * lower total_increasing value as a meter reset).
+ * above the last one accepted for that command kind and at most `maxCtrStep` above it
+ * (downlink-counters.ts), persisted through `counters`, so a replay is refused even after a
+ * reboot. Nothing a downlink carries can throw out of the MQTT callback: every refusal is
+ * counted in `stats` with its reason in `lastRefusal`, and the MQTT client acknowledges the
+ * message anyway, so a persistent broker does not deliver it again. Energy totals are never
+ * published lower than before (HA reads a lower total_increasing value as a meter reset).
  */
 import type { Clock, TimerId } from "../core/clock";
 import type { ActionResult, Household, PqAggregate, PriceSlot } from "../core/household";
 import { OBIS } from "../core/obis";
-import { concatBytes, constantTimeEqual, fromHex, utf8DecodeStrict, utf8Encode } from "../core/bytes";
+import { concatBytes, constantTimeEqual, utf8Encode } from "../core/bytes";
+import { TokenBucket } from "../core/token-bucket";
 import { hmacSha256 } from "../secure/hmac";
 import { verify } from "../secure/ed25519";
+import { MAX_DOWNLINK_BYTES, ctrOf, parseBody, parseEnvelope, type Envelope } from "./downlink-envelope";
+import { DEFAULT_MAX_CTR_STEP, isCommandKind, staleReason, type CommandKind, type KindCounters } from "./downlink-counters";
+
+export type { CommandKind, CounterStore, KindCounters } from "./downlink-counters";
 
 /** What CloudLink needs of an MQTT session (MqttClient has it). */
 export interface MqttPublisher {
   publish(topic: string, payload: Uint8Array, qos?: 0 | 1, retain?: boolean): boolean;
   subscribe(filter: string, qos?: 0 | 1 | 2): void;
   onMessage(handler: (topic: string, payload: Uint8Array, retain: boolean) => void): void;
-}
-
-/** Where the last accepted downlink counter lives (flash on the board). */
-export interface CounterStore {
-  load(): number;
-  save(value: number): void;
 }
 
 export interface FirmwareOffer {
@@ -60,7 +67,19 @@ export interface CloudLinkOptions {
   macKey?: Uint8Array;
   /** Ed25519 public key of the utility, for signed commands. */
   signerPublicKey?: Uint8Array;
-  counter: CounterStore;
+  /** The last accepted ctr of each command kind (storeCounters over the board's FlashCounterStore). */
+  counters: KindCounters;
+  /** Largest accepted step of a kind's ctr (default 2^24; see downlink-counters.ts). */
+  maxCtrStep?: number;
+  /** Largest downlink payload taken (default 40 KiB: a full price table). */
+  maxDownlinkBytes?: number;
+  /** A cloud load command may run a load for at most this long (default 24 h)… */
+  maxLoadDurationMs?: number;
+  /** …and set a deadline at most this far ahead (default 7 days). */
+  maxLoadHorizonMs?: number;
+  /** Refusals published at once (default 10), then one per `refusalIntervalMs` (default 1 s). */
+  refusalBurst?: number;
+  refusalIntervalMs?: number;
   /** This boot's number (a counter the app keeps in flash, +1 per boot); part of the duplicate key. */
   boot?: number;
   periodMs?: number;
@@ -80,12 +99,21 @@ export interface CloudLinkStats {
   forged: number;
   replayed: number;
   malformed: number;
+  /** Refusals published on cmd/result (QoS 0). */
+  refusalsSent: number;
+  /** Refusals not published because the rate limit was spent (the refusal is still counted above). */
+  refusalsDropped: number;
 }
+
+type Refusal = "forged" | "replayed" | "malformed";
 
 const NL = Uint8Array.of(10);
 
 export class CloudLink {
-  readonly stats: CloudLinkStats = { readings: 0, aggregates: 0, aggregateErrors: 0, lowerTotalsSuppressed: 0, commandsAccepted: 0, forged: 0, replayed: 0, malformed: 0 };
+  readonly stats: CloudLinkStats = { readings: 0, aggregates: 0, aggregateErrors: 0, lowerTotalsSuppressed: 0, commandsAccepted: 0, forged: 0, replayed: 0, malformed: 0, refusalsSent: 0, refusalsDropped: 0 };
+  /** Why the last downlink was refused (for the log and the page). */
+  lastRefusal?: string;
+  private readonly refusals: TokenBucket;
   private seq = new Map<number, number>();
   private lastTotals = new Map<string, number>();
   private discovered = new Set<string>();
@@ -100,6 +128,7 @@ export class CloudLink {
     if (!/^[A-Za-z0-9_-]+$/.test(o.node)) throw new RangeError(`node id ${JSON.stringify(o.node)}: letters, digits, _ and - only`);
     if (!o.macKey && !o.signerPublicKey) throw new Error("CloudLink needs a MAC key or a signer public key for downlink commands");
     this.base = `xsmeter/${o.node}`;
+    this.refusals = new TokenBucket(o.refusalBurst ?? 10, o.refusalIntervalMs ?? 1000, o.clock.now());
   }
 
   /** The will the MQTT session should carry (give it to MqttClient's options). */
@@ -235,81 +264,89 @@ export class CloudLink {
     if (!topic.startsWith(prefix)) return;
     const kind = topic.slice(prefix.length);
     if (kind === "result") return;
-    const r = this.authenticate(topic, payload);
-    let result: ActionResult;
-    let ctr = -1;
-    if ("error" in r) result = { ok: false, error: r.error };
-    else {
-      ctr = r.ctr;
-      try {
-        result = this.apply(kind, r.body);
-      } catch (e) {
-        // a handler that throws must not take the meter down with it (it runs in the MQTT socket's callback)
-        result = { ok: false, error: `${kind}: ${(e as Error).message}` };
-      }
-      if (result.ok) this.stats.commandsAccepted++;
-    }
-    this.o.mqtt.publish(`${this.base}/cmd/result`, utf8Encode(JSON.stringify({ kind, ctr, ...result })), 1);
-  }
-
-  private authenticate(topic: string, payload: Uint8Array): { ctr: number; body: Record<string, unknown> } | { error: string } {
-    const text = utf8DecodeStrict(payload);
-    const m = text === undefined ? null : /^(h1|e1)\.([0-9a-f]+)\.([\s\S]*)$/.exec(text);
-    if (!m) {
-      this.stats.malformed++;
-      return { error: "malformed command: expected h1.<mac>.<json> or e1.<signature>.<json>" };
-    }
-    const json = utf8Encode(m[3]);
-    const signed = concatBytes(utf8Encode(topic), NL, json);
-    const tag = fromHex(m[2]);
-    const good = m[1] === "h1" ? !!this.o.macKey && constantTimeEqual(tag, hmacSha256(this.o.macKey, signed)) : !!this.o.signerPublicKey && verify(signed, tag, this.o.signerPublicKey);
-    if (!good) {
-      this.stats.forged++;
-      return { error: "forged command: authentication failed" };
-    }
-    let body: Record<string, unknown>;
     try {
-      body = JSON.parse(m[3]) as Record<string, unknown>;
-    } catch {
-      this.stats.malformed++;
-      return { error: "malformed command: body is not JSON" };
+      this.command(topic, kind, payload);
+    } catch (e) {
+      // Belt and braces: this runs in the MQTT socket's callback, where a throw would end the meter.
+      this.refuse("malformed", kind, -1, `malformed command: ${(e as Error).message}`);
     }
-    const ctr = body.ctr;
-    // u32: what the board's counter store keeps (a ctr in seconds lasts until 2106)
-    if (typeof ctr !== "number" || !Number.isSafeInteger(ctr) || ctr < 0 || ctr > 0xffffffff) {
-      this.stats.malformed++;
-      return { error: "malformed command: ctr must be an integer 0..4294967295" };
-    }
-    if (ctr <= this.o.counter.load()) {
-      this.stats.replayed++;
-      return { error: `replayed command: counter ${ctr} is not above ${this.o.counter.load()}` };
-    }
-    this.o.counter.save(ctr); // before acting: a crash now cannot make it replayable
-    return { ctr, body };
   }
 
-  private apply(kind: string, b: Record<string, unknown>): ActionResult {
+  /** One downlink: shape, then authenticity, then body, then freshness, then the action. */
+  private command(topic: string, kind: string, payload: Uint8Array): void {
+    if (!isCommandKind(kind)) return this.refuse("malformed", kind, -1, `unknown command kind ${JSON.stringify(kind.slice(0, 32))}`);
+    const env = parseEnvelope(payload, this.o.maxDownlinkBytes ?? MAX_DOWNLINK_BYTES);
+    if ("error" in env) return this.refuse("malformed", kind, -1, env.error);
+    if (!this.authentic(topic, env)) return this.refuse("forged", kind, ctrOf(env.json), "forged command: authentication failed");
+    const parsed = parseBody(env.json);
+    if ("error" in parsed) return this.refuse("malformed", kind, ctrOf(env.json), parsed.error);
+    const counter = this.o.counters[kind];
+    const stale = staleReason(parsed.ctr, counter.load(), this.o.maxCtrStep ?? DEFAULT_MAX_CTR_STEP);
+    if (stale) return this.refuse("replayed", kind, parsed.ctr, stale);
+    counter.save(parsed.ctr); // before acting: a crash now cannot make it replayable
+    let result: ActionResult;
+    try {
+      result = this.apply(kind, parsed.body);
+    } catch (e) {
+      // a handler that throws must not take the meter down with it (it runs in the MQTT socket's callback)
+      result = { ok: false, error: `${kind}: ${(e as Error).message}` };
+    }
+    if (result.ok) this.stats.commandsAccepted++;
+    // authentic: its result is worth the outbox (QoS 1), and its sender is rate-limited by its ctr
+    this.o.mqtt.publish(`${this.base}/cmd/result`, utf8Encode(JSON.stringify({ kind, ctr: parsed.ctr, ...result })), 1);
+  }
+
+  private authentic(topic: string, env: Envelope): boolean {
+    const signed = concatBytes(utf8Encode(topic), NL, utf8Encode(env.json));
+    if (env.scheme === "h1") return !!this.o.macKey && constantTimeEqual(env.tag, hmacSha256(this.o.macKey, signed));
+    return !!this.o.signerPublicKey && verify(signed, env.tag, this.o.signerPublicKey);
+  }
+
+  /** Counts a refused downlink and tells the sender why, at QoS 0 and rate-limited (never through the flash outbox). */
+  private refuse(why: Refusal, kind: string, ctr: number, error: string): void {
+    this.stats[why]++;
+    this.lastRefusal = error;
+    if (!this.refusals.take(this.o.clock.now())) {
+      this.stats.refusalsDropped++;
+      return;
+    }
+    this.stats.refusalsSent++;
+    this.o.mqtt.publish(`${this.base}/cmd/result`, utf8Encode(JSON.stringify({ kind: kind.slice(0, 32), ctr, ok: false, refused: why, error })), 0);
+  }
+
+  private apply(kind: CommandKind, b: Record<string, unknown>): ActionResult {
     const h = this.o.household;
     switch (kind) {
       case "load":
         if (typeof b.id !== "string") return { ok: false, error: "load: id missing" };
         if (typeof b.on === "boolean") return h.switchLoad(b.id, b.on, "cloud");
-        if (typeof b.durationMs === "number" && typeof b.deadline === "number") return h.scheduleLoad(b.id, b.durationMs, b.deadline, "cloud");
+        if (typeof b.durationMs === "number" && typeof b.deadline === "number") {
+          const bad = this.loadBounds(b.durationMs, b.deadline);
+          return bad ? { ok: false, error: bad } : h.scheduleLoad(b.id, b.durationMs, b.deadline, "cloud");
+        }
         return { ok: false, error: "load: give on, or durationMs and deadline" };
       case "price":
         if (!Array.isArray(b.slots)) return { ok: false, error: "price: slots missing" };
         return this.o.onPrices ? this.o.onPrices(b.slots as PriceSlot[]) : { ok: false, error: "price updates not wired" };
       case "config":
-        if (typeof b.config !== "object" || b.config === null) return { ok: false, error: "config: object missing" };
+        if (typeof b.config !== "object" || b.config === null || Array.isArray(b.config)) return { ok: false, error: "config: object missing" };
         return this.o.onConfig ? this.o.onConfig(b.config as Record<string, unknown>) : { ok: false, error: "configuration not wired" };
       case "firmware": {
         const f = b as unknown as FirmwareOffer;
         if (typeof f.version !== "string" || typeof f.url !== "string" || typeof f.size !== "number" || typeof f.sha256 !== "string") return { ok: false, error: "firmware: version, url, size, sha256 required" };
         return this.o.onFirmwareOffer ? this.o.onFirmwareOffer({ version: f.version, url: f.url, size: f.size, sha256: f.sha256 }) : { ok: false, error: "firmware offers not wired" };
       }
-      default:
-        return { ok: false, error: `unknown command ${kind}` };
     }
+  }
+
+  /** A load plan from the cloud stays within the configured maxima (a 1e300 ms plan would run for ever). */
+  private loadBounds(durationMs: number, deadline: number): string | undefined {
+    const maxDuration = this.o.maxLoadDurationMs ?? 24 * 3_600_000;
+    const horizon = this.o.maxLoadHorizonMs ?? 7 * 24 * 3_600_000;
+    const now = this.o.clock.now();
+    if (!(durationMs > 0 && durationMs <= maxDuration)) return `load: durationMs ${durationMs} not in 1..${maxDuration}`;
+    if (!(deadline > now && deadline - now <= horizon)) return `load: deadline ${deadline} not within ${horizon} ms after now (${now})`;
+    return undefined;
   }
 }
 

@@ -10,6 +10,7 @@ import { AggregatorApp } from "../../modules/app/aggregator-app";
 import type { LinkStats, MeterReadings, SlaveLink } from "../../modules/app/readings";
 import { emptyReadings } from "../../modules/app/readings";
 import type { PqAggregate } from "../../modules/core/household";
+import { memoryCounters } from "../../modules/mqtt/downlink-counters";
 import { CloudLink, type MqttPublisher } from "../../modules/mqtt/cloud-link";
 import { qualityPage } from "../../modules/http/pages";
 import { startWebServer } from "../../hosts/node/http/serve";
@@ -130,7 +131,7 @@ describe("CloudLink: the pq/10min topic", () => {
     const clock = new VirtualClock(T0 + 5000);
     const demo = new DemoHousehold(clock);
     const r = recorder();
-    const link = new CloudLink({ node: "n1", household: demo.store, mqtt: r.mqtt, clock, macKey: new Uint8Array(32).fill(1), counter: { load: () => 0, save() {} }, boot: 9 });
+    const link = new CloudLink({ node: "n1", household: demo.store, mqtt: r.mqtt, clock, macKey: new Uint8Array(32).fill(1), counters: memoryCounters(), boot: 9 });
     link.start();
     return { clock, demo, r, link };
   }
@@ -190,7 +191,7 @@ describe("CloudLink: the pq/10min topic", () => {
       if (full && topic.endsWith("/pq/10min")) throw new Error("outbox full");
       return r.mqtt.publish(topic, payload, qos, retain);
     } };
-    const link = new CloudLink({ node: "n1", household: demo.store, mqtt, clock, macKey: new Uint8Array(32).fill(1), counter: { load: () => 0, save() {} } });
+    const link = new CloudLink({ node: "n1", household: demo.store, mqtt, clock, macKey: new Uint8Array(32).fill(1), counters: memoryCounters() });
     link.start();
     expect(() => demo.store.setAggregate(pq(1, T0))).not.toThrow(); // the store's caller (the aggregator's task) is not hit
     expect(link.stats.aggregateErrors).toBe(1);

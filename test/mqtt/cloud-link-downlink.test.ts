@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { createHmac } from "node:crypto";
 import { VirtualClock } from "../../modules/core/virtual-clock";
 import { DemoHousehold } from "../../modules/app/demo-household";
+import { memoryCounters } from "../../modules/mqtt/downlink-counters";
 import { CloudLink, type MqttPublisher } from "../../modules/mqtt/cloud-link";
 
 const KEY = new Uint8Array(32).fill(5);
@@ -27,11 +28,11 @@ describe("CloudLink downlink edge cases", () => {
       subscribe() {},
       onMessage(h) { deliver = h; },
     };
-    const stored = { v: 0 };
+    const stored = memoryCounters();
     const got: unknown[] = [];
     const link = new CloudLink({
       node: "n", household: new DemoHousehold(clock).store, mqtt, clock, macKey: KEY,
-      counter: { load: () => stored.v, save: (v) => { if (v > 0xffffffff) throw new RangeError("u32"); stored.v = v; } },
+      counters: stored,
       onPrices: () => { throw new Error("price store on fire"); },
       onConfig: (c) => { got.push(c); return { ok: true }; },
       onFirmwareOffer: (f) => { got.push(f); return { ok: false, error: "busy" }; },
@@ -41,10 +42,10 @@ describe("CloudLink downlink edge cases", () => {
     expect(() => send("config", { ctr: 2 ** 32, config: { a: 1 } })).not.toThrow();
     expect(results.at(-1)).toMatchObject({ ok: false, ctr: -1 });
     expect(results.at(-1).error).toMatch(/ctr must be an integer 0\.\.4294967295/);
-    expect(stored.v).toBe(0);
+    expect(stored.values().config).toBe(0);
     expect(() => send("price", { ctr: 7, slots: [] })).not.toThrow();
     expect(results.at(-1)).toMatchObject({ kind: "price", ctr: 7, ok: false, error: "price: price store on fire" });
-    expect(stored.v).toBe(7); // consumed: the same command is not accepted twice
+    expect(stored.values().price).toBe(7); // consumed: the same command is not accepted twice
     send("config", { ctr: 8, config: { demandLimitW: 9000 } });
     send("firmware", { ctr: 9, version: "1.2.3", size: 10, sha256: "ab".repeat(32), url: "http://x/y", extra: 1 });
     send("firmware", { ctr: 10, version: "1.2.3" });

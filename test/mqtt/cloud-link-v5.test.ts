@@ -15,6 +15,7 @@ import { NodeNetwork } from "../../hosts/node/http/node-network";
 import { nodeClock } from "../../hosts/node/node-clock";
 import { VirtualClock } from "../../modules/core/virtual-clock";
 import { DemoHousehold } from "../../modules/app/demo-household";
+import { memoryCounters } from "../../modules/mqtt/downlink-counters";
 import { CloudLink } from "../../modules/mqtt/cloud-link";
 import { MqttClient, type MqttClientOptions } from "../../modules/mqtt/client";
 import { MemoryOutbox } from "../../modules/mqtt/flash-outbox";
@@ -76,9 +77,9 @@ describe.skipIf(missing("mosquitto"))("CloudLink over MQTT 5 through mosquitto",
 
     const clock = new VirtualClock(Date.UTC(2026, 5, 1, 12));
     const demo = new DemoHousehold(clock);
-    const stored = { v: 0 };
+    const stored = memoryCounters();
     const meter = client(port, `xsmeter-${NODE}`, { clean: false, will: CloudLink.will(NODE) });
-    const link = new CloudLink({ node: NODE, household: demo.store, mqtt: meter, clock, macKey: KEY, counter: { load: () => stored.v, save: (v) => { stored.v = v; } }, boot: 1 });
+    const link = new CloudLink({ node: NODE, household: demo.store, mqtt: meter, clock, macKey: KEY, counters: stored, boot: 1 });
     meter.start();
     await until(() => meter.isConnected, 5000, "meter");
     link.start();
@@ -119,7 +120,7 @@ describe.skipIf(missing("mosquitto"))("CloudLink over MQTT 5 through mosquitto",
     await until(() => results().length === 2, 5000, "two command results");
     expect(results().map((r) => r.ok)).toEqual([true, false]);
     expect(demo.store.snapshot().loads.find((l) => l.id === "oven")!.on).toBe(false);
-    expect(stored.v).toBe(1);
+    expect(stored.values().load).toBe(1);
 
     // the cable is cut: the broker publishes the will, retained
     meter.kill();

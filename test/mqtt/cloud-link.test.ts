@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { createHmac } from "node:crypto";
 import { VirtualClock } from "../../modules/core/virtual-clock";
 import { DemoHousehold } from "../../modules/app/demo-household";
+import { memoryCounters } from "../../modules/mqtt/downlink-counters";
 import { CloudLink, type MqttPublisher } from "../../modules/mqtt/cloud-link";
 import { publicKeyFromSeed, sign } from "../../modules/secure/ed25519";
 import { toHex } from "../../modules/core/bytes";
@@ -34,11 +35,11 @@ function hmacCmd(topic: string, body: object) {
   return `h1.${createHmac("sha256", Buffer.from(KEY)).update(`${topic}\n${json}`).digest("hex")}.${json}`;
 }
 
-function setup(stored = { v: 0 }) {
+function setup(stored = memoryCounters()) {
   const clock = new VirtualClock(Date.UTC(2026, 5, 1, 12));
   const demo = new DemoHousehold(clock);
   const r = recorder();
-  const link = new CloudLink({ node: "n1", household: demo.store, mqtt: r.mqtt, clock, macKey: KEY, signerPublicKey: publicKeyFromSeed(seed), counter: { load: () => stored.v, save: (v) => { stored.v = v; } }, boot: 3 });
+  const link = new CloudLink({ node: "n1", household: demo.store, mqtt: r.mqtt, clock, macKey: KEY, signerPublicKey: publicKeyFromSeed(seed), counters: stored, boot: 3 });
   link.start();
   return { clock, demo, r, link, stored };
 }
@@ -71,7 +72,7 @@ describe("CloudLink", () => {
     let total = 1000;
     const household: any = { snapshot: () => ({ t: clock.now(), meters: [{ id: 1, name: "M1", values: { "1-0:1.8.0": total } }], events: [] }) };
     const r = recorder();
-    const link = new CloudLink({ node: "n1", household, mqtt: r.mqtt, clock, macKey: KEY, counter: { load: () => 0, save() {} } });
+    const link = new CloudLink({ node: "n1", household, mqtt: r.mqtt, clock, macKey: KEY, counters: memoryCounters() });
     link.publishReadings();
     total = 990;
     link.publishReadings();
@@ -89,7 +90,7 @@ describe("CloudLink", () => {
     const topic = "xsmeter/n1/cmd/load";
     r.deliver(topic, hmacCmd(topic, { ctr: 5, id: "oven", on: false }));
     expect(demo.store.snapshot().loads.find((l) => l.id === "oven")!.on).toBe(false);
-    expect(stored.v).toBe(5);
+    expect(stored.values().load).toBe(5);
     r.deliver(topic, hmacCmd(topic, { ctr: 5, id: "oven", on: true })); // replay of the counter
     r.deliver(topic, hmacCmd(topic, { ctr: 4, id: "oven", on: true })); // older
     const forged = hmacCmd(topic, { ctr: 6, id: "oven", on: true }).replace('"on":true', '"on":false ');
@@ -104,7 +105,7 @@ describe("CloudLink", () => {
   });
 
   it("refuses a replay after a reboot (counter persisted) and accepts Ed25519-signed commands", () => {
-    const stored = { v: 0 };
+    const stored = memoryCounters();
     const topic = "xsmeter/n1/cmd/load";
     const cmd = hmacCmd(topic, { ctr: 10, id: "ev", on: false });
     let s = setup(stored);

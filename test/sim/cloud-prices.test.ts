@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { createHmac } from "node:crypto";
 import { HOUR, MINUTE } from "../../modules/core/clock";
 import { VirtualClock } from "../../modules/core/virtual-clock";
+import { memoryCounters } from "../../modules/mqtt/downlink-counters";
 import { CloudLink, type MqttPublisher } from "../../modules/mqtt/cloud-link";
 import { HouseholdSim } from "../../hosts/node/sim/household-sim";
 import { PriceFeed, SLOT_MS } from "../../hosts/node/sim/price-feed";
@@ -36,7 +37,7 @@ function setup(policy: "controller" | "seam" = "controller") {
     onMessage(h) { deliver = h; },
   };
   let ctr = 0;
-  const link = new CloudLink({ node: "p1", household: sim.aggregator.store, mqtt, clock, macKey: KEY, counter: { load: () => ctr, save: (v) => { ctr = v; } }, periodMs: HOUR, onPrices: (slots) => sim.aggregator.applyPriceTable(slots) });
+  const link = new CloudLink({ node: "p1", household: sim.aggregator.store, mqtt, clock, macKey: KEY, counters: { ...memoryCounters(), price: { load: () => ctr, save: (v) => { ctr = v; } } }, periodMs: HOUR, onPrices: (slots) => sim.aggregator.applyPriceTable(slots) });
   sim.start();
   link.start();
   const send = (slots: unknown) => {

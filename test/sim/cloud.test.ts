@@ -84,7 +84,7 @@ describe("sim cloud link over the embedded broker", () => {
     // Forged: signed with a key derived for another node (what a neighbour's meter would hold).
     sub.publish(cmdTopic, signed(cloudMacKey(sim.networkKey, "sim-12"), cmdTopic, { ctr: 5, id: loadId, on: true }), 1);
     await until("the forged command's result", () => results.length >= 1);
-    expect(results[0]).toMatchObject({ kind: "load", ok: false, ctr: -1 });
+    expect(results[0]).toMatchObject({ kind: "load", ok: false, ctr: 5, refused: "forged" }); // the ctr it carried, echoed
     expect(results[0].error).toMatch(/forged/);
     expect(cloud.link.stats.forged).toBe(1);
 

@@ -15,6 +15,7 @@ import { MqttClient } from "../../../modules/mqtt/client";
 import { FlashOutbox } from "../../../modules/mqtt/flash-outbox";
 import { CloudLink, type CloudLinkOptions } from "../../../modules/mqtt/cloud-link";
 import { clientPublisher } from "../../../modules/mqtt/client-publisher";
+import { storeCounters } from "../../../modules/mqtt/downlink-counters";
 import type { Flash } from "../../../modules/core/ports";
 import { FlashCounterStore } from "../../../modules/secure/counter-store";
 import { deriveKey } from "../../../modules/secure/kdf";
@@ -67,7 +68,8 @@ export interface SimCloud {
   kill(): void;
 }
 
-const COUNTER_KEY = 0;
+/** The one downlink counter of earlier firmware: each kind's counter starts above it (downlink-counters.ts). */
+const LEGACY_COUNTER_KEY = 0;
 
 /** The cloud's HMAC key for this node: one per node, from the household's network key. */
 export function cloudMacKey(networkKey: Uint8Array, node: string): Uint8Array {
@@ -119,7 +121,7 @@ export function startSimCloud(o: SimCloudOptions): SimCloud {
     mqtt,
     clock: o.clock,
     macKey: cloudMacKey(o.networkKey, o.node),
-    counter: { load: () => counters.get(COUNTER_KEY) ?? 0, save: (v) => counters.set(COUNTER_KEY, v) },
+    counters: storeCounters(counters, LEGACY_COUNTER_KEY),
     // No flash survives between host runs, so the start second stands in for the persisted
     // boot counter: a later run always has a higher boot number, keeping (meter, boot, seq) unique.
     boot: o.meter?.boot ?? Math.floor(o.clock.now() / 1000),

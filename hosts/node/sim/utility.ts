@@ -61,7 +61,7 @@ export async function offerFirmware(o: OfferOptions): Promise<{ outcome: OfferOu
   client.onMessage((topic, payload, retain) => {
     const body = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
     if (topic.endsWith("/cmd/result")) {
-      // ours, or a refusal before the counter was read (ctr -1: forged, replayed, malformed)
+      // ours (a refusal echoes the ctr it carried), or one whose ctr could not be read (-1: malformed)
       if (body.kind !== "firmware" || !sentAt || (body.ctr !== sentAt && body.ctr !== -1)) return;
       log(`cmd/result ${JSON.stringify(body)}`);
       if (!body.ok) outcome = "refused";

@@ -5,6 +5,7 @@ import { demoServer, raw, statuses } from "./fixture";
 import type { WebServer } from "../../hosts/node/http/serve";
 import { HttpError, RequestParser } from "../../modules/http/request-parser";
 import { DEFAULT_LIMITS } from "../../modules/http/limits";
+import { CASES } from "./attack-cases";
 
 let web: WebServer;
 beforeAll(async () => {
@@ -15,58 +16,6 @@ afterAll(() => web.close());
 const ok = "GET /api/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
 const okKeep = "GET /api/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
-const CASES: [string, string, number][] = [
-  ["request line too long", `GET /${"a".repeat(1100)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, 414],
-  ["header line too long", `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"b".repeat(1100)}\r\n\r\n`, 431],
-  ["too many headers", `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n${Array.from({ length: 40 }, (_, i) => `X-H${i}: ${i}\r\n`).join("")}\r\n`, 431],
-  ["headers too large in total", `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n${Array.from({ length: 10 }, (_, i) => `X-H${i}: ${"c".repeat(900)}\r\n`).join("")}\r\n`, 431],
-  ["Content-Length not digits", "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1e3\r\n\r\n", 400],
-  ["Content-Length negative", "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n", 400],
-  ["Content-Length with sign", "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: +5\r\n\r\nabcde", 400],
-  ["duplicate Content-Length", "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nabcde", 400],
-  ["conflicting Content-Length list", "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5, 6\r\n\r\nabcde", 400],
-  ["TE and CL together", "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400],
-  ["chunked not last", "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400],
-  ["unknown transfer coding", "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501],
-  ["TE in HTTP/1.0", "POST /login HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400],
-  ["body too large", "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999\r\n\r\n", 413],
-  ["chunk too large", "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFF\r\n", 413],
-  ["bad chunk size", "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400],
-  ["unsupported method", "PUT / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", 501],
-  ["unknown method", "BREW / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 501],
-  ["method not allowed on route", "POST / HTTP/1.1\r\nOrigin: http://127.0.0.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", 405],
-  ["not found", "GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404],
-  ["path traversal", "GET /static/../../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400],
-  ["encoded traversal", "GET /static/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400],
-  ["encoded slash", "GET /static%2f..%2fx HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400],
-  ["invalid UTF-8 in path", "GET /%c0%af HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400],
-  ["NUL in path", "GET /a%00b HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400],
-  ["bad percent escape", "GET /%zz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400],
-  ["missing Host", "GET / HTTP/1.1\r\n\r\n", 400],
-  ["duplicate Host", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400],
-  ["HTTP/2.0", "GET / HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n", 505],
-  ["garbage version", "GET / FOO/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400],
-  ["bare LF", "GET / HTTP/1.1\nHost: x\n\n", 400],
-  ["obs-fold", "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\r\n  b\r\n\r\n", 400],
-  ["space before colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400],
-  ["control char in header", "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\x01b\r\n\r\n", 400],
-  ["relative target", "GET index.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400],
-  ["non-ASCII in target", "GET /\xe9 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400],
-  ["unsupported expectation", "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: teapot\r\nContent-Length: 0\r\n\r\n", 417],
-  ["form with invalid UTF-8 body", "POST /login HTTP/1.1\r\nOrigin: http://127.0.0.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 12\r\n\r\npassword=%ff", 400],
-  ["form of the wrong type", "POST /login HTTP/1.1\r\nOrigin: http://127.0.0.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nab", 415],
-  ["foreign Host (DNS rebinding)", "GET /api/snapshot HTTP/1.1\r\nHost: rebind.attacker.example\r\n\r\n", 421],
-  ["foreign Host with a port", "GET / HTTP/1.1\r\nHost: rebind.attacker.example:8080\r\n\r\n", 421],
-  ["malformed Host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 421],
-  ["POST without Origin", "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\n\r\npassword=x", 403],
-  ["POST from a foreign Origin", "POST /setup HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://rebind.attacker.example\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\n\r\npassword=x", 403],
-  ["POST with Origin null", "POST /setup HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: null\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\n\r\npassword=x", 403],
-  ["the issue's /query of 20,000 years", "GET /query?select=[total.watts,meter:1.watts]&begin=y-9999y&end=y%2B9999y&group=all HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 200],
-  ["/query with a formula as column", "GET /query?select=[=HYPERLINK(%22http://x%22).watts]&format=csv HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 400],
-  ["/query of seconds over a week", "GET /query?select=[total.watts]&begin=d-7d&group=1s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 400],
-  ["HEAD /events", "HEAD /events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 200],
-  ["control without sign-in", "POST /control/switch HTTP/1.1\r\nOrigin: http://127.0.0.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 12\r\n\r\nid=oven&on=0", 401],
-];
 
 describe("attack and malformed-request corpus", () => {
   for (const [name, request, status] of CASES) {

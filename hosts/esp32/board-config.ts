@@ -43,7 +43,7 @@ export interface BoardConfig {
     port: number;
     /**
      * PBKDF2-HMAC-SHA256 iterations of the sign-in password, board-sized: each costs
-     * ≈72,500 XS computrons (README, board section), so 100 ≈ 7.3 M computrons per sign-in.
+     * ≈36,100 XS computrons (test:xs pbkdf2x100; ≈72,500 before the HMAC pads were prepared once per call), so 100 ≈ 3.6 M computrons per sign-in.
      */
     pbkdf2Iterations: number;
     /** Reading without sign-in (control always needs it). */

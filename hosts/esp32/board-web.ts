@@ -31,7 +31,7 @@ export interface BoardWebOptions {
   random: Random;
   port: number;
   passwords: PasswordStore;
-  /** Board-sized: each iteration is ≈72,500 XS computrons (README, board section). */
+  /** Board-sized: each iteration is ≈36,100 XS computrons (test:xs http-parser/pbkdf2x100: 3.61 M per 100; 7.25 M before the HMAC pads were prepared once). */
   pbkdf2Iterations: number;
   display?: DisplayMirror;
   readOpen?: boolean;
@@ -41,6 +41,10 @@ export interface BoardWebOptions {
    * download fit lwIP's 8 active TCP PCBs (Moddable's sdkconfig CONFIG_LWIP_MAX_ACTIVE_TCP).
    */
   limits?: Partial<HttpLimits>;
+  /** The board's own host names (e.g. its mDNS name "xsmeter.local"); IP literals always work. */
+  allowedHosts?: readonly string[];
+  /** Shows the setup code (the display) while no password is set; it is logged too. */
+  showSetupCode?(code: string): void;
   log?(line: string): void;
 }
 
@@ -54,7 +58,16 @@ export interface BoardWeb {
 export async function startBoardWeb(o: BoardWebOptions): Promise<BoardWeb> {
   const stored = storedPassword(o.passwords.load(), "preference xsmeter/httpPassword deleted");
   o.log?.(`http: ${stored.note}`);
+  const limits = { ...BOARD_LIMITS, ...o.limits };
   const app = new WebApp({
+    limits,
+    allowedHosts: o.allowedHosts,
+    // A guess costs 1–2 s of XS at the board's iterations: 5, then one per 20 s keeps guessing under ~10 % of the CPU.
+    loginBudget: { burst: 5, refillMs: 20_000 },
+    onSetupCode: (code) => {
+      o.log?.(`http: no password yet; setup code ${code}`);
+      o.showSetupCode?.(code);
+    },
     household: o.household,
     clock: o.clock,
     random: o.random,
@@ -70,7 +83,7 @@ export async function startBoardWeb(o: BoardWebOptions): Promise<BoardWeb> {
     network: o.network,
     clock: o.clock,
     handler: app.handle,
-    limits: { ...BOARD_LIMITS, ...o.limits },
+    limits,
     onRejected: (status, reason, remote) => o.log?.(`http: ${status} to ${remote}: ${reason}`),
     onError: (e) => o.log?.(`http: handler failed: ${e instanceof Error ? e.message : String(e)}`),
   });

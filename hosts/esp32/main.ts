@@ -99,7 +99,7 @@ function restart(app: AggregatorApp): void {
   espRestart();
 }
 
-function startWeb(cfg: BoardConfig, app: AggregatorApp, clock: Clock, network: BoardNetwork): void {
+function startWeb(cfg: BoardConfig, app: AggregatorApp, clock: Clock, network: BoardNetwork, display: DisplayApp | undefined): void {
   if (cfg.web.port === 0) return;
   startBoardWeb({
     household: app.store,
@@ -111,6 +111,8 @@ function startWeb(cfg: BoardConfig, app: AggregatorApp, clock: Clock, network: B
     pbkdf2Iterations: cfg.web.pbkdf2Iterations,
     readOpen: cfg.web.readOpen,
     utcOffsetMin: cfg.web.utcOffsetMin,
+    // First use: the code that claims the meter appears on its own screen, where only someone at the meter sees it.
+    showSetupCode: (code) => display?.showNotice("Web page setup code", `${code}: type it on the first-use page to set the password`),
     log: (line) => trace(`xsmeter: ${line}\n`),
   }).then(
     (web) => trace(`xsmeter: web page on port ${web.port}\n`),
@@ -216,7 +218,7 @@ function startAggregator(cfg: BoardConfig, clock: Clock): void {
   ui.display = startDisplay(cfg, app.store, clock);
   const network = new BoardNetwork();
   startCloud(cfg, app, clock, network, areas); // boot counter first, before anything publishes
-  startWeb(cfg, app, clock, network);
+  startWeb(cfg, app, clock, network, ui.display);
   app.start();
   trace(`xsmeter: aggregator polling ${cfg.slaveIds.length} slaves every ${cfg.pollPeriodMs} ms over ${port && key ? "authenticated CAN" : "nothing (every slave will be reported missing)"}\n`);
 }

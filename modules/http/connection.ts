@@ -5,6 +5,9 @@ import { STATUS_TEXT, type HttpLimits } from "./limits";
 import { HttpError, RequestParser, type HttpRequest } from "./request-parser";
 import { Response, type ResponseSink } from "./response";
 
+/** How long a connection that has not served a request yet is safe from being reclaimed. */
+const FRESH_GRACE_MS = 2000;
+
 export type Handler = (req: HttpRequest, res: Response) => void | Promise<void>;
 
 /** What a connection tells its server. */
@@ -35,15 +38,29 @@ export class Connection implements SocketHandlers, ResponseSink {
   private closing = false;
   private served = 0;
   private streamClose: (() => void) | undefined;
+  /** When the connection last finished a response (or opened): the server reclaims the longest-idle one. */
+  idleSince: number;
 
   constructor(
     private readonly clock: Clock,
     private readonly limits: HttpLimits,
     private readonly handler: Handler,
     private readonly events: ConnectionEvents,
-    remoteAddress: string,
+    readonly remoteAddress: string,
   ) {
     this.parser = new RequestParser(limits, remoteAddress);
+    this.idleSince = clock.now();
+  }
+
+  /**
+   * Keep-alive and waiting for a request that has not begun: closing it loses
+   * nothing. A connection that has not served yet gets a grace of
+   * FRESH_GRACE_MS, so a flood of connects cannot close the owner's new one
+   * before its request arrives.
+   */
+  get isIdle(): boolean {
+    if (this.closed || this.closing || this.busy || this.waitingDrain || this.pending.length > 0 || this.parser.started) return false;
+    return this.served > 0 || this.clock.now() - this.idleSince >= FRESH_GRACE_MS;
   }
 
   /** Binds the socket (the network calls accept before it has one for us). */
@@ -97,6 +114,7 @@ export class Connection implements SocketHandlers, ResponseSink {
   finished(close: boolean): void {
     this.busy = false;
     this.served++;
+    this.idleSince = this.clock.now();
     if (close || this.closing || this.served >= this.limits.maxRequestsPerConnection) {
       this.end();
       return;

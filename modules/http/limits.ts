@@ -22,10 +22,16 @@ export interface HttpLimits {
   keepAliveTimeoutMs: number;
   /** Requests served on one connection before it is closed. */
   maxRequestsPerConnection: number;
-  /** Open connections at once; more get 503 and are closed. */
+  /** Open connections at once; beyond, the longest-idle keep-alive connection is closed for the newcomer, else 503. */
   maxConnections: number;
-  /** Server-Sent Event streams at once (each holds a connection). */
+  /** Open connections from one address (one client cannot hold every slot). */
+  maxConnectionsPerAddress: number;
+  /** Server-Sent Event streams at once (each holds a connection); at most maxConnections − 1, so one slot is always left for a request. */
   maxEventStreams: number;
+  /** Event streams from one address. */
+  maxEventStreamsPerAddress: number;
+  /** An event stream is ended after this (the browser's EventSource reconnects), so none is held for ever. */
+  eventStreamLifetimeMs: number;
   /** Bytes of pipelined requests held while a response is in progress. */
   maxPipelinedBytes: number;
   /** Output queued on a socket before the next pipelined request waits for drain. */
@@ -43,7 +49,10 @@ export const DEFAULT_LIMITS: Readonly<HttpLimits> = Object.freeze({
   keepAliveTimeoutMs: 15_000,
   maxRequestsPerConnection: 1000,
   maxConnections: 16,
+  maxConnectionsPerAddress: 8,
   maxEventStreams: 6,
+  maxEventStreamsPerAddress: 2,
+  eventStreamLifetimeMs: 10 * 60_000,
   maxPipelinedBytes: 16_384,
   writeHighWater: 16_384,
 });
@@ -53,7 +62,9 @@ export const BOARD_LIMITS: Readonly<HttpLimits> = Object.freeze({
   ...DEFAULT_LIMITS,
   maxHeaderBytes: 4096,
   maxConnections: 6,
+  maxConnectionsPerAddress: 4,
   maxEventStreams: 2,
+  maxEventStreamsPerAddress: 1,
   maxPipelinedBytes: 4096,
   writeHighWater: 4096,
 });
@@ -76,6 +87,7 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = Object.freeze({
   414: "URI Too Long",
   415: "Unsupported Media Type",
   417: "Expectation Failed",
+  421: "Misdirected Request",
   429: "Too Many Requests",
   431: "Request Header Fields Too Large",
   500: "Internal Server Error",

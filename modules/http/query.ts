@@ -49,54 +49,88 @@ function startOf(unit: string, now: number): number {
 export interface QueryResult {
   columns: string[];
   rows: (number | string | null)[][];
+  /** The span answered, after clamping to what is stored (ms). */
+  begin: number;
+  end: number;
+  /** True when the span asked reached outside what is stored. */
+  clamped: boolean;
 }
 
+/**
+ * What the meter keeps: a query is answered over at most this span ending
+ * now, whatever it asks. The loops under a query (one bucket per group, one
+ * stored step per bucket) are then bounded by the stored history, not by the
+ * request: `begin=y-9999y&group=all` walked ten thousand years of minutes.
+ */
+export interface QueryBounds {
+  /** How far back history is stored (ms): HouseholdStore's capacity × step. */
+  retainedMs: number;
+  /** The resolution history is stored at (ms): no bucket is finer. */
+  stepMs: number;
+}
+
+/** HouseholdStore's default history: one week at one minute. */
+export const DEFAULT_QUERY_BOUNDS: Readonly<QueryBounds> = Object.freeze({ retainedMs: 7 * DAY, stepMs: MINUTE });
+
+/** A column: time, or a series (total, meter:<id>, load:<id>) with a unit. */
+const isColumn = (c: string): boolean => c === "time.iso" || c === "time.unix" || /^(total|meter:\d{1,3}|load:[A-Za-z0-9_-]{1,32})\.(watts|wh)$/.test(c);
+
 /** Runs a query; returns an error message for a 400 instead of throwing. */
-export function runQuery(household: Household, params: Map<string, string>, now: number): QueryResult | string {
+export function runQuery(household: Household, params: Map<string, string>, now: number, bounds: QueryBounds = DEFAULT_QUERY_BOUNDS): QueryResult | string {
   const select = params.get("select");
   if (!select || !/^\[.+\]$/.test(select)) return "select=[…] is required";
   const columns = select.slice(1, -1).split(",").map((s) => s.trim());
   if (columns.length > 16) return "at most 16 columns";
-  const begin = parseTime(params.get("begin") ?? "d", now);
-  const end = parseTime(params.get("end") ?? "s", now);
-  if (begin === undefined || end === undefined) return "begin/end: unix seconds, an ISO date, or y|M|w|d|h|m|s[±N unit]";
-  if (!(end > begin)) return "end must be after begin";
-  const group = params.get("group") ?? "auto";
-  let step: number;
-  if (group === "all") step = end - begin;
-  else if (group === "auto") step = Math.max(MINUTE, niceGroup((end - begin) / 360));
-  else {
-    const g = /^(\d{0,4})([smhdw])$/.exec(group);
-    if (!g) return "group: auto | all | N(s|m|h|d|w)";
-    step = (g[1] ? Number(g[1]) : 1) * UNIT[g[2]];
-    if (!(step > 0)) return "group must be positive";
-  }
+  for (const c of columns) if (!isColumn(c)) return `unknown column ${c.slice(0, 40)} (use time.iso, time.unix, or <series>.watts|.wh with series total, meter:<id>, load:<id>)`;
+  const asked = { begin: parseTime(params.get("begin") ?? "d", now), end: parseTime(params.get("end") ?? "s", now) };
+  if (asked.begin === undefined || asked.end === undefined) return "begin/end: unix seconds, an ISO date, or y|M|w|d|h|m|s[±N unit]";
+  if (!(asked.end > asked.begin)) return "end must be after begin";
+  const span = clampSpan(asked.begin, asked.end, now, bounds);
+  if (typeof span === "string") return span;
+  const { begin, end } = span;
+  const step = groupStep(params.get("group") ?? "auto", end - begin, bounds);
+  if (typeof step === "string") return step;
   const count = Math.ceil((end - begin) / step);
   if (count > MAX_POINTS) return `too many points (${count} > ${MAX_POINTS}); use a larger group`;
   const series = new Map<string, { w: number; wh: number }[]>();
   for (const c of columns) {
     if (c === "time.iso" || c === "time.unix") continue;
-    const dot = c.lastIndexOf(".");
-    const name = c.slice(0, dot);
-    const unit = c.slice(dot + 1);
-    if (dot <= 0 || (unit !== "watts" && unit !== "wh")) return `unknown column ${c} (use <series>.watts or <series>.wh)`;
+    const name = c.slice(0, c.lastIndexOf("."));
     if (!series.has(name)) series.set(name, household.history(name, begin, end, step));
   }
   const rows: (number | string | null)[][] = [];
-  for (let i = 0; i < count; i++) {
-    const t = begin + i * step;
-    rows.push(
-      columns.map((c) => {
-        if (c === "time.iso") return new Date(t).toISOString().slice(0, 19) + "Z";
-        if (c === "time.unix") return t / 1000;
-        const dot = c.lastIndexOf(".");
-        const p = series.get(c.slice(0, dot))?.[i];
-        const v = p ? (c.endsWith(".watts") ? p.w : p.wh) : NaN;
-        return isFinite(v) ? Math.round(v * 100) / 100 : null;
-      }),
-    );
-  }
-  return { columns, rows };
+  for (let i = 0; i < count; i++) rows.push(row(columns, series, begin + i * step, i));
+  return { columns, rows, begin, end, clamped: begin !== asked.begin || end !== asked.end };
+}
+
+/** The asked span cut to [now − retained, now]; a span wholly outside it is refused with the reason. */
+function clampSpan(begin: number, end: number, now: number, bounds: QueryBounds): { begin: number; end: number } | string {
+  const oldest = now - bounds.retainedMs;
+  const kept = `history is kept for ${Math.round(bounds.retainedMs / HOUR)} h, up to now`;
+  if (end <= oldest || begin >= now) return `nothing stored between begin and end (${kept})`;
+  return { begin: Math.max(begin, oldest), end: Math.min(end, now) };
+}
+
+/** The bucket length for `group` over a span of `span` ms, never finer than what is stored. */
+function groupStep(group: string, span: number, bounds: QueryBounds): number | string {
+  if (group === "all") return span;
+  if (group === "auto") return Math.max(bounds.stepMs, niceGroup(span / 360));
+  const g = /^(\d{0,4})([smhdw])$/.exec(group);
+  if (!g) return "group: auto | all | N(s|m|h|d|w)";
+  const step = (g[1] ? Number(g[1]) : 1) * UNIT[g[2]];
+  if (!(step > 0)) return "group must be positive";
+  return step;
+}
+
+function row(columns: string[], series: Map<string, { w: number; wh: number }[]>, t: number, i: number): (number | string | null)[] {
+  return columns.map((c) => {
+    if (c === "time.iso") return new Date(t).toISOString().slice(0, 19) + "Z";
+    if (c === "time.unix") return t / 1000;
+    const dot = c.lastIndexOf(".");
+    const p = series.get(c.slice(0, dot))?.[i];
+    const v = p ? (c.endsWith(".watts") ? p.w : p.wh) : NaN;
+    return isFinite(v) ? Math.round(v * 100) / 100 : null;
+  });
 }
 
 function niceGroup(ms: number): number {
@@ -104,7 +138,23 @@ function niceGroup(ms: number): number {
   return DAY;
 }
 
-export function toCsv(r: QueryResult, header: boolean): string {
-  const line = (cells: (number | string | null)[]): string => cells.map((c) => (c === null ? "" : String(c))).join(",");
-  return (header ? line(r.columns) + "\n" : "") + r.rows.map(line).join("\n") + "\n";
+/**
+ * One CSV cell (RFC 4180 quoting) with formula injection defused (OWASP "CSV
+ * Injection"): a text cell starting with = + - @ tab or CR gets a leading '
+ * so a spreadsheet shows it instead of running it. Numbers are written as
+ * numbers (a negative reading stays a number, not a text "'-5").
+ */
+export function csvCell(c: number | string | null): string {
+  if (c === null) return "";
+  if (typeof c === "number") return String(c);
+  const text = /^[=+\-@\t\r]/.test(c) ? `'${c}` : c;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function csvLine(cells: readonly (number | string | null)[]): string {
+  return cells.map(csvCell).join(",") + "\n";
+}
+
+export function toCsv(r: Pick<QueryResult, "columns" | "rows">, header: boolean): string {
+  return (header ? csvLine(r.columns) : "") + r.rows.map(csvLine).join("");
 }

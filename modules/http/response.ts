@@ -183,6 +183,11 @@ export class EventStream {
     return this.closed ? false : this.sink.write(utf8Encode(":\n\n"));
   }
 
+  /** Ends the stream and its connection (a lifetime reached, or the server closing). */
+  end(): void {
+    if (!this.closed) this.sink.finished(true);
+  }
+
   /** Tells the browser how long to wait before reconnecting. */
   retry(ms: number): boolean {
     return this.closed ? false : this.sink.write(utf8Encode(`retry: ${Math.round(ms)}\n\n`));

@@ -18,6 +18,8 @@ export interface HttpServerStats {
   open: number;
   accepted: number;
   refused: number;
+  /** Idle keep-alive connections closed to make room for a new one. */
+  reclaimed: number;
   rejected: Record<number, number>;
 }
 
@@ -28,11 +30,14 @@ export class HttpServer {
   readonly limits: HttpLimits;
   private listener: Listener | undefined;
   private connections = new Set<Connection>();
-  private stats: HttpServerStats = { open: 0, accepted: 0, refused: 0, rejected: {} };
+  private stats: HttpServerStats = { open: 0, accepted: 0, refused: 0, reclaimed: 0, rejected: {} };
   private events: ConnectionEvents;
 
   constructor(private readonly options: HttpServerOptions) {
-    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    // One slot is always left for an ordinary request: streams never take them all.
+    limits.maxEventStreams = Math.min(limits.maxEventStreams, limits.maxConnections - 1);
+    this.limits = limits;
     this.events = {
       closed: (c) => this.connections.delete(c),
       rejected: (status, reason, remote) => {
@@ -63,8 +68,20 @@ export class HttpServer {
     for (const c of [...this.connections]) c.destroy();
   }
 
+  /**
+   * A new connection: over its address's cap, or over the total, the
+   * longest-idle keep-alive connection (of that address, or of anyone) is
+   * closed to make room — an idle socket holds nothing, so hoarding them
+   * cannot shut the owner out. Only when every slot is busy is it 503.
+   */
   private accept(socket: Socket): SocketHandlers {
-    if (this.connections.size >= this.limits.maxConnections) {
+    const address = socket.remoteAddress;
+    let mine = 0;
+    for (const c of this.connections) if (c.remoteAddress === address) mine++;
+    const room =
+      (mine < this.limits.maxConnectionsPerAddress || this.reclaim(address)) &&
+      (this.connections.size < this.limits.maxConnections || this.reclaim(undefined));
+    if (!room) {
       this.stats.refused++;
       socket.write(BUSY);
       socket.close();
@@ -75,5 +92,18 @@ export class HttpServer {
     conn.attach(socket);
     this.connections.add(conn);
     return conn;
+  }
+
+  /** Closes the longest-idle connection (of `address`, if given); false when none is idle. */
+  private reclaim(address: string | undefined): boolean {
+    let oldest: Connection | undefined;
+    for (const c of this.connections) {
+      if (!c.isIdle || (address !== undefined && c.remoteAddress !== address)) continue;
+      if (!oldest || c.idleSince < oldest.idleSince) oldest = c;
+    }
+    if (!oldest) return false;
+    this.stats.reclaimed++;
+    oldest.destroy();
+    return true;
   }
 }

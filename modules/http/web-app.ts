@@ -3,12 +3,16 @@ import { DAY, HOUR, MINUTE } from "../core/clock";
 import type { Household } from "../core/household";
 import type { Random } from "../core/ports";
 import { utf8DecodeStrict } from "../core/bytes";
-import { Auth, CLEAR_COOKIE, sessionCookie, type Session } from "./auth";
+import { Auth, CLEAR_COOKIE, deviceCookie, readCookie, sessionCookie, type Client, type Session } from "./auth";
+import type { Gate } from "./attempt-limiter";
+import { hostAllowed, sameOrigin } from "./host-check";
+import { DEFAULT_LIMITS, type HttpLimits } from "./limits";
+import { SetupCode } from "./setup-code";
 import { powerGraphSvg } from "./graph-svg";
 import { esc, layout } from "./html";
 import { controlPage, dashboardPage, energyPage, formPage, graphPage, liveValues, pricesPage, qualityPage, type EnergyRow, type PageContext } from "./pages";
 import { parseUrlEncoded } from "./path";
-import { runQuery, toCsv } from "./query";
+import { DEFAULT_QUERY_BOUNDS, csvLine, runQuery, toCsv, type QueryBounds } from "./query";
 import type { HttpRequest } from "./request-parser";
 import type { EventStream, Response } from "./response";
 import { Router } from "./router";
@@ -31,12 +35,30 @@ export interface WebAppOptions {
   readOpen?: boolean;
   /** Local time = UTC + this, for the pages. */
   utcOffsetMin?: number;
-  /** PBKDF2 iterations (default 2000 on the host; measured ~72,500 XS computrons each, so the board should use ~64–100: 2–4 s per login at 2 M computrons/s). */
+  /** PBKDF2 iterations (default 2000 on the host; measured ~36,100 XS computrons each since the HMAC pads are prepared once per call (~72,500 before), so the board should use ~64–100: 1–2 s per login at 2 M computrons/s). */
   pbkdf2Iterations?: number;
   storedPassword?: string;
   savePassword?(record: string): void;
   /** Live-value push period of the event streams. */
   livePeriodMs?: number;
+  /** The server's limits: the event-stream caps and lifetime are read from them (the same object the HttpServer gets). */
+  limits?: Partial<HttpLimits>;
+  /**
+   * The meter's own host names (besides localhost and any IP literal), e.g.
+   * "xsmeter.local": a request naming another host is refused (DNS rebinding).
+   */
+  allowedHosts?: readonly string[];
+  /** What history is stored: /query answers within it (default one week at one minute). */
+  history?: QueryBounds;
+  /** Global budget of sign-in and setup-code guesses (see Auth). */
+  loginBudget?: { burst: number; refillMs: number };
+  /** Called with the setup code when the meter has no password yet, to show it on the display / console. */
+  onSetupCode?(code: string): void;
+}
+
+interface StreamInfo {
+  address: string;
+  since: number;
 }
 
 const HTML = "text/html; charset=utf-8";
@@ -50,7 +72,10 @@ export class WebApp {
   readonly router = new Router();
   readonly auth: Auth;
   private fs: StaticFs;
-  private streams = new Set<EventStream>();
+  private streams = new Map<EventStream, StreamInfo>();
+  private limits: HttpLimits;
+  private hosts: readonly string[];
+  private setup: SetupCode | undefined;
   private ticker: TimerId | undefined;
   private dirty = true;
   private sinceLastPing = 0;
@@ -59,7 +84,13 @@ export class WebApp {
   private offset: number;
 
   constructor(private readonly o: WebAppOptions) {
-    this.auth = new Auth({ clock: o.clock, random: o.random, iterations: o.pbkdf2Iterations, stored: o.storedPassword, save: o.savePassword });
+    this.auth = new Auth({ clock: o.clock, random: o.random, iterations: o.pbkdf2Iterations, stored: o.storedPassword, save: o.savePassword, budget: o.loginBudget });
+    this.limits = { ...DEFAULT_LIMITS, ...o.limits };
+    this.hosts = o.allowedHosts ?? [];
+    if (!this.auth.hasPassword) {
+      this.setup = new SetupCode(o.random);
+      o.onSetupCode?.(this.setup.display);
+    }
     this.fs = new StaticFs(o.assets);
     this.readOpen = o.readOpen ?? true;
     this.offset = o.utcOffsetMin ?? 0;
@@ -70,6 +101,14 @@ export class WebApp {
   /** The server's request handler. */
   readonly handle = (req: HttpRequest, res: Response): void => {
     res.header("X-Content-Type-Options", "nosniff").header("X-Frame-Options", "DENY").header("Referrer-Policy", "same-origin");
+    if (!hostAllowed(req.headers.get("host"), this.hosts)) {
+      res.status(421).closeConnection().send("this meter does not answer to that host name (use its address, or add the name to allowedHosts)\n", "text/plain; charset=utf-8");
+      return;
+    }
+    if (req.method === "POST" && !sameOrigin(req.headers.get("host"), req.headers.get("origin"), req.headers.get("referer"))) {
+      res.status(403).send("a POST must come from this meter's own page (Origin)\n", "text/plain; charset=utf-8");
+      return;
+    }
     if (req.path.startsWith("/static/")) {
       if (req.method !== "GET" && req.method !== "HEAD") {
         res.status(405).header("Allow", "GET, HEAD").send("method not allowed\n", "text/plain; charset=utf-8");
@@ -88,6 +127,11 @@ export class WebApp {
 
   get eventStreams(): number {
     return this.streams.size;
+  }
+
+  /** The code that claims the meter (shown on the display), while no password is set. */
+  get setupCode(): string | undefined {
+    return this.auth.hasPassword ? undefined : this.setup?.display;
   }
 
   // ---- helpers
@@ -144,13 +188,21 @@ export class WebApp {
     return true;
   }
 
-  private anonymous(req: HttpRequest, res: Response): Session {
-    let s = this.session(req);
-    if (!s) {
-      s = this.auth.create();
-      res.header("Set-Cookie", sessionCookie(s));
-    }
-    return s;
+  private client(req: HttpRequest): Client {
+    return { address: req.remoteAddress, device: readCookie(req.headers.get("cookie"), "dev") };
+  }
+
+  /** Answers 429 with Retry-After for a guess the limits refuse. */
+  private tooMany(res: Response, gate: Gate & { ok: false }): void {
+    const wait = Math.max(1, Math.ceil(gate.waitMs / 1000));
+    const why = gate.why === "locked" ? "too many wrong attempts from here" : "too many sign-in attempts on this meter";
+    res.status(429).header("Retry-After", String(wait)).send(layout("Wait", "", `<p>${why}; try again in ${wait} s.</p>`), HTML);
+  }
+
+  /** Signs the browser in: a fresh session and a device cookie (its guesses are then limited on their own). */
+  private signIn(res: Response, old: Session | undefined, then: string): void {
+    const s = this.auth.login(old);
+    res.header("Set-Cookie", sessionCookie(s)).header("Set-Cookie", deviceCookie(this.auth.issueDevice()), true).redirect(then);
   }
 
   // ---- routes
@@ -203,41 +255,44 @@ export class WebApp {
       res.redirect(`/control?msg=${encodeURIComponent(result.ok ? `scheduled ${f.get("id")}` : result.error ?? "failed")}`);
     });
 
+    // Sign-in and first use make no server state until a password is right (no anonymous sessions):
+    // their forms carry no CSRF token; the Origin check on every POST stands in for it.
     r.get("/login", (req, res) => {
       if (!this.auth.hasPassword) return res.redirect("/setup");
-      const s = this.anonymous(req, res);
       const q = parseUrlEncoded(req.query);
-      this.page(req, res, "Sign in", "", formPage("/login", s.csrf, `<p><label>Password <input type="password" name="password" autocomplete="current-password" autofocus></label></p>`, "Sign in", q?.get("msg")));
+      this.page(req, res, "Sign in", "", formPage("/login", "", `<p><label>Password <input type="password" name="password" autocomplete="current-password" maxlength="128" autofocus></label></p>`, "Sign in", q?.get("msg")));
     });
     r.post("/login", (req, res) => {
       const f = this.form(req, res);
       if (!f) return;
-      const s = this.session(req);
-      if (!this.auth.checkCsrf(s, f.get("csrf"))) return res.status(403).send(layout("Forbidden", "", '<p>Out-of-date form. <a href="/login">Try again</a>.</p>'), HTML);
-      const verdict = this.auth.verify(f.get("password") ?? "", req.remoteAddress);
-      if (verdict !== "ok") {
-        const wait = Math.ceil(this.auth.lockedFor(req.remoteAddress) / 1000);
-        if (verdict === "locked") res.status(429).header("Retry-After", String(wait));
-        else res.status(303).header("Location", `/login?msg=${encodeURIComponent(wait ? `Wrong password; wait ${wait} s` : "Wrong password")}`);
-        return res.send(verdict === "locked" ? `too many attempts; wait ${wait} s\n` : "", "text/plain; charset=utf-8");
+      const client = this.client(req);
+      const gate = this.auth.admit(client);
+      if (!gate.ok) return this.tooMany(res, gate);
+      const right = this.auth.matchesPassword(f.get("password") ?? "");
+      this.auth.outcome(client, right);
+      if (!right) {
+        const wait = Math.ceil(this.auth.retryAfter(client) / 1000);
+        return res.status(303).header("Location", `/login?msg=${encodeURIComponent(wait ? `Wrong password; wait ${wait} s` : "Wrong password")}`).send("", "text/plain; charset=utf-8");
       }
-      const fresh = this.auth.login(s);
-      res.header("Set-Cookie", sessionCookie(fresh)).redirect("/control");
+      this.signIn(res, this.session(req), "/control");
     });
     r.get("/setup", (req, res) => {
       if (this.auth.hasPassword) return res.redirect("/login");
-      const s = this.anonymous(req, res);
-      this.page(req, res, "Set a password", "", formPage("/setup", s.csrf, `<p>This meter has no password yet. Choose one (at least 8 characters); you will need it to switch loads.</p><p><label>New password <input type="password" name="password" autocomplete="new-password" minlength="8"></label></p>`, "Set password"));
+      this.page(req, res, "Set a password", "", this.setupForm());
     });
     r.post("/setup", (req, res) => {
       const f = this.form(req, res);
       if (!f) return;
-      const s = this.session(req);
-      if (this.auth.hasPassword) return res.status(409).send(layout("Already set", "", '<p>A password is already set. <a href="/login">Sign in</a>.</p>'), HTML);
-      if (!this.auth.checkCsrf(s, f.get("csrf"))) return res.status(403).send(layout("Forbidden", "", '<p>Out-of-date form. <a href="/setup">Try again</a>.</p>'), HTML);
+      if (this.auth.hasPassword || !this.setup) return res.status(409).send(layout("Already set", "", '<p>A password is already set. <a href="/login">Sign in</a>.</p>'), HTML);
+      const client = this.client(req);
+      const gate = this.auth.admit(client);
+      if (!gate.ok) return this.tooMany(res, gate);
+      const right = this.setup.matches(f.get("code"));
+      this.auth.outcome(client, right);
+      if (!right) return res.status(403).send(layout("Set a password", "", this.setupForm("Wrong setup code: read it from the meter's display.")), HTML);
       const error = this.auth.setPassword(f.get("password") ?? "");
-      if (error) return res.status(400).send(layout("Set a password", "", formPage("/setup", s!.csrf, `<p><label>New password <input type="password" name="password" minlength="8"></label></p>`, "Set password", error)), HTML);
-      res.header("Set-Cookie", sessionCookie(this.auth.login(s))).redirect("/control");
+      if (error) return res.status(400).send(layout("Set a password", "", this.setupForm(error)), HTML);
+      this.signIn(res, undefined, "/control");
     });
     r.post("/logout", (req, res) => {
       const f = this.form(req, res);
@@ -249,8 +304,17 @@ export class WebApp {
     r.post("/settings/password", (req, res) => {
       const f = this.form(req, res);
       if (!f || !this.authorised(req, res, f.get("csrf"))) return;
+      // The current password first: a session left open on a shared screen must not be enough to take the meter.
+      const client = this.client(req);
+      const gate = this.auth.admit(client);
+      if (!gate.ok) return this.tooMany(res, gate);
+      const right = this.auth.matchesPassword(f.get("current") ?? "");
+      this.auth.outcome(client, right);
+      if (!right) return res.redirect(`/settings?msg=${encodeURIComponent("the current password is wrong")}`);
       const error = this.auth.setPassword(f.get("password") ?? "");
-      res.redirect(`/settings?msg=${encodeURIComponent(error ?? "password changed")}`);
+      if (error) return res.redirect(`/settings?msg=${encodeURIComponent(error)}`);
+      // setPassword ended every session (and voided every device cookie): this browser signs in afresh.
+      this.signIn(res, undefined, `/settings?msg=${encodeURIComponent("password changed; every other session is signed out")}`);
     });
     r.post("/settings/access", (req, res) => {
       const f = this.form(req, res);
@@ -280,12 +344,14 @@ export class WebApp {
     r.get("/query", (req, res) => {
       if (!this.mayRead(req, res, true)) return;
       const q = parseUrlEncoded(req.query);
-      const result = q ? runQuery(hh, q, this.o.clock.now()) : "malformed query string";
+      const result = q ? runQuery(hh, q, this.o.clock.now(), this.o.history ?? DEFAULT_QUERY_BOUNDS) : "malformed query string";
       if (typeof result === "string") return res.status(400).send(JSON.stringify({ error: result }), JSON_TYPE);
+      // Said in a header, so a client sees that the answer covers less than it asked (what is stored).
+      if (result.clamped) res.header("X-Query-Range", `${new Date(result.begin).toISOString()}/${new Date(result.end).toISOString()}`);
       if (q!.get("format") === "csv") {
         // Streamed in chunks of rows so a long export never sits whole in memory twice.
         res.header("Content-Disposition", 'attachment; filename="xsmeter.csv"').start("text/csv; charset=utf-8");
-        if (q!.get("header") !== "no") res.write(result.columns.join(",") + "\n");
+        if (q!.get("header") !== "no") res.write(csvLine(result.columns));
         for (let i = 0; i < result.rows.length; i += 100) res.write(toCsv({ columns: result.columns, rows: result.rows.slice(i, i + 100) }, false));
         return res.end();
       }
@@ -293,14 +359,16 @@ export class WebApp {
     });
     r.get("/events", (req, res) => {
       if (!this.mayRead(req, res, true)) return;
-      if (this.streams.size >= 6) return res.status(503).header("Retry-After", "5").send("too many live streams\n", "text/plain; charset=utf-8");
+      if (req.method === "HEAD") return res.header("Cache-Control", "no-store").start("text/event-stream; charset=utf-8"); // headers only
+      const refusal = this.streamRefusal(req.remoteAddress);
+      if (refusal) return res.status(503).header("Retry-After", "5").send(`${refusal}\n`, "text/plain; charset=utf-8");
       const stream = res.eventStream(() => {
         this.streams.delete(stream);
         this.stopTickerIfIdle();
       });
       stream.retry(3000);
       stream.send(JSON.stringify(liveValues(hh.snapshot())), "live");
-      this.streams.add(stream);
+      this.streams.set(stream, { address: req.remoteAddress, since: this.o.clock.now() });
       this.startTicker();
     });
 
@@ -309,25 +377,39 @@ export class WebApp {
 
   private displayRoutes(display: DisplayMirror): void {
     const r = this.router;
+    // Until a password is set the display shows the setup code: its mirror would hand it to anyone on the LAN.
+    const mirrorOff = (res: Response): boolean => {
+      if (this.auth.hasPassword) return false;
+      res.status(403).header("Cache-Control", "no-store").send(layout("Display", "/display", '<p>The display mirror is off until a password is set: the display shows the setup code. <a href="/setup">Set the password</a> first.</p>'), HTML);
+      return true;
+    };
     r.get("/display", (req, res) => {
-      if (!this.mayRead(req, res)) return;
+      if (!this.mayRead(req, res) || mirrorOff(res)) return;
       const s = this.user(req);
       const body = s
         ? `<form method="post" action="/display/touch"><input type="hidden" name="csrf" value="${esc(s.csrf)}"><input type="image" src="/display.png" name="p" alt="display" style="max-width:100%;border:1px solid #ccc;border-radius:8px"><p><button name="kind" value="swipe-left" class="sec">◀ swipe</button> <button name="kind" value="swipe-right" class="sec">swipe ▶</button></p></form>`
         : `<img src="/display.png" alt="display" style="max-width:100%;border:1px solid #ccc;border-radius:8px"><p><a href="/login">Sign in</a> to touch it.</p>`;
       this.page(req, res, "Display", "/display", body);
     });
-    r.get("/display.png", (req, res) => this.mayRead(req, res) && res.header("Cache-Control", "no-store").send(display.png(), "image/png"));
+    r.get("/display.png", (req, res) => this.mayRead(req, res) && !mirrorOff(res) && res.header("Cache-Control", "no-store").send(display.png(), "image/png"));
     r.post("/display/touch", (req, res) => {
       const f = this.form(req, res);
       if (!f || !this.authorised(req, res, f.get("csrf"))) return;
       const kind = f.get("kind");
+      // Coordinates from outside: whole pixels within a display's reach, else refused.
       const x = Number(f.get("p.x") ?? 0);
       const y = Number(f.get("p.y") ?? 0);
+      const inRange = (v: number): boolean => Number.isInteger(v) && v >= 0 && v < 4096;
+      if (!inRange(x) || !inRange(y)) return res.status(400).send("touch coordinates: whole pixels 0–4095\n", "text/plain; charset=utf-8");
       if (kind === "swipe-left" || kind === "swipe-right" || kind === "long") display.touch(x, y, kind);
-      else if (Number.isFinite(x) && Number.isFinite(y)) display.touch(x, y, "tap");
+      else display.touch(x, y, "tap");
       res.redirect("/display");
     });
+  }
+
+  /** The first-use form: the setup code from the display, and the new password. */
+  private setupForm(message?: string): string {
+    return formPage("/setup", "", `<p>This meter has no password yet. Type the setup code shown on its display (and printed by <code>npm start</code>), then choose a password (at least 8 characters); you will need it to switch loads.</p><p><label>Setup code <input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required></label></p><p><label>New password <input type="password" name="password" autocomplete="new-password" minlength="8" maxlength="128"></label></p>`, "Set password", message);
   }
 
   private settings(req: HttpRequest, res: Response): void {
@@ -339,7 +421,7 @@ export class WebApp {
     if (s) {
       const t = `<input type="hidden" name="csrf" value="${esc(s.csrf)}">`;
       body += `<h2>Access</h2><form method="post" action="/settings/access">${t}<input type="hidden" name="open" value="${this.readOpen ? "0" : "1"}"><button class="sec">${this.readOpen ? "Require sign-in for reading" : "Open reading on the home network"}</button></form>`;
-      body += `<h2>Change password</h2><form method="post" action="/settings/password">${t}<input type="password" name="password" minlength="8" autocomplete="new-password" aria-label="new password"> <button>Change</button></form>`;
+      body += `<h2>Change password</h2><form method="post" action="/settings/password">${t}<input type="password" name="current" autocomplete="current-password" maxlength="128" aria-label="current password" placeholder="current"> <input type="password" name="password" minlength="8" maxlength="128" autocomplete="new-password" aria-label="new password" placeholder="new"> <button>Change</button></form><p class="mut">Changing it signs out every other browser.</p>`;
       body += `<h2>Session</h2><form method="post" action="/logout">${t}<button class="sec">Sign out</button></form>`;
     } else body += `<p><a class="btn" href="/login">Sign in</a> to change settings.</p>`;
     body += `<h2>Routes</h2><p class="mut" style="font-size:.8rem">${this.router.list().map(esc).join(" · ")}</p>`;
@@ -387,6 +469,21 @@ export class WebApp {
     return undefined;
   }
 
+  /** Why a new event stream from `address` is refused (the caps of HttpLimits), or undefined. */
+  private streamRefusal(address: string): string | undefined {
+    const max = Math.min(this.limits.maxEventStreams, this.limits.maxConnections - 1);
+    if (this.streams.size >= max) return `too many live streams (${max})`;
+    let mine = 0;
+    for (const s of this.streams.values()) if (s.address === address) mine++;
+    return mine >= this.limits.maxEventStreamsPerAddress ? `too many live streams from ${address} (${this.limits.maxEventStreamsPerAddress})` : undefined;
+  }
+
+  /** Ends streams past their lifetime; the browser's EventSource reconnects after its retry delay. */
+  private expireStreams(): void {
+    const now = this.o.clock.now();
+    for (const [s, info] of [...this.streams]) if (now - info.since >= this.limits.eventStreamLifetimeMs) s.end();
+  }
+
   private startTicker(): void {
     if (this.ticker !== undefined) return;
     this.ticker = this.o.clock.every(this.o.livePeriodMs ?? 1000, () => this.push());
@@ -401,15 +498,16 @@ export class WebApp {
 
   /** Pushes live values when something changed; a comment every ~15 s otherwise. */
   private push(): void {
+    this.expireStreams();
     this.sinceLastPing += this.o.livePeriodMs ?? 1000;
     if (this.dirty) {
       this.dirty = false;
       this.sinceLastPing = 0;
       const data = JSON.stringify(liveValues(this.o.household.snapshot()));
-      for (const s of this.streams) s.send(data, "live");
+      for (const s of this.streams.keys()) s.send(data, "live");
     } else if (this.sinceLastPing >= 15_000) {
       this.sinceLastPing = 0;
-      for (const s of this.streams) s.ping();
+      for (const s of this.streams.keys()) s.ping();
     }
   }
 }

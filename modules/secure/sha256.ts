@@ -46,7 +46,32 @@ export class Sha256 {
     return this;
   }
 
+  /**
+   * Copies the chaining state into `into` (8 words) at a block boundary: HMAC
+   * keeps the state after its key pad so each use costs no pad compression.
+   */
+  saveState(into: Int32Array): void {
+    if (this.fill !== 0 || this.done) throw new Error("sha256: state saved off a block boundary");
+    into.set(this.h);
+  }
+
+  /** Starts over from a state saved after `length` bytes (a multiple of 64). */
+  restoreState(from: Int32Array, length: number): this {
+    this.h.set(from);
+    this.fill = 0;
+    this.length = length;
+    this.done = false;
+    return this;
+  }
+
   digest(): Uint8Array {
+    const out = new Uint8Array(32);
+    this.digestInto(out);
+    return out;
+  }
+
+  /** The digest written into `out` (32 bytes), allocating nothing. */
+  digestInto(out: Uint8Array): void {
     if (this.done) throw new Error("sha256: digest called twice");
     this.done = true;
     const bits = this.length * 8;
@@ -63,12 +88,10 @@ export class Sha256 {
     this.block[56] = hi >>> 24; this.block[57] = hi >>> 16; this.block[58] = hi >>> 8; this.block[59] = hi;
     this.block[60] = lo >>> 24; this.block[61] = lo >>> 16; this.block[62] = lo >>> 8; this.block[63] = lo;
     this.compress(this.block);
-    const out = new Uint8Array(32);
     for (let i = 0; i < 8; i++) {
       const v = this.h[i];
       out[4 * i] = v >>> 24; out[4 * i + 1] = v >>> 16; out[4 * i + 2] = v >>> 8; out[4 * i + 3] = v;
     }
-    return out;
   }
 
   private compress(p: Uint8Array): void {

@@ -299,6 +299,22 @@ export class DisplayApp {
     };
   }
 
+  /** A message over the current screen until closed (e.g. the web page's setup code at first use). */
+  showNotice(title: string, message: string): void {
+    const W = this.options.width;
+    const H = this.options.height;
+    const d = new Dialog({ x: Math.round(W * 0.08), y: Math.round(H * 0.2), w: Math.round(W * 0.84), h: Math.round(H * 0.55) }, (th) => th.small, ["Close"]);
+    d.title = title;
+    d.message = message;
+    d.buttons[0].set("Close", this.theme.panel);
+    d.buttons[0].onTap = () => {
+      this.dialog = undefined;
+      this.full = true;
+    };
+    this.dialog = d;
+    this.full = true;
+  }
+
   private loadDialog(id: string): void {
     const W = this.options.width;
     const H = this.options.height;

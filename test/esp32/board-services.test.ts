@@ -191,15 +191,14 @@ describe("board web page (board-web.ts)", () => {
     const nvs = new Map<string, unknown>();
     const passwords = { load: () => nvs.get("httpPassword"), save: (r: string) => void nvs.set("httpPassword", r) };
     const iterations = boardConfig({}).web.pbkdf2Iterations;
-    const start = () => startBoardWeb({ household: app.store, clock, network: new NodeNetwork(), random, port: 0, passwords, pbkdf2Iterations: iterations });
+    const shown: string[] = [];
+    const start = () => startBoardWeb({ household: app.store, clock, network: new NodeNetwork(), random, port: 0, passwords, pbkdf2Iterations: iterations, showSetupCode: (code) => void shown.push(code) });
     let web = await start();
     const base = () => `http://127.0.0.1:${web.port}`;
-    const setup = async (password: string) => {
-      const page = await fetch(`${base()}/setup`, { redirect: "manual" });
-      const cookie = (page.headers.get("set-cookie") ?? "").split(";")[0];
-      const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? "";
-      return fetch(`${base()}/setup`, { method: "POST", redirect: "manual", headers: { cookie, "content-type": "application/x-www-form-urlencoded", origin: base() }, body: new URLSearchParams({ csrf, password }) });
-    };
+    // First use needs the setup code the board shows on its display (and logs).
+    const setup = async (password: string) => fetch(`${base()}/setup`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", origin: base() }, body: new URLSearchParams({ code: web.app.setupCode ?? "", password }) });
+    expect(shown).toEqual([web.app.setupCode]);
+    expect(shown[0]).toMatch(/^\d{4} \d{4}$/);
     expect((await setup("correct horse battery")).status).toBe(303);
     const record = nvs.get("httpPassword") as string;
     const [, iter, salt, hash] = record.split("$");
@@ -216,6 +215,7 @@ describe("board web page (board-web.ts)", () => {
     expect(again.headers.get("location")).toBe("/login");
     expect((await setup("attacker password")).status).not.toBe(303);
     expect(nvs.get("httpPassword")).toBe(record);
+    expect(shown.length).toBe(1); // a meter with a password shows no code
     expect(web.app.auth.verify("correct horse battery", "1.2.3.4")).toBe("ok");
     // board-sized limits: at most 6 connections (lwIP has 8 TCP PCBs for web, MQTT and a download)
     const { BOARD_LIMITS } = await import("../../modules/http/limits");

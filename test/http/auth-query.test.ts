@@ -40,22 +40,22 @@ describe("Auth", () => {
     for (let i = 0; i < 3; i++) expect(auth.verify("nope", "10.0.0.9")).toBe("wrong");
     expect(auth.verify("correct horse", "10.0.0.9")).toBe("locked");
     expect(auth.verify("correct horse", "10.0.0.8")).toBe("ok");
-    const wait1 = auth.lockedFor("10.0.0.9");
+    const wait1 = auth.retryAfter({ address: "10.0.0.9" });
     clock.advance(wait1);
     expect(auth.verify("nope", "10.0.0.9")).toBe("wrong");
-    expect(auth.lockedFor("10.0.0.9")).toBeGreaterThan(wait1);
+    expect(auth.retryAfter({ address: "10.0.0.9" })).toBeGreaterThan(wait1);
   });
 
   it("sessions: fresh id on login, CSRF checked, idle expiry", () => {
     const clock = new VirtualClock();
     const auth = new Auth({ clock, random, iterations: 10 });
-    const anon = auth.create();
-    const s = auth.login(anon);
-    expect(s.id).not.toBe(anon.id);
-    expect(auth.session(`sid=${anon.id}`)).toBeUndefined();
+    const first = auth.login();
+    const s = auth.login(first);
+    expect(s.id).not.toBe(first.id);
+    expect(auth.session(`sid=${first.id}`)).toBeUndefined();
     expect(auth.session(`a=1; sid=${s.id}`)?.authenticated).toBe(true);
     expect(auth.checkCsrf(s, s.csrf)).toBe(true);
-    expect(auth.checkCsrf(s, anon.csrf)).toBe(false);
+    expect(auth.checkCsrf(s, first.csrf)).toBe(false);
     expect(auth.checkCsrf(s, undefined)).toBe(false);
     clock.advance(31 * MINUTE);
     expect(auth.session(`sid=${s.id}`)).toBeUndefined();

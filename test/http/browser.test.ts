@@ -46,6 +46,7 @@ describe.skipIf(missing("chromium"))("the web page in a real browser", () => {
     // Control needs sign-in; first use sets the password.
     await page.goto(`${web.url}login`);
     expect(page.url()).toMatch(/\/setup$/);
+    await page.fill('input[name="code"]', web.app.setupCode!); // as `npm start` prints it
     await page.fill('input[name="password"]', "correct horse battery");
     await page.click("button");
     expect(page.url()).toMatch(/\/control/);

@@ -42,3 +42,30 @@ export function raw(port: number, data: string | Uint8Array | (string | Uint8Arr
 export function statuses(text: string): number[] {
   return [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
 }
+
+/** The headers a page of the meter sends with a form POST (the Origin check). */
+export function formHeaders(web: { url: string }, cookie?: string): Record<string, string> {
+  const h: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", origin: web.url.replace(/\/$/, "") };
+  if (cookie) h.cookie = cookie;
+  return h;
+}
+
+/** The cookies a response set, as one Cookie header value ("sid=…; dev=…"). */
+export function cookiesOf(r: Response): string {
+  return r.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+}
+
+/**
+ * Claims the meter at first use: the setup code the server gave its console
+ * (web.app.setupCode, as `npm start` prints it) and a password; returns the
+ * signed-in cookies and the session's CSRF token.
+ */
+export async function claim(web: WebServer, password = "a good passphrase"): Promise<{ cookie: string; csrf: string }> {
+  const code = web.app.setupCode;
+  if (!code) throw new Error("claim: the meter already has a password");
+  const r = await fetch(`${web.url}setup`, { method: "POST", redirect: "manual", headers: formHeaders(web), body: new URLSearchParams({ code, password }) });
+  if (r.status !== 303) throw new Error(`claim: POST /setup answered ${r.status}`);
+  const cookie = cookiesOf(r);
+  const page = await (await fetch(`${web.url}control`, { headers: { cookie } })).text();
+  return { cookie, csrf: /name="csrf" value="([0-9a-f]+)"/.exec(page)![1] };
+}

@@ -140,7 +140,9 @@ async function serve(household: Household, clock: Clock, args: SimArgs): Promise
   // The http room's web server: dashboard, power graphs, prices, load control (sign-in), display mirror.
   // The sign-in record lives beside the aggregator's flash file, so a restart keeps the password.
   const password = passwordFile(join(tmpdir(), `xsmeter-sim-${args.seed}-aggregator.password`));
-  return startWebServer({ household, clock, port: args.httpPort, display, storedPassword: password.stored, savePassword: password.save });
+  // No password yet: the setup code that claims the meter, printed here as the board shows it on its display.
+  const onSetupCode = (code: string): void => console.log(`Setup code: ${code}  (the web page asks for it to set the first password)`);
+  return startWebServer({ household, clock, port: args.httpPort, display, storedPassword: password.stored, savePassword: password.save, onSetupCode });
 }
 
 /** The embedded MQTT broker on loopback (mqtt room), unless an external one is given. */

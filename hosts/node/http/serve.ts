@@ -6,7 +6,7 @@ import { webcrypto } from "node:crypto";
 import type { Clock } from "../../../modules/core/clock";
 import type { Household } from "../../../modules/core/household";
 import { HttpServer } from "../../../modules/http/server";
-import type { HttpLimits } from "../../../modules/http/limits";
+import { DEFAULT_LIMITS, type HttpLimits } from "../../../modules/http/limits";
 import { WebApp, type DisplayMirror } from "../../../modules/http/web-app";
 import { ASSETS } from "../../../modules/http/static-assets";
 import { NodeNetwork } from "./node-network";
@@ -25,6 +25,12 @@ export interface WebServerOptions {
   savePassword?(record: string): void;
   limits?: Partial<HttpLimits>;
   utcOffsetMin?: number;
+  /** Host names the page answers to besides localhost and IP literals (DNS rebinding guard). */
+  allowedHosts?: readonly string[];
+  /** Told the setup code when no password is set yet (the sim prints it). */
+  onSetupCode?(code: string): void;
+  /** Global budget of sign-in guesses. */
+  loginBudget?: { burst: number; refillMs: number };
   /** Rejected requests (status, reason) — for logs. */
   onRejected?(status: number, reason: string, remote: string): void;
 }
@@ -39,7 +45,12 @@ export interface WebServer {
 }
 
 export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
+  const limits = { ...DEFAULT_LIMITS, ...o.limits };
   const app = new WebApp({
+    limits,
+    allowedHosts: o.allowedHosts,
+    onSetupCode: o.onSetupCode,
+    loginBudget: o.loginBudget,
     household: o.household,
     clock: o.clock,
     random: { fill: (b) => void webcrypto.getRandomValues(b) },
@@ -55,7 +66,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     network: new NodeNetwork(),
     clock: o.clock,
     handler: app.handle,
-    limits: o.limits,
+    limits,
     onRejected: o.onRejected,
     onError: (e) => console.error("xsmeter http:", e),
   });

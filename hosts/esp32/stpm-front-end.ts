@@ -162,6 +162,6 @@ export class StpmFrontEnd implements MeterFrontEnd {
     if (e.type === "dip") c.dips++;
     else if (e.type === "swell") c.swells++;
     else c.interruptions++;
-    c.lastEvent = { type: e.type, start: this.startMs + e.start * 1000, durationMs: e.duration * 1000, extremeV: e.extreme };
+    c.lastEvent = { type: e.type, start: this.startMs + e.start * 1000, durationMs: e.duration * 1000, extremeV: e.extreme, phase: e.phase };
   }
 }

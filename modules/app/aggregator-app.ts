@@ -4,6 +4,7 @@ import type { ActionResult, Alarm, BillView, Decision, GridState, HouseholdSnaps
 import { CODES } from "../core/obis";
 import { MainTask, Scheduler, TASK_CAN, TASK_HTTP, TASK_MEASURE, TASK_UI } from "../core/scheduler";
 import { HouseholdStore } from "./household-store";
+import { HISTORY_FULL, type HistoryOptions } from "./power-history";
 import { SimplePolicySeam, type PolicyLoad } from "./policy-seam";
 import type { MeterReadings, SlaveLink } from "./readings";
 import type { LoadController } from "../control/controller";
@@ -12,6 +13,7 @@ import type { WritePolicy } from "../energy/energy-store";
 import { EnergyBooking, type BookedSlot, type BookingRestore, type MeterCounters, type MeterEnergy } from "./energy-booking";
 import { PriceBook } from "./price-book";
 import { PqEventLog } from "./pq-events";
+import { qualityView } from "./quality-view";
 
 // The booking's types and write policy stay importable from here (hosts and tests name them so).
 export { BOOKING_POLICY, type BookedSlot, type BookingRestore, type MeterEnergy, type SlotEnergy } from "./energy-booking";
@@ -70,6 +72,11 @@ export interface AggregatorOptions {
    * month). Default: all (the simulator's report lists every slot). At least 2.
    */
   keepSlots?: number;
+  /**
+   * The power histories' tiers (power-history.ts): HISTORY_FULL (default; host, PSRAM board)
+   * or HISTORY_BOARD (a board without PSRAM). gapMs defaults to 2.5 poll periods (at least 5 s).
+   */
+  history?: HistoryOptions;
 }
 
 export interface BusEvent {
@@ -132,10 +139,11 @@ export class AggregatorApp {
     this.scheduler.add({ name: TASK_UI, periodMs: period, priority: 10, run: () => this.options.display?.render() });
     this.main = new MainTask(this.scheduler, clock, 10_000);
     this.main.applyRole("aggregator");
+    const history = options.history ?? HISTORY_FULL;
     this.store = new HouseholdStore(clock, this.build(), {
       switchLoad: (id, on, actor) => this.switchLoad(id, on, actor),
       scheduleLoad: (id, durationMs, deadline, actor) => this.scheduleLoad(id, durationMs, deadline, actor),
-    });
+    }, { ...history, gapMs: history.gapMs ?? Math.max(5000, 2.5 * period) }, (from, to, step) => this.energy.buckets(from, to, step));
   }
 
   start(): void {
@@ -174,6 +182,7 @@ export class AggregatorApp {
   private pollCycle(now: number): number {
     let netMwh = 0;
     let moved = false;
+    let all = true;
     for (const s of this.slaves) {
       s.polled++;
       const r = this.link.poll(s.id, now);
@@ -184,6 +193,7 @@ export class AggregatorApp {
           this.busEvents.push({ t: now, kind: "missing", meterId: s.id });
           this.alarm({ t: now, kind: "missing-slave", message: `meter ${s.id} did not answer ${s.misses} polls`, meterId: s.id });
         }
+        all = false;
         continue;
       }
       s.answered++;
@@ -192,14 +202,19 @@ export class AggregatorApp {
       s.misses = 0;
       s.last = r;
       s.lastSeen = now;
-      netMwh += this.energy.take(s.counters, r, now);
+      const mwh = this.energy.take(s.counters, r, now);
+      netMwh += mwh;
       moved = true;
+      // The meter's history: its power and the energy its counters moved (what the booking books).
+      this.store.record(`meter:${s.id}`, r.powerW, now, mwh);
       this.pq.track(s.id, r, now);
       // The slave's last 10-min aggregate, when the link carries them (the store keeps only a newer one).
       const pq = this.link.aggregate?.(s.id);
       if (pq) this.store.setAggregate(pq);
     }
     this.energy.endCycle(now, netMwh, moved);
+    // The household: observed only when every meter answered (a missing meter's energy arrives with its next answer).
+    if (moved) this.store.record("total", this.onlinePowerW(), now, netMwh, all ? undefined : false);
     this.link.endCycle(now);
     return 2;
   }
@@ -345,16 +360,16 @@ export class AggregatorApp {
     return { ok: true, startAt: r.startAt };
   }
 
+  private onlinePowerW(): number {
+    let w = 0;
+    for (const s of this.slaves) if (s.last && !s.missing) w += s.last.powerW;
+    return w;
+  }
+
   private publish(): number {
     const now = this.clock.now();
     const snap = this.build();
-    let total = 0;
-    for (const m of snap.meters) {
-      const p = m.values[CODES.powerNet] ?? 0;
-      total += p;
-      this.store.record(`meter:${m.id}`, p, now);
-    }
-    this.store.record("total", total, now);
+    // Loads have no counters: their plugs' power, integrated over the time observed.
     for (const l of snap.loads) this.store.record(`load:${l.id}`, l.powerW, now);
     this.store.update(snap);
     return 3;
@@ -375,16 +390,9 @@ export class AggregatorApp {
       else if (plan) view.run = { startAt: plan.slots[0], durationMs: plan.durationMs, deadline: plan.deadline, state: now >= plan.slots[0] ? "running" : "planned" };
       return view;
     });
-    const quality: QualityView[] = this.slaves.map((s) => ({
-      meterId: s.id,
-      frequencyHz: s.last ? round(s.last.frequencyHz, 3) : 0,
-      thdVoltagePct: [s.last ? round(s.last.thdVoltagePct, 2) : 0],
-      thdCurrentPct: [s.last ? round(s.last.thdCurrentPct, 2) : 0],
-      unbalanceNegativePct: 0,
-      dipTable: [[0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]],
-      swellCount: s.last?.swells ?? 0,
-      interruptionCount: s.last?.interruptions ?? 0,
-    }));
+    // The constructor builds the first snapshot before the store exists.
+    const aggregates = new Map(((this.store as HouseholdStore | undefined)?.aggregates() ?? []).map((a) => [a.meterId, a]));
+    const quality: QualityView[] = this.slaves.map((s) => qualityView(s.id, s.last, aggregates.get(s.id), this.pq.dipCounts(s.id)));
     const link = this.link.stats();
     return {
       t: now,
@@ -393,6 +401,7 @@ export class AggregatorApp {
       prices,
       grid: this.options.controller ? this.options.controller.grid() : this.ports.grid(now),
       bill: this.bill(now - (now % DAY), Infinity),
+      billToDate: this.bill(),
       energyTodayWh: round(this.energy.importTodayWh, 1),
       exportTodayWh: round(this.energy.exportTodayWh, 1),
       tariffNow: { name: "day-ahead", importMinorPerKWh: slot ? slot.importMinorPerKWh : 0 },

@@ -1,6 +1,9 @@
 import type { Clock } from "../core/clock";
 import { HOUR, MINUTE } from "../core/clock";
-import type { ActionResult, Decision, HouseholdSnapshot, LoadView, MeterView, PriceSlot } from "../core/household";
+import type { ActionResult, BillView, Decision, HouseholdSnapshot, LoadView, MeterView, PriceSlot, QualityView } from "../core/household";
+import { EN50160_DIP_COLS, EN50160_DIP_ROWS } from "../metrology/events";
+import { qualityView } from "./quality-view";
+import { HISTORY_FULL } from "./power-history";
 import { CODES } from "../core/obis";
 import { HouseholdStore } from "./household-store";
 
@@ -48,12 +51,29 @@ export function dayAheadPrices(dayStart: number): PriceSlot[] {
   return slots;
 }
 
+/**
+ * The demo models frequency and power, nothing else of power quality: THD and unbalance are
+ * "not measured" (with the reason), and its supply has no events, so its dip table is empty.
+ */
+function demoQuality(m: MeterView): QualityView {
+  const view = qualityView(m.id, undefined, undefined, { table: EN50160_DIP_ROWS.map(() => EN50160_DIP_COLS.map(() => 0)), unclassified: 0 });
+  const why = "the demo household does not model it";
+  view.frequencyHz = Math.round(m.values[CODES.frequency] * 1000) / 1000;
+  view.dipCount = view.swellCount = view.interruptionCount = 0;
+  view.notMeasured = { thdVoltagePct: why, thdCurrentPct: why, unbalanceNegativePct: why };
+  return view;
+}
+
 export class DemoHousehold {
   readonly store: HouseholdStore;
   private relays = new Map<string, boolean>(LOADS.map((l) => [l.id, true]));
   private decisions: Decision[] = [];
   private energyTodayWh = 0;
   private exportTodayWh = 0;
+  /** Today's cost, each tick's energy at the price of the hour it fell in (minor units, unrounded). */
+  private importMinor = 0;
+  private exportMinor = 0;
+  private day = -1;
   private last: number;
 
   constructor(private readonly clock: Clock) {
@@ -61,7 +81,7 @@ export class DemoHousehold {
     this.store = new HouseholdStore(clock, this.build(), {
       switchLoad: (id, on, actor) => this.switchLoad(id, on, actor),
       scheduleLoad: (id, durationMs, deadline, actor) => this.schedule(id, durationMs, deadline, actor),
-    });
+    }, { ...HISTORY_FULL, gapMs: 10 * MINUTE }); // the demo's model is continuous: ticks up to 10 min apart are observed
   }
 
   /** Advances the household to the clock's time and publishes a new snapshot. */
@@ -70,15 +90,42 @@ export class DemoHousehold {
     const snap = this.build();
     const total = snap.loads.reduce((s, l) => s + l.powerW, 0);
     const dtH = Math.max(0, now - this.last) / HOUR;
-    if (total >= 0) this.energyTodayWh += total * dtH;
-    else this.exportTodayWh += -total * dtH;
+    const day = Math.floor(now / (24 * HOUR));
+    if (day !== this.day) {
+      this.day = day;
+      this.energyTodayWh = this.exportTodayWh = this.importMinor = this.exportMinor = 0;
+    }
+    const slot = snap.prices[new Date(Math.max(0, now - 1)).getUTCHours()];
+    if (total >= 0) {
+      this.energyTodayWh += total * dtH;
+      this.importMinor += ((total * dtH) / 1000) * slot.importMinorPerKWh;
+    } else {
+      this.exportTodayWh += -total * dtH;
+      this.exportMinor += ((-total * dtH) / 1000) * slot.exportMinorPerKWh;
+    }
     this.last = now;
+    snap.bill = this.bill(snap.bill.from, now);
     snap.energyTodayWh = this.energyTodayWh;
     snap.exportTodayWh = this.exportTodayWh;
     this.store.record("total", total, now);
     for (const l of snap.loads) this.store.record(`load:${l.id}`, l.powerW, now);
     for (const m of snap.meters) this.store.record(`meter:${m.id}`, m.values[CODES.powerNet] ?? 0, now);
     this.store.update(snap);
+  }
+
+  /** Today's bill: each tick's energy at its hour's price (the demo books as the aggregator does). */
+  private bill(from: number, to: number): BillView {
+    const imp = Math.round(this.importMinor), exp = -Math.round(this.exportMinor);
+    return {
+      currency: "EUR", from, to,
+      lines: [
+        { label: "Energy import (day-ahead)", quantity: Math.round(this.energyTodayWh) / 1000, unit: "kWh", amountMinor: imp },
+        { label: "Export credit", quantity: Math.round(this.exportTodayWh) / 1000, unit: "kWh", amountMinor: exp },
+      ],
+      totalMinor: imp + exp,
+      // no month forecast from a demo day
+      forecastMonthMinor: 0,
+    };
   }
 
   private switchLoad(id: string, on: boolean, actor: Decision["actor"]): ActionResult {
@@ -135,7 +182,7 @@ export class DemoHousehold {
       loads,
       prices,
       grid: { renewableAvailable: slot.renewableShare > 0.5, renewableShare: slot.renewableShare, cogenerator: "off", thermalDemandW: 0, pricesUpdatedAt: dayStart, pricesStale: false },
-      bill: { currency: "EUR", from: dayStart, to: now, lines: [{ label: "Energy", amountMinor: Math.round((this.energyTodayWh / 1000) * slot.importMinorPerKWh) }], totalMinor: Math.round((this.energyTodayWh / 1000) * slot.importMinorPerKWh), forecastMonthMinor: 0 },
+      bill: this.bill(dayStart, now),
       energyTodayWh: this.energyTodayWh,
       exportTodayWh: this.exportTodayWh,
       tariffNow: { name: "day-ahead", importMinorPerKWh: slot.importMinorPerKWh },
@@ -143,7 +190,7 @@ export class DemoHousehold {
       events: [],
       alarms: [],
       tasks: [],
-      quality: meters.map((m) => ({ meterId: m.id, frequencyHz: m.values[CODES.frequency], thdVoltagePct: [2.1], thdCurrentPct: [8.5], unbalanceNegativePct: 0, dipTable: [[0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]], swellCount: 0, interruptionCount: 0 })),
+      quality: meters.map((m) => demoQuality(m)),
       bus: { cycles: 0, framesOk: 0, authFailures: 0, missing: [], busLoadPct: 0, lastCycleMs: 0 },
     };
   }

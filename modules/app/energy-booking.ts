@@ -8,7 +8,7 @@
  */
 import type { Clock } from "../core/clock";
 import { DAY } from "../core/clock";
-import type { Alarm, BillView, PriceSlot } from "../core/household";
+import type { Alarm, BillView, EnergyBucket, PriceSlot } from "../core/household";
 import type { Flash } from "../core/ports";
 import { DEFAULT_POLICY, type WritePolicy } from "../energy/energy-store";
 import { BookingJournal, emptyRollup, MAX_BOOKED_METERS, type BookedSlotState, type Checkpoint, type Rollup } from "./booking-journal";
@@ -155,6 +155,38 @@ export class EnergyBooking {
       totalMinor: total,
       forecastMonthMinor: Math.round((total * 30 * DAY) / span),
     };
+  }
+
+  /**
+   * The booked energy and cost of the slots starting in [from, to), in buckets of `stepMs` from
+   * `from`. Money is rounded cumulatively (a bucket is round(sum to its end) − round(sum to its
+   * start), summed in the order bill() sums), so the buckets add up to bill(from, to) to the cent.
+   * The archived roll-up goes into the bucket of its first slot when the range covers it, as in bill().
+   */
+  buckets(from: number, to: number, stepMs: number): EnergyBucket[] {
+    const out: EnergyBucket[] = [];
+    for (let t = from; t < to; t += stepMs) out.push({ t, stepMs, importWh: 0, exportWh: 0, importMinor: 0, exportMinor: 0, netMinor: 0, slots: 0 });
+    let cumImp = 0, cumExp = 0;
+    const put = (start: number, importMwh: number, exportMwh: number, impMinor: number, expMinor: number, slots: number): void => {
+      const b = out[Math.floor((start - from) / stepMs)];
+      const i0 = Math.round(cumImp), e0 = Math.round(cumExp);
+      cumImp += impMinor;
+      cumExp += expMinor;
+      if (!b) return;
+      b.importWh = (b.importWh * 1000 + importMwh) / 1000;
+      b.exportWh = (b.exportWh * 1000 + exportMwh) / 1000;
+      b.importMinor += Math.round(cumImp) - i0;
+      b.exportMinor += Math.round(cumExp) - e0;
+      b.netMinor = b.importMinor - b.exportMinor;
+      b.slots += slots;
+    };
+    const a = this.archived;
+    if (!Number.isNaN(a.first) && a.first >= from && this.archivedBefore <= to) put(a.first, a.importMwh, a.exportMwh, a.importMinor, a.exportMinor, 0);
+    for (const s of this.slots.values()) {
+      if (s.start < from || s.start >= to) continue;
+      put(s.start, s.importMwh, s.exportMwh, (s.importWh / 1000) * s.importMinorPerKWh, (s.exportWh / 1000) * s.exportMinorPerKWh, 1);
+    }
+    return out;
   }
 
   /** Starts today's sums at the first call of a new UTC day. */

@@ -1,6 +1,9 @@
-import type { ActionResult, Decision, Household, HouseholdSnapshot, HistoryPoint, PqAggregate } from "../core/household";
+import type { ActionResult, Decision, EnergyBucket, Household, HouseholdSnapshot, HistoryPoint, PqAggregate } from "../core/household";
 import type { Clock } from "../core/clock";
 import { pqProblem } from "./pq-aggregate";
+import { HISTORY_FULL, PowerHistory, historyProblem, type HistoryOptions } from "./power-history";
+
+export type { HistoryOptions } from "./power-history";
 
 /**
  * The aggregator's in-memory picture of the household: the latest snapshot,
@@ -13,68 +16,8 @@ export interface HouseholdActions {
   scheduleLoad(id: string, durationMs: number, deadline: number, actor: Decision["actor"]): ActionResult & { startAt?: number };
 }
 
-export interface HistoryOptions {
-  /** Resolution of stored history. */
-  stepMs: number;
-  /** Points kept per series (ring buffer). */
-  capacity: number;
-}
-
-class PowerHistory {
-  readonly watts: Float32Array;
-  private start = -1; // time of slot 0 of the ring's oldest entry, in steps
-  private newest = -1; // newest step index written
-  private sums: Float64Array;
-  private counts: Uint32Array;
-
-  constructor(private readonly opts: HistoryOptions) {
-    this.watts = new Float32Array(opts.capacity);
-    this.sums = new Float64Array(opts.capacity);
-    this.counts = new Uint32Array(opts.capacity);
-  }
-
-  add(t: number, w: number): void {
-    const step = Math.floor(t / this.opts.stepMs);
-    if (this.newest < 0) this.start = step;
-    if (step < this.newest) return; // out of order: ignore rather than corrupt
-    for (let s = this.newest + 1; s <= step && this.newest >= 0; s++) this.clear(s);
-    if (this.newest < 0) this.clear(step);
-    this.newest = step;
-    const slot = step % this.opts.capacity;
-    this.sums[slot] += w;
-    this.counts[slot]++;
-    this.watts[slot] = this.sums[slot] / this.counts[slot];
-  }
-
-  /** Mean power in [from, to) per `stepMs`, NaN where nothing was recorded. */
-  query(from: number, to: number, stepMs: number): HistoryPoint[] {
-    const out: HistoryPoint[] = [];
-    const oldest = Math.max(this.start, this.newest - this.opts.capacity + 1);
-    for (let t = from; t < to; t += stepMs) {
-      let sum = 0;
-      let n = 0;
-      const s0 = Math.floor(t / this.opts.stepMs);
-      const s1 = Math.max(s0 + 1, Math.floor((t + stepMs) / this.opts.stepMs));
-      for (let s = s0; s < s1; s++) {
-        if (s < oldest || s > this.newest || this.newest < 0) continue;
-        const slot = s % this.opts.capacity;
-        if (this.counts[slot] === 0) continue;
-        sum += this.watts[slot];
-        n++;
-      }
-      const w = n ? sum / n : NaN;
-      out.push({ t, w, wh: n ? (w * stepMs) / 3_600_000 : NaN });
-    }
-    return out;
-  }
-
-  private clear(step: number): void {
-    const slot = step % this.opts.capacity;
-    this.sums[slot] = 0;
-    this.counts[slot] = 0;
-    this.watts[slot] = 0;
-  }
-}
+/** Booked energy per bucket (the aggregator's booking), when the owner has one. */
+export type EnergySource = (from: number, to: number, stepMs: number) => EnergyBucket[];
 
 export class HouseholdStore implements Household {
   private current: HouseholdSnapshot;
@@ -91,9 +34,30 @@ export class HouseholdStore implements Household {
     private readonly clock: Clock,
     initial: HouseholdSnapshot,
     private readonly actions: HouseholdActions,
-    private readonly historyOptions: HistoryOptions = { stepMs: 60_000, capacity: 7 * 24 * 60 },
+    private readonly historyOptions: HistoryOptions = HISTORY_FULL,
+    private readonly energySource?: EnergySource,
   ) {
+    const problem = historyProblem(historyOptions);
+    if (problem) throw new RangeError(`history: ${problem}`);
     this.current = initial;
+  }
+
+  /** The household's clock (virtual in a simulated run): what every view takes as "now". */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Booked energy and cost per bucket (empty when this household books nothing). */
+  energy(from: number, to: number, stepMs: number): EnergyBucket[] {
+    if (!this.energySource || !(stepMs > 0) || !(to > from) || (to - from) / stepMs > 10_000) return [];
+    return this.energySource(from, to, stepMs);
+  }
+
+  /** RAM the power histories hold (bytes). */
+  historyBytes(): number {
+    let b = 0;
+    for (const h of this.histories.values()) b += h.bytes;
+    return b;
   }
 
   snapshot(): HouseholdSnapshot {
@@ -137,14 +101,18 @@ export class HouseholdStore implements Household {
     for (const listener of [...this.listeners]) listener();
   }
 
-  /** Records power for the series "total", "meter:<id>", "load:<id>". */
-  record(series: string, watts: number, t = this.clock.now()): void {
+  /**
+   * Records power for the series "total", "meter:<id>", "load:<id>", with the energy the
+   * meters' counters moved since the series' previous record (mWh; without it the power is
+   * integrated over observed time) and whether that time was observed (PowerHistory.add).
+   */
+  record(series: string, watts: number, t = this.clock.now(), energyMwh?: number, observed?: boolean): void {
     let h = this.histories.get(series);
     if (!h) {
       h = new PowerHistory(this.historyOptions);
       this.histories.set(series, h);
     }
-    h.add(t, watts);
+    h.add(t, watts, energyMwh, observed);
   }
 
   seriesNames(): string[] {
@@ -152,7 +120,7 @@ export class HouseholdStore implements Household {
   }
 
   history(series: string, from: number, to: number, stepMs: number): HistoryPoint[] {
-    if (!(stepMs > 0) || !(to > from)) return [];
+    if (!(stepMs > 0) || !(to > from) || (to - from) / stepMs > 100_000) return [];
     const h = this.histories.get(series);
     if (!h) return [];
     return h.query(from, to, stepMs);

@@ -30,7 +30,7 @@ export interface MeterReadings {
   swells: number;
   interruptions: number;
   /** The latest power-quality event this meter saw, if any. */
-  lastEvent?: { type: "dip" | "swell" | "interruption"; start: number; durationMs: number; extremeV: number };
+  lastEvent?: { type: "dip" | "swell" | "interruption"; start: number; durationMs: number; extremeV: number; /** 1..3 (L1 when absent). */ phase?: number };
 }
 
 export interface MeterFrontEnd {

@@ -87,16 +87,23 @@ export interface BillView {
   forecastMonthMinor: number;
 }
 
+/** One supply event, listed once however many meters saw it. */
 export interface PqEventView {
   type: "dip" | "swell" | "interruption";
+  /** The first meter that reported it. */
   meterId: number;
+  /** Every meter that saw it. */
+  meters: number[];
   phase: number;
   start: number;
+  /** 0 with `cell: null` when the duration was not reported. */
   durationMs: number;
-  /** Residual (dip/interruption) or maximum (swell) RMS voltage. */
-  extremeV: number;
-  /** EN 50160 table cell, e.g. "70-40%/0.2-0.5s". */
-  cell: string;
+  /** Residual (dip/interruption) or maximum (swell) RMS voltage; null when not reported. */
+  extremeV: number | null;
+  /** EN 50160 table cell, e.g. "70-40%/0.2-0.5s"; null when depth and duration were not reported. */
+  cell: string | null;
+  /** Why `cell` is null. */
+  cellReason?: string;
 }
 
 export interface Alarm {
@@ -108,14 +115,25 @@ export interface Alarm {
 
 export interface QualityView {
   meterId: number;
-  frequencyHz: number;
+  /** Last reading; null before the meter's first answer (reason in notMeasured). */
+  frequencyHz: number | null;
+  /** Last reading, L1; empty before the first answer. */
   thdVoltagePct: number[];
   thdCurrentPct: number[];
-  unbalanceNegativePct: number;
-  /** EN 50160 dip table: rows by residual voltage, columns by duration; counts. */
+  /** Negative-sequence voltage unbalance (%) of the last 10-min aggregate; null when not measured (reason in notMeasured). */
+  unbalanceNegativePct: number | null;
+  /** Why each null or empty field is not measured, by field name. */
+  notMeasured: Record<string, string>;
+  /** EN 50160 dip table: rows `dipRows` (residual voltage) × columns `dipCols` (duration); counts of the events this meter saw. */
   dipTable: number[][];
-  swellCount: number;
-  interruptionCount: number;
+  dipRows: readonly string[];
+  dipCols: readonly string[];
+  /** Dips and interruptions this meter saw whose depth and duration were not reported (in no cell). */
+  dipsUnclassified: number;
+  /** The meter's own counters (1-0:32.32.0, 1-0:32.36.0, 0-0:96.7.21); null before its first answer. */
+  dipCount: number | null;
+  swellCount: number | null;
+  interruptionCount: number | null;
 }
 
 /**
@@ -157,7 +175,10 @@ export interface HouseholdSnapshot {
   loads: LoadView[];
   prices: PriceSlot[];
   grid: GridState;
+  /** Today's bill (slots since 00:00 UTC). */
   bill: BillView;
+  /** Everything booked so far (since billToDate.from). */
+  billToDate?: BillView;
   energyTodayWh: number;
   exportTodayWh: number;
   tariffNow: { name: string; importMinorPerKWh: number };
@@ -173,10 +194,38 @@ export interface HouseholdSnapshot {
 
 export interface HistoryPoint {
   t: number;
-  /** Mean power over the step. */
+  /** Mean of the power samples in the bucket (NaN: none). */
   w: number;
-  /** Energy over the step. */
+  /**
+   * Energy measured in the bucket: the meters' counter deltas ("total", "meter:<id>"), or a
+   * plug's power over the time it was observed ("load:<id>"). Never extrapolated; NaN: none.
+   */
   wh: number;
+  /** Time of the bucket that was observed (ms). */
+  coveredMs?: number;
+  /** Observed less than the whole bucket (a gap, or the bucket is still running). */
+  partial?: boolean;
+  /** Resolution of the stored data that answered (ms). */
+  resMs?: number;
+}
+
+/**
+ * Booked energy and its cost in one bucket [t, t + stepMs), from the price slots the
+ * aggregator booked (each at the price it was booked at). The money is rounded so that
+ * the buckets of a range add up to that range's bill to the cent.
+ */
+export interface EnergyBucket {
+  t: number;
+  stepMs: number;
+  importWh: number;
+  exportWh: number;
+  importMinor: number;
+  /** Export credit (positive). */
+  exportMinor: number;
+  /** importMinor − exportMinor. */
+  netMinor: number;
+  /** Price slots booked in the bucket. */
+  slots: number;
 }
 
 export interface ActionResult {
@@ -186,6 +235,10 @@ export interface ActionResult {
 
 export interface Household {
   snapshot(): HouseholdSnapshot;
+  /** The household's clock (virtual in a simulated run); views take "now" from it. Default: snapshot().t. */
+  now?(): number;
+  /** Booked energy and cost per bucket (households that book energy). */
+  energy?(from: number, to: number, stepMs: number): EnergyBucket[];
   /** Series "total", "meter:<id>" or "load:<id>", averaged over steps of `stepMs`. */
   history(series: string, from: number, to: number, stepMs: number): HistoryPoint[];
   switchLoad(id: string, on: boolean, actor: Decision["actor"]): ActionResult;

@@ -1,4 +1,4 @@
-import type { HouseholdSnapshot, LoadView } from "../core/household";
+import type { HouseholdSnapshot, LoadView, QualityView } from "../core/household";
 import { CODES } from "../core/obis";
 import { clockTime, dateTime, esc, kwh, money, watts } from "./html";
 
@@ -16,8 +16,6 @@ export interface PageContext {
   message?: string;
 }
 
-const DIP_ROWS = Object.freeze(["90–80 %", "80–70 %", "70–40 %", "40–5 %", "< 5 %"]);
-const DIP_COLS = Object.freeze(["10–200 ms", "0.2–0.5 s", "0.5–1 s", "1–5 s", "5–60 s"]);
 
 export function totalPower(snap: HouseholdSnapshot): number {
   let w = 0;
@@ -75,12 +73,13 @@ export interface EnergyRow {
   minor: number;
 }
 
-export function energyPage(c: PageContext, perTariff: EnergyRow[], perDay: EnergyRow[]): string {
+export function energyPage(c: PageContext, perHour: EnergyRow[], perDay: EnergyRow[]): string {
   const cur = c.snap.bill.currency;
   const rows = (list: EnergyRow[]): string => list.map((r) => `<tr><td>${esc(r.label)}</td><td class="n">${kwh(r.wh)}</td><td class="n">${money(r.minor, cur)}</td></tr>`).join("");
-  let out = `<h2>Today by tariff</h2><table><tr><th>Price band</th><th class="n">Energy</th><th class="n">Cost</th></tr>${rows(perTariff)}</table>`;
-  out += `<h2>Per day</h2><table><tr><th>Day</th><th class="n">Energy</th><th class="n">Cost (at today's prices)</th></tr>${rows(perDay)}</table>`;
-  out += `<h2>Bill to date</h2><table>${c.snap.bill.lines.map((l) => `<tr><td>${esc(l.label)}</td><td class="n">${money(l.amountMinor, cur)}</td></tr>`).join("")}<tr><th>Total</th><th class="n">${money(c.snap.bill.totalMinor, cur)}</th></tr></table>`;
+  // Energy and cost as booked: each slot's metered energy at the price it was booked at.
+  let out = `<h2>Today by hour</h2><table><tr><th>Hour</th><th class="n">Energy (net)</th><th class="n">Cost</th></tr>${rows(perHour)}</table>`;
+  out += `<h2>Per day</h2><table><tr><th>Day</th><th class="n">Energy (net)</th><th class="n">Cost</th></tr>${rows(perDay)}</table>`;
+  out += `<h2>Today's bill</h2><table>${c.snap.bill.lines.map((l) => `<tr><td>${esc(l.label)}</td><td class="n">${money(l.amountMinor, cur)}</td></tr>`).join("")}<tr><th>Total</th><th class="n">${money(c.snap.bill.totalMinor, cur)}</th></tr></table>`;
   return out;
 }
 
@@ -121,21 +120,29 @@ export function controlPage(c: PageContext): string {
 }
 
 export function qualityPage(c: PageContext): string {
-  let out = `<table><tr><th>Meter</th><th class="n">Frequency</th><th class="n">THD U</th><th class="n">THD I</th><th class="n">Unbalance</th><th class="n">Swells</th><th class="n">Interruptions</th></tr>`;
+  // A value the meter did not measure reads "not measured" (the reason as its tooltip), never 0.
+  const nm = (q: QualityView, k: string, v: string | null): string => (v === null ? `<span class="mut" title="${esc(q.notMeasured[k] ?? "")}">not measured</span>` : v);
+  const list = (q: QualityView, k: string, xs: number[]): string => nm(q, k, xs.length ? `${xs.map((x) => x.toFixed(1)).join(" / ")} %` : null);
+  let out = `<table><tr><th>Meter</th><th class="n">Frequency</th><th class="n">THD U</th><th class="n">THD I</th><th class="n">Unbalance</th><th class="n">Dips</th><th class="n">Swells</th><th class="n">Interruptions</th></tr>`;
   for (const q of c.snap.quality) {
-    out += `<tr><td>Meter ${q.meterId}</td><td class="n">${q.frequencyHz.toFixed(3)} Hz</td><td class="n">${q.thdVoltagePct.map((x) => x.toFixed(1)).join(" / ")} %</td><td class="n">${q.thdCurrentPct.map((x) => x.toFixed(1)).join(" / ")} %</td><td class="n">${q.unbalanceNegativePct.toFixed(2)} %</td><td class="n">${q.swellCount}</td><td class="n">${q.interruptionCount}</td></tr>`;
+    const num = (k: string, x: number | null, f: (x: number) => string): string => nm(q, k, x === null ? null : f(x));
+    out += `<tr><td>Meter ${q.meterId}</td><td class="n">${num("frequencyHz", q.frequencyHz, (x) => `${x.toFixed(3)} Hz`)}</td><td class="n">${list(q, "thdVoltagePct", q.thdVoltagePct)}</td><td class="n">${list(q, "thdCurrentPct", q.thdCurrentPct)}</td><td class="n">${num("unbalanceNegativePct", q.unbalanceNegativePct, (x) => `${x.toFixed(2)} %`)}</td><td class="n">${num("dipCount", q.dipCount, String)}</td><td class="n">${num("swellCount", q.swellCount, String)}</td><td class="n">${num("interruptionCount", q.interruptionCount, String)}</td></tr>`;
   }
   out += `</table>`;
   out += pq10minTable(c);
   for (const q of c.snap.quality) {
-    out += `<h2>EN 50160 dips · meter ${q.meterId}</h2><table><tr><th>Residual voltage</th>${DIP_COLS.map((h) => `<th class="n">${h}</th>`).join("")}</tr>`;
-    DIP_ROWS.forEach((label, r) => {
-      out += `<tr><td>${label}</td>${DIP_COLS.map((_, k) => `<td class="n">${q.dipTable[r]?.[k] ?? 0}</td>`).join("")}</tr>`;
+    out += `<h2>EN 50160 dips · meter ${q.meterId}</h2><table><tr><th>Residual voltage</th>${q.dipCols.map((h) => `<th class="n">${esc(h)}</th>`).join("")}</tr>`;
+    q.dipRows.forEach((label, r) => {
+      out += `<tr><td>${esc(label)}</td>${q.dipCols.map((_, k) => `<td class="n">${q.dipTable[r][k]}</td>`).join("")}</tr>`;
     });
     out += `</table>`;
+    if (q.dipsUnclassified) out += `<p class="mut">${q.dipsUnclassified} more without reported depth and duration (in no cell)</p>`;
   }
-  out += `<h2>Events</h2><table><tr><th>Start</th><th>Type</th><th>Meter/phase</th><th class="n">Duration</th><th class="n">Extreme</th><th>Cell</th></tr>`;
-  for (const e of c.snap.events.slice(-30).reverse()) out += `<tr><td>${dateTime(e.start, c.offsetMin)}</td><td>${e.type}</td><td>${e.meterId}/L${e.phase}</td><td class="n">${e.durationMs} ms</td><td class="n">${e.extremeV.toFixed(1)} V</td><td>${esc(e.cell)}</td></tr>`;
+  out += `<h2>Events</h2><table><tr><th>Start</th><th>Type</th><th>Meters/phase</th><th class="n">Duration</th><th class="n">Extreme</th><th>Cell</th></tr>`;
+  for (const e of c.snap.events.slice(-30).reverse()) {
+    const unknown = `<span class="mut" title="${esc(e.cellReason ?? "")}">not measured</span>`;
+    out += `<tr><td>${dateTime(e.start, c.offsetMin)}</td><td>${e.type}</td><td>${e.meters.join(", ")}/L${e.phase}</td><td class="n">${e.cell === null ? unknown : `${e.durationMs} ms`}</td><td class="n">${e.extremeV === null ? unknown : `${e.extremeV.toFixed(1)} V`}</td><td>${e.cell === null ? unknown : esc(e.cell)}</td></tr>`;
+  }
   if (!c.snap.events.length) out += `<tr><td colspan="6" class="mut">no events</td></tr>`;
   return out + `</table>`;
 }

@@ -1,6 +1,6 @@
 import type { Clock, TimerId } from "../core/clock";
 import { DAY, HOUR, MINUTE } from "../core/clock";
-import type { Household } from "../core/household";
+import type { EnergyBucket, Household } from "../core/household";
 import type { Random } from "../core/ports";
 import { utf8DecodeStrict } from "../core/bytes";
 import { Auth, CLEAR_COOKIE, deviceCookie, readCookie, sessionCookie, type Client, type Session } from "./auth";
@@ -9,7 +9,8 @@ import { hostAllowed, sameOrigin } from "./host-check";
 import { DEFAULT_LIMITS, type HttpLimits } from "./limits";
 import { SetupCode } from "./setup-code";
 import { powerGraphSvg } from "./graph-svg";
-import { esc, layout } from "./html";
+import { clockTime, esc, layout } from "./html";
+import { energyQuery } from "./energy-api";
 import { controlPage, dashboardPage, energyPage, formPage, graphPage, liveValues, pricesPage, qualityPage, type EnergyRow, type PageContext } from "./pages";
 import { parseUrlEncoded } from "./path";
 import { DEFAULT_QUERY_BOUNDS, csvLine, runQuery, toCsv, type QueryBounds } from "./query";
@@ -218,7 +219,7 @@ export class WebApp {
       const range = q.get("range") ?? "day";
       const span = range === "hour" ? HOUR : range === "week" ? 7 * DAY : DAY;
       const step = range === "hour" ? MINUTE : range === "week" ? HOUR : 5 * MINUTE;
-      const now = this.o.clock.now();
+      const now = this.now();
       const end = now - (now % step) + step;
       const name = this.seriesLabel(series);
       if (!name) return res.status(404).send(layout("Not found", "", `<p>No series ${esc(series)}.</p>`), HTML);
@@ -248,7 +249,7 @@ export class WebApp {
       const hours = Number(f.get("hours"));
       const m = /^(\d{1,2}):(\d\d)$/.exec(f.get("deadline") ?? "");
       if (!(hours > 0 && hours <= 24) || !m || Number(m[1]) > 23 || Number(m[2]) > 59) return res.redirect(`/control?msg=${encodeURIComponent("give hours (0–24) and a deadline HH:MM")}`);
-      const now = this.o.clock.now();
+      const now = this.now();
       let deadline = now - ((now + this.offset * MINUTE) % DAY) + (Number(m[1]) * 60 + Number(m[2])) * MINUTE;
       if (deadline <= now) deadline += DAY;
       const result = hh.scheduleLoad(f.get("id") ?? "", hours * HOUR, deadline, "user");
@@ -325,6 +326,12 @@ export class WebApp {
 
     // JSON API
     r.get("/api/snapshot", (req, res) => this.mayRead(req, res, true) && res.header("Cache-Control", "no-store").send(JSON.stringify(hh.snapshot()), JSON_TYPE));
+    r.get("/api/energy", (req, res) => {
+      if (!this.mayRead(req, res, true)) return;
+      const result = energyQuery(hh, parseUrlEncoded(req.query), this.now());
+      if (typeof result === "string") return res.status(400).send(JSON.stringify({ error: result }), JSON_TYPE);
+      res.header("Cache-Control", "no-store").send(JSON.stringify(result), JSON_TYPE);
+    });
     r.get("/api/live", (req, res) => this.mayRead(req, res, true) && res.header("Cache-Control", "no-store").send(JSON.stringify(liveValues(hh.snapshot())), JSON_TYPE));
     r.post("/api/loads/:id/switch", (req, res, p) => {
       const s = this.user(req);
@@ -344,7 +351,7 @@ export class WebApp {
     r.get("/query", (req, res) => {
       if (!this.mayRead(req, res, true)) return;
       const q = parseUrlEncoded(req.query);
-      const result = q ? runQuery(hh, q, this.o.clock.now(), this.o.history ?? DEFAULT_QUERY_BOUNDS) : "malformed query string";
+      const result = q ? runQuery(hh, q, this.now(), this.o.history ?? DEFAULT_QUERY_BOUNDS) : "malformed query string";
       if (typeof result === "string") return res.status(400).send(JSON.stringify({ error: result }), JSON_TYPE);
       // Said in a header, so a client sees that the answer covers less than it asked (what is stored).
       if (result.clamped) res.header("X-Query-Range", `${new Date(result.begin).toISOString()}/${new Date(result.end).toISOString()}`);
@@ -428,37 +435,30 @@ export class WebApp {
     this.page(req, res, "Settings", "/settings", body);
   }
 
+  /**
+   * The household's "now" (virtual in a simulated run): data ranges follow the clock of the
+   * household shown; the server's own time-outs stay on the server's clock.
+   */
+  private now(): number {
+    const hh = this.o.household;
+    return hh.now ? hh.now() : hh.snapshot().t;
+  }
+
+  /**
+   * The Energy page from the booking: today per hour and the last 7 days per day, energy and
+   * cost at the prices each slot was booked at. Each list adds up to its bill to the cent
+   * (the days from the first slot kept, today to today's bill).
+   */
   private energy(req: HttpRequest): string {
     const c = this.ctx(req);
-    const snap = c.snap;
-    const now = this.o.clock.now();
+    const hh = this.o.household;
+    const now = this.now();
     const dayStart = now - (now % DAY);
-    const priceAt = (t: number): number => {
-      const hour = (t - (t % HOUR)) % DAY;
-      for (const p of snap.prices) if (p.start % DAY === hour) return p.importMinorPerKWh;
-      return snap.tariffNow.importMinorPerKWh;
-    };
-    const hours = this.o.household.history("total", dayStart - 6 * DAY, dayStart + DAY, HOUR);
-    const bands = new Map<number, EnergyRow>();
-    const days = new Map<number, EnergyRow>();
-    for (const p of hours) {
-      if (!isFinite(p.wh) || p.wh <= 0) continue;
-      const price = priceAt(p.t);
-      const minor = (p.wh / 1000) * price;
-      const day = p.t - (p.t % DAY);
-      const d = days.get(day) ?? { label: new Date(day).toISOString().slice(0, 10), wh: 0, minor: 0 };
-      d.wh += p.wh;
-      d.minor += minor;
-      days.set(day, d);
-      if (day === dayStart) {
-        const b = bands.get(price) ?? { label: `${price} c/kWh`, wh: 0, minor: 0 };
-        b.wh += p.wh;
-        b.minor += minor;
-        bands.set(price, b);
-      }
-    }
-    const round = (r: EnergyRow): EnergyRow => ({ ...r, minor: Math.round(r.minor) });
-    return energyPage(c, [...bands.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => round(r)), [...days.values()].reverse().map(round));
+    const row = (label: string, b: EnergyBucket): EnergyRow => ({ label, wh: b.importWh - b.exportWh, minor: b.netMinor });
+    const hours = (hh.energy?.(dayStart, dayStart + DAY, HOUR) ?? []).filter((b) => b.slots > 0 || b.t <= now);
+    const days = (hh.energy?.(dayStart - 6 * DAY, dayStart + DAY, DAY) ?? []).filter((b) => b.slots > 0);
+    const hour = (b: EnergyBucket): string => `${clockTime(b.t, this.offset)}–${clockTime(b.t + HOUR, this.offset)}`;
+    return energyPage(c, hours.filter((b) => b.t <= now).map((b) => row(hour(b), b)), days.reverse().map((b) => row(new Date(b.t).toISOString().slice(0, 10), b)));
   }
 
   private seriesLabel(series: string): string | undefined {

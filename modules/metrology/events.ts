@@ -21,6 +21,15 @@ function freezeRows<T extends readonly (readonly unknown[])[]>(rows: T): T {
   return Object.freeze(rows);
 }
 
+/** The EN 50160 dip table's row labels (residual voltage) and column labels (duration), as in `en50160Cell`. */
+export const EN50160_DIP_ROWS: readonly string[] = Object.freeze(DIP_ROWS.map((r) => r[1]));
+export const EN50160_DIP_COLS: readonly string[] = Object.freeze(DIP_COLS.map((c) => c[1]));
+
+/** Row and column of a dip or interruption in the EN 50160 table (residual as a fraction of nominal, duration in s). */
+export function en50160DipIndex(ratio: number, duration: number): { row: number; col: number } {
+  return { row: DIP_ROWS.findIndex((r) => ratio >= r[0]), col: DIP_COLS.findIndex((c) => duration <= c[0]) };
+}
+
 /** The EN 50160 table cell of an event (residual or extreme as a fraction of nominal). */
 export function en50160Cell(type: EventType, ratio: number, duration: number): string {
   if (type === "swell") {

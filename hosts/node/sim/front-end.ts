@@ -221,7 +221,7 @@ export class PipelineFrontEnd extends SimFrontEnd {
           if (e.type === "dip") this.r.dips++;
           else if (e.type === "swell") this.r.swells++;
           else this.r.interruptions++;
-          this.r.lastEvent = { type: e.type, start: start + e.start * 1000, durationMs: Math.round(e.duration * 1000), extremeV: e.extreme };
+          this.r.lastEvent = { type: e.type, start: start + e.start * 1000, durationMs: Math.round(e.duration * 1000), extremeV: e.extreme, phase: e.phase };
         },
       },
     );

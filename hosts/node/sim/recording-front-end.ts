@@ -70,7 +70,7 @@ export class RecordingFrontEnd implements MeterFrontEnd {
           if (e.type === "dip") r.dips++;
           else if (e.type === "swell") r.swells++;
           else r.interruptions++;
-          r.lastEvent = { type: e.type, start: start + e.start * 1000, durationMs: Math.round(e.duration * 1000), extremeV: e.extreme };
+          r.lastEvent = { type: e.type, start: start + e.start * 1000, durationMs: Math.round(e.duration * 1000), extremeV: e.extreme, phase: e.phase };
         },
       },
     );

@@ -4,6 +4,7 @@
  * (GET /display.png, POST /display/touch); `demoDisplay` gives the
  * deterministic household used by `xsmeter ui render` and the golden tests.
  */
+import { en50160Cell } from "../../../modules/metrology/events";
 import type { Clock } from "../../../modules/core/clock";
 import { HOUR } from "../../../modules/core/clock";
 import type { Household, HouseholdSnapshot } from "../../../modules/core/household";
@@ -84,8 +85,9 @@ export function demoDisplay(withAlarms = true): DemoDisplaySetup {
     const out = { ...s, tasks: scheduler.stats() };
     if (!withAlarms) return out;
     out.events = [
-      { type: "dip", meterId: 2, phase: 0, start: t - 3 * HOUR, durationMs: 120, extremeV: 161, cell: "90-70%/0.01-0.2s" },
-      { type: "swell", meterId: 1, phase: 0, start: t - 2 * HOUR, durationMs: 40, extremeV: 262, cell: "110-120%" },
+      // the cells as the aggregator computes them (EN 50160, of 230 V)
+      { type: "dip", meterId: 2, meters: [2], phase: 1, start: t - 3 * HOUR, durationMs: 120, extremeV: 161, cell: en50160Cell("dip", 161 / 230, 0.12) },
+      { type: "swell", meterId: 1, meters: [1], phase: 1, start: t - 2 * HOUR, durationMs: 40, extremeV: 262, cell: en50160Cell("swell", 262 / 230, 0.04) },
     ];
     out.alarms = [
       { t: t - 3 * HOUR, kind: "dip", message: "meter 2 L1 161 V for 120 ms", meterId: 2 },

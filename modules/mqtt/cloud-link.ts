@@ -14,7 +14,8 @@
  *   xsmeter/<node>/meter/<meterId>/pq/10min    the meter's 10-min power-quality aggregate, once per
  *     interval, QoS 1: {"boot","seq","start","end","u":[V…],"i":[A…],"p":[W…],"thdu":[%…],"thdi":[%…],
  *     "f","u2"? (three-phase),"flagged"} — arrays per phase, start/end ms UTC, seq from the meter's counter
- *   homeassistant/sensor/<node>/<object>/config  retained discovery
+ *   xsmeter/<node>/availability/<meterId>      "online" / "offline" (retained, on change: a slave off the bus)
+ *   homeassistant/sensor/<node>/<object>/config  retained discovery (payloads: ha-discovery.ts)
  *   xsmeter/<node>/cmd/<kind>                  downlink: kind = price | load | config | firmware
  *   xsmeter/<node>/cmd/result                  {"kind","ctr","ok","error"?,"refused"?}
  *     the result of an authentic command: QoS 1 (through the outbox). A refusal (forged,
@@ -43,6 +44,7 @@ import { MAX_DOWNLINK_BYTES, ctrOf, parseBody, parseEnvelope, type Envelope } fr
 import { DEFAULT_MAX_CTR_STEP, isCommandKind, staleReason, type CommandKind, type KindCounters } from "./downlink-counters";
 
 export type { CommandKind, CounterStore, KindCounters } from "./downlink-counters";
+import { haTopics, pqEntities, readingEntity, type HaContext, type HaDeviceInfo } from "./ha-discovery";
 
 /** What CloudLink needs of an MQTT session (MqttClient has it). */
 export interface MqttPublisher {
@@ -83,6 +85,8 @@ export interface CloudLinkOptions {
   /** This boot's number (a counter the app keeps in flash, +1 per boot); part of the duplicate key. */
   boot?: number;
   periodMs?: number;
+  /** What HA discovery says of the devices (firmware version, model, the meter's page). */
+  ha?: HaDeviceInfo;
   onPrices?(slots: PriceSlot[]): ActionResult;
   onConfig?(config: Record<string, unknown>): ActionResult;
   onFirmwareOffer?(offer: FirmwareOffer): ActionResult;
@@ -117,6 +121,7 @@ export class CloudLink {
   private seq = new Map<number, number>();
   private lastTotals = new Map<string, number>();
   private discovered = new Set<string>();
+  private available = new Map<number, boolean>();
   private eventsSent = 0;
   private timer?: TimerId;
   /** End of the last 10-min interval published, per meter. */
@@ -157,6 +162,7 @@ export class CloudLink {
   setPeriod(periodMs: number): void {
     if (!(periodMs >= 1000)) throw new RangeError(`publish period ${periodMs} ms`);
     this.o.periodMs = periodMs;
+    this.discovered.clear(); // discovery again: its expire_after follows the period
     if (this.timer === undefined) return; // not started: start() uses it
     this.o.clock.cancel(this.timer);
     this.timer = this.o.clock.every(periodMs, () => this.publishReadings());
@@ -177,7 +183,7 @@ export class CloudLink {
     for (const a of snap.pq10min ?? []) {
       if (a.end <= (this.pqSent.get(a.meterId) ?? -Infinity)) continue;
       const topic = `${this.base}/meter/${a.meterId}/pq/10min`;
-      if (!this.discovered.has(`${a.meterId}/pq10`)) this.discoverPq(a, snap.meters.find((m) => m.id === a.meterId)?.name ?? `Meter ${a.meterId}`, topic);
+      if (!this.discovered.has(`${a.meterId}/pq10`)) this.discoverPq(a, snap.meters.find((m) => m.id === a.meterId), topic);
       this.o.mqtt.publish(topic, utf8Encode(JSON.stringify(pqPayload(a, this.o.boot ?? 0, this.nextSeq(a.meterId)))), 1);
       this.pqSent.set(a.meterId, a.end); // only once it is in the session's hands: a throw leaves it to retry
       this.stats.aggregates++;
@@ -185,26 +191,26 @@ export class CloudLink {
   }
 
   /** HA sensors for the aggregate's voltage and THD per phase and its frequency, and the flag as a problem. */
-  private discoverPq(a: PqAggregate, meterName: string, topic: string): void {
-    const device = { identifiers: [`xsmeter_${this.o.node}_m${a.meterId}`], name: meterName, manufacturer: "xsmeter" };
-    const sensor = (component: string, object: string, name: string, template: string, extra: Record<string, unknown>): void => {
-      const config = { name, unique_id: `xsmeter_${this.o.node}_${object}`, state_topic: topic, value_template: template, availability_topic: `${this.base}/status`, device, ...extra };
-      this.o.mqtt.publish(`homeassistant/${component}/${this.o.node}/${object}/config`, utf8Encode(JSON.stringify(config)), 1, true);
-    };
-    const m = `m${a.meterId}_pq10`;
-    for (let p = 0; p < a.voltageV.length; p++) {
-      sensor("sensor", `${m}_voltage_l${p + 1}`, `Voltage L${p + 1}, 10-min`, `{{ value_json.u[${p}] }}`, { device_class: "voltage", state_class: "measurement", unit_of_measurement: "V" });
-      sensor("sensor", `${m}_thd_voltage_l${p + 1}`, `Voltage THD L${p + 1}, 10-min`, `{{ value_json.thdu[${p}] }}`, { state_class: "measurement", unit_of_measurement: "%" });
-    }
-    sensor("sensor", `${m}_frequency`, "Frequency, 10-min", "{{ value_json.f }}", { device_class: "frequency", state_class: "measurement", unit_of_measurement: "Hz" });
-    sensor("binary_sensor", `${m}_flagged`, "10-min interval flagged (dip, swell or interruption)", "{{ 'ON' if value_json.flagged else 'OFF' }}", { device_class: "problem" });
+  private discoverPq(a: PqAggregate, meter: { id: number; name: string; role: "aggregator" | "slave" } | undefined, topic: string): void {
+    const m = meter ?? { id: a.meterId, name: `Meter ${a.meterId}`, role: "slave" as const };
+    for (const e of pqEntities(this.haContext(), m, a.voltageV.length, topic)) this.o.mqtt.publish(e.topic, utf8Encode(JSON.stringify(e.config)), 1, true);
     this.discovered.add(`${a.meterId}/pq10`);
+  }
+
+  private haContext(): HaContext {
+    // unknown after three missed readings (the will covers a lost session; this a stuck task)
+    return { node: this.o.node, ...this.o.ha, expireAfterS: Math.max(60, Math.ceil((3 * (this.o.periodMs ?? 60_000)) / 1000)) };
   }
 
   /** One message per meter and OBIS code, plus discovery for codes not announced yet, plus new PQ events. */
   publishReadings(): void {
     const snap = this.o.household.snapshot();
     for (const m of snap.meters) {
+      if (this.available.get(m.id) !== m.online) {
+        // retained, and only on change: HA's per-meter availability (a slave off the bus goes unavailable)
+        this.o.mqtt.publish(haTopics.meterAvailability(this.o.node, m.id), utf8Encode(m.online ? "online" : "offline"), 1, true);
+        this.available.set(m.id, m.online);
+      }
       for (const code of Object.keys(m.values)) {
         const v = m.values[code];
         if (typeof v !== "number" || !Number.isFinite(v)) continue;
@@ -218,7 +224,7 @@ export class CloudLink {
           }
           this.lastTotals.set(key, v);
         }
-        if (!this.discovered.has(key)) this.discover(m.id, m.name, code);
+        if (!this.discovered.has(key)) this.discover(m, code);
         const seq = this.nextSeq(m.id);
         this.o.mqtt.publish(`${this.base}/meter/${m.id}/${code}`, utf8Encode(JSON.stringify({ boot: this.o.boot ?? 0, seq, t: snap.t, v, u: q?.unit ?? "" })), 1);
         this.stats.readings++;
@@ -239,24 +245,10 @@ export class CloudLink {
     return s;
   }
 
-  private discover(meterId: number, meterName: string, code: string): void {
-    const q = OBIS.get(code);
-    const object = `m${meterId}_${q ? q.key : code.replace(/[^0-9]/g, "_")}`;
-    const energy = q?.kind === "energy" && (q.unit === "Wh");
-    const power = q?.unit === "W";
-    const config: Record<string, unknown> = {
-      name: q ? q.name : code,
-      unique_id: `xsmeter_${this.o.node}_${object}`,
-      state_topic: `${this.base}/meter/${meterId}/${code}`,
-      value_template: "{{ value_json.v }}",
-      availability_topic: `${this.base}/status`,
-      device: { identifiers: [`xsmeter_${this.o.node}_m${meterId}`], name: meterName, manufacturer: "xsmeter" },
-    };
-    if (energy) Object.assign(config, { device_class: "energy", state_class: "total_increasing", unit_of_measurement: "kWh", value_template: "{{ value_json.v / 1000 }}" });
-    else if (power) Object.assign(config, { device_class: "power", state_class: "measurement", unit_of_measurement: "W" });
-    else if (q) Object.assign(config, { state_class: "measurement", unit_of_measurement: q.unit || undefined });
-    this.o.mqtt.publish(`homeassistant/sensor/${this.o.node}/${object}/config`, utf8Encode(JSON.stringify(config)), 1, true);
-    this.discovered.add(`${meterId}/${code}`);
+  private discover(m: { id: number; name: string; role: "aggregator" | "slave" }, code: string): void {
+    const e = readingEntity(this.haContext(), m, code);
+    this.o.mqtt.publish(e.topic, utf8Encode(JSON.stringify(e.config)), 1, true);
+    this.discovered.add(`${m.id}/${code}`);
   }
 
   private downlink(topic: string, payload: Uint8Array): void {

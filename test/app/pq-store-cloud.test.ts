@@ -176,7 +176,7 @@ describe("CloudLink: the pq/10min topic", () => {
     for (const d of disc) {
       expect(d.retain).toBe(true);
       expect(d.body.state_topic).toBe("xsmeter/n1/meter/2/pq/10min");
-      expect(d.body.availability_topic).toBe("xsmeter/n1/status");
+      expect(d.body.availability).toEqual([{ topic: "xsmeter/n1/status" }, { topic: "xsmeter/n1/availability/2" }]);
     }
     expect(disc.find((d) => d.topic.includes("voltage_l1"))!.body).toMatchObject({ device_class: "voltage", unit_of_measurement: "V", value_template: "{{ value_json.u[0] }}" });
     expect(disc.find((d) => d.topic.includes("flagged"))!.body).toMatchObject({ device_class: "problem" });

@@ -76,7 +76,7 @@ describe("sim cloud link over the embedded broker", () => {
     const cfg = discovery.find((d) => d.topic === `homeassistant/sensor/${node}/m1_power_net/config`);
     expect(cfg, `discovery topics: ${discovery.map((d) => d.topic).join(", ")}`).toBeDefined();
     expect(cfg!.retain).toBe(true);
-    expect(cfg!.body).toMatchObject({ state_topic: power, device_class: "power", availability_topic: `xsmeter/${node}/status` });
+    expect(cfg!.body).toMatchObject({ state_topic: power, device_class: "power", availability: [{ topic: `xsmeter/${node}/status` }, { topic: `xsmeter/${node}/availability/1` }] });
 
     const loadId = sim.aggregator.store.snapshot().loads.find((l) => l.kind === "switchable")?.id;
     expect(loadId).toBeTypeOf("string");

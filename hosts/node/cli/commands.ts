@@ -8,6 +8,7 @@ import { webCommand } from "./web-command";
 import { uiCommand } from "./ui-command";
 import { simCommand } from "./sim-command";
 import { otaCommand } from "./ota-command";
+import { cmdCommand } from "./cmd-command";
 import { benchCanCommand, canDbcCommand } from "./can-command";
 
 export const COMMANDS: Command[] = [
@@ -19,6 +20,7 @@ export const COMMANDS: Command[] = [
   uiCommand,
   simCommand,
   otaCommand,
+  cmdCommand,
   canDbcCommand,
   benchCanCommand,
 ];

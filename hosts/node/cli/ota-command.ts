@@ -34,9 +34,11 @@ export const otaCommand: Command = {
   usage: `xsmeter ota keygen --out NAME            writes NAME.key (private, 0600) and NAME.pub
        xsmeter ota sign --key NAME.key --version X.Y.Z --in firmware.bin --out image.xsota
        xsmeter ota verify --pub NAME.pub --in image.xsota
-       xsmeter ota offer --mqtt URL --seed N --version X.Y.Z [--selftest fail] [--forge] [--size BYTES]
+       xsmeter ota offer --mqtt URL --seed N --version X.Y.Z [--selftest fail] [--forge] [--size BYTES] [--ctr N]
                                                offers a signed sim image to a running \`xsmeter sim\` (its broker URL
-                                               and seed): served over HTTP, followed until confirmed, refused or rolled back`,
+                                               and seed): served over HTTP, followed until confirmed, refused or rolled back;
+                                               --ctr: the command counter (default: the Unix second); no answer
+                                               within 10 s ends with a hint (seed? node? broker?)`,
   async run(args) {
     const verb = args[0];
     if (verb === "keygen") {
@@ -83,8 +85,15 @@ export const otaCommand: Command = {
       const selftest = option(args, "selftest", false);
       if (selftest !== undefined && selftest !== "pass" && selftest !== "fail") throw new UsageError("ota offer: --selftest is pass or fail");
       const size = option(args, "size", false);
-      const { outcome } = await offerFirmware({ brokerUrl: mqtt, seed, version, selftest, forge: args.includes("--forge"), size: size ? Number(size) : undefined, log: (l) => console.log(l) });
+      const ctrText = option(args, "ctr", false);
+      const ctr = ctrText === undefined ? undefined : Number(ctrText);
+      if (ctr !== undefined && (!Number.isSafeInteger(ctr) || ctr < 0 || ctr > 0xffffffff)) throw new UsageError("ota offer: --ctr is an integer 0..4294967295");
+      const { outcome, hint, result } = await offerFirmware({ brokerUrl: mqtt, seed, version, selftest, forge: args.includes("--forge"), size: size ? Number(size) : undefined, ctr, log: (l) => console.log(l) });
       console.log(`ota offer: ${outcome}`);
+      if (hint) console.error(`ota offer: ${hint}`);
+      const held = typeof result?.error === "string" ? /not above (\d+)/.exec(result.error) : null;
+      if (held) console.error(`ota offer: the meter holds counter ${held[1]}; pass --ctr ${Number(held[1]) + 1} or higher`);
+      if (outcome === "no answer") return 3;
       return outcome === "confirmed" ? 0 : 1;
     }
     throw new UsageError("ota: choose keygen, sign, verify or offer (see xsmeter ota --help)");

@@ -43,7 +43,9 @@ const USAGE = `xsmeter sim [options]
   --samples           slaves measure 12-bit waveform samples (default in real time; slow for --speed)
   --recording FILE    in real time, one meter measures this recording (.cfg/.cff COMTRADE, .wav, .csv t,u,i),
                       first phase, looped, instead of the waveform generator
-  --recording-meter N which meter measures the recording (default 1)`;
+  --recording-meter N which meter measures the recording (default 1)
+  --ha-switching      let Home Assistant switch loads marked switchable over xsmeter/<node>/load/<id>/set
+                      (that topic is NOT authenticated: off by default, the relays are then read-only)`;
 
 interface SimArgs {
   slaves: number;
@@ -58,6 +60,7 @@ interface SimArgs {
   report?: string;
   candump?: string;
   samples: boolean;
+  haSwitching?: boolean;
   link?: "can" | "direct";
   recording?: string;
   recordingMeter: number;
@@ -110,6 +113,7 @@ export function parseSimArgs(args: string[]): SimArgs {
       case "--report": if (!v) throw new UsageError("sim: --report needs a file"); out.report = v; k++; break;
       case "--candump": if (!v) throw new UsageError("sim: --candump needs a file"); out.candump = v; k++; break;
       case "--samples": out.samples = true; break;
+      case "--ha-switching": out.haSwitching = true; break;
       case "--recording": if (!v) throw new UsageError("sim: --recording needs a file (.cfg, .cff, .wav or .csv)"); out.recording = v; k++; break;
       case "--recording-meter": out.recordingMeter = int(a, v, 1, 16); k++; break;
       case "--link":
@@ -160,6 +164,8 @@ function printTopics(broker: string, cloud: SimCloud): void {
   console.log(`  events     ${t.event}`);
   console.log(`  discovery  ${t.discovery}  (retained, Home Assistant)`);
   console.log(`  commands   ${t.cmd}  (HMAC-signed) → ${t.result}`);
+  console.log(`  household  xsmeter/${cloud.node}/household, relays xsmeter/${cloud.node}/load/<id>/state (Home Assistant)`);
+  console.log(`  HA switch  ${cloud.ha.switchingEnabled ? `xsmeter/${cloud.node}/load/<id>/set (unauthenticated; loads marked switchable only)` : "off (relays read-only; --ha-switching enables the unauthenticated command topic)"}`);
 }
 
 async function runRealTime(args: SimArgs): Promise<number> {
@@ -177,7 +183,7 @@ async function runRealTime(args: SimArgs): Promise<number> {
   const brokerUrl = broker ? broker.url : args.mqtt!;
   // The aggregator as a device: flash with boot counter, OTA slots and config; downlinks wired (meter.ts).
   const flashFile = join(tmpdir(), `xsmeter-sim-${args.seed}-aggregator.flash`); // boot counter, outbox, settings, firmware
-  const meter = new SimMeter({ aggregator: sim.aggregator, clock, brokerUrl, networkKey: sim.networkKey, node: `sim-${args.seed}`, flashFile, protocolVersion: args.mqttVersion });
+  const meter = new SimMeter({ aggregator: sim.aggregator, clock, brokerUrl, networkKey: sim.networkKey, node: `sim-${args.seed}`, flashFile, protocolVersion: args.mqttVersion, ha: { switching: args.haSwitching, device: { configurationUrl: web.url }, log: (l) => console.log(l) } });
   meter.start();
   printTopics(brokerUrl, meter.cloud);
   console.log(`  firmware   xsmeter/sim-${args.seed}/firmware  (retained: running ${meter.runningVersion}, boot ${meter.boot}; flash ${flashFile})`);

@@ -16,6 +16,8 @@ import { FlashOutbox } from "../../../modules/mqtt/flash-outbox";
 import { CloudLink, type CloudLinkOptions } from "../../../modules/mqtt/cloud-link";
 import { clientPublisher } from "../../../modules/mqtt/client-publisher";
 import { storeCounters } from "../../../modules/mqtt/downlink-counters";
+import { HomeAssistantLink } from "../../../modules/mqtt/ha-link";
+import type { HaDeviceInfo } from "../../../modules/mqtt/ha-discovery";
 import type { Flash } from "../../../modules/core/ports";
 import { FlashCounterStore } from "../../../modules/secure/counter-store";
 import { deriveKey } from "../../../modules/secure/kdf";
@@ -43,6 +45,8 @@ export interface SimCloudOptions {
   meter?: { outboxFlash: Flash; counters: FlashCounterStore; boot: number };
   /** What the price, config and firmware downlinks do (SimMeter wires them). */
   downlinks?: Pick<CloudLinkOptions, "onPrices" | "onConfig" | "onFirmwareOffer">;
+  /** Home Assistant: the device blocks' details, and whether HA may switch loads (off unless the owner says so). */
+  ha?: { device?: HaDeviceInfo; switching?: boolean; log?(line: string): void };
 }
 
 export interface SimCloudTopics {
@@ -61,6 +65,7 @@ export interface SimCloud {
   topics: SimCloudTopics;
   client: MqttClient;
   link: CloudLink;
+  ha: HomeAssistantLink;
   /** Readings dropped because the outbox was full (broker unreachable for long). */
   dropped(): number;
   stop(): void;
@@ -83,7 +88,7 @@ export function cloudTopics(node: string): SimCloudTopics {
     readings: `${base}/meter/<meterId>/<obis>`,
     pq: `${base}/meter/<meterId>/pq/10min`,
     event: `${base}/event`,
-    discovery: `homeassistant/sensor/${node}/<object>/config`,
+    discovery: `homeassistant/{sensor,binary_sensor,switch}/${node}/<object>/config`,
     cmd: `${base}/cmd/{price,load,config,firmware}`,
     result: `${base}/cmd/result`,
   };
@@ -126,21 +131,26 @@ export function startSimCloud(o: SimCloudOptions): SimCloud {
     // boot counter: a later run always has a higher boot number, keeping (meter, boot, seq) unique.
     boot: o.meter?.boot ?? Math.floor(o.clock.now() / 1000),
     periodMs: o.periodMs ?? 10_000,
+    ha: { model: "xsmeter-sim", ...o.ha?.device },
     ...o.downlinks,
   });
+  const ha = new HomeAssistantLink({ node: o.node, household: o.household, mqtt, clock: o.clock, device: { model: "xsmeter-sim", ...o.ha?.device }, switching: o.ha?.switching, periodMs: o.periodMs ?? 10_000, log: o.ha?.log });
   client.start();
   link.start();
+  ha.start();
   let stopped = false;
   return {
     node: o.node,
     topics: cloudTopics(o.node),
     client,
     link,
+    ha,
     dropped: mqtt.dropped,
     stop() {
       if (stopped) return;
       stopped = true;
       link.stop();
+      ha.stop();
       // A clean DISCONNECT suppresses the will, so say "offline" ourselves (QoS 0 goes out now, before it).
       client.publish(`xsmeter/${o.node}/status`, utf8Encode("offline"), 0, true);
       client.stop();
@@ -149,6 +159,7 @@ export function startSimCloud(o: SimCloudOptions): SimCloud {
       if (stopped) return;
       stopped = true;
       link.stop();
+      ha.stop();
       client.kill();
     },
   };

@@ -170,6 +170,7 @@ export class SimMeter {
       household: o.aggregator.store,
       periodMs: restored.publishIntervalMs ?? o.periodMs,
       meter: { outboxFlash: this.parts.outbox, counters, boot: this.boot },
+      ha: { ...o.ha, device: { swVersion: booted.version, ...o.ha?.device } },
       downlinks: {
         onPrices: (slots) => {
           const checked = checkPriceTable(slots, o.clock.now());

@@ -6,7 +6,7 @@
  * follows xsmeter/sim-<seed>/firmware until the meter confirms the new version,
  * refuses it, or rolls back.
  */
-import { createHmac, getRandomValues, randomBytes } from "node:crypto";
+import { getRandomValues, randomBytes } from "node:crypto";
 import { MqttClient } from "../../../modules/mqtt/client";
 import { MemoryOutbox } from "../../../modules/mqtt/flash-outbox";
 import { parseHeader } from "../../../modules/ota/image";
@@ -16,6 +16,7 @@ import { cloudMacKey } from "./cloud";
 import { simFirmwareImage, simUtilitySeed } from "./meter";
 import { Prng } from "./prng";
 import { startFirmwareServer } from "./firmware-server";
+import { isOurResult, signCommand } from "../mqtt/downlink-sender";
 
 /** The household's network key for a seed (as HouseholdSim derives it). */
 export function simNetworkKey(seed: number): Uint8Array {
@@ -34,12 +35,16 @@ export interface OfferOptions {
   forge?: boolean;
   size?: number;
   timeoutMs?: number;
+  /** The command counter (default: the Unix second, above this process's previous offer). */
+  ctr?: number;
+  /** How long to wait for the meter's first answer (cmd/result or a firmware state) before giving up with a hint (default 10 s). */
+  answerMs?: number;
   log?: (line: string) => void;
 }
 
-export type OfferOutcome = "confirmed" | "refused" | "failed" | "rolled back" | "timeout";
+export type OfferOutcome = "confirmed" | "refused" | "failed" | "rolled back" | "timeout" | "no answer";
 
-export async function offerFirmware(o: OfferOptions): Promise<{ outcome: OfferOutcome; states: Record<string, unknown>[] }> {
+export async function offerFirmware(o: OfferOptions): Promise<{ outcome: OfferOutcome; states: Record<string, unknown>[]; hint?: string; result?: Record<string, unknown> }> {
   const log = o.log ?? (() => {});
   const networkKey = simNetworkKey(o.seed);
   const node = `sim-${o.seed}`;
@@ -56,13 +61,21 @@ export async function offerFirmware(o: OfferOptions): Promise<{ outcome: OfferOu
   let outcome: OfferOutcome | undefined;
   let sentAt = 0;
   let verified = false;
+  let status: string | undefined;
+  let result: Record<string, unknown> | undefined;
   client.subscribe(`xsmeter/${node}/firmware`, 1);
   client.subscribe(`xsmeter/${node}/cmd/result`, 1);
+  client.subscribe(`xsmeter/${node}/status`, 1);
   client.onMessage((topic, payload, retain) => {
-    const body = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+    const text = new TextDecoder().decode(payload);
+    if (topic.endsWith("/status")) { status = text; return; }
+    let body: Record<string, unknown>;
+    try { body = JSON.parse(text) as Record<string, unknown>; } catch { return; }
+    if (typeof body !== "object" || body === null) return;
     if (topic.endsWith("/cmd/result")) {
-      // ours (a refusal echoes the ctr it carried), or one whose ctr could not be read (-1: malformed)
-      if (body.kind !== "firmware" || !sentAt || (body.ctr !== sentAt && body.ctr !== -1)) return;
+      // ours (kind and ctr echoed when the meter gives them), or a refusal before the counter was read (ctr -1)
+      if (!sentAt || !isOurResult(body, "firmware", sentAt)) return;
+      result = body;
       log(`cmd/result ${JSON.stringify(body)}`);
       if (!body.ok) outcome = "refused";
       return;
@@ -86,14 +99,18 @@ export async function offerFirmware(o: OfferOptions): Promise<{ outcome: OfferOu
     if (!(await until(() => client.isConnected, 5000))) throw new Error(`no MQTT connection to ${o.brokerUrl}`);
     await new Promise((r) => setTimeout(r, 200)); // let the retained state arrive first
     // the counter (u32 on the meter): seconds, and above this process's previous offer
-    sentAt = lastCtr = Math.max(Math.floor(Date.now() / 1000), lastCtr + 1);
+    sentAt = lastCtr = o.ctr ?? Math.max(Math.floor(Date.now() / 1000), lastCtr + 1);
     const topic = `xsmeter/${node}/cmd/firmware`;
     const json = JSON.stringify({ ctr: sentAt, version: m.version, size: m.size, sha256: m.sha256, url });
-    const mac = createHmac("sha256", Buffer.from(cloudMacKey(networkKey, node))).update(`${topic}\n${json}`).digest("hex");
-    client.publish(topic, new TextEncoder().encode(`h1.${mac}.${json}`), 1);
-    log(`offered ${m.version} on ${topic}`);
+    client.publish(topic, new TextEncoder().encode(signCommand(topic, json, { hmacKey: cloudMacKey(networkKey, node) })), 1);
+    log(`offered ${m.version} on ${topic} (ctr ${sentAt})`);
+    const answerMs = o.answerMs ?? 10_000;
+    if (!(await until(() => result !== undefined || states.length > 0, answerMs))) {
+      const seen = status === undefined ? `nothing on xsmeter/${node}/status: wrong seed (node ${node}) or another broker?` : `xsmeter/${node}/status is "${status}"`;
+      return { outcome: "no answer", states, hint: `no answer to the offer within ${answerMs / 1000} s; ${seen} If both are right, the key may not match (a meter may leave forged commands unanswered).` };
+    }
     await until(() => outcome !== undefined, o.timeoutMs ?? 60_000);
-    return { outcome: outcome ?? "timeout", states };
+    return { outcome: outcome ?? "timeout", states, result };
   } finally {
     client.stop();
     await server.close();

@@ -9,6 +9,7 @@ import { uiCommand } from "./ui-command";
 import { simCommand } from "./sim-command";
 import { otaCommand } from "./ota-command";
 import { benchCanCommand, canDbcCommand } from "./can-command";
+import { headendCommand } from "../../headend/cli";
 
 export const COMMANDS: Command[] = [
   analyzeCommand,
@@ -21,4 +22,5 @@ export const COMMANDS: Command[] = [
   otaCommand,
   canDbcCommand,
   benchCanCommand,
+  headendCommand,
 ];

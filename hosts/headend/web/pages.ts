@@ -14,7 +14,7 @@ header{display:flex;flex-wrap:wrap;gap:.4em 1.2em;align-items:center;padding:.6e
 header b{font-size:1.1em}header form{margin-left:auto}main{padding:1em;max-width:1200px;margin:auto}
 table{border-collapse:collapse;width:100%}th,td{padding:.35em .5em;border-bottom:1px solid #d8dee4;text-align:left;white-space:nowrap}
 .tw{overflow-x:auto}.num{text-align:right}.on{color:#1a7f37;font-weight:600}.off{color:#d1242f;font-weight:600}.unk{color:#656d76}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1em}.chart{width:100%;height:auto;font:11px system-ui;fill:#424a53}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));gap:1em}.chart{width:100%;height:auto;font:11px system-ui;fill:#424a53}
 .chart .grid{stroke:#e4e7ec}.chart .mark{stroke:#d1242f;stroke-width:1.5;stroke-dasharray:3 2}.chart .ct{font-weight:600;font-size:12px}.chart .empty{fill:#656d76;font-size:13px}
 .tiles{display:flex;flex-wrap:wrap;gap:.8em;margin:.5em 0 1em}.tile{border:1px solid #d8dee4;border-radius:6px;padding:.5em .8em;min-width:9em}.tile b{display:block;font-size:1.3em}
 form.box{border:1px solid #d8dee4;border-radius:6px;padding:.8em;margin:.5em 0;max-width:560px}label{display:block;margin:.3em 0}input,textarea,select{font:inherit;max-width:100%}
@@ -29,7 +29,8 @@ export function page(title: string, body: string, s?: WebSession): string {
 
 export const when = (t: number | undefined): string => (t === undefined ? "never" : new Date(t).toISOString().replace("T", " ").slice(0, 19) + " UTC");
 const watts = (w: number | undefined): string => (w === undefined ? `<span class="unk">no reading yet</span>` : Math.abs(w) >= 1000 ? `${(w / 1000).toFixed(2)} kW` : `${Math.round(w)} W`);
-const kwh = (wh: number | undefined): string => (wh === undefined ? `<span class="unk">no reading today</span>` : `${(wh / 1000).toFixed(2)} kWh`);
+const kwh = (wh: number | undefined): string =>
+  wh === undefined ? `<span class="unk">no reading today</span>` : wh < 0 ? `<span class="err">register went down (reset or replaced?)</span>` : `${(wh / 1000).toFixed(2)} kWh`;
 
 /** Online: the node's last status said so and a reading came within `staleMs`. */
 export function liveness(m: MeterSummary, now: number, staleMs: number): "online" | "offline" | "stale" | "unknown" {
@@ -43,7 +44,7 @@ export function fleetPage(meters: MeterSummary[], power: SeriesPoint[], energy: 
   const live = meters.map((m) => liveness(m, now, staleMs));
   const total = meters.reduce((a, m) => a + (m.powerW ?? 0), 0);
   const known = meters.filter((m) => m.powerW !== undefined).length;
-  const today = meters.reduce((a, m) => a + (m.energyTodayWh ?? 0), 0);
+  const today = meters.reduce((a, m) => a + Math.max(0, m.energyTodayWh ?? 0), 0);
   const tiles = `<div class="tiles"><div class="tile">Meters<b>${meters.length}</b></div><div class="tile">Online<b>${live.filter((l) => l === "online").length}</b></div>
 <div class="tile">Power now<b>${known ? watts(total) : "no reading yet"}</b><span class="note">${known} of ${meters.length} meters</span></div><div class="tile">Energy today<b>${(today / 1000).toFixed(2)} kWh</b></div>
 <div class="tile">Alarms (24 h)<b>${meters.reduce((a, m) => a + m.alarms, 0)}</b></div></div>`;

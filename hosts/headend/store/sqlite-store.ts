@@ -298,6 +298,10 @@ export class SqliteStore implements HeadendStore {
     }));
   }
 
+  async firmwareSince(node: string, since: number) {
+    return this.db.prepare("SELECT running, phase, t, body FROM firmware_reports WHERE node = ? AND t >= ? ORDER BY id").all(node, since) as { running: string; phase: string; t: number; body: string }[];
+  }
+
   async firmware(node: string) {
     const r = this.db.prepare("SELECT running, phase, t, body FROM firmware_reports WHERE node = ? ORDER BY id DESC LIMIT 1").get(node) as Row | undefined;
     return r ? { running: r.running as string, phase: r.phase as string, t: r.t as number, body: r.body as string } : undefined;

@@ -161,6 +161,8 @@ export interface HeadendStore {
   addCampaign(c: Omit<CampaignRow, "id">): Promise<CampaignRow>;
   updateCampaign(id: number, state: CampaignState, reason?: string): Promise<void>;
   campaigns(): Promise<CampaignRow[]>;
+  /** A node's firmware reports received at or after `since`, oldest first. */
+  firmwareSince(node: string, since: number): Promise<{ running: string; phase: string; t: number; body: string }[]>;
   /** Latest firmware report per node. */
   firmware(node: string): Promise<{ running: string; phase: string; t: number; body: string } | undefined>;
 

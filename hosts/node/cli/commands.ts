@@ -10,6 +10,7 @@ import { simCommand } from "./sim-command";
 import { otaCommand } from "./ota-command";
 import { cmdCommand } from "./cmd-command";
 import { benchCanCommand, canDbcCommand } from "./can-command";
+import { headendCommand } from "../../headend/cli";
 
 export const COMMANDS: Command[] = [
   analyzeCommand,
@@ -23,4 +24,5 @@ export const COMMANDS: Command[] = [
   cmdCommand,
   canDbcCommand,
   benchCanCommand,
+  headendCommand,
 ];

@@ -1,0 +1,146 @@
+/**
+ * The dashboard's pages as HTML strings: the fleet, one meter, downlinks and
+ * campaigns, sign-in and first-run set-up. Everything from outside is escaped;
+ * a value not known yet says so ("no reading yet") instead of a placeholder.
+ */
+import { esc } from "../../../modules/http/html";
+import type { CampaignRow, DownlinkRow, EventRow, MeterSummary, PqRow, RejectSummary, SeriesPoint } from "../store/store";
+import type { WebSession } from "./sessions";
+import { chartSvg } from "./chart";
+import type { CampaignStatus } from "../downlink/campaign";
+
+const CSS = `*{box-sizing:border-box}body{font:15px/1.4 system-ui,sans-serif;margin:0;color:#1f2328;background:#fff}
+header{display:flex;flex-wrap:wrap;gap:.4em 1.2em;align-items:center;padding:.6em 1em;background:#0b3d6e;color:#fff}header a{color:#fff}
+header b{font-size:1.1em}header form{margin-left:auto}main{padding:1em;max-width:1200px;margin:auto}
+table{border-collapse:collapse;width:100%}th,td{padding:.35em .5em;border-bottom:1px solid #d8dee4;text-align:left;white-space:nowrap}
+.tw{overflow-x:auto}.num{text-align:right}.on{color:#1a7f37;font-weight:600}.off{color:#d1242f;font-weight:600}.unk{color:#656d76}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));gap:1em}.chart{width:100%;height:auto;font:11px system-ui;fill:#424a53}
+.chart .grid{stroke:#e4e7ec}.chart .mark{stroke:#d1242f;stroke-width:1.5;stroke-dasharray:3 2}.chart .ct{font-weight:600;font-size:12px}.chart .empty{fill:#656d76;font-size:13px}
+.tiles{display:flex;flex-wrap:wrap;gap:.8em;margin:.5em 0 1em}.tile{border:1px solid #d8dee4;border-radius:6px;padding:.5em .8em;min-width:9em}.tile b{display:block;font-size:1.3em}
+form.box{border:1px solid #d8dee4;border-radius:6px;padding:.8em;margin:.5em 0;max-width:560px}label{display:block;margin:.3em 0}input,textarea,select{font:inherit;max-width:100%}
+textarea{width:100%;min-height:5em}.err{color:#d1242f}.ok{color:#1a7f37}.note{color:#656d76}button{font:inherit;padding:.25em .8em}`;
+
+export function page(title: string, body: string, s?: WebSession): string {
+  const nav = s
+    ? `<a href="/">Fleet</a><a href="/downlinks">Downlinks</a><a href="/campaigns">Campaigns</a><a href="/rejects">Rejected messages</a><span>${esc(s.user)} (${s.role})</span><form method="post" action="/logout"><input type="hidden" name="csrf" value="${s.csrf}"><button>Sign out</button></form>`
+    : "";
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)} · xsmeter head-end</title><style>${CSS}</style></head><body><header><b>xsmeter head-end</b>${nav}</header><main><h1>${esc(title)}</h1>${body}</main></body></html>`;
+}
+
+export const when = (t: number | undefined): string => (t === undefined ? "never" : new Date(t).toISOString().replace("T", " ").slice(0, 19) + " UTC");
+const watts = (w: number | undefined): string => (w === undefined ? `<span class="unk">no reading yet</span>` : Math.abs(w) >= 1000 ? `${(w / 1000).toFixed(2)} kW` : `${Math.round(w)} W`);
+const kwh = (wh: number | undefined): string =>
+  wh === undefined ? `<span class="unk">no reading today</span>` : wh < 0 ? `<span class="err">register went down (reset or replaced?)</span>` : `${(wh / 1000).toFixed(2)} kWh`;
+
+/** Online: the node's last status said so and a reading came within `staleMs`. */
+export function liveness(m: MeterSummary, now: number, staleMs: number): "online" | "offline" | "stale" | "unknown" {
+  if (m.status === "offline") return "offline";
+  if (m.lastSeen !== undefined && now - m.lastSeen > staleMs) return "stale";
+  if (m.status === "online") return "online";
+  return m.lastSeen === undefined ? "unknown" : "online";
+}
+
+export function fleetPage(meters: MeterSummary[], power: SeriesPoint[], energy: SeriesPoint[], now: number, staleMs: number, s: WebSession): string {
+  const live = meters.map((m) => liveness(m, now, staleMs));
+  const total = meters.reduce((a, m) => a + (m.powerW ?? 0), 0);
+  const known = meters.filter((m) => m.powerW !== undefined).length;
+  const today = meters.reduce((a, m) => a + Math.max(0, m.energyTodayWh ?? 0), 0);
+  const tiles = `<div class="tiles"><div class="tile">Meters<b>${meters.length}</b></div><div class="tile">Online<b>${live.filter((l) => l === "online").length}</b></div>
+<div class="tile">Power now<b>${known ? watts(total) : "no reading yet"}</b><span class="note">${known} of ${meters.length} meters</span></div><div class="tile">Energy today<b>${(today / 1000).toFixed(2)} kWh</b></div>
+<div class="tile">Alarms (24 h)<b>${meters.reduce((a, m) => a + m.alarms, 0)}</b></div></div>`;
+  const charts = `<div class="charts">${chartSvg([{ name: "fleet", points: power.map((p) => ({ t: p.t, v: p.v / 1000 })) }], { title: "Fleet power, 10-min mean, last 24 h", unit: "kW", from: now - 86_400_000, to: now })}
+${chartSvg([{ name: "fleet", points: energy.map((p) => ({ t: p.t, v: p.v / 1000 })) }], { title: "Fleet energy per day, last 30 days", unit: "kWh", from: now - 30 * 86_400_000, to: now, bars: true })}</div>`;
+  const rows = meters.map((m, k) => `<tr><td><a href="/meter/${encodeURIComponent(m.node)}/${m.meterId}">${esc(m.node)} / ${m.meterId}</a></td>
+<td class="${live[k] === "online" ? "on" : live[k] === "unknown" ? "unk" : "off"}">${live[k]}</td><td>${when(m.lastSeen)}</td><td class="num">${watts(m.powerW)}</td><td class="num">${kwh(m.energyTodayWh)}</td>
+<td>${m.firmware ? `${esc(m.firmware)}${m.firmwarePhase && m.firmwarePhase !== "running" ? ` (${esc(m.firmwarePhase)})` : ""}` : `<span class="unk">not reported</span>`}</td><td class="num">${m.alarms ? `<span class="err">${m.alarms}</span>` : "0"}</td></tr>`).join("");
+  const table = meters.length
+    ? `<div class="tw"><table><thead><tr><th>Meter (node / id)</th><th>State</th><th>Last seen</th><th class="num">Power now</th><th class="num">Energy today</th><th>Firmware</th><th class="num">Alarms 24 h</th></tr></thead><tbody>${rows}</tbody></table></div>`
+    : `<p class="note">No meter has published yet. Meters appear here with their first reading.</p>`;
+  return page("Fleet", tiles + charts + `<h2>Meters</h2>` + table + `<p><a href="/fleet.csv">Fleet CSV</a></p>`, s);
+}
+
+export interface MeterPageData {
+  m: MeterSummary;
+  live: string;
+  power: SeriesPoint[];
+  energy: SeriesPoint[];
+  pq: PqRow[];
+  events: EventRow[];
+  downlinks: DownlinkRow[];
+  codes: string[];
+  now: number;
+  notice?: string;
+}
+
+export function meterPage(d: MeterPageData, s: WebSession): string {
+  const { m, now } = d;
+  const base = `/meter/${encodeURIComponent(m.node)}/${m.meterId}`;
+  const from = now - 86_400_000;
+  const flags = d.pq.filter((q) => q.flagged).map((q) => ({ t: q.end, label: `flagged interval ending ${when(q.end)}` }));
+  const marks = [...flags, ...d.events.map((e) => ({ t: e.t, label: `${e.type} at ${when(e.t)}` }))];
+  const phases = Math.max(1, ...d.pq.map((q) => q.u.length));
+  const per = (f: (q: PqRow) => number[], name: string) => Array.from({ length: phases }, (_, p) => ({ name: `${name} L${p + 1}`, points: d.pq.map((q) => ({ t: q.end, v: f(q)[p] })) }));
+  const tiles = `<div class="tiles"><div class="tile">State<b class="${d.live === "online" ? "on" : "off"}">${d.live}</b><span class="note">last seen ${when(m.lastSeen)}</span></div><div class="tile">Power now<b>${watts(m.powerW)}</b></div>
+<div class="tile">Energy today<b>${kwh(m.energyTodayWh)}</b></div><div class="tile">Firmware<b>${m.firmware ? esc(m.firmware) : "not reported"}</b></div><div class="tile">Alarms (24 h)<b>${m.alarms}</b></div></div>`;
+  const charts = `<div class="charts">
+${chartSvg([{ name: "power", points: d.power }], { title: "Active power, 10-min mean", unit: "W", from, to: now, markers: marks })}
+${chartSvg([{ name: "energy", points: d.energy.map((p) => ({ t: p.t, v: p.v / 1000 })) }], { title: "Energy import per day", unit: "kWh", from: now - 30 * 86_400_000, to: now, bars: true })}
+${chartSvg(per((q) => q.u, "U"), { title: "Voltage, 10-min (red: flagged, events)", unit: "V", from, to: now, markers: marks })}
+${chartSvg([{ name: "f", points: d.pq.map((q) => ({ t: q.end, v: q.f })) }], { title: "Frequency, 10-min", unit: "Hz", from, to: now, markers: marks })}
+${chartSvg(per((q) => q.thdu, "THD U"), { title: "Voltage THD, 10-min", unit: "%", from, to: now, markers: marks })}</div>`;
+  const events = d.events.length
+    ? `<div class="tw"><table><thead><tr><th>Time</th><th>Type</th><th>Details</th></tr></thead><tbody>${d.events.map((e) => `<tr><td>${when(e.t)}</td><td>${esc(e.type)}</td><td>${esc(e.body.slice(0, 200))}</td></tr>`).join("")}</tbody></table></div>`
+    : `<p class="note">No power-quality events in the last 24 h.</p>`;
+  const csvLinks = d.codes.map((c) => `<a href="${base}/csv?obis=${encodeURIComponent(c)}&res=raw">${esc(c)} raw</a> · <a href="${base}/csv?obis=${encodeURIComponent(c)}&res=10min">10-min</a> · <a href="${base}/csv?obis=${encodeURIComponent(c)}&res=day">daily</a>`).join("<br>");
+  const forms = s.role === "operator" ? sendForms(m.node, s) : `<p class="note">Signed in as a viewer: sending commands needs the operator role.</p>`;
+  return page(`Meter ${m.node} / ${m.meterId}`, `${d.notice ?? ""}${tiles}${charts}<h2>Events</h2>${events}<h2>Downlinks to ${esc(m.node)}</h2>${downlinkTable(d.downlinks)}${forms}
+<h2>Export</h2><p>${csvLinks || "No series yet."}<br><a href="${base}/pq.csv">10-min power quality CSV</a> · <a href="${base}/events.csv">events CSV</a></p>`, s);
+}
+
+export function downlinkTable(rows: DownlinkRow[]): string {
+  if (!rows.length) return `<p class="note">No downlinks sent yet.</p>`;
+  return `<div class="tw"><table><thead><tr><th>Sent</th><th>Node</th><th>Kind</th><th>Counter</th><th>By</th><th>Result</th><th>Body</th></tr></thead><tbody>${rows.map((r) => `<tr><td>${when(r.sentAt)}</td><td>${esc(r.node)}</td><td>${r.kind}${r.campaign ? ` (campaign ${r.campaign})` : ""}</td><td>${r.ctr}</td><td>${esc(r.by)}</td>
+<td>${r.resultAt === undefined ? `<span class="unk">waiting for the meter</span>` : r.ok ? `<span class="ok">accepted</span> ${when(r.resultAt)}` : `<span class="err">refused: ${esc(r.error ?? "no reason given")}</span>`}</td><td>${esc(r.body.slice(0, 120))}</td></tr>`).join("")}</tbody></table></div>`;
+}
+
+function sendForms(node: string, s: WebSession): string {
+  const h = `<input type="hidden" name="csrf" value="${s.csrf}"><input type="hidden" name="node" value="${esc(node)}">`;
+  return `<form class="box" method="post" action="/send/load">${h}<b>Load command</b><label>Load id <input name="id" required></label><label><select name="on"><option value="true">switch on</option><option value="false">switch off</option></select></label><button>Send load command</button></form>
+<form class="box" method="post" action="/send/config">${h}<b>Configuration</b><label>Settings (JSON) <textarea name="json">{"publishIntervalMs": 60000}</textarea></label><button>Send configuration</button></form>
+<form class="box" method="post" action="/send/price">${h}<b>Price table</b><label>Slots (JSON list of {start, durationMs, importMinorPerKWh, exportMinorPerKWh, renewableShare}) <textarea name="json"></textarea></label><button>Send price table</button></form>`;
+}
+
+export function downlinksPage(rows: DownlinkRow[], s: WebSession, notice = ""): string {
+  return page("Downlinks", notice + downlinkTable(rows), s);
+}
+
+export function campaignsPage(list: CampaignStatus[], nodes: string[], s: WebSession, notice = ""): string {
+  const items = list.length
+    ? list.map((c) => `<h2>Campaign ${c.campaign.id}: firmware ${esc(c.campaign.version)} — <span class="${c.campaign.state === "halted" ? "err" : c.campaign.state === "done" ? "ok" : ""}">${c.campaign.state}</span></h2>
+${c.campaign.reason ? `<p class="err">${esc(c.campaign.reason)}</p>` : ""}<p class="note">started ${when(c.campaign.createdAt)} by ${esc(c.campaign.by)}</p>
+<div class="tw"><table><thead><tr><th>Node</th><th>Group</th><th>Offered</th><th>Outcome</th></tr></thead><tbody>${c.nodes.map((n) => `<tr><td>${esc(n.node)}</td><td>${c.campaign.firstGroup.includes(n.node) ? "first" : "rest"}</td><td>${n.sentAt ? when(n.sentAt) : "not yet"}</td><td class="${n.outcome === "confirmed" ? "ok" : n.outcome === "pending" ? "unk" : "err"}">${n.outcome}</td></tr>`).join("")}</tbody></table></div>`).join("")
+    : `<p class="note">No campaign yet.</p>`;
+  const form = s.role === "operator"
+    ? `<form class="box" method="post" action="/campaigns"><input type="hidden" name="csrf" value="${s.csrf}"><b>New firmware campaign</b>
+<label>Version <input name="version" required></label><label>Image URL <input name="url" required size="40"></label><label>Size (bytes) <input name="size" required inputmode="numeric"></label><label>SHA-256 <input name="sha256" required size="64"></label>
+<label>First group (nodes, comma-separated) <input name="first" required value="${esc(nodes.slice(0, 1).join(","))}"></label><label>Rest (after the first group confirmed) <input name="rest" value="${esc(nodes.slice(1).join(","))}"></label><button>Start campaign</button></form>`
+    : "";
+  return page("Firmware campaigns", notice + form + items, s);
+}
+
+export function rejectsPage(rows: RejectSummary[], s: WebSession): string {
+  const body = rows.length
+    ? `<div class="tw"><table><thead><tr><th>Reason</th><th class="num">Count</th><th>Last topic</th><th>Last at</th></tr></thead><tbody>${rows.map((r) => `<tr><td>${esc(r.reason)}</td><td class="num">${r.count}</td><td>${esc(r.lastTopic)}</td><td>${when(r.lastAt)}</td></tr>`).join("")}</tbody></table></div>`
+    : `<p class="note">No message was rejected.</p>`;
+  return page("Rejected messages", `<p class="note">Messages the ingest could not take are kept in the rejects table with their reason.</p>${body}`, s);
+}
+
+export function loginPage(error = "", setup = false): string {
+  const setupLink = setup ? `<p class="note">No operator yet: <a href="/setup">set up the first one</a> with the token printed when the head-end started.</p>` : "";
+  return page("Sign in", `${error ? `<p class="err">${esc(error)}</p>` : ""}<form class="box" method="post" action="/login"><label>User <input name="user" autocomplete="username" required></label><label>Password <input type="password" name="password" autocomplete="current-password" required></label><button>Sign in</button></form>${setupLink}`);
+}
+
+export function setupPage(error = ""): string {
+  return page("First operator", `${error ? `<p class="err">${esc(error)}</p>` : ""}<p>There is no user yet. Enter the set-up token the head-end printed when it started, and the first operator's name and password (10 characters or more).</p>
+<form class="box" method="post" action="/setup"><label>Set-up token <input name="token" required autocomplete="off"></label><label>User <input name="user" required></label><label>Password <input type="password" name="password" minlength="10" required autocomplete="new-password"></label><button>Create operator</button></form>`);
+}

@@ -1,0 +1,212 @@
+/**
+ * The dashboard's HTTP server (node:http): sign-in, the pages, CSV export and
+ * the operator's forms. Every page needs a session; every POST needs the
+ * session's CSRF token and, to send anything, the operator role. Request bodies
+ * are capped, so no client sizes a buffer.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import type { HeadendStore, Role } from "../store/store";
+import { DAY, ENERGY_OBIS, POWER_OBIS } from "../store/store";
+import type { DownlinkSender } from "../downlink/sender";
+import type { Campaigns } from "../downlink/campaign";
+import { CommandError, checkCommand } from "../downlink/commands";
+import { checkPassword, passwordRecord } from "./passwords";
+import { Sessions, type WebSession } from "./sessions";
+import { csv } from "./csv";
+import { campaignsPage, downlinksPage, fleetPage, liveness, loginPage, meterPage, rejectsPage, setupPage, when } from "./pages";
+import { esc } from "../../../modules/http/html";
+
+export interface WebOptions {
+  store: HeadendStore;
+  sender: DownlinkSender;
+  campaigns: Campaigns;
+  /** One-time token that lets the first operator be created from the browser (none once a user exists). */
+  setupToken?: string;
+  /** A meter is "stale" after this long without a reading (default 3 min). */
+  staleMs?: number;
+  now?: () => number;
+}
+
+const MAX_BODY = 64 * 1024;
+
+export function newSetupToken(): string {
+  return randomBytes(12).toString("hex");
+}
+
+export async function startWeb(o: WebOptions, port: number, host = "127.0.0.1"): Promise<{ server: Server; port: number; url: string; close(): Promise<void> }> {
+  const sessions = new Sessions(o.now);
+  const now = o.now ?? Date.now;
+  let setupToken = o.setupToken;
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) send(res, 500, "text/plain; charset=utf-8", `internal error: ${(e as Error).message}`);
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://x");
+    const path = url.pathname;
+    const sid = /(?:^|;\s*)sid=([0-9a-f]{48})/.exec(req.headers.cookie ?? "")?.[1];
+    const s = sessions.get(sid);
+    if (req.method === "GET" && path === "/login") return html(res, 200, loginPage("", (await o.store.userCount()) === 0));
+    if (req.method === "GET" && path === "/setup") return (await o.store.userCount()) === 0 && setupToken ? html(res, 200, setupPage()) : redirect(res, "/login");
+    if (req.method === "POST" && path === "/login") {
+      const f = await form(req);
+      const user = f.get("user") ?? "";
+      if (sessions.lockedFor(user) > 0) return html(res, 429, loginPage(`Too many wrong passwords for ${user}: try again in ${Math.ceil(sessions.lockedFor(user) / 60_000)} min.`));
+      const u = await o.store.user(user);
+      if (!u || !checkPassword(u.record, f.get("password") ?? "")) {
+        sessions.failed(user);
+        return html(res, 401, loginPage("Wrong user or password.", (await o.store.userCount()) === 0));
+      }
+      const ns = sessions.open(u.name, u.role);
+      res.setHeader("set-cookie", `sid=${ns.id}; Path=/; HttpOnly; SameSite=Strict`);
+      return redirect(res, "/");
+    }
+    if (req.method === "POST" && path === "/setup") {
+      const f = await form(req);
+      if ((await o.store.userCount()) > 0 || !setupToken) return redirect(res, "/login");
+      const token = f.get("token") ?? "";
+      if (token.length !== setupToken.length || !timingSafeEqual(Buffer.from(token), Buffer.from(setupToken))) return html(res, 403, setupPage("That is not the set-up token."));
+      const user = f.get("user") ?? "";
+      if (!/^[A-Za-z0-9_.-]{1,32}$/.test(user)) return html(res, 400, setupPage("User names: 1–32 letters, digits, _ . -"));
+      let record: string;
+      try { record = passwordRecord(f.get("password") ?? ""); } catch (e) { return html(res, 400, setupPage((e as Error).message)); }
+      await o.store.putUser({ name: user, role: "operator", record });
+      setupToken = undefined; // used once
+      const ns = sessions.open(user, "operator");
+      res.setHeader("set-cookie", `sid=${ns.id}; Path=/; HttpOnly; SameSite=Strict`);
+      return redirect(res, "/");
+    }
+    if (!s) return redirect(res, "/login");
+    if (req.method === "POST") return post(req, res, path, s);
+    if (req.method !== "GET") return send(res, 405, "text/plain; charset=utf-8", "method not allowed");
+    return get(res, path, url.searchParams, s);
+  }
+
+  async function get(res: ServerResponse, path: string, q: URLSearchParams, s: WebSession, notice = ""): Promise<void> {
+    const t = now();
+    if (path === "/") {
+      const meters = await o.store.meters(t);
+      return html(res, 200, fleetPage(meters, await o.store.fleetSeries("power", t - DAY, t + 1), await o.store.fleetSeries("energy", t - 30 * DAY, t + 1), t, o.staleMs ?? 180_000, s));
+    }
+    if (path === "/fleet.csv") {
+      const meters = await o.store.meters(t);
+      return csvOut(res, "fleet.csv", csv(["node", "meter", "state", "last_seen_utc", "power_w", "energy_today_wh", "firmware", "alarms_24h"], meters.map((m) => [m.node, m.meterId, liveness(m, t, o.staleMs ?? 180_000), m.lastSeen ? new Date(m.lastSeen).toISOString() : undefined, m.powerW, m.energyTodayWh, m.firmware, m.alarms])));
+    }
+    const mm = /^\/meter\/([A-Za-z0-9_-]{1,64})\/(\d{1,6})(\/csv|\/pq\.csv|\/events\.csv)?$/.exec(path);
+    if (mm) {
+      const ref = { node: mm[1], meterId: Number(mm[2]) };
+      const m = (await o.store.meters(t)).find((x) => x.node === ref.node && x.meterId === ref.meterId);
+      if (!m) return html(res, 404, `<p>No meter ${esc(ref.node)} / ${ref.meterId} has published.</p>`);
+      const from = Number(q.get("from") ?? t - DAY);
+      const to = Number(q.get("to") ?? t + 1);
+      if (!Number.isFinite(from) || !Number.isFinite(to) || to - from > 400 * DAY) return send(res, 400, "text/plain; charset=utf-8", "from/to: ms times, at most 400 days apart");
+      if (mm[3] === "/csv") {
+        const obis = q.get("obis") ?? POWER_OBIS;
+        const r = q.get("res") ?? "raw";
+        if (r !== "raw" && r !== "10min" && r !== "day") return send(res, 400, "text/plain; charset=utf-8", "res: raw, 10min or day");
+        const pts = await o.store.series(ref, obis, r === "day" ? from - (from % DAY) : from, to, r);
+        return csvOut(res, `${ref.node}-${ref.meterId}-${obis}-${r}.csv`, csv(["time_utc", "t_ms", "obis", "value", "min", "max", "last"], pts.map((p) => [new Date(p.t).toISOString(), p.t, obis, p.v, p.min, p.max, p.last])));
+      }
+      if (mm[3] === "/pq.csv") {
+        const rows = await o.store.pq(ref, from, to);
+        return csvOut(res, `${ref.node}-${ref.meterId}-pq10.csv`, csv(["start_utc", "end_utc", "flagged", "u_v", "i_a", "p_w", "thdu_pct", "thdi_pct", "f_hz", "u2_pct"], rows.map((p) => [new Date(p.start).toISOString(), new Date(p.end).toISOString(), p.flagged, p.u.join(" "), p.i.join(" "), p.p.join(" "), p.thdu.join(" "), p.thdi.join(" "), p.f, p.u2])));
+      }
+      if (mm[3] === "/events.csv") {
+        const rows = await o.store.events(ref, from, to);
+        return csvOut(res, `${ref.node}-${ref.meterId}-events.csv`, csv(["time_utc", "type", "boot", "seq", "body"], rows.map((e) => [new Date(e.t).toISOString(), e.type, e.boot, e.seq, e.body])));
+      }
+      const [power, energy, pq, events, downlinks, codes] = await Promise.all([
+        o.store.series(ref, POWER_OBIS, t - DAY, t + 1, "10min"), o.store.series(ref, ENERGY_OBIS, t - 30 * DAY - (t % DAY), t + 1, "day"),
+        o.store.pq(ref, t - DAY, t + 1), o.store.events(ref, t - DAY, t + 1), o.store.downlinks(ref.node, 50), o.store.obisCodes(ref),
+      ]);
+      // daily energy = the day's last register minus the day before's (the first reading's on the first day)
+      const daily = energy.map((p, k) => ({ t: p.t, v: (p.last ?? 0) - (k > 0 && energy[k - 1].t === p.t - DAY ? energy[k - 1].last ?? 0 : p.min ?? 0) }));
+      return html(res, 200, meterPage({ m, live: liveness(m, t, o.staleMs ?? 180_000), power, energy: daily, pq, events, downlinks, codes, now: t, notice }, s));
+    }
+    if (path === "/downlinks") return html(res, 200, downlinksPage(await o.store.downlinks(undefined, 200), s, notice));
+    if (path === "/campaigns") {
+      const list = await Promise.all((await o.store.campaigns()).map((c) => o.campaigns.status(c)));
+      return html(res, 200, campaignsPage(list, await o.store.nodes(), s, notice));
+    }
+    if (path === "/rejects") return html(res, 200, rejectsPage(await o.store.rejects(), s));
+    return html(res, 404, `<p>Not found. <a href="/">Fleet</a></p>`);
+  }
+
+  async function post(req: IncomingMessage, res: ServerResponse, path: string, s: WebSession): Promise<void> {
+    const f = await form(req);
+    if (f.get("csrf") !== s.csrf) return send(res, 403, "text/plain; charset=utf-8", "form expired or forged (CSRF token): reload the page");
+    if (path === "/logout") {
+      sessions.close(s.id);
+      res.setHeader("set-cookie", "sid=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+      return redirect(res, "/login");
+    }
+    if (!can(s.role)) return send(res, 403, "text/plain; charset=utf-8", "sending commands needs the operator role");
+    const notice = (ok: boolean, text: string) => `<p class="${ok ? "ok" : "err"}">${esc(text)}</p>`;
+    const sm = /^\/send\/(load|config|price)$/.exec(path);
+    if (sm) {
+      const node = f.get("node") ?? "";
+      let body: Record<string, unknown>;
+      try {
+        body = sm[1] === "load" ? { id: f.get("id"), on: f.get("on") === "true" } : sm[1] === "config" ? { config: JSON.parse(f.get("json") ?? "") as unknown } : { slots: JSON.parse(f.get("json") ?? "") as unknown };
+      } catch {
+        return get(res, "/downlinks", new URLSearchParams(), s, notice(false, `${sm[1]}: the JSON does not parse`));
+      }
+      try {
+        const row = await o.sender.send(node, sm[1], body, s.user);
+        return get(res, "/downlinks", new URLSearchParams(), s, notice(true, `${sm[1]} sent to ${node} with counter ${row.ctr} at ${when(row.sentAt)}; its result appears below when the meter answers.`));
+      } catch (e) {
+        if (!(e instanceof CommandError)) throw e;
+        return get(res, "/downlinks", new URLSearchParams(), s, notice(false, e.message));
+      }
+    }
+    if (path === "/campaigns") {
+      const list = (k: string) => (f.get(k) ?? "").split(",").map((x) => x.trim()).filter(Boolean);
+      try {
+        const offer = checkCommand("firmware", { version: f.get("version"), url: f.get("url"), size: Number(f.get("size")), sha256: (f.get("sha256") ?? "").toLowerCase() }, now());
+        const c = await o.campaigns.start(offer, list("first"), list("rest"), s.user);
+        return get(res, "/campaigns", new URLSearchParams(), s, notice(true, `campaign ${c.id} started: offered to ${c.firstGroup.length} node(s) first`));
+      } catch (e) {
+        return get(res, "/campaigns", new URLSearchParams(), s, notice(false, (e as Error).message));
+      }
+    }
+    return html(res, 404, "<p>Not found.</p>");
+  }
+
+  await new Promise<void>((r, j) => { server.once("error", j); server.listen(port, host, () => r()); });
+  const bound = (server.address() as { port: number }).port;
+  return { server, port: bound, url: `http://${host}:${bound}/`, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+const can = (role: Role): boolean => role === "operator";
+
+function send(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": type, "cache-control": "no-store", "x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'", ...extra });
+  res.end(body);
+}
+
+function html(res: ServerResponse, status: number, body: string): void {
+  send(res, status, "text/html; charset=utf-8", body.startsWith("<!doctype") ? body : `<!doctype html><meta charset="utf-8">${body}`);
+}
+
+function csvOut(res: ServerResponse, name: string, body: string): void {
+  send(res, 200, "text/csv; charset=utf-8", body, { "content-disposition": `attachment; filename="${name.replace(/[^A-Za-z0-9_.:-]/g, "_")}"` });
+}
+
+function redirect(res: ServerResponse, to: string): void {
+  res.writeHead(303, { location: to, "cache-control": "no-store" });
+  res.end();
+}
+
+async function form(req: IncomingMessage): Promise<URLSearchParams> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY) { req.destroy(); throw new Error("form over 64 KiB"); }
+    chunks.push(c);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+}

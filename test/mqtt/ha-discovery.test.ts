@@ -12,6 +12,7 @@ import { VirtualClock } from "../../modules/core/virtual-clock";
 import { DemoHousehold } from "../../modules/app/demo-household";
 import type { Household, HouseholdSnapshot, PqAggregate } from "../../modules/core/household";
 import { CloudLink, type MqttPublisher } from "../../modules/mqtt/cloud-link";
+import { memoryCounters } from "../../modules/mqtt/downlink-counters";
 import { HomeAssistantLink } from "../../modules/mqtt/ha-link";
 import { MqttClient } from "../../modules/mqtt/client";
 import { MemoryOutbox } from "../../modules/mqtt/flash-outbox";
@@ -137,7 +138,7 @@ function setup(switching?: boolean) {
   const { demo, h, offline } = household(clock);
   const r = recorder();
   const device = { swVersion: "1.2.3", model: "xsmeter-test", configurationUrl: "http://192.168.1.20/" };
-  const cloud = new CloudLink({ node: "n1", household: h, mqtt: r.mqtt, clock, macKey: new Uint8Array(32).fill(1), counter: { load: () => 0, save() {} }, ha: device });
+  const cloud = new CloudLink({ node: "n1", household: h, mqtt: r.mqtt, clock, macKey: new Uint8Array(32).fill(1), counters: memoryCounters(), ha: device });
   const log: string[] = [];
   const ha = new HomeAssistantLink({ node: "n1", household: h, mqtt: r.mqtt, clock, device, switching, log: (l) => log.push(l) });
   cloud.start();

@@ -7,6 +7,7 @@ import type { Household, HouseholdSnapshot } from "../../../modules/core/househo
 import { MqttClient } from "../../../modules/mqtt/client";
 import { FlashOutbox } from "../../../modules/mqtt/flash-outbox";
 import { CloudLink, type MqttPublisher } from "../../../modules/mqtt/cloud-link";
+import { memoryCounters } from "../../../modules/mqtt/downlink-counters";
 import { clientPublisher } from "../../../modules/mqtt/client-publisher";
 import { NodeNetwork } from "../../../hosts/node/http/node-network";
 import { NorFlashSim } from "../../../hosts/node/flash/nor-flash-sim";
@@ -61,8 +62,7 @@ export class FakeNode {
       subscribe: (f, q) => inner.subscribe(f, q),
       onMessage: (h) => inner.onMessage(h),
     };
-    let ctr = 0;
-    this.link = new CloudLink({ node: this.node, household: this.household(), mqtt, clock, macKey: TEST_KEY, counter: { load: () => ctr, save: (v) => { ctr = v; } }, boot, periodMs: 3_600_000, ...downlinks });
+    this.link = new CloudLink({ node: this.node, household: this.household(), mqtt, clock, macKey: TEST_KEY, counters: memoryCounters(), boot, periodMs: 3_600_000, ...downlinks });
     this.client.onMessage((topic, payload) => { if (topic.endsWith("/cmd/result")) this.results.push(JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>); });
     this.client.start();
     if (boot > 1) this.t += 1000; // time goes on across a reboot

@@ -4,6 +4,7 @@
 import { VirtualClock } from "../../../modules/core/virtual-clock";
 import { DemoHousehold } from "../../../modules/app/demo-household";
 import { CloudLink, type MqttPublisher } from "../../../modules/mqtt/cloud-link";
+import { memoryCounters } from "../../../modules/mqtt/downlink-counters";
 import { HomeAssistantLink } from "../../../modules/mqtt/ha-link";
 import { utf8Encode } from "../../../modules/core/bytes";
 
@@ -18,7 +19,7 @@ export function run(): unknown {
     onMessage(h) { handlers.push(h); },
   };
   const device = { swVersion: "1.2.3", model: "xsmeter", configurationUrl: "http://meter.local/" };
-  const cloud = new CloudLink({ node: "n1", household: demo.store, mqtt, clock, macKey: new Uint8Array(32).fill(1), counter: { load: () => 0, save() {} }, ha: device });
+  const cloud = new CloudLink({ node: "n1", household: demo.store, mqtt, clock, macKey: new Uint8Array(32).fill(1), counters: memoryCounters(), ha: device });
   const ha = new HomeAssistantLink({ node: "n1", household: demo.store, mqtt, clock, device, switching: true });
   cloud.start();
   ha.start();

@@ -220,7 +220,10 @@ export class CloudLink {
         }
         if (!this.discovered.has(key)) this.discover(m.id, m.name, code);
         const seq = this.nextSeq(m.id);
-        this.o.mqtt.publish(`${this.base}/meter/${m.id}/${code}`, utf8Encode(JSON.stringify({ boot: this.o.boot ?? 0, seq, t: snap.t, v, u: q?.unit ?? "" })), 1);
+        const reading: Record<string, unknown> = { boot: this.o.boot ?? 0, seq, t: snap.t, v, u: q?.unit ?? "" };
+        // a lock-out keeps the meter's last values: say they are stale, and since when
+        if (m.stale) Object.assign(reading, { stale: true, staleSince: m.stale.since });
+        this.o.mqtt.publish(`${this.base}/meter/${m.id}/${code}`, utf8Encode(JSON.stringify(reading)), 1);
         this.stats.readings++;
       }
     }

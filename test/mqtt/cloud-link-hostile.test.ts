@@ -7,7 +7,7 @@ import { createHmac } from "node:crypto";
 import { VirtualClock } from "../../modules/core/virtual-clock";
 import { DemoHousehold } from "../../modules/app/demo-household";
 import { CloudLink, type MqttPublisher } from "../../modules/mqtt/cloud-link";
-import { memoryCounters, storeCounters, KIND_KEYS } from "../../modules/mqtt/downlink-counters";
+import { memoryCounters, storeCounters, KIND_KEYS, type KindCounters } from "../../modules/mqtt/downlink-counters";
 import { MqttClient } from "../../modules/mqtt/client";
 import { FlashOutbox } from "../../modules/mqtt/flash-outbox";
 import { clientPublisher } from "../../modules/mqtt/client-publisher";
@@ -26,7 +26,7 @@ const signed = (kind: string, body: unknown) => signedText(kind, JSON.stringify(
 
 interface Sent { topic: string; qos: number; body: any }
 
-function setup(counters = memoryCounters(), extra: Partial<ConstructorParameters<typeof CloudLink>[0]> = {}) {
+function setup<C extends KindCounters = ReturnType<typeof memoryCounters>>(counters: C = memoryCounters() as unknown as C, extra: Partial<ConstructorParameters<typeof CloudLink>[0]> = {}) {
   const clock = new VirtualClock(Date.UTC(2026, 5, 1, 12));
   const demo = new DemoHousehold(clock);
   const sent: Sent[] = [];

@@ -290,7 +290,8 @@ export class CanMaster {
     if (f.rtr || f.extended) return;
     const node = nodeOf(f.id);
     const msg = msgOf(f.id);
-    if (node === BROADCAST || node > MAX_NODE) return;
+    // node 0 is ours; message 22 is our own resync request (a forged one is the slave's business)
+    if (node === BROADCAST || node > MAX_NODE || msg === MSG_RESYNC) return;
     const now = this.options.clock.now();
     const locked = this.guard.locked(f.id, now);
     if (locked && !this.mayCheckLocked(node, msg)) {

@@ -31,10 +31,11 @@ export interface CanSlaveOptions {
   /** How far ahead of the counter an authentic request may move it (default 4 × 1024). */
   maxResyncStep?: number;
   /**
-   * Answers to quantity requests at once (default 128), then `answersPerSecond` (default 100;
-   * a 1 s poll of 13 quantities with retries needs ≤ 39):
-   * remote frames carry no MAC, so this bounds what anyone on the bus can make the slave spend
-   * (a CMAC and a freshness value per answer, a flash write per 1024).
+   * Answers per message at once (default 4), then `answersPerSecond` per message (default 4;
+   * a 1 s poll asks each message once, three times with both retries): remote frames carry
+   * no MAC, so this bounds what anyone on the bus can make the slave spend (a CMAC and a
+   * freshness value per answer, a flash write per 1024 values) without starving the other
+   * messages; an answer the attacker provoked still reaches the master, which takes it.
    */
   answerBurst?: number;
   answersPerSecond?: number;
@@ -69,7 +70,9 @@ export class CanSlave {
   private readonly auth: FrameAuthenticator;
   private readonly fresh: FreshnessSender;
   private readonly resyncLimit?: TokenBucket;
-  private readonly answerLimit?: TokenBucket;
+  private readonly answerLimits = new Map<number, TokenBucket>();
+  private readonly answerBurst: number;
+  private readonly answerIntervalMs: number;
   private readonly maxStep: number;
 
   constructor(private readonly port: CanPort, private readonly options: CanSlaveOptions) {
@@ -84,9 +87,9 @@ export class CanSlave {
     const now = options.clock?.now() ?? 0;
     if (options.clock) {
       this.resyncLimit = new TokenBucket(options.resyncBurst ?? 4, options.resyncIntervalMs ?? 5000, now);
-      const perSecond = options.answersPerSecond ?? 100; // Infinity: no limit (benches)
-      if (Number.isFinite(perSecond)) this.answerLimit = new TokenBucket(options.answerBurst ?? 128, 1000 / perSecond, now);
     }
+    this.answerBurst = options.answerBurst ?? 4;
+    this.answerIntervalMs = 1000 / (options.answersPerSecond ?? 4); // answersPerSecond Infinity: no limit (benches)
     port.onFrame((f) => this.onFrame(f));
   }
 
@@ -117,7 +120,7 @@ export class CanSlave {
       return;
     }
     if (!messageByNumber(msg)) return;
-    if (this.answerLimit && !this.answerLimit.take(this.options.clock!.now())) {
+    if (!this.mayAnswer(msg)) {
       this.stats.answersLimited++;
       return;
     }
@@ -127,6 +130,15 @@ export class CanSlave {
     const delay = this.options.processingMs ?? 0;
     if (delay > 0 && this.options.clock) this.options.clock.after(delay, run);
     else run();
+  }
+
+  /** The per-message answer budget (one bucket per protocol message, made on its first request). */
+  private mayAnswer(msg: number): boolean {
+    const clock = this.options.clock;
+    if (!clock || !(this.answerIntervalMs > 0)) return true;
+    let b = this.answerLimits.get(msg);
+    if (!b) this.answerLimits.set(msg, (b = new TokenBucket(this.answerBurst, this.answerIntervalMs, clock.now())));
+    return b.take(clock.now());
   }
 
   /** An authenticated request to answer above `floor`: rate-limited before the CMAC, bounded in step. */

@@ -78,7 +78,8 @@ export function aggregatorLink(port: CanPort, w: MasterWiring): { master: CanMas
  * A slave's side: answers the master's authenticated polls from the readings its CAN task
  * latched, and the PQ10 codes from its latched 10-min aggregate (stamp 0 while it has none).
  */
-export function slaveAnswers(port: CanPort, node: number, networkKey: Uint8Array, store: FlashCounterStore, latched: () => MeterReadings, aggregate: () => PqAggregate | undefined = () => undefined): CanSlave {
+export function slaveAnswers(port: CanPort, node: number, networkKey: Uint8Array, store: FlashCounterStore, latched: () => MeterReadings, aggregate: () => PqAggregate | undefined = () => undefined, clock?: Clock, onAlarm?: (reason: string) => void): CanSlave {
   const reading = slaveReading(latched);
-  return new CanSlave(port, { node, networkKey, store, read: (code) => pq10Answer(code, aggregate) ?? reading(code) });
+  // with the clock: resync requests and answers to (unauthenticated) remote frames are rate-limited
+  return new CanSlave(port, { node, networkKey, store, read: (code) => pq10Answer(code, aggregate) ?? reading(code), clock, onAlarm });
 }

@@ -24,6 +24,7 @@ import { openTwai } from "./twai-open";
 import { DigitalRelay } from "./digital-relay";
 import { openFlashPartition } from "./flash-partition";
 import { boardAreas } from "./partition-layout";
+import { authFailureAlarms } from "../../modules/app/auth-alarms";
 import { aggregatorLink, openCan, silentLink, slaveAnswers, type CanHardware } from "./can-wiring";
 import { JournaledFrontEnd } from "../../modules/app/journaled-front-end";
 import { applyStoredCalibration } from "./board-calibration";
@@ -160,7 +161,7 @@ function startSlave(cfg: BoardConfig, clock: Clock): void {
   const slave = new SlaveApp(clock, frontEnd, { id: cfg.meterId, measurePeriodMs: cfg.measurePeriodMs });
   const port = openCan(cfg, canHardware);
   const key = port && networkKey();
-  if (port && key) slaveAnswers(port, cfg.meterId, key, new FlashCounterStore(areas.counters), () => slave.answer(), () => slave.aggregate());
+  if (port && key) slaveAnswers(port, cfg.meterId, key, new FlashCounterStore(areas.counters), () => slave.answer(), () => slave.aggregate(), clock, (reason) => trace(`xsmeter: alarm: ${reason}\n`));
   slave.start();
   trace(`xsmeter: slave ${cfg.meterId} measuring every ${cfg.measurePeriodMs} ms\n`);
 }
@@ -208,7 +209,7 @@ function startAggregator(cfg: BoardConfig, clock: Clock): void {
       networkKey: key,
       store: new FlashCounterStore(areas.counters),
       slaveIds: cfg.slaveIds,
-      onAuthFailure: (id, reason) => app?.raise({ t: clock.now(), kind: "auth", message: `CAN frame 0x${id.toString(16)} rejected: ${reason}`, meterId: id & 63 }),
+      onAuthFailure: authFailureAlarms((a) => app?.raise(a), clock),
     }).link;
   } else link = silentLink();
   const ui: { display?: DisplayApp } = {};

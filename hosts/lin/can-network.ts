@@ -40,7 +40,7 @@ export function simCanNetwork(clock: Clock, slaves: readonly SlaveApp[], network
     onAuthFailure,
   });
   for (const slave of slaves) {
-    new CanSlave(bus.node(), { node: slave.id, networkKey, store: new FlashCounterStore(new RamFlash(8192)), read: slaveReader(slave) });
+    new CanSlave(bus.node(), { node: slave.id, networkKey, store: new FlashCounterStore(new RamFlash(8192)), read: slaveReader(slave), clock });
   }
   return { bus, master, link: new CanLink(master) };
 }

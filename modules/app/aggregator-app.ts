@@ -1,6 +1,6 @@
 import type { Clock } from "../core/clock";
 import { DAY } from "../core/clock";
-import type { ActionResult, Alarm, BillView, Decision, GridState, HouseholdSnapshot, LoadView, MeterView, PriceSlot, QualityView } from "../core/household";
+import type { ActionResult, Alarm, BillView, Decision, GridState, HouseholdSnapshot, LoadView, MeterView, PriceSlot, QualityView, StaleMark } from "../core/household";
 import { CODES } from "../core/obis";
 import { MainTask, Scheduler, TASK_CAN, TASK_HTTP, TASK_MEASURE, TASK_UI } from "../core/scheduler";
 import { HouseholdStore } from "./household-store";
@@ -95,6 +95,9 @@ interface SlaveState {
   answered: number;
   /** Its booking state (the booking's object for this meter). */
   counters: MeterCounters;
+  /** Until when the link's current lock-out of this meter's identifiers lasts (alarm raised once per lock-out). */
+  lockedUntil: number;
+  stale: StaleMark | undefined;
 }
 
 export class AggregatorApp {
@@ -129,7 +132,7 @@ export class AggregatorApp {
       prices: this.prices,
       alarm: (a) => this.alarm(a),
     });
-    this.slaves = options.slaveIds.map((id, i) => ({ id, last: undefined, lastSeen: 0, misses: 0, missing: false, polled: 0, answered: 0, counters: this.energy.meters[i] }));
+    this.slaves = options.slaveIds.map((id, i) => ({ id, last: undefined, lastSeen: 0, misses: 0, missing: false, polled: 0, answered: 0, counters: this.energy.meters[i], lockedUntil: -Infinity, stale: undefined }));
     if (options.bookingFlash) this.persistBooking(options.bookingFlash, options.bookingPolicy);
     const period = options.pollPeriodMs ?? 1000;
     this.scheduler = new Scheduler(clock);
@@ -186,7 +189,9 @@ export class AggregatorApp {
     for (const s of this.slaves) {
       s.polled++;
       const r = this.link.poll(s.id, now);
+      this.checkLockouts(s, r === undefined, now);
       if (!r) {
+        if (s.stale) continue; // locked out, not missing: the stale mark and its alarm say so
         s.misses++;
         if (!s.missing && s.misses >= this.missingAfter) {
           s.missing = true;
@@ -295,6 +300,28 @@ export class AggregatorApp {
   /** Raises an alarm from outside the poll loop (e.g. the CAN link's authentication failures). */
   raise(a: Alarm): void {
     this.alarm(a);
+  }
+
+  /**
+   * A lock-out of one of the meter's identifiers (too many failed MACs) is never silent: an
+   * alarm when it starts, and while the meter's readings are not refreshed its view is marked
+   * stale with since-when (page, display and MQTT show it).
+   */
+  private checkLockouts(s: SlaveState, unanswered: boolean, now: number): void {
+    const locks = this.link.lockouts?.(s.id, now) ?? [];
+    if (locks.length === 0) {
+      s.stale = undefined;
+      return;
+    }
+    const until = Math.max(...locks.map((l) => l.until));
+    const ids = locks.map((l) => `0x${l.id.toString(16)}`).join(", ");
+    const reason = `CAN ${ids} locked out after ${Math.max(...locks.map((l) => l.failures))} failed authentications (forged frames?) until ${new Date(until).toISOString()}`;
+    if (until > s.lockedUntil) {
+      if (now >= s.lockedUntil) this.alarm({ t: now, kind: "auth", message: `meter ${s.id}: ${reason}`, meterId: s.id });
+      s.lockedUntil = until;
+    }
+    if (unanswered) s.stale = { since: s.stale?.since ?? (s.lastSeen || now), until, reason };
+    else s.stale = undefined; // the genuine answers got through the lock-out: the values are fresh
   }
 
   private alarm(a: Alarm): void {
@@ -431,7 +458,9 @@ function meterView(s: SlaveState): MeterView {
     values[CODES.energyImport] = round(r.importWh, 1);
     values[CODES.energyExport] = round(r.exportWh, 1);
   }
-  return { id: s.id, name: `Meter ${s.id}`, role: "slave", online: !s.missing && r !== undefined, lastSeen: s.lastSeen, values };
+  const view: MeterView = { id: s.id, name: `Meter ${s.id}`, role: "slave", online: !s.missing && r !== undefined, lastSeen: s.lastSeen, values };
+  if (s.stale) view.stale = { ...s.stale };
+  return view;
 }
 
 function round(x: number, digits: number): number {

@@ -199,6 +199,10 @@ export class CanLink implements SlaveLink {
     return values.every(Number.isFinite) ? a : "late";
   }
 
+  lockouts(id: number, now: number): { id: number; since: number; until: number; failures: number }[] {
+    return this.master.lockouts(id, now);
+  }
+
   stats(): LinkStats {
     const s = this.master.stats;
     return { cycles: this.completed, framesOk: s.accepted, authFailures: s.authFailures + s.replays, busLoadPct: Math.round(this.busLoad() * 1000) / 10, lastCycleMs: Math.round(this.lastCycleMs * 1000) / 1000 };

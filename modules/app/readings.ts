@@ -56,6 +56,8 @@ export interface SlaveLink {
   aggregate?(id: number): PqAggregate | undefined;
   /** Ends one poll cycle (statistics). */
   endCycle(now: number): void;
+  /** Identifiers of slave `id` the link has locked out now (links that authenticate), with since/until. */
+  lockouts?(id: number, now: number): { id: number; since: number; until: number; failures: number }[];
   stats(): LinkStats;
 }
 

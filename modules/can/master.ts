@@ -2,11 +2,11 @@ import type { Clock, TimerId } from "../core/clock";
 import type { ObisCode } from "../core/obis";
 import { readU32LE } from "../core/bytes";
 import type { CanFrame, CanPort } from "./can-port";
-import { BROADCAST, MAX_NODE, MESSAGES, MSG_SYNC, canId, fromRawValue, messageByNumber, messageForCode, msgOf, nodeOf, type MessageDef } from "./protocol";
-import { FrameAuthenticator } from "./authenticator";
+import { BROADCAST, MAX_NODE, MESSAGES, MSG_RESYNC, MSG_SYNC, canId, fromRawValue, messageByNumber, messageForCode, msgOf, nodeOf, type MessageDef } from "./protocol";
+import { FrameAuthenticator, aboveWithLow32, readLow32 } from "./authenticator";
 import { FreshnessReceiver } from "../secure/freshness";
 import type { FlashCounterStore } from "../secure/counter-store";
-import { FailureGuard, type FailureGuardOptions } from "../secure/failure-guard";
+import { FailureGuard, type FailureGuardOptions, type LockState } from "../secure/failure-guard";
 import { canNodeKey } from "../secure/node-keys";
 
 export interface CanMasterOptions {
@@ -25,6 +25,12 @@ export interface CanMasterOptions {
   /** A slave is reported missing after this many cycles without any answer. */
   missingAfterCycles?: number;
   guard?: FailureGuardOptions;
+  /**
+   * Frames of a locked identifier still verified per request, when they answer it from a
+   * slave it waits for (default 2): the genuine slave's answer gets through a lock-out
+   * that forgeries caused, and a brute force gets at most this many guesses per request.
+   */
+  lockedChecksPerRequest?: number;
   onReading?: (node: number, code: ObisCode, value: number, at: number) => void;
   onMissing?: (node: number) => void;
   onDiscovered?: (node: number) => void;
@@ -51,7 +57,18 @@ export interface MasterStats {
   authFailures: number;
   replays: number;
   lockedDrops: number;
+  /** Authentic answers taken from a locked identifier (the request's own answer). */
+  lockedAccepted: number;
+  /** Authenticated resync requests sent; sync frames without a request of ours (refused). */
+  resyncRequests: number;
+  unsolicitedSyncs: number;
   alarms: number;
+}
+
+/** An identifier of a slave's quantity that is locked out: its value is stale since `since`. */
+export interface Lockout extends LockState {
+  id: number;
+  code?: ObisCode;
 }
 
 interface SlaveState {
@@ -61,6 +78,8 @@ interface SlaveState {
   lastSeenCycle: number;
   missing: boolean;
   values: Map<ObisCode, { value: number; at: number }>;
+  /** The floor of our outstanding resync request (a sync answer must be bound to it), or -1. */
+  resyncFloor: number;
 }
 
 /**
@@ -70,7 +89,7 @@ interface SlaveState {
  * failures); discovers new slaves and reports missing ones.
  */
 export class CanMaster {
-  readonly stats: MasterStats = { cycles: 0, requests: 0, accepted: 0, retries: 0, timeouts: 0, authFailures: 0, replays: 0, lockedDrops: 0, alarms: 0 };
+  readonly stats: MasterStats = { cycles: 0, requests: 0, accepted: 0, retries: 0, timeouts: 0, authFailures: 0, replays: 0, lockedDrops: 0, lockedAccepted: 0, resyncRequests: 0, unsolicitedSyncs: 0, alarms: 0 };
   private readonly slaves = new Map<number, SlaveState>();
   private readonly guard: FailureGuard;
   private readonly defs: MessageDef[];
@@ -79,6 +98,9 @@ export class CanMaster {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly missingAfter: number;
+  private readonly lockedChecks: number;
+  /** Locked frames verified for the request in flight. */
+  private lockedChecked = 0;
   private running = false;
   private periodTimer: TimerId | undefined;
   // state of the request in flight
@@ -95,6 +117,7 @@ export class CanMaster {
     this.timeoutMs = options.timeoutMs ?? 20;
     this.retries = options.retries ?? 2;
     this.missingAfter = options.missingAfterCycles ?? 2;
+    this.lockedChecks = options.lockedChecksPerRequest ?? 2;
     this.defs = (options.codes ?? MESSAGES.map((m) => m.code)).map((c) => this.defFor(c));
     this.cycleDefs = this.defs;
     this.guard = new FailureGuard({
@@ -128,6 +151,21 @@ export class CanMaster {
     return this.guard.failures(id);
   }
 
+  /** The slave's identifiers locked out now (their values are stale): what the page, display and MQTT show. */
+  lockouts(node: number, now = this.options.clock.now()): Lockout[] {
+    const out: Lockout[] = [];
+    for (const msg of [MSG_SYNC, ...this.cycleIds()]) {
+      const id = canId(msg, node);
+      const l = this.guard.lockState(id, now);
+      if (l) out.push({ id, code: messageByNumber(msg)?.code, ...l });
+    }
+    return out;
+  }
+
+  private cycleIds(): number[] {
+    return [...this.defs, ...this.cycleDefs].map((d) => d.msg).filter((m, i, a) => a.indexOf(m) === i);
+  }
+
   /** Polls every `periodMs` (a cycle still running when the next is due is not restarted). */
   start(periodMs: number): void {
     this.stop();
@@ -155,9 +193,15 @@ export class CanMaster {
     const now = this.options.clock.now();
     this.result = { cycle: this.stats.cycles, startMs: now, endMs: now, answers: [], missing: [] };
     // a slave whose receiver state was restored after a reset must resync first
-    for (const s of this.slaves.values()) if (s.fresh.needsResync) this.send(MSG_SYNC, s.node);
+    let resyncs = 0;
+    for (const s of this.slaves.values()) if (s.fresh.needsResync) this.requestResync(s), resyncs++;
     this.defIndex = 0;
-    this.nextRequest();
+    // the requests (message 22) lose arbitration to the polls: give the sync answers one timeout first
+    if (resyncs > 0) this.waitTimer = this.options.clock.after(this.timeoutMs, () => {
+      this.waitTimer = undefined;
+      this.nextRequest();
+    });
+    else this.nextRequest();
   }
 
   private defFor(code: ObisCode): MessageDef {
@@ -170,10 +214,22 @@ export class CanMaster {
     let s = this.slaves.get(node);
     if (!s) {
       const key = canNodeKey(this.options.networkKey, node);
-      s = { node, auth: new FrameAuthenticator(key), fresh: new FreshnessReceiver(this.options.store, node), lastSeenCycle: this.stats.cycles, missing: false, values: new Map() };
+      s = { node, auth: new FrameAuthenticator(key), fresh: new FreshnessReceiver(this.options.store, node), lastSeenCycle: this.stats.cycles, missing: false, values: new Map(), resyncFloor: -1 };
       this.slaves.set(node, s);
     }
     return s;
+  }
+
+  /** An authenticated request: "send me a sync frame above my last accepted value" (the floor binds the answer). */
+  private requestResync(s: SlaveState): void {
+    const floor = s.fresh.lastAccepted;
+    const id = canId(MSG_RESYNC, s.node);
+    const data = new Uint8Array(8);
+    s.auth.sealRequest(id, data, floor);
+    s.resyncFloor = floor;
+    this.stats.requests++;
+    this.stats.resyncRequests++;
+    this.port.send({ id, extended: false, rtr: false, dlc: 8, data });
   }
 
   private send(msg: number, node: number): void {
@@ -187,6 +243,7 @@ export class CanMaster {
     // missing slaves hear the broadcast (and come back by answering it) but get no retries
     this.pending = new Set([...this.slaves.values()].filter((s) => !s.missing).map((s) => s.node));
     this.attempt = 0;
+    this.lockedChecked = 0;
     this.requestAt = this.options.clock.now();
     this.send(this.current.msg, BROADCAST);
     this.arm();
@@ -233,9 +290,11 @@ export class CanMaster {
     if (f.rtr || f.extended) return;
     const node = nodeOf(f.id);
     const msg = msgOf(f.id);
-    if (node === BROADCAST || node > MAX_NODE) return;
+    // node 0 is ours; message 22 is our own resync request (a forged one is the slave's business)
+    if (node === BROADCAST || node > MAX_NODE || msg === MSG_RESYNC) return;
     const now = this.options.clock.now();
-    if (this.guard.locked(f.id, now)) {
+    const locked = this.guard.locked(f.id, now);
+    if (locked && !this.mayCheckLocked(node, msg)) {
       this.stats.lockedDrops++;
       return;
     }
@@ -245,10 +304,16 @@ export class CanMaster {
     const known = this.slaves.has(node);
     const s = known ? this.slaves.get(node)! : this.peek(node);
     if (msg === MSG_SYNC) {
-      const full = readU32LE(f.data, 0);
-      if (!s.auth.checkSync(f.id, f.data, full)) return this.reject(f.id, now, "mac", s, known);
+      // only the answer to our own request: the floor we sent is in its MAC
+      if (!known || s.resyncFloor < 0) {
+        this.stats.unsolicitedSyncs++;
+        return;
+      }
+      const full = aboveWithLow32(readLow32(f.data), s.resyncFloor);
+      if (!s.auth.checkSync(f.id, f.data, full, s.resyncFloor)) return this.reject(f.id, now, "mac", s, known);
       if (!(full > s.fresh.lastAccepted)) return this.reject(f.id, now, "replay", s, known);
       s.fresh.accept(full);
+      s.resyncFloor = -1;
       return this.seen(s, known);
     }
     const full = s.fresh.candidate(f.data[4]);
@@ -259,6 +324,7 @@ export class CanMaster {
       return this.reject(f.id, now, "mac", s, known);
     }
     s.fresh.accept(full);
+    if (locked) this.stats.lockedAccepted++;
     this.seen(s, known);
     const value = fromRawValue(def!, readU32LE(f.data, 0) | 0);
     s.values.set(def!.code, { value, at: now });
@@ -274,10 +340,17 @@ export class CanMaster {
     }
   }
 
+  /** A locked identifier's frame is verified only as the answer to our request in flight, a few per request. */
+  private mayCheckLocked(node: number, msg: number): boolean {
+    if (!this.current || this.current.msg !== msg || !this.pending.has(node) || this.lockedChecked >= this.lockedChecks) return false;
+    this.lockedChecked++;
+    return true;
+  }
+
   /** A candidate state for an unknown node; kept only when its frame authenticates. */
   private peek(node: number): SlaveState {
     const key = canNodeKey(this.options.networkKey, node);
-    return { node, auth: new FrameAuthenticator(key), fresh: new FreshnessReceiver(this.options.store, node), lastSeenCycle: this.stats.cycles, missing: false, values: new Map() };
+    return { node, auth: new FrameAuthenticator(key), fresh: new FreshnessReceiver(this.options.store, node), lastSeenCycle: this.stats.cycles, missing: false, values: new Map(), resyncFloor: -1 };
   }
 
   private seen(s: SlaveState, known: boolean): void {

@@ -16,14 +16,22 @@ import { OBIS, type ObisCode, type Quantity } from "../core/obis";
  *   0..3  value, int32, in units of 10^scaler of the quantity (modules/core/obis)
  *   4     freshness value, low 8 bits
  *   5..7  MAC: AES-CMAC(node key, id16BE ‖ bytes 0..3 ‖ freshness32BE), first 24 bits
- * Sync frame (message 1): 0..3 full freshness u32 LE, 4..7 first 32 bits of
- *   AES-CMAC(node key, id16BE ‖ freshness32BE ‖ "SYNC").
+ * Resync request (message 22, master → slave `node`, a data frame): 0..3 the
+ *   floor (low 32 bits, LE: the master's last accepted freshness of that slave),
+ *   4..7 first 32 bits of AES-CMAC(node key, id16BE ‖ floor32BE ‖ floor high 24 ‖ "RSRQ").
+ *   A remote frame on message 1 is no longer answered: without the key nobody can
+ *   make a slave move its counter or write flash.
+ * Sync frame (message 1, the answer): 0..3 freshness (low 32 bits, LE), 4..7 first
+ *   32 bits of AES-CMAC(node key, id16BE ‖ freshness32BE ‖ floor32BE ‖ freshness
+ *   high 24 ‖ floor high 24): bound to the request it answers; freshness > floor.
  */
 export const NODE_BITS = 6;
 export const MAX_NODE = (1 << NODE_BITS) - 1;
 export const BROADCAST = 0;
 export const MSG_ALARM = 0;
 export const MSG_SYNC = 1;
+/** The master's authenticated resync request (after the PQ10 messages; slaves never send it). */
+export const MSG_RESYNC = 22;
 export const MAC_BYTES = 3;
 
 export type MessageClass = "alarm" | "sync" | "energy" | "instantaneous" | "quality" | "counter";

@@ -17,6 +17,18 @@ export interface MeterView {
   lastSeen: number;
   /** Latest values by OBIS code (engineering units, see OBIS registry). */
   values: Record<ObisCode, number>;
+  /**
+   * Set while the values are not being refreshed because the link locked out one of the
+   * meter's identifiers (repeated authentication failures: forged frames, or a broken slave):
+   * the values are those of `since` and stay so until `until` at the latest.
+   */
+  stale?: StaleMark;
+}
+
+export interface StaleMark {
+  since: number;
+  until: number;
+  reason: string;
 }
 
 export type LoadKind = "switchable" | "deferrable" | "fixed" | "generator";

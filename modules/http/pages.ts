@@ -45,13 +45,19 @@ function card(key: string, label: string, value: string): string {
   return `<div class="card"><div class="k">${label}</div><div class="v" data-k="${key}">${esc(value)}</div></div>`;
 }
 
+/** The meter's status cell: a lock-out's stale values say since when (and why, on hover). */
+function meterStatus(m: HouseholdSnapshot["meters"][number]): string {
+  if (m.stale) return `<td class="bad" title="${esc(m.stale.reason)}">stale since ${new Date(m.stale.since).toISOString().slice(11, 16)} UTC</td>`;
+  return `<td class="${m.online ? "ok" : "bad"}">${m.online ? "online" : "offline"}</td>`;
+}
+
 export function dashboardPage(c: PageContext): string {
   const s = c.snap;
   const live = liveValues(s);
   let out = `<div class="cards">${card("total", "Power now", live.total)}${card("today", "Energy today", live.today)}${card("export", "Exported today", live.export)}${card("bill", "Bill to date", live.bill)}${card("tariff", `Tariff now · ${esc(s.tariffNow.name)}`, live.tariff)}</div>`;
   out += `<h2>Meters</h2><table><tr><th>Meter</th><th class="n">Power</th><th class="n">Voltage</th><th>Status</th></tr>`;
   for (const m of s.meters) {
-    out += `<tr><td><a href="/graph?series=meter:${m.id}">${esc(m.name)}</a></td><td class="n" data-k="m${m.id}">${live[`m${m.id}`]}</td><td class="n">${(m.values[CODES.voltage[0]] ?? NaN).toFixed(1)} V</td><td class="${m.online ? "ok" : "bad"}">${m.online ? "online" : "offline"}</td></tr>`;
+    out += `<tr><td><a href="/graph?series=meter:${m.id}">${esc(m.name)}</a></td><td class="n" data-k="m${m.id}">${live[`m${m.id}`]}</td><td class="n">${(m.values[CODES.voltage[0]] ?? NaN).toFixed(1)} V</td>${meterStatus(m)}</tr>`;
   }
   out += `</table><h2>Loads</h2><table><tr><th>Load</th><th class="n">Power</th><th>Relay</th><th></th></tr>`;
   for (const l of s.loads) {

@@ -82,6 +82,14 @@ export interface CloudLinkOptions {
   /** Refusals published at once (default 10), then one per `refusalIntervalMs` (default 1 s). */
   refusalBurst?: number;
   refusalIntervalMs?: number;
+  /**
+   * Ed25519 verifications at once (default 2), then one per `signatureIntervalMs` (default
+   * 60 s): one costs ≈ 54 M XS computrons (≈ 27 s of the board's main loop), so without a
+   * budget a stream of forged "e1." commands would stop the meter. An "e1." command beyond
+   * the budget is refused as busy (the sender sends it again later), before any arithmetic.
+   */
+  signatureBurst?: number;
+  signatureIntervalMs?: number;
   /** This boot's number (a counter the app keeps in flash, +1 per boot); part of the duplicate key. */
   boot?: number;
   periodMs?: number;
@@ -103,21 +111,24 @@ export interface CloudLinkStats {
   forged: number;
   replayed: number;
   malformed: number;
+  /** "e1." commands refused unchecked because the signature budget was spent. */
+  busy: number;
   /** Refusals published on cmd/result (QoS 0). */
   refusalsSent: number;
   /** Refusals not published because the rate limit was spent (the refusal is still counted above). */
   refusalsDropped: number;
 }
 
-type Refusal = "forged" | "replayed" | "malformed";
+type Refusal = "forged" | "replayed" | "malformed" | "busy";
 
 const NL = Uint8Array.of(10);
 
 export class CloudLink {
-  readonly stats: CloudLinkStats = { readings: 0, aggregates: 0, aggregateErrors: 0, lowerTotalsSuppressed: 0, commandsAccepted: 0, forged: 0, replayed: 0, malformed: 0, refusalsSent: 0, refusalsDropped: 0 };
+  readonly stats: CloudLinkStats = { readings: 0, aggregates: 0, aggregateErrors: 0, lowerTotalsSuppressed: 0, commandsAccepted: 0, forged: 0, replayed: 0, malformed: 0, busy: 0, refusalsSent: 0, refusalsDropped: 0 };
   /** Why the last downlink was refused (for the log and the page). */
   lastRefusal?: string;
   private readonly refusals: TokenBucket;
+  private readonly signatures: TokenBucket;
   private seq = new Map<number, number>();
   private lastTotals = new Map<string, number>();
   private discovered = new Set<string>();
@@ -134,6 +145,7 @@ export class CloudLink {
     if (!o.macKey && !o.signerPublicKey) throw new Error("CloudLink needs a MAC key or a signer public key for downlink commands");
     this.base = `xsmeter/${o.node}`;
     this.refusals = new TokenBucket(o.refusalBurst ?? 10, o.refusalIntervalMs ?? 1000, o.clock.now());
+    this.signatures = new TokenBucket(o.signatureBurst ?? 2, o.signatureIntervalMs ?? 60_000, o.clock.now());
   }
 
   /** The will the MQTT session should carry (give it to MqttClient's options). */
@@ -226,7 +238,10 @@ export class CloudLink {
         }
         if (!this.discovered.has(key)) this.discover(m, code);
         const seq = this.nextSeq(m.id);
-        this.o.mqtt.publish(`${this.base}/meter/${m.id}/${code}`, utf8Encode(JSON.stringify({ boot: this.o.boot ?? 0, seq, t: snap.t, v, u: q?.unit ?? "" })), 1);
+        const reading: Record<string, unknown> = { boot: this.o.boot ?? 0, seq, t: snap.t, v, u: q?.unit ?? "" };
+        // a lock-out keeps the meter's last values: say they are stale, and since when
+        if (m.stale) Object.assign(reading, { stale: true, staleSince: m.stale.since });
+        this.o.mqtt.publish(`${this.base}/meter/${m.id}/${code}`, utf8Encode(JSON.stringify(reading)), 1);
         this.stats.readings++;
       }
     }
@@ -269,6 +284,7 @@ export class CloudLink {
     if (!isCommandKind(kind)) return this.refuse("malformed", kind, -1, `unknown command kind ${JSON.stringify(kind.slice(0, 32))}`);
     const env = parseEnvelope(payload, this.o.maxDownlinkBytes ?? MAX_DOWNLINK_BYTES);
     if ("error" in env) return this.refuse("malformed", kind, -1, env.error);
+    if (env.scheme === "e1" && this.o.signerPublicKey && !this.signatures.take(this.o.clock.now())) return this.refuse("busy", kind, ctrOf(env.json), "busy: signature checks are rate-limited, send again later");
     if (!this.authentic(topic, env)) return this.refuse("forged", kind, ctrOf(env.json), "forged command: authentication failed");
     const parsed = parseBody(env.json);
     if ("error" in parsed) return this.refuse("malformed", kind, ctrOf(env.json), parsed.error);

@@ -382,8 +382,9 @@ export class DisplayApp {
         const q = s.quality.find((x) => x.meterId === m?.id);
         if (!m) return r.forEach((l) => l.set("", t.text));
         const u = m.values[CODES.voltage[0]] ?? NaN;
-        const color = !m.online ? t.dim : !(u > 207 && u < 253) ? t.bad : t.text;
-        r[0].set(String(m.id), t.dim);
+        const color = !m.online || m.stale ? t.dim : !(u > 207 && u < 253) ? t.bad : t.text;
+        // "!" in the warning colour: the values are stale (a CAN lock-out; the alarm says why)
+        r[0].set(m.stale ? `${m.id}!` : String(m.id), m.stale ? t.warn : t.dim);
         r[1].set(`${u.toFixed(1)} V`, color);
         r[2].set(`${(q?.frequencyHz ?? NaN).toFixed(2)} Hz`, color);
         r[3].set(`${(q?.thdVoltagePct[0] ?? NaN).toFixed(1)} %`, (q?.thdVoltagePct[0] ?? 0) > 8 ? t.bad : color);

@@ -7,12 +7,14 @@ import { createHmac } from "node:crypto";
 import { VirtualClock } from "../../modules/core/virtual-clock";
 import { DemoHousehold } from "../../modules/app/demo-household";
 import { CloudLink, type MqttPublisher } from "../../modules/mqtt/cloud-link";
-import { memoryCounters, storeCounters, KIND_KEYS } from "../../modules/mqtt/downlink-counters";
+import { memoryCounters, storeCounters, KIND_KEYS, type KindCounters } from "../../modules/mqtt/downlink-counters";
 import { MqttClient } from "../../modules/mqtt/client";
 import { FlashOutbox } from "../../modules/mqtt/flash-outbox";
 import { clientPublisher } from "../../modules/mqtt/client-publisher";
 import { FlashCounterStore } from "../../modules/secure/counter-store";
 import { NorFlashSim } from "../../hosts/node/flash/nor-flash-sim";
+import { publicKeyFromSeed, sign } from "../../modules/secure/ed25519";
+import { toHex } from "../../modules/core/bytes";
 import { scriptedBroker } from "../support/scripted-broker";
 
 const KEY = new Uint8Array(32).fill(7);
@@ -26,7 +28,7 @@ const signed = (kind: string, body: unknown) => signedText(kind, JSON.stringify(
 
 interface Sent { topic: string; qos: number; body: any }
 
-function setup(counters = memoryCounters(), extra: Partial<ConstructorParameters<typeof CloudLink>[0]> = {}) {
+function setup<C extends KindCounters = ReturnType<typeof memoryCounters>>(counters: C = memoryCounters() as unknown as C, extra: Partial<ConstructorParameters<typeof CloudLink>[0]> = {}) {
   const clock = new VirtualClock(Date.UTC(2026, 5, 1, 12));
   const demo = new DemoHousehold(clock);
   const sent: Sent[] = [];
@@ -183,6 +185,23 @@ describe("CloudLink under hostile downlinks", () => {
     // an authentic command is never rate-limited
     s.send(topicOf("load"), signed("load", { ctr: 1, id: "oven", on: false }));
     expect(s.sent.at(-1)).toMatchObject({ qos: 1, body: { ok: true } });
+  });
+});
+
+describe("Ed25519-signed downlinks under a forged flood", () => {
+  it("verifies at most the signature budget (each is ≈ 27 s of the board), refuses the rest as busy, then serves a genuine one", () => {
+    const seed = new Uint8Array(32).fill(9);
+    const s = setup(memoryCounters(), { signerPublicKey: publicKeyFromSeed(seed), signatureBurst: 2, signatureIntervalMs: 60_000 });
+    const forged = enc(`e1.${"00".repeat(64)}.{"ctr":1,"id":"oven","on":true}`);
+    for (let i = 0; i < 100; i++) s.send(topicOf("load"), forged);
+    expect(s.link.stats).toMatchObject({ forged: 2, busy: 98 });
+    expect(s.sent.at(-1)!.body).toMatchObject({ kind: "load", ctr: 1, ok: false, refused: "busy" });
+    s.clock.advance(60_000);
+    const json = JSON.stringify({ ctr: 1, id: "oven", on: false });
+    const sig = sign(enc(`${topicOf("load")}\n${json}`), seed);
+    s.send(topicOf("load"), enc(`e1.${toHex(sig)}.${json}`));
+    expect(s.sent.at(-1)).toMatchObject({ qos: 1, body: { ctr: 1, ok: true } });
+    expect(s.oven()).toBe(false);
   });
 });
 

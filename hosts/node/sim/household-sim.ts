@@ -14,6 +14,7 @@ import { CanLink, slaveReader } from "../../../modules/app/can-link";
 import type { SlaveLink } from "../../../modules/app/readings";
 import { CanMaster } from "../../../modules/can/master";
 import { CanSlave } from "../../../modules/can/slave";
+import { authFailureAlarms } from "../../../modules/app/auth-alarms";
 import type { CanFrame, CanPort } from "../../../modules/can/can-port";
 import { FlashCounterStore } from "../../../modules/secure/counter-store";
 import { NorFlashSim } from "../flash/nor-flash-sim";
@@ -114,12 +115,12 @@ export class HouseholdSim {
         store: new FlashCounterStore(new NorFlashSim({ size: 8192 })),
         slaves: this.slaves.map((s) => s.id),
         timeoutMs: 20,
-        onAuthFailure: (id, reason) => this.aggregator.raise({ t: clock.now(), kind: "auth", message: `CAN frame 0x${id.toString(16)} rejected: ${reason}`, meterId: id & 63 }),
+        onAuthFailure: authFailureAlarms((a) => this.aggregator.raise(a), clock),
       });
       for (const slave of this.slaves) {
         const gate = new GatedPort(bus.attach(`slave${slave.id}`));
         this.gates.set(slave.id, gate);
-        new CanSlave(gate, { node: slave.id, networkKey: this.networkKey, store: new FlashCounterStore(new NorFlashSim({ size: 8192 })), read: slaveReader(slave) });
+        new CanSlave(gate, { node: slave.id, networkKey: this.networkKey, store: new FlashCounterStore(new NorFlashSim({ size: 8192 })), read: slaveReader(slave), clock: this.clock });
       }
       this.link = new CanLink(this.master, () => bus.load());
     } else {

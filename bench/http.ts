@@ -16,7 +16,7 @@ const JSON_OUT = process.argv.includes("--json");
 const clock = nodeClock();
 const demo = new DemoHousehold(clock);
 demo.tick();
-const web = await startWebServer({ household: demo.store, port: 0, clock, limits: { maxConnections: 300 } });
+const web = await startWebServer({ household: demo.store, port: 0, clock, limits: { maxConnections: 300, maxConnectionsPerAddress: 300 } }); // every client is on 127.0.0.1
 
 /** One keep-alive client sending `n` requests one after another; returns latencies (ms). */
 function client(path: string, n: number): Promise<number[]> {
@@ -27,7 +27,7 @@ function client(path: string, n: number): Promise<number[]> {
     let t0 = 0;
     const send = (): void => {
       t0 = performance.now();
-      sock.write(`GET ${path} HTTP/1.1\r\nHost: bench\r\nAccept-Encoding: gzip\r\n\r\n`);
+      sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n\r\n`);
     };
     sock.on("connect", send);
     sock.on("error", reject);
@@ -70,7 +70,7 @@ async function memoryPerConnection(n: number): Promise<number> {
   await new Promise((r) => setTimeout(r, 50));
   const before = process.memoryUsage().heapUsed;
   const socks = await Promise.all(Array.from({ length: n }, () => new Promise<net.Socket>((r) => {
-    const s = net.connect(web.port, "127.0.0.1", () => { s.write("GET /api/live HTTP/1.1\r\nHost: b\r\n"); r(s); });
+    const s = net.connect(web.port, "127.0.0.1", () => { s.write("GET /api/live HTTP/1.1\r\nHost: 127.0.0.1\r\n"); r(s); });
   })));
   await new Promise((r) => setTimeout(r, 200));
   gc();

@@ -428,7 +428,7 @@ export class WebApp {
     if (s) {
       const t = `<input type="hidden" name="csrf" value="${esc(s.csrf)}">`;
       body += `<h2>Access</h2><form method="post" action="/settings/access">${t}<input type="hidden" name="open" value="${this.readOpen ? "0" : "1"}"><button class="sec">${this.readOpen ? "Require sign-in for reading" : "Open reading on the home network"}</button></form>`;
-      body += `<h2>Change password</h2><form method="post" action="/settings/password">${t}<input type="password" name="current" autocomplete="current-password" maxlength="128" aria-label="current password" placeholder="current"> <input type="password" name="password" minlength="8" maxlength="128" autocomplete="new-password" aria-label="new password" placeholder="new"> <button>Change</button></form><p class="mut">Changing it signs out every other browser.</p>`;
+      body += `<h2>Change password</h2><form method="post" action="/settings/password">${t}<label>Current <input type="password" name="current" autocomplete="current-password" maxlength="128"></label> <label>New <input type="password" name="password" minlength="8" maxlength="128" autocomplete="new-password"></label> <button>Change</button></form><p class="mut">Changing it signs out every other browser.</p>`;
       body += `<h2>Session</h2><form method="post" action="/logout">${t}<button class="sec">Sign out</button></form>`;
     } else body += `<p><a class="btn" href="/login">Sign in</a> to change settings.</p>`;
     body += `<h2>Routes</h2><p class="mut" style="font-size:.8rem">${this.router.list().map(esc).join(" · ")}</p>`;

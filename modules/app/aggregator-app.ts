@@ -14,6 +14,7 @@ import { EnergyBooking, type BookedSlot, type BookingRestore, type MeterCounters
 import { PriceBook } from "./price-book";
 import { PqEventLog } from "./pq-events";
 import { qualityView } from "./quality-view";
+import { CONTROL_SAVE_MS, ControlStore } from "./control-store";
 
 // The booking's types and write policy stay importable from here (hosts and tests name them so).
 export { BOOKING_POLICY, type BookedSlot, type BookingRestore, type MeterEnergy, type SlotEnergy } from "./energy-booking";
@@ -77,6 +78,12 @@ export interface AggregatorOptions {
    * or HISTORY_BOARD (a board without PSRAM). gapMs defaults to 2.5 poll periods (at least 5 s).
    */
   history?: HistoryOptions;
+  /**
+   * Flash partition (≥ 2 sectors) for the load controller's plans, manual holds and last
+   * decisions (control-store.ts): restored at boot, written at most every CONTROL_SAVE_MS
+   * when something changed. Needs the controller.
+   */
+  controlFlash?: Flash;
 }
 
 export interface BusEvent {
@@ -117,6 +124,10 @@ export class AggregatorApp {
   /** Dips, swells and interruptions the slaves reported, for the page and as alarms. */
   private readonly pq = new PqEventLog((a) => this.alarm(a));
   private readonly missingAfter: number;
+  /** The controller's state on flash, and what was last written (decisions made, when). */
+  private control: ControlStore | undefined;
+  private controlSaved = 0;
+  private controlSavedAt = -Infinity;
 
   constructor(
     private readonly clock: Clock,
@@ -134,6 +145,7 @@ export class AggregatorApp {
     });
     this.slaves = options.slaveIds.map((id, i) => ({ id, last: undefined, lastSeen: 0, misses: 0, missing: false, polled: 0, answered: 0, counters: this.energy.meters[i], lockedUntil: -Infinity, stale: undefined }));
     if (options.bookingFlash) this.persistBooking(options.bookingFlash, options.bookingPolicy);
+    if (options.controlFlash) this.persistControl(options.controlFlash);
     const period = options.pollPeriodMs ?? 1000;
     this.scheduler = new Scheduler(clock);
     this.scheduler.add({ name: TASK_CAN, periodMs: period, priority: 30, run: (now) => this.pollCycle(now) });
@@ -146,6 +158,7 @@ export class AggregatorApp {
     this.store = new HouseholdStore(clock, this.build(), {
       switchLoad: (id, on, actor) => this.switchLoad(id, on, actor),
       scheduleLoad: (id, durationMs, deadline, actor) => this.scheduleLoad(id, durationMs, deadline, actor),
+      cancelPlan: (id, actor) => this.cancelPlan(id, actor),
     }, { ...history, gapMs: history.gapMs ?? Math.max(5000, 2.5 * period) }, (from, to, step) => this.energy.buckets(from, to, step));
   }
 
@@ -341,6 +354,7 @@ export class AggregatorApp {
       let importW = 0;
       for (const s of this.slaves) if (s.last && !s.missing) importW += s.last.powerW;
       controller.step(importW);
+      this.maybeSaveControl(now);
       return 1;
     }
     const slot = this.prices.slotAt(now);
@@ -362,7 +376,66 @@ export class AggregatorApp {
     if (d.action === "off" || d.action === "shed") this.ports.setRelay(d.load, false);
   }
 
+  /** A manual switch; the snapshot is republished at once, so the page answering it shows the new state. */
   switchLoad(id: string, on: boolean, actor: Decision["actor"]): ActionResult {
+    return this.republished(this.switchNow(id, on, actor));
+  }
+
+  /** Cancels a load's plan (the controller's; the small policy seam's plans too). */
+  cancelPlan(id: string, actor: Decision["actor"]): ActionResult {
+    const load = this.options.loads.find((l) => l.id === id);
+    if (!load) return { ok: false, error: `no load ${id}` };
+    if (this.options.controller) return this.republished(this.options.controller.cancel(id, actor));
+    if (!this.policy.plans.delete(id)) return { ok: false, error: `${load.name} has no plan to cancel` };
+    this.decide({ load: id, action: "cancel", reason: `plan cancelled by ${actor}`, actor });
+    if (this.ports.relay(id)) this.decide({ load: id, action: "off", reason: `run cancelled by ${actor}`, actor });
+    return this.republished({ ok: true });
+  }
+
+  /**
+   * Boot: takes the control store on `flash` and gives the controller what it holds (plans,
+   * holds in force, decisions); returns whether a state was found. Needs the controller.
+   */
+  persistControl(flash: Flash): boolean {
+    const c = this.options.controller;
+    if (!c) return false;
+    this.control = new ControlStore(flash);
+    const saved = this.control.load();
+    if (saved) c.restore(saved);
+    this.controlSaved = c.decisionCount;
+    return saved !== undefined;
+  }
+
+  /** Writes the controller's state when it changed, at most once per CONTROL_SAVE_MS (flash wear: never at a request's pace). */
+  private maybeSaveControl(now: number): void {
+    const c = this.options.controller;
+    if (!this.control || !c || c.decisionCount === this.controlSaved || now - this.controlSavedAt < CONTROL_SAVE_MS) return;
+    this.saveControl();
+  }
+
+  /** Writes the controller's state now (a planned shutdown); nothing without a control flash. Throws what the flash throws. */
+  saveControl(): void {
+    const c = this.options.controller;
+    if (!this.control || !c) return;
+    this.controlSaved = c.decisionCount;
+    this.controlSavedAt = this.clock.now();
+    this.control.save(c.state());
+    this.controlWriteCount++;
+  }
+
+  /** Control-state records written by this app (flash wear). */
+  get controlWrites(): number {
+    return this.controlWriteCount;
+  }
+  private controlWriteCount = 0;
+
+  private republished<T extends ActionResult>(r: T): T {
+    // The constructor's first build has no store yet; every later action has one.
+    if (r.ok && (this.store as HouseholdStore | undefined)) this.store.update(this.build());
+    return r;
+  }
+
+  private switchNow(id: string, on: boolean, actor: Decision["actor"]): ActionResult {
     const load = this.options.loads.find((l) => l.id === id);
     if (!load) return { ok: false, error: `no load ${id}` };
     if (this.options.controller) return this.options.controller.switchLoad(id, on, actor);
@@ -373,6 +446,10 @@ export class AggregatorApp {
   }
 
   scheduleLoad(id: string, durationMs: number, deadline: number, actor: Decision["actor"]): ActionResult & { startAt?: number } {
+    return this.republished(this.scheduleNow(id, durationMs, deadline, actor));
+  }
+
+  private scheduleNow(id: string, durationMs: number, deadline: number, actor: Decision["actor"]): ActionResult & { startAt?: number } {
     const load = this.options.loads.find((l) => l.id === id);
     if (!load) return { ok: false, error: `no load ${id}` };
     if (load.kind !== "deferrable") return { ok: false, error: `${load.name} is not deferrable` };
@@ -414,6 +491,8 @@ export class AggregatorApp {
       const run = controlled.get(l.id)?.run;
       const view: LoadView = { id: l.id, name: l.name, meterId: l.meterId, kind: l.kind, priority: l.priority, on: this.ports.relay(l.id), powerW: round(this.ports.loadPowerW(l.id), 1) };
       if (run) view.run = run;
+      const hold = controlled.get(l.id)?.hold;
+      if (hold) view.hold = hold;
       else if (plan) view.run = { startAt: plan.slots[0], durationMs: plan.durationMs, deadline: plan.deadline, state: now >= plan.slots[0] ? "running" : "planned" };
       return view;
     });

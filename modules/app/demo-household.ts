@@ -4,6 +4,7 @@ import type { ActionResult, BillView, Decision, HouseholdSnapshot, LoadView, Met
 import { EN50160_DIP_COLS, EN50160_DIP_ROWS } from "../metrology/events";
 import { qualityView } from "./quality-view";
 import { HISTORY_FULL } from "./power-history";
+import { bucketize, type BookedAmount } from "./energy-buckets";
 import { CODES } from "../core/obis";
 import { HouseholdStore } from "./household-store";
 
@@ -74,6 +75,8 @@ export class DemoHousehold {
   private importMinor = 0;
   private exportMinor = 0;
   private day = -1;
+  /** What the demo booked per hour (its price slots), for the Energy page and /api/energy. */
+  private readonly booked = new Map<number, BookedAmount>();
   private last: number;
 
   constructor(private readonly clock: Clock) {
@@ -81,7 +84,7 @@ export class DemoHousehold {
     this.store = new HouseholdStore(clock, this.build(), {
       switchLoad: (id, on, actor) => this.switchLoad(id, on, actor),
       scheduleLoad: (id, durationMs, deadline, actor) => this.schedule(id, durationMs, deadline, actor),
-    }, { ...HISTORY_FULL, gapMs: 10 * MINUTE }); // the demo's model is continuous: ticks up to 10 min apart are observed
+    }, { ...HISTORY_FULL, gapMs: 10 * MINUTE }, (from, to, step) => bucketize(this.booked.values(), from, to, step)); // the demo's model is continuous: ticks up to 10 min apart are observed
   }
 
   /** Advances the household to the clock's time and publishes a new snapshot. */
@@ -96,12 +99,19 @@ export class DemoHousehold {
       this.energyTodayWh = this.exportTodayWh = this.importMinor = this.exportMinor = 0;
     }
     const slot = snap.prices[new Date(Math.max(0, now - 1)).getUTCHours()];
+    const b = this.booked.get(slot.start) ?? { start: slot.start, importWh: 0, exportWh: 0, importMinor: 0, exportMinor: 0, slots: 1 };
+    this.booked.set(slot.start, b);
+    if (this.booked.size > 8 * 24) this.booked.delete(this.booked.keys().next().value!); // a week and a day
     if (total >= 0) {
       this.energyTodayWh += total * dtH;
       this.importMinor += ((total * dtH) / 1000) * slot.importMinorPerKWh;
+      b.importWh += total * dtH;
+      b.importMinor += ((total * dtH) / 1000) * slot.importMinorPerKWh;
     } else {
       this.exportTodayWh += -total * dtH;
       this.exportMinor += ((-total * dtH) / 1000) * slot.exportMinorPerKWh;
+      b.exportWh += -total * dtH;
+      b.exportMinor += ((-total * dtH) / 1000) * slot.exportMinorPerKWh;
     }
     this.last = now;
     snap.bill = this.bill(snap.bill.from, now);

@@ -11,6 +11,7 @@ import { DAY } from "../core/clock";
 import type { Alarm, BillView, EnergyBucket, PriceSlot } from "../core/household";
 import type { Flash } from "../core/ports";
 import { DEFAULT_POLICY, type WritePolicy } from "../energy/energy-store";
+import { bucketize, type BookedAmount } from "./energy-buckets";
 import { BookingJournal, emptyRollup, MAX_BOOKED_METERS, type BookedSlotState, type Checkpoint, type Rollup } from "./booking-journal";
 import type { MeterReadings } from "./readings";
 
@@ -164,29 +165,13 @@ export class EnergyBooking {
    * The archived roll-up goes into the bucket of its first slot when the range covers it, as in bill().
    */
   buckets(from: number, to: number, stepMs: number): EnergyBucket[] {
-    const out: EnergyBucket[] = [];
-    for (let t = from; t < to; t += stepMs) out.push({ t, stepMs, importWh: 0, exportWh: 0, importMinor: 0, exportMinor: 0, netMinor: 0, slots: 0 });
-    let cumImp = 0, cumExp = 0;
-    const put = (start: number, importMwh: number, exportMwh: number, impMinor: number, expMinor: number, slots: number): void => {
-      const b = out[Math.floor((start - from) / stepMs)];
-      const i0 = Math.round(cumImp), e0 = Math.round(cumExp);
-      cumImp += impMinor;
-      cumExp += expMinor;
-      if (!b) return;
-      b.importWh = (b.importWh * 1000 + importMwh) / 1000;
-      b.exportWh = (b.exportWh * 1000 + exportMwh) / 1000;
-      b.importMinor += Math.round(cumImp) - i0;
-      b.exportMinor += Math.round(cumExp) - e0;
-      b.netMinor = b.importMinor - b.exportMinor;
-      b.slots += slots;
-    };
+    const items: BookedAmount[] = [];
     const a = this.archived;
-    if (!Number.isNaN(a.first) && a.first >= from && this.archivedBefore <= to) put(a.first, a.importMwh, a.exportMwh, a.importMinor, a.exportMinor, 0);
+    if (!Number.isNaN(a.first) && a.first >= from && this.archivedBefore <= to) items.push({ start: a.first, importWh: a.importMwh / 1000, exportWh: a.exportMwh / 1000, importMinor: a.importMinor, exportMinor: a.exportMinor, slots: 0 });
     for (const s of this.slots.values()) {
-      if (s.start < from || s.start >= to) continue;
-      put(s.start, s.importMwh, s.exportMwh, (s.importWh / 1000) * s.importMinorPerKWh, (s.exportWh / 1000) * s.exportMinorPerKWh, 1);
+      items.push({ start: s.start, importWh: s.importWh, exportWh: s.exportWh, importMinor: (s.importWh / 1000) * s.importMinorPerKWh, exportMinor: (s.exportWh / 1000) * s.exportMinorPerKWh, slots: 1 });
     }
-    return out;
+    return bucketize(items, from, to, stepMs);
   }
 
   /** Starts today's sums at the first call of a new UTC day. */

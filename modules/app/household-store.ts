@@ -14,6 +14,7 @@ export type { HistoryOptions } from "./power-history";
 export interface HouseholdActions {
   switchLoad(id: string, on: boolean, actor: Decision["actor"]): ActionResult;
   scheduleLoad(id: string, durationMs: number, deadline: number, actor: Decision["actor"]): ActionResult & { startAt?: number };
+  cancelPlan?(id: string, actor: Decision["actor"]): ActionResult;
 }
 
 /** Booked energy per bucket (the aggregator's booking), when the owner has one. */
@@ -132,6 +133,10 @@ export class HouseholdStore implements Household {
 
   scheduleLoad(id: string, durationMs: number, deadline: number, actor: Decision["actor"]): ActionResult & { startAt?: number } {
     return this.actions.scheduleLoad(id, durationMs, deadline, actor);
+  }
+
+  cancelPlan(id: string, actor: Decision["actor"]): ActionResult {
+    return this.actions.cancelPlan ? this.actions.cancelPlan(id, actor) : { ok: false, error: "plans cannot be cancelled here" };
   }
 
   onChange(listener: () => void): () => void {

@@ -188,7 +188,8 @@ export class PowerHistory {
   private tierFor(t: number, stepMs: number): Tier | undefined {
     let best: Tier | undefined;
     for (const tier of this.tiers) {
-      const holds = Math.floor(t / tier.stepMs) >= tier.oldest();
+      // the ring still reaches back to t (a bucket may begin before the first record and hold data)
+      const holds = tier.newest >= 0 && Math.floor(t / tier.stepMs) >= tier.newest - tier.capacity + 1;
       if (!holds) continue;
       if (tier.stepMs <= stepMs && stepMs % tier.stepMs === 0) best = tier;
       else if (!best) return tier;

@@ -10,10 +10,16 @@
  *     or renewables cover enough; their configured fallback state when
  *     prices are missing or stale.
  * Minimum on/off times hold every policy change (shedding for overload
- * excepted: the main fuse wins). Every change is a Decision with its reason.
+ * excepted: the main fuse wins), and so does a manual switch for its hold
+ * period (`manualHoldMs`). Every change is a Decision with its reason.
+ *
+ * A deferrable run is planned only into slots whose prices are known: when
+ * the prices do not reach its deadline (or are stale) it waits for them, is
+ * replanned as soon as they cover the deadline, and otherwise starts at the
+ * latest time that still meets the deadline — never "now at any price".
  */
 import type { Clock } from "../core/clock";
-import type { Decision, DeferredRun, GridState, LoadKind, LoadView, PriceSlot } from "../core/household";
+import type { Decision, DeferredRun, GridState, LoadKind, LoadView, ManualHold, PriceSlot } from "../core/household";
 import type { Relay } from "../core/ports";
 
 export interface LoadConfig {
@@ -46,6 +52,15 @@ export interface ControllerOptions {
   /** How much a renewable share lowers a slot's cost when scheduling (0..1). */
   renewableWeight?: number;
   maxDecisions?: number;
+  /** How long the policy leaves a manual switch alone (ms, default 60 min). */
+  manualHoldMs?: number;
+}
+
+/** What a restart needs to carry on: the runs, the manual holds, the decisions (control-store.ts). */
+export interface ControllerState {
+  runs: { id: string; run: DeferredRun }[];
+  holds: { id: string; hold: ManualHold }[];
+  decisions: Decision[];
 }
 
 interface Load {
@@ -54,6 +69,14 @@ interface Load {
   changedAt: number;
   shed: boolean;
   run?: DeferredRun;
+  hold?: ManualHold;
+}
+
+/** "HH:MM" UTC, for reasons a household reads. */
+function hhmm(t: number): string {
+  const d = new Date(t);
+  const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+  return `${two(d.getUTCHours())}:${two(d.getUTCMinutes())} UTC`;
 }
 
 export class LoadController {
@@ -66,7 +89,7 @@ export class LoadController {
   private readonly opts: Required<ControllerOptions>;
 
   constructor(private readonly clock: Clock, options: ControllerOptions) {
-    this.opts = { hysteresisW: 300, staleAfterMs: 36 * 3600_000, renewableWeight: 0.5, maxDecisions: 500, ...options };
+    this.opts = { hysteresisW: 300, staleAfterMs: 36 * 3600_000, renewableWeight: 0.5, maxDecisions: 500, manualHoldMs: 3600_000, ...options };
   }
 
   addLoad(cfg: LoadConfig, relay: Relay): void {
@@ -113,6 +136,7 @@ export class LoadController {
       id: l.cfg.id, name: l.cfg.name, meterId: l.cfg.meterId ?? 0, kind: l.cfg.kind, on: l.relay.get(),
       powerW: l.relay.get() ? (l.cfg.kind === "generator" ? -l.cfg.powerW : l.cfg.powerW) : 0,
       priority: l.cfg.priority, run: l.run ? { ...l.run } : undefined,
+      hold: l.hold && l.hold.until > this.clock.now() ? { ...l.hold } : undefined,
     }));
   }
 
@@ -121,42 +145,115 @@ export class LoadController {
     return this.log.slice();
   }
 
-  /** A manual switch (web page, display, cloud). */
-  switchLoad(id: string, on: boolean, actor: Decision["actor"]): { ok: boolean; error?: string } {
+  /**
+   * A manual switch (web page, display, cloud): it cancels the load's run, and the policy
+   * leaves the load as switched for `holdMs` (shedding for overload excepted).
+   */
+  switchLoad(id: string, on: boolean, actor: Decision["actor"], holdMs = this.opts.manualHoldMs): { ok: boolean; error?: string } {
     const l = this.loads.get(id);
     if (!l) return { ok: false, error: `no load ${id}` };
-    if (l.cfg.kind === "fixed") return { ok: false, error: `${id} is not switchable` };
-    this.set(l, on, on ? "on" : "off", `switched ${on ? "on" : "off"} by ${actor}`, actor);
+    if (l.cfg.kind === "fixed" || l.cfg.kind === "generator") return { ok: false, error: `${l.cfg.name} is not switched by hand` };
+    const now = this.clock.now();
+    if (l.run && (l.run.state === "planned" || l.run.state === "waiting" || l.run.state === "running")) {
+      this.record(now, id, "cancel", `plan cancelled: ${l.cfg.name} switched by hand`, actor);
+      l.run = undefined;
+    }
+    l.hold = { on, until: now + holdMs, actor };
+    this.set(l, on, on ? "on" : "off", `switched ${on ? "on" : "off"} by ${actor}; the policy leaves it until ${hhmm(now + holdMs)}`, actor, true);
+    return { ok: true };
+  }
+
+  /** Cancels a planned, waiting or running run; a running load is switched off. */
+  cancel(id: string, actor: Decision["actor"]): { ok: boolean; error?: string } {
+    const l = this.loads.get(id);
+    if (!l) return { ok: false, error: `no load ${id}` };
+    const r = l.run;
+    if (!r || r.state === "done" || r.state === "missed") return { ok: false, error: `${l.cfg.name} has no plan to cancel` };
+    l.run = undefined;
+    this.record(this.clock.now(), id, "cancel", `plan cancelled by ${actor}`, actor);
+    if (r.state === "running") this.set(l, false, "off", `run cancelled by ${actor}`, actor);
     return { ok: true };
   }
 
   /**
-   * Plans a deferrable run of `durationMs` finishing by `deadline`, in the
-   * cheapest contiguous window (price lowered by the renewable share). With
-   * missing or stale prices it starts now: the deadline is what must hold.
+   * Plans a deferrable run of `durationMs` finishing by `deadline` in the cheapest
+   * contiguous window of known prices (lowered by the renewable share). When the prices
+   * do not reach the deadline, or are stale, the run waits for prices (see the class).
+   * A run already on that is replanned later is switched off until its new start.
    */
   schedule(id: string, durationMs: number, deadline: number, actor: Decision["actor"] = "user"): { ok: boolean; error?: string; startAt?: number } {
     const l = this.loads.get(id);
     const now = this.clock.now();
     if (!l || l.cfg.kind !== "deferrable") return { ok: false, error: `no deferrable load ${id}` };
-    if (!(durationMs > 0) || now + durationMs > deadline) return { ok: false, error: "the run cannot finish before the deadline" };
+    if (!(durationMs > 0) || !(now + durationMs <= deadline)) return { ok: false, error: `the run cannot finish before the deadline ${hhmm(deadline)}` };
+    const latest = deadline - durationMs;
+    const plan = this.plan(now, durationMs, deadline);
+    l.hold = undefined; // a plan is the household's newest wish
+    l.run = plan ? { startAt: plan.startAt, durationMs, deadline, state: "planned", reason: plan.reason } : { startAt: latest, durationMs, deadline, state: "waiting", reason: this.waitReason(now, latest) };
+    this.record(now, id, plan ? "schedule" : "wait", plan ? `${plan.reason}; starts ${hhmm(plan.startAt)}` : l.run.reason!, actor);
+    if (l.relay.get() && l.run.startAt > now) this.set(l, false, "off", `re-planned: off until ${hhmm(l.run.startAt)}`, "policy");
+    this.deferred(now, l);
+    return { ok: true, startAt: l.run.startAt };
+  }
+
+  /** The cheapest window of known prices, or undefined when they do not reach the deadline (or are stale). */
+  private plan(now: number, durationMs: number, deadline: number): { startAt: number; reason: string } | undefined {
+    if (this.stale(now) || !this.covered(now, deadline)) return undefined;
+    const step = this.prices[0].durationMs;
+    let best = Infinity;
     let startAt = now;
-    let reason: string;
-    if (this.stale(now) || !this.covered(now, deadline)) {
-      reason = "fallback: prices missing or stale, start now to meet the deadline";
-    } else {
-      const step = this.prices[0].durationMs;
-      let best = Infinity;
-      for (let s = now; s + durationMs <= deadline; s += step) {
-        const cost = this.windowCost(s, durationMs);
-        if (cost < best - 1e-9) { best = cost; startAt = s; }
-        if (s === now) s = now - (now % step); // align later candidates to slot starts
-      }
-      reason = `cheapest window before the deadline: mean ${(best / (durationMs / 3600_000)).toFixed(2)} minor/kWh-equivalent (renewables weighted)`;
+    for (let s = now; s + durationMs <= deadline; s += step) {
+      const cost = this.windowCost(s, durationMs);
+      if (cost < best - 1e-9) { best = cost; startAt = s; }
+      if (s === now) s = now - (now % step); // align later candidates to slot starts
     }
-    l.run = { startAt, durationMs, deadline, state: "planned" };
-    this.record(now, id, "schedule", `${reason}; start ${new Date(startAt).toISOString()}`, actor);
-    return { ok: true, startAt };
+    return { startAt, reason: `cheapest window of known prices before ${hhmm(deadline)}: mean ${(best / (durationMs / 3600_000)).toFixed(1)} per kWh (minor units, renewables weighted)` };
+  }
+
+  private waitReason(now: number, latest: number): string {
+    const start = `starts ${hhmm(latest)} at the latest to meet the deadline`;
+    if (this.stale(now)) return `waiting for prices (${this.prices.length ? "stale" : "none yet"}); ${start}`;
+    const last = this.prices[this.prices.length - 1];
+    return `waiting for prices: known until ${hhmm(last.start + last.durationMs)}, the deadline is later; ${start}`;
+  }
+
+  /**
+   * A saved state back (a restart): the decisions, the runs and holds of loads still
+   * configured — a run that was running and a hold still in force set their relays again
+   * (the relays came up off), each a decision saying so.
+   */
+  restore(state: ControllerState): void {
+    const now = this.clock.now();
+    this.log.splice(0, this.log.length, ...state.decisions.slice(-this.opts.maxDecisions));
+    for (const { id, run } of state.runs) {
+      const l = this.loads.get(id);
+      if (!l || l.cfg.kind !== "deferrable") continue;
+      l.run = { ...run };
+      if (run.state === "running" && now < run.startAt + run.durationMs) this.set(l, true, "on", "run resumed after a restart", "policy");
+    }
+    for (const { id, hold } of state.holds) {
+      const l = this.loads.get(id);
+      if (!l || !(hold.until > now)) continue;
+      l.hold = { ...hold };
+      this.set(l, hold.on, hold.on ? "on" : "off", `switched ${hold.on ? "on" : "off"} by ${hold.actor} before a restart; held until ${hhmm(hold.until)}`, "policy");
+    }
+  }
+
+  /** What a restart needs (runs not finished, holds in force, the last `decisions`). */
+  state(decisions = 50): ControllerState {
+    const now = this.clock.now();
+    const runs: ControllerState["runs"] = [];
+    const holds: ControllerState["holds"] = [];
+    for (const l of this.loads.values()) {
+      if (l.run) runs.push({ id: l.cfg.id, run: { ...l.run } });
+      if (l.hold && l.hold.until > now) holds.push({ id: l.cfg.id, hold: { ...l.hold } });
+    }
+    return { runs, holds, decisions: this.log.slice(-decisions) };
+  }
+
+  /** Decisions recorded so far (a store saves when it grows). */
+  get decisionCount(): number {
+    return this.decisionsMade;
   }
 
   /** Runs the policy once; `importW` is the measured power at the grid connection. */
@@ -195,6 +292,21 @@ export class LoadController {
   private deferred(now: number, l: Load): void {
     const r = l.run;
     if (!r || r.state === "done" || r.state === "missed") return;
+    if (r.state === "waiting") {
+      const plan = this.plan(now, r.durationMs, r.deadline);
+      if (plan) {
+        // the prices came: into the cheapest known window
+        l.run = { ...r, startAt: plan.startAt, state: "planned", reason: plan.reason };
+        this.record(now, l.cfg.id, "schedule", `prices arrived: ${plan.reason}; starts ${hhmm(plan.startAt)}`, "policy");
+        return this.deferred(now, l);
+      }
+      if (now < r.startAt) return;
+      r.state = "running";
+      r.startAt = now;
+      r.reason = "no prices reached the deadline: started at the latest time that meets it";
+      this.set(l, true, "fallback", r.reason, "policy", true);
+      return;
+    }
     if (r.state === "planned" && now >= r.startAt) {
       r.state = "running";
       r.startAt = now;
@@ -228,6 +340,7 @@ export class LoadController {
   /** A policy change, held back by minimum on/off times unless forced. */
   private policy(now: number, l: Load, on: boolean, reason: string, force = false, action?: Decision["action"]): void {
     if (l.relay.get() === on) return;
+    if (l.hold && now < l.hold.until) return; // switched by hand: left alone for its hold period
     const hold = on ? (l.cfg.minOffMs ?? 0) : (l.cfg.minOnMs ?? 0);
     if (!force && now - l.changedAt < hold) return;
     this.set(l, on, action ?? (on ? "on" : "off"), reason, "policy", true);
@@ -241,7 +354,10 @@ export class LoadController {
     this.record(now, l.cfg.id, action, reason, actor);
   }
 
+  private decisionsMade = 0;
+
   private record(t: number, load: string, action: Decision["action"], reason: string, actor: Decision["actor"]): void {
+    this.decisionsMade++;
     this.log.push({ t, load, action, reason, actor });
     if (this.log.length > this.opts.maxDecisions) this.log.shift();
   }

@@ -34,12 +34,22 @@ export interface StaleMark {
 export type LoadKind = "switchable" | "deferrable" | "fixed" | "generator";
 
 export interface DeferredRun {
-  /** Planned start (ms, UTC). */
+  /** Planned start (ms, UTC); while "waiting", the latest start that still meets the deadline (the fallback). */
   startAt: number;
   durationMs: number;
   /** Must finish by this time. */
   deadline: number;
-  state: "planned" | "running" | "done" | "missed";
+  /** "waiting": the prices do not reach the deadline (or are stale); replanned when they come, else started at startAt. */
+  state: "planned" | "waiting" | "running" | "done" | "missed";
+  /** Why it is planned (or waiting) as it is. */
+  reason?: string;
+}
+
+/** A manual switch the policy leaves alone until `until` (shedding for overload excepted). */
+export interface ManualHold {
+  on: boolean;
+  until: number;
+  actor: Decision["actor"];
 }
 
 export interface LoadView {
@@ -54,6 +64,8 @@ export interface LoadView {
   /** Shed first = lowest priority. */
   priority: number;
   run?: DeferredRun;
+  /** A manual switch in force. */
+  hold?: ManualHold;
 }
 
 export interface PriceSlot {
@@ -78,7 +90,7 @@ export interface GridState {
 export interface Decision {
   t: number;
   load: string;
-  action: "on" | "off" | "schedule" | "shed" | "restore" | "fallback" | "keep";
+  action: "on" | "off" | "schedule" | "shed" | "restore" | "fallback" | "keep" | "wait" | "cancel";
   reason: string;
   actor: "policy" | "user" | "cloud" | "display";
 }
@@ -255,6 +267,8 @@ export interface Household {
   history(series: string, from: number, to: number, stepMs: number): HistoryPoint[];
   switchLoad(id: string, on: boolean, actor: Decision["actor"]): ActionResult;
   scheduleLoad(id: string, durationMs: number, deadline: number, actor: Decision["actor"]): ActionResult & { startAt?: number };
+  /** Cancels a load's planned, waiting or running run (a running one is switched off). */
+  cancelPlan?(id: string, actor: Decision["actor"]): ActionResult;
   /** Called after every change; returns an unsubscribe function. */
   onChange(listener: () => void): () => void;
 }

@@ -101,11 +101,31 @@ export function pricesPage(c: PageContext): string {
   return out + `</table>`;
 }
 
-function loadControls(l: LoadView, csrf: string): string {
+/** The run and the manual hold as the controller has them (a waiting run says why, and its latest start). */
+function runText(l: LoadView, offsetMin: number): string {
+  let out = "";
+  const r = l.run;
+  if (r) {
+    const at = clockTime(r.startAt, offsetMin);
+    const what = r.state === "waiting" ? `waiting for prices, starts ${at} at the latest` : r.state === "planned" ? `planned ${at}` : r.state === "running" ? `running since ${at}` : `${r.state} (${at})`;
+    out += ` <span class="mut" title="${esc(r.reason ?? "")}">${what}, by ${clockTime(r.deadline, offsetMin)}</span>`;
+  }
+  if (l.hold) out += ` <span class="mut">switched ${l.hold.on ? "on" : "off"} by hand until ${clockTime(l.hold.until, offsetMin)}</span>`;
+  return out;
+}
+
+/** A deadline the form can meet: the whole hour at least 3 h ahead (the default run is 2 h). */
+function defaultDeadline(now: number, offsetMin: number): string {
+  const h = 3_600_000;
+  return clockTime(Math.ceil((now + 3 * h) / h) * h, offsetMin);
+}
+
+function loadControls(l: LoadView, csrf: string, now = 0, offsetMin = 0): string {
   const token = `<input type="hidden" name="csrf" value="${esc(csrf)}"><input type="hidden" name="id" value="${esc(l.id)}">`;
   let f = `<form class="inline" method="post" action="/control/switch">${token}<input type="hidden" name="on" value="${l.on ? "0" : "1"}"><button${l.on ? ' class="sec"' : ""}>${l.on ? "Switch off" : "Switch on"}</button></form>`;
   if (l.kind === "deferrable") {
-    f += ` <form class="inline" method="post" action="/control/schedule">${token}<input name="hours" size="1" value="2" aria-label="hours" style="width:2.5em">&nbsp;h by <input name="deadline" size="4" value="07:00" aria-label="deadline" style="width:4em"> <button class="sec">Schedule</button></form>`;
+    f += ` <form class="inline" method="post" action="/control/schedule">${token}<input name="hours" size="1" value="2" aria-label="hours" style="width:2.5em">&nbsp;h by <input name="deadline" size="4" value="${defaultDeadline(now, offsetMin)}" aria-label="deadline" style="width:4em"> <button class="sec">Schedule</button></form>`;
+    if (l.run && (l.run.state === "planned" || l.run.state === "waiting" || l.run.state === "running")) f += ` <form class="inline" method="post" action="/control/cancel">${token}<button class="sec">Cancel plan</button></form>`;
   }
   return f;
 }
@@ -116,8 +136,8 @@ export function controlPage(c: PageContext): string {
   if (!c.csrf) out += `<div class="msg">Reading is open; to switch or schedule loads, <a href="/login">sign in</a>.</div>`;
   out += `<table><tr><th>Load</th><th class="n">Power</th><th>Relay</th><th></th></tr>`;
   for (const l of s.loads) {
-    const run = l.run ? ` <span class="mut">(${l.run.state} ${clockTime(l.run.startAt, c.offsetMin)})</span>` : "";
-    out += `<tr><td><a href="/graph?series=load:${esc(l.id)}">${esc(l.name)}</a><br><small class="mut">${l.kind}</small></td><td class="n" data-k="l-${esc(l.id)}">${watts(l.powerW)}</td><td id="relay-${esc(l.id)}" data-k="s-${esc(l.id)}">${l.on ? "on" : "off"}</td><td>${c.csrf && l.kind !== "fixed" && l.kind !== "generator" ? loadControls(l, c.csrf) : ""}${run}</td></tr>`;
+    const run = runText(l, c.offsetMin);
+    out += `<tr><td><a href="/graph?series=load:${esc(l.id)}">${esc(l.name)}</a><br><small class="mut">${l.kind}</small></td><td class="n" data-k="l-${esc(l.id)}">${watts(l.powerW)}</td><td id="relay-${esc(l.id)}" data-k="s-${esc(l.id)}">${l.on ? "on" : "off"}</td><td>${c.csrf && l.kind !== "fixed" && l.kind !== "generator" ? loadControls(l, c.csrf, s.t, c.offsetMin) : ""}${run}</td></tr>`;
   }
   out += `</table><h2>Decisions</h2><table><tr><th>Time</th><th>Load</th><th>Action</th><th>Reason</th><th>By</th></tr>`;
   for (const d of s.decisions.slice(-20).reverse()) out += `<tr><td>${s.t - d.t < 86_400_000 ? clockTime(d.t, c.offsetMin) : dateTime(d.t, c.offsetMin)}</td><td>${esc(d.load)}</td><td>${d.action}</td><td>${esc(d.reason)}</td><td>${d.actor}</td></tr>`;

@@ -241,7 +241,14 @@ export class WebApp {
       if (!f || !this.authorised(req, res, f.get("csrf"))) return;
       const id = f.get("id") ?? "";
       const result = hh.switchLoad(id, f.get("on") === "1", "user");
-      res.redirect(`/control?msg=${encodeURIComponent(result.ok ? `${id} switched ${f.get("on") === "1" ? "on" : "off"}` : result.error ?? "failed")}`);
+      res.redirect(`/control?msg=${encodeURIComponent(result.ok ? `${this.loadName(id)} switched ${f.get("on") === "1" ? "on" : "off"}` : result.error ?? "failed")}`);
+    });
+    r.post("/control/cancel", (req, res) => {
+      const f = this.form(req, res);
+      if (!f || !this.authorised(req, res, f.get("csrf"))) return;
+      const id = f.get("id") ?? "";
+      const result = hh.cancelPlan ? hh.cancelPlan(id, "user") : { ok: false, error: "plans cannot be cancelled here" };
+      res.redirect(`/control?msg=${encodeURIComponent(result.ok ? `${this.loadName(id)}: plan cancelled` : result.error ?? "failed")}`);
     });
     r.post("/control/schedule", (req, res) => {
       const f = this.form(req, res);
@@ -253,7 +260,7 @@ export class WebApp {
       let deadline = now - ((now + this.offset * MINUTE) % DAY) + (Number(m[1]) * 60 + Number(m[2])) * MINUTE;
       if (deadline <= now) deadline += DAY;
       const result = hh.scheduleLoad(f.get("id") ?? "", hours * HOUR, deadline, "user");
-      res.redirect(`/control?msg=${encodeURIComponent(result.ok ? `scheduled ${f.get("id")}` : result.error ?? "failed")}`);
+      res.redirect(`/control?msg=${encodeURIComponent(result.ok ? `${this.loadName(f.get("id") ?? "")} scheduled` : result.error ?? "failed")}`);
     });
 
     // Sign-in and first use make no server state until a password is right (no anonymous sessions):
@@ -459,6 +466,10 @@ export class WebApp {
     const days = (hh.energy?.(dayStart - 6 * DAY, dayStart + DAY, DAY) ?? []).filter((b) => b.slots > 0);
     const hour = (b: EnergyBucket): string => `${clockTime(b.t, this.offset)}–${clockTime(b.t + HOUR, this.offset)}`;
     return energyPage(c, hours.filter((b) => b.t <= now).map((b) => row(hour(b), b)), days.reverse().map((b) => row(new Date(b.t).toISOString().slice(0, 10), b)));
+  }
+
+  private loadName(id: string): string {
+    return this.o.household.snapshot().loads.find((l) => l.id === id)?.name ?? id;
   }
 
   private seriesLabel(series: string): string | undefined {

@@ -386,9 +386,11 @@ export class DisplayApp {
         // "!" in the warning colour: the values are stale (a CAN lock-out; the alarm says why)
         r[0].set(m.stale ? `${m.id}!` : String(m.id), m.stale ? t.warn : t.dim);
         r[1].set(`${u.toFixed(1)} V`, color);
-        r[2].set(`${(q?.frequencyHz ?? NaN).toFixed(2)} Hz`, color);
-        r[3].set(`${(q?.thdVoltagePct[0] ?? NaN).toFixed(1)} %`, (q?.thdVoltagePct[0] ?? 0) > 8 ? t.bad : color);
-        r[4].set(`${(q?.thdCurrentPct[0] ?? NaN).toFixed(1)} %`, color);
+        // "n/a" where the meter did not measure it (the API's null / empty, with its reason)
+        const num = (x: number | null | undefined, digits: number, unit: string): string => (x === null || x === undefined || !Number.isFinite(x) ? "n/a" : `${x.toFixed(digits)} ${unit}`);
+        r[2].set(num(q?.frequencyHz, 2, "Hz"), color);
+        r[3].set(num(q?.thdVoltagePct[0], 1, "%"), (q?.thdVoltagePct[0] ?? 0) > 8 ? t.bad : color);
+        r[4].set(num(q?.thdCurrentPct[0], 1, "%"), color);
       });
       const dips = s.events.filter((e) => e.type === "dip").length;
       const swells = s.events.filter((e) => e.type === "swell").length;

@@ -75,9 +75,13 @@ describe("LoadController", () => {
     c.step(1000);
     expect(c.grid().pricesStale).toBe(true);
     expect(boiler.get()).toBe(true);
+    // Stale prices: the run waits for prices, at the latest start that meets the deadline (not now at any price).
     const r = c.schedule("wm", H, clock.now() + 10 * H);
-    expect(r.startAt).toBe(clock.now());
-    expect(c.decisions().some((d) => d.reason.startsWith("fallback"))).toBe(true);
+    expect(r.startAt).toBe(clock.now() + 9 * H);
+    expect(c.loadViews().find((v) => v.id === "wm")!.run).toMatchObject({ state: "waiting", reason: expect.stringMatching(/waiting for prices \(stale\)/) });
+    expect(wm.get()).toBe(false);
+    c.step(1000);
+    expect(wm.get()).toBe(false);
   });
 
   it("runs the co-generator heat-led and stops it on a fault", () => {

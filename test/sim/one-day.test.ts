@@ -69,7 +69,7 @@ describe("a simulated day (seed 7, power front end)", async () => {
   it("decides with reasons: the washer runs in a planned slot before its deadline", () => {
     const washer = report.decisions.filter((d) => d.load === "washer");
     const schedule = washer.find((d) => d.action === "schedule");
-    expect(schedule?.reason).toMatch(/cheapest window before the deadline/);
+    expect(schedule?.reason).toMatch(/cheapest window of known prices before \d\d:\d\d UTC/);
     const on = washer.find((d) => d.action === "on");
     expect(on).toBeDefined();
     expect(Date.parse(on!.t)).toBeLessThan(START + 18 * HOUR);

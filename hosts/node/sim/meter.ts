@@ -44,7 +44,9 @@ const PRICE_SECTORS = 6;
 const OTA_SECTORS = 2 + 2 * 64;
 /** The aggregator's booking journal (booking-journal.ts): ~18 sectors a day at its policy, so over a day of slots kept one by one. */
 const BOOKING_SECTORS = 32;
-export const SIM_FLASH_SIZE = (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS + PRICE_SECTORS + BOOKING_SECTORS) * SECTOR;
+/** The load controller's plans, manual holds and decisions (control-store.ts): a ring of 4 one-record sectors. */
+const CONTROL_SECTORS = 4;
+export const SIM_FLASH_SIZE = (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS + PRICE_SECTORS + BOOKING_SECTORS + CONTROL_SECTORS) * SECTOR;
 const CONFIG_KEYS = { publishIntervalMs: 0x43464701, demandLimitW: 0x43464702 };
 
 /** The simulated utility's firmware signing key (its seed), derived from the household's network key. */
@@ -114,6 +116,7 @@ export class SimMeter {
       ota: flashPartition(this.flash, (OUTBOX_SECTORS + COUNTER_SECTORS) * SECTOR, OTA_SECTORS * SECTOR),
       prices: flashPartition(this.flash, (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS) * SECTOR, PRICE_SECTORS * SECTOR),
       booking: flashPartition(this.flash, (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS + PRICE_SECTORS) * SECTOR, BOOKING_SECTORS * SECTOR),
+      control: flashPartition(this.flash, (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS + PRICE_SECTORS + BOOKING_SECTORS) * SECTOR, CONTROL_SECTORS * SECTOR),
     };
   }
 
@@ -137,6 +140,8 @@ export class SimMeter {
     // the aggregator's booking (meters' booked counters, slots, bill) as the flash left it: a
     // reboot loses RAM, so what was booked since the last checkpoint is booked again from the counters
     const booking = o.aggregator.persistBooking(this.parts.booking);
+    // the load controller's plans, holds and decisions (a restarted `npm start` keeps them)
+    o.aggregator.persistControl(this.parts.control);
     this.boots.push({ boot: this.boot, version: booted.version, trial: booted.trial, note: booted.note, booking });
     const descriptor = this.descriptor();
     if (booted.trial && descriptor.selftest === "fail") {
@@ -200,6 +205,7 @@ export class SimMeter {
     if (this.stopped) return;
     this.stopped = true;
     this.o.aggregator.closeBooking(); // a last checkpoint, before the flash file closes
+    this.o.aggregator.saveControl();
     for (const t of this.timers) this.o.clock.cancel(t);
     this.timers = [];
     this.updater?.cancel();

@@ -78,6 +78,22 @@ export class EventDetector {
     return true;
   }
 
+  /**
+   * The events still in progress at time t (the end of a recording), each with its duration
+   * so far; they stay open. Called once at the end, so the array it returns is no per-sample cost.
+   */
+  ongoing(t: number): EventRecord[] {
+    const out: EventRecord[] = [];
+    for (let p = 0; p < this.state.length; p++) {
+      const s = this.state[p];
+      if (s === NONE) continue;
+      const extreme = this.extreme[p], duration = t - this.start[p];
+      const type: EventType = s === SWELL ? "swell" : extreme < this.th.interruption * this.nominal ? "interruption" : "dip";
+      out.push({ kind: "event", type, phase: p + 1, start: this.start[p], duration, extreme, cell: en50160Cell(type, extreme / this.nominal, duration) });
+    }
+    return out;
+  }
+
   private finish(p: number, t: number, type: EventType): void {
     const duration = t - this.start[p];
     const extreme = this.extreme[p];

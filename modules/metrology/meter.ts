@@ -282,6 +282,9 @@ export class MeterPipeline {
   /** Emits incomplete aggregates (end of a recording). */
   flush(): void { this.aggregator.flush(); }
 
+  /** Dips, swells and interruptions not over at the end of what was pushed, with their durations so far. */
+  ongoingEvents(): EventRecord[] { return this.events.ongoing(this.g / this.fs); }
+
   private closeHalf(): void {
     const t = this.g / this.fs;
     const nn = this.prevHalfN + this.halfN;

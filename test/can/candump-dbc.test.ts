@@ -56,7 +56,7 @@ describe("DBC", () => {
   it("describes every message of every node with byte-aligned Intel signals", () => {
     const dbc = buildDbc(3);
     const bo = dbc.split("\n").filter((l) => l.startsWith("BO_ "));
-    expect(bo.length).toBe(3 * (ALL_MESSAGES.length + 1));
+    expect(bo.length).toBe(3 * (ALL_MESSAGES.length + 1) + ALL_MESSAGES.length); // + the master's requests
     const volt = MESSAGES.find((m) => m.code === "1-0:32.7.0")!;
     expect(dbc).toContain(`BO_ ${canId(volt.msg, 2)} VOLTAGE_L1_N2: 8 SLAVE2`);
     expect(dbc).toMatch(/SG_ value : 0\|32@1- \(0\.01,0\) \[-21474836\.48\|21474836\.47\] "V" MASTER/);

@@ -58,11 +58,35 @@ describe("xsmeter calibrate", () => {
     const csv = join(dir, "bad.csv");
     writeFileSync(csv, "phase,channel,raw,reference\n1,u,0,0\n1,v,1,2\n");
     await expect(run(["--flash", join(dir, "x.bin"), "--csv", csv])).rejects.toThrow(/bad\.csv line 3: channel must be u, i or phase/);
-    await expect(run(["--flash", join(dir, "x.bin"), "--u", "1=2", "--i", "1=2,3=4"])).rejects.toThrow(/at least two reference points/);
+    await expect(run(["--flash", join(dir, "x.bin"), "--u", "1=2,1=3", "--i", "1=2,3=4"])).rejects.toThrow(/reference points must differ/);
     await expect(run(["--flash", join(dir, "x.bin"), "--u", "1=2,abc", "--i", "1=2,3=4"])).rejects.toThrow(UsageError);
     const notImage = join(dir, "notes.txt");
     writeFileSync(notImage, "precious");
     await expect(run(["--flash", notImage, "--show"])).rejects.toThrow(/not a flash image/);
     expect(readFileSync(notImage, "utf8")).toBe("precious");
+  });
+
+  it("a single reference point per channel sets the gain only and keeps the stored offset (ref = gain × (raw − offset))", async () => {
+    const file = join(dir, "one-point.bin");
+    // first a two-point calibration: u offset 10, i offset -4
+    expect(await run(["--flash", file, "--u", "10=0,110=230", "--i", "-4=0,46=10", "--phase-deg", "0.75"])).toBe(0);
+    // then the field procedure: one reading against a reference meter per channel
+    expect(await run(["--flash", file, "--u", "510=1150", "--i", "96=25"])).toBe(0);
+    const rec = JSON.parse(out[1]);
+    expect(rec.phases[0].u.offset).toBeCloseTo(10, 12);
+    expect(rec.phases[0].u.gain).toBeCloseTo(1150 / (510 - 10), 12);
+    expect(rec.phases[0].i.offset).toBeCloseTo(-4, 12);
+    expect(rec.phases[0].i.gain).toBeCloseTo(25 / (96 + 4), 12);
+    expect(rec.phases[0].phaseDeg).toBe(0.75); // not given: kept
+    // on a fresh image the offset is 0
+    expect(await run(["--flash", join(dir, "fresh.bin"), "--u", "1000=230", "--i", "500=5"])).toBe(0);
+    expect(JSON.parse(out[2]).phases[0]).toMatchObject({ u: { gain: 0.23, offset: 0 }, i: { gain: 0.01, offset: 0 } });
+    // a single point at the offset cannot give a gain
+    await expect(run(["--flash", file, "--u", "10=230", "--i", "96=25"])).rejects.toThrow(/one point needs a raw reading away from the offset \(10\)/);
+  });
+
+  it("a missing channel names both options", async () => {
+    await expect(run(["--flash", join(dir, "y.bin"), "--u", "1000=230"])).rejects.toThrow(/--i is missing: calibration needs both --u RAW=REF.*and --i RAW=REF/);
+    await expect(run(["--flash", join(dir, "y.bin"), "--i", "1000=5"])).rejects.toThrow(/--u is missing: calibration needs both --u/);
   });
 });

@@ -7,7 +7,8 @@ import { NorFlashSim } from "../flash/nor-flash-sim";
 import { consoleLog } from "../sim/slave-calibration";
 import type { AggregateRecord, WindowRecord } from "../../../modules/metrology/records";
 import { loadRecording } from "../recordings/load";
-import { RecordingError, toFrames } from "../recordings/recording";
+import { RecordingError, toFrames, type Recording } from "../recordings/recording";
+import { measureChannel } from "../recordings/channel-measure";
 import { UsageError, type Command } from "./command";
 
 const FIELDS = ["u", "i", "p", "q1", "s", "n", "pf", "dpf", "thdu", "thdi"] as const;
@@ -18,6 +19,37 @@ function windowJson(w: WindowRecord | AggregateRecord): Record<string, unknown> 
   for (const k of FIELDS) o[k] = w[k].map(r6);
   o.flagged = w.flagged;
   return o;
+}
+
+/** What a recording without voltage cannot give: the pipeline synchronises on a voltage. */
+const CURRENT_ONLY_UNMEASURED = ["voltage", "voltage THD", "active/reactive/apparent power", "power factor", "energy", "frequency", "dips, swells and interruptions"];
+
+/** Windows in a full aggregate: a window is 10 cycles at 50 Hz or 12 at 60 Hz, 200 ms either way. */
+const FULL_WINDOWS: Record<string, number> = { "3s": 15, "10min": 3000, "2h": 36_000 };
+
+/** Each V and A channel measured over whole cycles (current-only or too-short recordings). */
+function channelLines(rec: Recording, frequency: number, out: (o: unknown) => void, notes: string[]): number {
+  let measured = 0;
+  for (const c of rec.channels) {
+    if (c.unit !== "V" && c.unit !== "A") continue;
+    const m = measureChannel(c.values, rec.sampleRate, frequency);
+    if ("error" in m) { notes.push(`channel ${c.name.trim()}: ${m.error}: not measured`); continue; }
+    measured++;
+    out({ kind: "channel", name: c.name.trim(), unit: c.unit, cycles: m.cycles, samples: m.samples, rms: r6(m.rms), fundamental: r6(m.fundamental), thd: r6(m.thdPct), harmonics_to: m.harmonicsTo, harmonics: m.harmonicsPct.map(r6) });
+  }
+  return measured;
+}
+
+function pickNominal(given: 50 | 60 | undefined, rec: Recording, notes: string[]): 50 | 60 {
+  const file = rec.nominalFrequency;
+  const fileOk = file === 50 || file === 60;
+  if (given !== undefined) {
+    if (fileOk && file !== given) notes.push(`--nominal-frequency ${given} overrides the file's line frequency ${file} Hz`);
+    return given;
+  }
+  if (fileOk) return file;
+  if (file !== undefined) notes.push(`the file's line frequency ${file} Hz is not 50 or 60: measured at 50 Hz (pass --nominal-frequency 60 if it is a 60 Hz system)`);
+  return 50;
 }
 
 export const analyzeCommand: Command = {
@@ -46,22 +78,54 @@ export const analyzeCommand: Command = {
     if (!file) throw new UsageError(`usage: ${analyzeCommand.usage}`);
     let rec;
     try { rec = loadRecording(file, { voltScale, ampScale, missing }); } catch (e) { if (e instanceof RecordingError) throw new UsageError(e.message); throw e; }
+    const notes: string[] = [];
+    const out = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
+    const nominal = pickNominal(fn, rec, notes);
+    const finish = (summary: Record<string, unknown>): number => {
+      for (const n of notes) console.error(`analyze: ${n}`);
+      out({ kind: "summary", ...summary, ...(notes.length ? { notes } : {}) });
+      return 0;
+    };
+    const units = new Set(rec.channels.map((c) => c.unit));
+    if (!units.has("V")) {
+      if (!units.has("A")) throw new UsageError(`${file}: no voltage or current channel (units: ${[...units].map((u) => JSON.stringify(u)).join(", ") || "none"}): nothing to measure`);
+      // current-only: measure the currents and their harmonics per channel, and say what cannot be measured
+      notes.push(`current-only recording: ${CURRENT_ONLY_UNMEASURED.join(", ")} cannot be measured without a voltage channel`);
+      const measured = channelLines(rec, nominal, out, notes);
+      return finish({ current_only: true, channels: measured, nominal_frequency: nominal, not_measured: CURRENT_ONLY_UNMEASURED, windows: 0 });
+    }
     let frames;
     try { frames = toFrames(rec); } catch (e) { throw new UsageError((e as Error).message); }
-    const nominalFrequency = fn ?? (rec.nominalFrequency === 60 ? 60 : 50);
+    const nominalFrequency = nominal;
     let windows = 0;
-    const out = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
+    let maxU = 0, maxI = 0;
     const calibration = calibrationFile === undefined ? undefined : storedCalibration(calibrationFile, calibrationSector, frames.phases);
     const meter = new MeterPipeline({ phases: frames.phases, sampleRate: rec.sampleRate, nominalVoltage: un, nominalFrequency, startTimeMs: rec.startMs ?? 0, calibration }, {
-      onWindow: (w) => { windows++; out({ kind: "window", ...windowJson(w) }); },
+      onWindow: (w) => {
+        windows++;
+        for (let p = 0; p < w.u.length; p++) { maxU = Math.max(maxU, w.u[p]); maxI = Math.max(maxI, w.i[p]); }
+        out({ kind: "window", ...windowJson(w) });
+      },
       onEvent: (e) => out({ kind: "event", type: e.type, phase: e.phase, start: r6(e.start), duration: r6(e.duration), extreme: r6(e.extreme), cell: e.cell }),
-      onAggregate: (a) => out({ kind: "aggregate", interval: a.interval, windows: a.windows, ...windowJson(a) }),
+      // an aggregate over fewer windows than its interval holds (start or end of the file) is marked partial
+      onAggregate: (a) => out({ kind: "aggregate", interval: a.interval, windows: a.windows, partial: a.windows < FULL_WINDOWS[a.interval], ...windowJson(a) }),
     });
     const block = 1024, stride = 2 * frames.phases;
     for (let n = 0; n < frames.count; n += block) meter.push(frames.frames, Math.min(block, frames.count - n), n * stride);
     meter.flush();
-    out({ kind: "summary", windows, energy_import_wh: Array.from(meter.energy.importWh, r6), energy_export_wh: Array.from(meter.energy.exportWh, r6) });
-    return 0;
+    // an event still going when the file ends: reported, with its duration so far
+    const ongoing = meter.ongoingEvents();
+    for (const e of ongoing) out({ kind: "event", type: e.type, phase: e.phase, start: r6(e.start), duration: r6(e.duration), extreme: r6(e.extreme), cell: e.cell, ongoing: true });
+    const seconds = frames.count / rec.sampleRate;
+    if (windows === 0) {
+      notes.push(`windows: 0: the recording holds ${Number((seconds * 1000).toPrecision(4))} ms (${frames.count} samples at ${Number(rec.sampleRate.toPrecision(6))} S/s); a measurement window is ${nominal === 60 ? 12 : 10} cycles at ${nominal} Hz (200 ms)`);
+      channelLines(rec, nominal, out, notes);
+    }
+    if (/\.wav$/i.test(file) && windows > 0) {
+      if (voltScale === 1 && maxU < 2) notes.push(`voltage RMS at most ${r6(maxU)} V: a WAV holds full scale as ±1; pass --volt-scale (the volts at full scale, e.g. 400) so values are in volts`);
+      if (ampScale === 1 && maxI < 2) notes.push(`current RMS at most ${r6(maxI)} A: a WAV holds full scale as ±1; pass --amp-scale (the amperes at full scale)`);
+    }
+    return finish({ windows, seconds: r6(seconds), nominal_frequency: nominal, ongoing_events: ongoing.length, energy_import_wh: Array.from(meter.energy.importWh, r6), energy_export_wh: Array.from(meter.energy.exportWh, r6) });
   },
 };
 

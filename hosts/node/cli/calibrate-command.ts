@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { IDENTITY, fitPhaseCalibration, type PhaseCalibration, type PhaseReferences } from "../../../modules/metrology/calibration";
+import { IDENTITY, fitGainOffset, type ChannelCalibration, type PhaseCalibration, type PhaseReferences } from "../../../modules/metrology/calibration";
 import { CalibrationStore } from "../../../modules/metrology/calibration-store";
 import { saveCalibration } from "../../../modules/metrology/calibration-boot";
 import { NorFlashSim } from "../flash/nor-flash-sim";
@@ -44,13 +44,34 @@ function parseCsv(file: string): Map<number, { u: Points; i: Points; phaseDeg?: 
   return out;
 }
 
+/**
+ * One channel from its points, by the convention ref = gain × (raw − offset): two or more
+ * points fit gain and offset (least squares); a single point — the usual field procedure
+ * (Tasmota's VoltageSet/CurrentSet) — sets the gain only and keeps the stored offset.
+ */
+export function fitChannel(points: Points, stored: ChannelCalibration, what: string): ChannelCalibration {
+  if (points.length !== 1) return fitGainOffset(points);
+  const { raw, reference } = points[0];
+  const d = raw - stored.offset;
+  if (d === 0 || reference === 0) throw new RangeError(`${what}: one point needs a raw reading away from the offset (${stored.offset}) and a non-zero reference`);
+  return { gain: reference / d, offset: stored.offset };
+}
+
+function fitPhase(r: PhaseReferences, stored: PhaseCalibration | undefined, p: number): PhaseCalibration {
+  const phaseDeg = r.phaseDeg ?? stored?.phaseDeg ?? 0;
+  if (!Number.isFinite(phaseDeg) || Math.abs(phaseDeg) > 45) throw new RangeError(`phase correction ${phaseDeg}° out of range (|φ| ≤ 45°)`);
+  return { u: fitChannel([...r.u], stored?.u ?? IDENTITY, `phase ${p} u`), i: fitChannel([...r.i], stored?.i ?? IDENTITY, `phase ${p} i`), phaseDeg };
+}
+
 export const calibrateCommand: Command = {
   name: "calibrate",
   summary: "fit per-phase gain/offset (least squares) and phase correction from reference points; store them in a flash image",
   usage: [
     "xsmeter calibrate --flash FILE [--sector N] (--u RAW=REF,RAW=REF[,…] --i RAW=REF,… [--phase-deg D] [--phase 1|2|3] | --csv POINTS.csv)",
     "xsmeter calibrate --flash FILE [--sector N] --show",
-    "  POINTS.csv: header phase,channel,raw,reference; channel u or i (≥ 2 points each), or phase (reference = degrees the current lags).",
+    "  Convention: ref = gain × (raw − offset). Two or more points per channel: gain and offset by least squares; one point",
+    "  (the field procedure, like Tasmota's VoltageSet/CurrentSet): gain only, the stored offset kept (0 when none).",
+    "  POINTS.csv: header phase,channel,raw,reference; channel u or i (≥ 1 point each), or phase (reference = degrees the current lags).",
     "  The record goes to the two alternating sectors N, N+1 of the flash image (created erased when missing); phases not given keep",
     "  their stored calibration. Prints the stored record as JSON. A slave loads it at boot (loadCalibration).",
   ].join("\n"),
@@ -94,7 +115,10 @@ export const calibrateCommand: Command = {
         if (u || i || phaseDeg !== undefined) throw new UsageError("--csv or --u/--i/--phase-deg, not both");
         for (const [p, r] of parseCsv(csv)) refs.set(p, r);
       } else {
-        if (!u || !i) throw new UsageError(`--u and --i reference points are required (or --csv)\nusage: ${calibrateCommand.usage}`);
+        if (!u || !i) {
+          const missing = !u && !i ? "--u and --i are" : !u ? "--u is" : "--i is";
+          throw new UsageError(`${missing} missing: calibration needs both --u RAW=REF[,…] and --i RAW=REF[,…] (one point each sets the gain only), or --csv\nusage: ${calibrateCommand.usage}`);
+        }
         refs.set(phase, { u, i, phaseDeg });
       }
       const stored = newest?.phases ?? [];
@@ -103,7 +127,7 @@ export const calibrateCommand: Command = {
       for (let p = 1; p <= count; p++) {
         const r = refs.get(p);
         if (r) {
-          try { phases.push(fitPhaseCalibration(r)); } catch (e) { throw new UsageError(`phase ${p}: ${(e as Error).message}`); }
+          try { phases.push(fitPhase(r, stored[p - 1], p)); } catch (e) { throw new UsageError(`phase ${p}: ${(e as Error).message}`); }
         } else phases.push(stored[p - 1] ?? { u: { ...IDENTITY }, i: { ...IDENTITY }, phaseDeg: 0 });
       }
       let sequence: number;

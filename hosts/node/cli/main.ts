@@ -61,6 +61,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `xsmeter analyze … | head -1`: the reader left; stop quietly instead of an EPIPE stack trace
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

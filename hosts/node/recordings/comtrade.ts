@@ -5,12 +5,12 @@
  * ASCII, 0x8000/0x80000000 in binary) are rejected with their line or byte
  * offset unless `missing: "nan"` is asked for.
  */
-import { RecordingError, type Channel, type Recording } from "./recording";
+import { checkCount, checkSampleRate, RecordingError, type Channel, type Recording } from "./recording";
 
 export interface ComtradeOptions { missing?: "reject" | "nan" }
 
 interface Analog { name: string; unit: string; a: number; b: number; primary: number; secondary: number; ps: string }
-interface Config { analogs: Analog[]; digitals: number; frequency: number; rate: number; samples: number; format: string; timeMult: number; startMs?: number }
+interface Config { file?: string; analogs: Analog[]; digitals: number; frequency: number; rate: number; samples: number; format: string; timeMult: number; startMs?: number }
 
 export function decodeText(bytes: Uint8Array): string {
   try { return new TextDecoder("utf-8", { fatal: true }).decode(bytes); } catch { return new TextDecoder("latin1").decode(bytes); }
@@ -30,9 +30,10 @@ export function parseCfg(text: string, file = "cfg"): Config {
   };
   next("station line");
   const counts = next("channel counts");
-  const total = num(counts[0], "channel count");
-  const na = num(counts[1]?.replace(/A$/i, ""), "analog count");
-  const nd = num(counts[2]?.replace(/D$/i, ""), "digital count");
+  // each channel is a line of the configuration: no count may exceed the lines there are
+  const total = checkCount(num(counts[0], "channel count"), file, "line 2: channel count", lines.length, "one line per channel");
+  const na = checkCount(num(counts[1]?.replace(/A$/i, ""), "analog count"), file, "line 2: analog count", lines.length, "one line per channel");
+  const nd = checkCount(num(counts[2]?.replace(/D$/i, ""), "digital count"), file, "line 2: digital count", lines.length, "one line per channel");
   if (na + nd !== total) throw new RecordingError(`${file} line 2: ${na}A + ${nd}D ≠ ${total}`);
   const analogs: Analog[] = [];
   for (let k = 0; k < na; k++) {
@@ -42,19 +43,20 @@ export function parseCfg(text: string, file = "cfg"): Config {
   }
   for (let k = 0; k < nd; k++) next(`digital channel ${k + 1}`);
   const frequency = num(next("line frequency")[0], "line frequency");
-  const nrates = num(next("number of sample rates")[0], "nrates");
+  const nrates = checkCount(num(next("number of sample rates")[0], "nrates"), file, `line ${ln}: number of sample rates`, lines.length, "one line per rate");
   let rate = 0, samples = 0;
   for (let k = 0; k < Math.max(1, nrates); k++) {
     const r = next("sample rate");
     if (k === 0) rate = num(r[0], "sample rate");
     samples = num(r[1], "last sample number");
+    if (!Number.isSafeInteger(samples) || samples < 0) throw new RecordingError(`${file} line ${ln}: last sample number ${samples} is not a count (an integer ≥ 0)`);
   }
   const start = next("start time");
   next("trigger time");
   const format = next("data file type")[0].toUpperCase();
   if (!["ASCII", "BINARY", "BINARY32", "FLOAT32"].includes(format)) throw new RecordingError(`${file} line ${ln}: unknown data file type ${JSON.stringify(format)}`);
   const tm = ln < lines.length ? Number(lines[ln].split(",")[0]) : 1;
-  return { analogs, digitals: nd, frequency, rate, samples, format, timeMult: Number.isFinite(tm) && tm > 0 ? tm : 1, startMs: parseStart(start) };
+  return { file, analogs, digitals: nd, frequency, rate, samples, format, timeMult: Number.isFinite(tm) && tm > 0 ? tm : 1, startMs: parseStart(start) };
 }
 
 function parseStart(f: string[]): number | undefined {
@@ -69,7 +71,12 @@ function scaled(cfg: Config, values: Float64Array[]): Recording {
     let unit = a.unit, factor = 1;
     if (/^kV$/i.test(unit)) { unit = "V"; factor = 1000; } else if (/^kA$/i.test(unit)) { unit = "A"; factor = 1000; } else if (/^V$/i.test(unit)) unit = "V"; else if (/^A$/i.test(unit)) unit = "A";
     const v = values[k];
-    for (let n = 0; n < v.length; n++) v[n] = (a.a * v[n] + a.b) * factor;
+    for (let n = 0; n < v.length; n++) {
+      const x = (a.a * v[n] + a.b) * factor;
+      // NaN stays (a missing sample asked for with --missing nan); an overflow to ±Infinity is the file's fault
+      if (x === Infinity || x === -Infinity) throw new RecordingError(`${cfg.file ?? "cfg"}: channel ${a.name} sample ${n + 1} scales to ${x} (multiplier ${a.a}, offset ${a.b})`);
+      v[n] = x;
+    }
     return { name: a.name, unit, values: v };
   });
   return { sampleRate: cfg.rate, channels, startMs: cfg.startMs, nominalFrequency: cfg.frequency };
@@ -77,15 +84,27 @@ function scaled(cfg: Config, values: Float64Array[]): Recording {
 
 export function readComtrade(cfgBytes: Uint8Array, dat: Uint8Array, opts: ComtradeOptions = {}, names = { cfg: "cfg", dat: "dat" }): Recording {
   const cfg = parseCfg(decodeText(cfgBytes), names.cfg);
-  if (cfg.rate <= 0) throw new RecordingError(`${names.cfg}: sample rate 0 (timestamp-only files) is not supported`);
+  if (cfg.rate === 0) throw new RecordingError(`${names.cfg}: sample rate 0 (timestamp-only files) is not supported`);
+  checkSampleRate(cfg.rate, names.cfg, "sample rate");
+  // bounded by the data file before anything is allocated: a header number alone sizes nothing
+  const lines = cfg.format === "ASCII" ? decodeText(dat).split(/\r?\n/) : undefined;
+  if (lines) {
+    const present = lines.filter((l) => l.trim() !== "" && l.trim() !== "\x1a").length;
+    if (cfg.samples > present) throw new RecordingError(`${names.dat}: ${present} samples, the configuration declares ${cfg.samples} (truncated?)`);
+  } else {
+    const record = binaryRecord(cfg), need = record * cfg.samples;
+    if (dat.byteLength < need) throw new RecordingError(`${names.dat}: truncated at byte ${dat.byteLength}: ${cfg.samples} records of ${record} bytes need ${need} (record ${Math.floor(dat.byteLength / record) + 1} is incomplete)`);
+  }
+  for (const a of cfg.analogs) {
+    if (!Number.isFinite(a.a) || !Number.isFinite(a.b)) throw new RecordingError(`${names.cfg}: channel ${a.name} multiplier or offset is not finite`);
+  }
   const values = cfg.analogs.map(() => new Float64Array(cfg.samples));
-  if (cfg.format === "ASCII") readAscii(cfg, dat, values, opts, names.dat);
+  if (lines) readAscii(cfg, lines, values, opts, names.dat);
   else readBinary(cfg, dat, values, opts, names.dat);
   return scaled(cfg, values);
 }
 
-function readAscii(cfg: Config, dat: Uint8Array, values: Float64Array[], opts: ComtradeOptions, file: string): void {
-  const lines = decodeText(dat).split(/\r?\n/);
+function readAscii(cfg: Config, lines: string[], values: Float64Array[], opts: ComtradeOptions, file: string): void {
   const width = 2 + cfg.analogs.length + cfg.digitals;
   let n = 0;
   for (let ln = 0; ln < lines.length; ln++) {
@@ -108,9 +127,13 @@ function readAscii(cfg: Config, dat: Uint8Array, values: Float64Array[], opts: C
   if (n !== cfg.samples) throw new RecordingError(`${file}: ${n} samples, the configuration declares ${cfg.samples} (truncated?)`);
 }
 
+function binaryRecord(cfg: Config): number {
+  return 8 + (cfg.format === "BINARY" ? 2 : 4) * cfg.analogs.length + 2 * Math.ceil(cfg.digitals / 16);
+}
+
 function readBinary(cfg: Config, dat: Uint8Array, values: Float64Array[], opts: ComtradeOptions, file: string): void {
   const size = cfg.format === "BINARY" ? 2 : 4;
-  const record = 8 + size * cfg.analogs.length + 2 * Math.ceil(cfg.digitals / 16);
+  const record = binaryRecord(cfg);
   const view = new DataView(dat.buffer, dat.byteOffset, dat.byteLength);
   const need = record * cfg.samples;
   if (dat.byteLength < need) throw new RecordingError(`${file}: truncated at byte ${dat.byteLength}: ${cfg.samples} records of ${record} bytes need ${need} (record ${Math.floor(dat.byteLength / record) + 1} is incomplete)`);

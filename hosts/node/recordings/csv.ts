@@ -1,5 +1,5 @@
 /** CSV reader: header `t,u,i` or `t,u1,i1,u2,i2,u3,i3` (seconds, volts, amperes), uniform sampling. */
-import { RecordingError, type Recording } from "./recording";
+import { RecordingError, SAMPLE_RATE_LIMITS, type Recording } from "./recording";
 
 export function readCsv(text: string, name = "csv"): Recording {
   const lines = text.split(/\r?\n/);
@@ -21,6 +21,9 @@ export function readCsv(text: string, name = "csv"): Recording {
   }
   if (rows.length < 2) throw new RecordingError(`${name}: fewer than two samples`);
   const dt = (rows[rows.length - 1][0] - rows[0][0]) / (rows.length - 1);
+  if (!(1 / dt >= SAMPLE_RATE_LIMITS.min && 1 / dt <= SAMPLE_RATE_LIMITS.max)) {
+    throw new RecordingError(`${name}: time step t ${dt} s (${1 / dt} S/s) is out of range (${1 / SAMPLE_RATE_LIMITS.max}..${1 / SAMPLE_RATE_LIMITS.min} s, ${SAMPLE_RATE_LIMITS.min}..${SAMPLE_RATE_LIMITS.max} S/s)`);
+  }
   for (let k = 1; k < rows.length; k++) {
     if (Math.abs(rows[k][0] - rows[k - 1][0] - dt) > 0.01 * dt) throw new RecordingError(`${name} line ${k + 2}: sampling is not uniform (step ${rows[k][0] - rows[k - 1][0]} s, mean ${dt} s)`);
   }

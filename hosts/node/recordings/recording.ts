@@ -16,6 +16,24 @@ export interface Recording {
 
 export class RecordingError extends Error {}
 
+/** Sample rates a recording may declare: below, no 50/60 Hz cycle is resolved; above, no meter samples. */
+export const SAMPLE_RATE_LIMITS = Object.freeze({ min: 100, max: 1_000_000 });
+
+/** Refuses a declared sample rate outside SAMPLE_RATE_LIMITS, naming the file and the field. */
+export function checkSampleRate(rate: number, file: string, field: string): number {
+  if (!Number.isFinite(rate) || rate < SAMPLE_RATE_LIMITS.min || rate > SAMPLE_RATE_LIMITS.max) {
+    throw new RecordingError(`${file}: ${field} ${rate} S/s is out of range (${SAMPLE_RATE_LIMITS.min}..${SAMPLE_RATE_LIMITS.max} S/s)`);
+  }
+  return rate;
+}
+
+/** Refuses a count that is not an integer in 0..max (max: what the file can hold), naming the file and field. */
+export function checkCount(n: number, file: string, field: string, max: number, why: string): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RecordingError(`${file}: ${field} ${n} is not a count (an integer ≥ 0)`);
+  if (n > max) throw new RecordingError(`${file}: ${field} ${n} is more than the file can hold (${max}: ${why})`);
+  return n;
+}
+
 /** Interleaves u1,i1[,u2,i2,u3,i3] from the voltage and current channels, in file order. */
 export function toFrames(rec: Recording): { phases: 1 | 2 | 3; frames: Float64Array; count: number } {
   const us = rec.channels.filter((c) => c.unit === "V");

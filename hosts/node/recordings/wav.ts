@@ -2,7 +2,7 @@
  * WAV reader: PCM 16/24/32-bit and IEEE float 32/64 (also WAVE_FORMAT_EXTENSIBLE).
  * Channels are u1,i1[,u2,i2,u3,i3]; full scale (±1) maps to ±voltScale V and ±ampScale A.
  */
-import { RecordingError, type Recording } from "./recording";
+import { checkSampleRate, RecordingError, type Recording } from "./recording";
 
 export interface WavOptions { voltScale?: number; ampScale?: number }
 
@@ -21,6 +21,8 @@ export function readWav(bytes: Uint8Array, opts: WavOptions = {}, name = "wav"):
       fmt = { format, channels: view.getUint16(body + 2, true), rate: view.getUint32(body + 4, true), bits: view.getUint16(body + 14, true) };
     } else if (id === "data") {
       if (!fmt) throw new RecordingError(`${name} byte ${at}: data chunk before the fmt chunk`);
+      checkSampleRate(fmt.rate, `${name} (fmt chunk)`, "sample rate");
+      if (fmt.channels < 1 || fmt.channels > 6) throw new RecordingError(`${name} (fmt chunk): ${fmt.channels} channels; expected 1..6 (u1,i1[,u2,i2,u3,i3])`);
       const width = fmt.bits / 8;
       if (!(fmt.format === 1 && [16, 24, 32].includes(fmt.bits)) && !(fmt.format === 3 && [32, 64].includes(fmt.bits)))
         throw new RecordingError(`${name} byte ${at}: unsupported sample format ${fmt.format} with ${fmt.bits} bits`);
@@ -40,6 +42,7 @@ export function readWav(bytes: Uint8Array, opts: WavOptions = {}, name = "wav"):
           else if (width === 2) v = view.getInt16(off, true) / 32768;
           else if (width === 4) v = view.getInt32(off, true) / 2147483648;
           else v = (((bytes[off] | (bytes[off + 1] << 8) | (bytes[off + 2] << 16)) << 8) >> 8) / 8388608;
+          if (!Number.isFinite(v)) throw new RecordingError(`${name} byte ${off}: channel ${channels[c].name} sample ${n + 1} is ${v}, not a finite number`);
           channels[c].values[n] = v * (c % 2 === 0 ? opts.voltScale ?? 1 : opts.ampScale ?? 1);
         }
       }

@@ -157,7 +157,7 @@ function startSlave(cfg: BoardConfig, clock: Clock): void {
   const stpm = new StpmFrontEnd(chip, cfg.stpm.energy, now, metrology);
   const frontEnd = new JournaledFrontEnd(stpm, areas.journal, now, { periodMs: cfg.journalPeriodMs, thresholdWh: cfg.journalThresholdWh });
   const b = frontEnd.boot;
-  trace(`xsmeter: journal ${b.valid} records (${b.corrupt} torn), restored import ${b.importWh.toFixed(3)} Wh, export ${b.exportWh.toFixed(3)} Wh\n`);
+  trace(`xsmeter: journal boot scan read ${b.bytesRead} B: ${b.valid} valid records (${b.corrupt} torn), restored import ${b.importWh.toFixed(3)} Wh, export ${b.exportWh.toFixed(3)} Wh\n`);
   const slave = new SlaveApp(clock, frontEnd, { id: cfg.meterId, measurePeriodMs: cfg.measurePeriodMs });
   const port = openCan(cfg, canHardware);
   const key = port && networkKey();

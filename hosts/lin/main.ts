@@ -93,7 +93,7 @@ export default function main(): void {
     const m = master.stats;
     const power = s.meters.filter((x) => x.role === "slave").map((x) => `${x.id}:${Math.round(x.values[CODES.powerNet] ?? NaN)}W`).join(" ");
     // What a reboot would restore: a fresh scan of each slave's journal (records, newest import total).
-    const saved = journals.map((j) => `${new Journal(j.flash).open().valid} rec ${j.fe.store.registers.get("1-0:1.8.0").toFixed(2)} Wh`).join(", ");
+    const saved = journals.map((j) => `seq ${new Journal(j.flash).open().newest?.seq ?? "none"} ${j.fe.store.registers.get("1-0:1.8.0").toFixed(2)} Wh`).join(", ");
     trace(`xsmeter: t=${++n * 5}s ${ui.display ? `display "${ui.display.current}" (${ui.frames} renders), ` : ""}meters online ${online}/${s.meters.length} (${power}), CAN frames ${bus.framesDelivered}, cycles ${l.cycles} (last ${l.lastCycleMs} ms), answers accepted ${m.accepted}, auth failures ${m.authFailures}, replays ${m.replays}; journals ${saved}\n`);
   }, 5000);
 }

@@ -24,8 +24,8 @@
  *       f64 export minor, u32 first slot start (s, 0xFFFFFFFF none) → 30 bytes
  *   [66] n × (u8 meter id, u40 import mWh, u40 export mWh)          → 11 bytes each
  */
-import { crc32, readU32LE, view, writeU32LE } from "../core/bytes";
-import { Journal, RECORD_MAGIC, type JournalScan } from "../energy/journal";
+import { readU32LE, view, writeU32LE } from "../core/bytes";
+import { Journal, type JournalScan } from "../energy/journal";
 import type { Flash } from "../core/ports";
 
 export const CHECKPOINT = 1;
@@ -87,22 +87,16 @@ export class BookingJournal {
   restore(): RestoredBooking | undefined {
     this.scan = this.journal.open();
     if (!this.scan.newest) return undefined;
-    // One pass over the ring, a record at a time (the journal's records() would hold them all in
-    // RAM at once: 512 × 256 B on a 32-sector ring); kept: each slot's newest state, the oldest
-    // and the newest checkpoint.
+    // One pass over the ring, a record at a time (records() would hold them all in RAM at once:
+    // 512 × 256 B on a 32-sector ring); kept: each slot's newest state, the oldest and the newest checkpoint.
     const slots = new Map<number, { seq: number; state: BookedSlotState }>();
     let first: { seq: number; c: Checkpoint } | undefined;
     let newest: { seq: number; c: Checkpoint } | undefined;
     let records = 0;
-    const rec = new Uint8Array(BOOKING_RECORD_SIZE);
-    const end = this.flash.size - (this.flash.size % this.flash.sectorSize);
-    for (let at = 0; at + BOOKING_RECORD_SIZE <= end; at += BOOKING_RECORD_SIZE) {
-      this.flash.read(at, rec);
-      if (rec[0] !== RECORD_MAGIC || rec[1] !== CHECKPOINT) continue;
-      if (readU32LE(rec, BOOKING_RECORD_SIZE - 4) !== crc32(rec, 0, BOOKING_RECORD_SIZE - 4)) continue; // torn or corrupt
+    this.journal.forEach((type, seq, rec) => {
+      if (type !== CHECKPOINT) return;
       const c = decodeCheckpoint(rec.subarray(6, BOOKING_RECORD_SIZE - 4));
-      if (!c) continue; // another version: not ours to read
-      const seq = readU32LE(rec, 2);
+      if (!c) return; // another version: not ours to read
       records++;
       if (!first || seq < first.seq) first = { seq, c };
       if (!newest || seq > newest.seq) newest = { seq, c };
@@ -110,7 +104,7 @@ export class BookingJournal {
         const had = slots.get(c.open.start);
         if (!had || seq > had.seq) slots.set(c.open.start, { seq, state: c.open }); // a later record of the slot supersedes
       }
-    }
+    });
     if (!first || !newest) return undefined;
     const kept = [...slots.values()].map((x) => x.state).sort((a, b) => a.start - b.start);
     return { newest: newest.c, slots: kept, archived: { ...first.c.closed }, records };

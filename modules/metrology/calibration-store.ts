@@ -7,12 +7,13 @@
  *   12 per phase 5 × f64: u gain, u offset, i gain, i offset, phase degrees
  *   .. CRC-32 (core crc32) of every byte before it
  *
- * Two sectors alternate: a save erases and writes the sector NOT holding the
- * newest valid record, so a power cut mid-write leaves the previous
- * calibration intact (the torn record fails its CRC and is ignored).
+ * Two sectors alternate (core SettingRecord): a save erases and writes the sector
+ * NOT holding the newest valid record, so a power cut mid-write leaves the
+ * previous calibration intact (the torn record fails its CRC and is ignored).
  */
 import { crc32, readU32LE, view, writeU32LE } from "../core/bytes";
 import type { Flash } from "../core/ports";
+import { SettingRecord, type SettingSlot } from "../core/setting-record";
 import type { PhaseCalibration } from "./calibration";
 
 export const CALIBRATION_RECORD_VERSION = 1;
@@ -90,12 +91,14 @@ export function decodeCalibration(bytes: Uint8Array): StoredCalibration {
   return { sequence: readU32LE(bytes, 8), phases };
 }
 
-/** Calibration on two alternating flash sectors (`firstSector` and the next). */
+/** Calibration on two alternating flash sectors (`firstSector` and the next): a core SettingRecord. */
 export class CalibrationStore {
   private readonly buf: Uint8Array;
+  private readonly record: SettingRecord;
 
-  constructor(private readonly flash: Flash, private readonly firstSector = 0) {
+  constructor(flash: Flash, firstSector = 0) {
     if ((firstSector + 2) * flash.sectorSize > flash.size) throw new RangeError(`calibration store needs sectors ${firstSector}..${firstSector + 1} inside flash of ${flash.size}`);
+    this.record = new SettingRecord(flash, firstSector, 1);
     this.buf = new Uint8Array(calibrationRecordLength(MAX_PHASES));
   }
 
@@ -105,8 +108,7 @@ export class CalibrationStore {
    */
   inspect(): { newest: StoredCalibration | undefined; slots: [CalibrationSlot, CalibrationSlot] } {
     const slots: [CalibrationSlot, CalibrationSlot] = [this.slot(0), this.slot(1)];
-    const n = this.newest();
-    return { newest: n?.record, slots };
+    return { newest: this.newest()?.record, slots };
   }
 
   /** The newest valid record, or undefined when neither sector holds one (never calibrated). */
@@ -118,19 +120,12 @@ export class CalibrationStore {
   save(phases: ReadonlyArray<PhaseCalibration>): number {
     const current = this.newest();
     const sequence = current ? (current.record.sequence + 1) >>> 0 : 1;
-    const record = encodeCalibration(phases, sequence);
-    const target = this.firstSector + (current && current.slot === 0 ? 1 : 0);
-    this.flash.eraseSector(target);
-    const base = target * this.flash.sectorSize, page = this.flash.pageSize;
-    for (let at = 0; at < record.length; at += page) this.flash.program(base + at, record.subarray(at, Math.min(record.length, at + page)));
+    this.record.write(SettingRecord.target(current), encodeCalibration(phases, sequence));
     return sequence;
   }
 
-  private slot(slot: number): CalibrationSlot {
-    this.flash.read((this.firstSector + slot) * this.flash.sectorSize, this.buf);
-    let erased = true;
-    for (let k = 0; k < this.buf.length && erased; k++) if (this.buf[k] !== 0xff) erased = false;
-    if (erased) return { state: "erased" };
+  private slot(slot: SettingSlot): CalibrationSlot {
+    if (this.record.read(slot, this.buf)) return { state: "erased" };
     try {
       return { state: "valid", record: decodeCalibration(this.buf) };
     } catch (e) {
@@ -139,21 +134,10 @@ export class CalibrationStore {
     }
   }
 
-  private read(slot: number): StoredCalibration | undefined {
-    this.flash.read((this.firstSector + slot) * this.flash.sectorSize, this.buf);
-    try {
-      return decodeCalibration(this.buf);
-    } catch (e) {
-      if (e instanceof CalibrationRecordError) return undefined; // erased or torn: the other sector holds the calibration
-      throw e;
-    }
-  }
-
-  private newest(): { slot: number; record: StoredCalibration } | undefined {
-    const a = this.read(0), b = this.read(1);
-    if (a && b) return ((b.sequence - a.sequence) | 0) > 0 ? { slot: 1, record: b } : { slot: 0, record: a };
-    if (a) return { slot: 0, record: a };
-    if (b) return { slot: 1, record: b };
-    return undefined;
+  private newest(): { slot: SettingSlot; record: StoredCalibration } | undefined {
+    return this.record.newest((slot) => {
+      const s = this.slot(slot);
+      return s.state === "valid" ? s.record : undefined; // erased or torn: the other sector holds the calibration
+    });
   }
 }

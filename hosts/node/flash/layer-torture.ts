@@ -1,0 +1,161 @@
+// The flash torture run against the core record log and its single-record variant, with every
+// store's own record shapes: random power cuts at any byte of any program or erase, a reboot
+// after each, and after each reboot what the store reads back must be the last write that
+// completed or the one that was cut — never an older one (loss), never one not yet written (a
+// forward jump), never bytes that were not written (corruption).
+import { BookingJournal, type Checkpoint } from "../../../modules/app/booking-journal";
+import { PriceTableStore } from "../../../modules/app/price-store";
+import type { PriceSlot } from "../../../modules/core/household";
+import type { Flash } from "../../../modules/core/ports";
+import { RecordLog } from "../../../modules/core/record-log";
+import { CalibrationStore } from "../../../modules/metrology/calibration-store";
+import type { PhaseCalibration } from "../../../modules/metrology/calibration";
+import { NorFlashSim, PowerCut } from "./nor-flash-sim";
+
+/** One store's shape: how to write its n-th value, and which n (if any) it reads back. */
+export interface LayerShape {
+  readonly name: string;
+  readonly sectors: number;
+  /** Bytes a cut may fall within, counted from the start of a write (erase + program). */
+  readonly span: number;
+  open(flash: Flash): { write(n: number): void; readBack(): number | undefined };
+}
+
+export interface LayerTortureResult {
+  shape: string;
+  cuts: number;
+  writes: number;
+  /** Reads that gave an older value than the last completed write. */
+  lost: number;
+  /** Reads that gave a value never written (beyond the write that was cut). */
+  forwardJumps: number;
+  /** Reads that gave nothing at all after the first completed write. */
+  empty: number;
+  /** Records accepted whose content is not what any write of theirs meant (readBack gave -1). */
+  corruptAccepted: number;
+  eraseCounts: number[];
+}
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function tortureLayer(shape: LayerShape, opts: { cuts: number; seed: number }): LayerTortureResult {
+  const sim = new NorFlashSim({ size: shape.sectors * 4096, seed: opts.seed });
+  const random = rng(opts.seed * 7919 + 3);
+  const r: LayerTortureResult = { shape: shape.name, cuts: 0, writes: 0, lost: 0, forwardJumps: 0, empty: 0, corruptAccepted: 0, eraseCounts: [] };
+  let done = 0; // the last write that returned
+  let store = shape.open(sim);
+  while (r.cuts < opts.cuts) {
+    sim.cutAfterBytes(Math.floor(random() * shape.span * 4));
+    try {
+      for (;;) { store.write(done + 1); done++; r.writes++; }
+    } catch (e) {
+      if (!(e instanceof PowerCut)) throw e;
+    }
+    r.cuts++;
+    sim.reboot();
+    store = shape.open(sim);
+    const got = store.readBack();
+    if (got === undefined) { if (done > 0) r.empty++; continue; }
+    if (got < 0) { r.corruptAccepted++; continue; }
+    if (got < done) r.lost++;
+    if (got > done + 1) r.forwardJumps++;
+    done = Math.max(done, got); // the cut write survived: it is the newest now
+  }
+  r.eraseCounts = sim.eraseCounts();
+  return r;
+}
+
+/** A value n spread over a payload so a torn or misplaced record cannot pass as another n. */
+function fill(payload: Uint8Array, n: number): void {
+  for (let i = 0; i < payload.length; i++) payload[i] = (n * 31 + i * 7) & 255;
+  new DataView(payload.buffer, payload.byteOffset).setUint32(0, n, true);
+}
+function unfill(payload: Uint8Array): number | undefined {
+  const n = new DataView(payload.buffer, payload.byteOffset).getUint32(0, true);
+  for (let i = 4; i < payload.length; i++) if (payload[i] !== ((n * 31 + i * 7) & 255)) return undefined;
+  return n;
+}
+
+/** The energy journal's shape: 128-byte records on 16 sectors (the layer itself: torture.ts). */
+export function logShape(name: string, recordSize: number, sectors: number): LayerShape {
+  return {
+    name, sectors, span: 4096 + recordSize,
+    open(flash) {
+      const log = new RecordLog(flash, recordSize);
+      const scan = log.open();
+      const payload = new Uint8Array(log.payloadSize);
+      return {
+        write(n) { fill(payload, n); log.append(1, payload); },
+        readBack: () => (scan.newest ? unfill(scan.newest.payload) ?? -1 : undefined),
+      };
+    },
+  };
+}
+
+/** The booking journal: a checkpoint of 16 meters' counters in 256-byte records. */
+export const BOOKING_SHAPE: LayerShape = {
+  name: "booking journal (256 B checkpoints, 16 meters)", sectors: 8, span: 4096 + 256,
+  open(flash) {
+    const j = new BookingJournal(flash);
+    const restored = j.restore();
+    const checkpoint = (n: number): Checkpoint => ({
+      t: n * 1000, open: { start: n * 900_000, importMwh: n * 3, exportMwh: n, importMinorPerKWh: 30.5, exportMinorPerKWh: 8 },
+      closed: { importMwh: n * 40, exportMwh: n * 2, importMinor: n * 1.25, exportMinor: n * 0.5, first: 0 },
+      counters: new Map(Array.from({ length: 16 }, (_, k) => [k + 1, { importMwh: n * 100 + k, exportMwh: n * 10 + k }])),
+    });
+    return {
+      write(n) { j.write(checkpoint(n)); },
+      readBack() {
+        if (!restored) return undefined;
+        const n = restored.newest.t / 1000;
+        const c = checkpoint(n);
+        const same = [...c.counters].every(([id, m]) => { const g = restored.newest.counters.get(id); return g && g.importMwh === m.importMwh && g.exportMwh === m.exportMwh; });
+        return same && restored.newest.closed.importMwh === c.closed.importMwh ? n : -1;
+      },
+    };
+  },
+};
+
+/** The calibration store: 3-phase XCAL records on two sectors. */
+export const CALIBRATION_SHAPE: LayerShape = {
+  name: "calibration store (XCAL, 3 phases)", sectors: 2, span: 4096 + 136,
+  open(flash) {
+    const store = new CalibrationStore(flash, 0);
+    const cal = (n: number): PhaseCalibration[] => [0, 1, 2].map((p) => ({ u: { gain: 1 + n / 1e6, offset: p }, i: { gain: 0.5, offset: -n }, phaseDeg: n / 1000 }));
+    return {
+      write(n) { store.save(cal(n)); },
+      readBack() {
+        const got = store.load();
+        if (!got) return undefined;
+        const n = -got.phases[0].i.offset;
+        return JSON.stringify(got.phases) === JSON.stringify(cal(n)) ? n : -1;
+      },
+    };
+  },
+};
+
+/** The price store: a day of 96 quarter-hour slots (XPRC) on two halves of 3 sectors (the largest table fits one). */
+export const PRICE_SHAPE: LayerShape = {
+  name: "price store (XPRC, 96 slots)", sectors: 6, span: 3 * 4096 + 2332,
+  open(flash) {
+    const store = new PriceTableStore(flash);
+    const day = (n: number): PriceSlot[] => Array.from({ length: 96 }, (_, i) => ({ start: n * 86_400_000 + i * 900_000, durationMs: 900_000, importMinorPerKWh: n + i / 100, exportMinorPerKWh: 8, renewableShare: 0.5 }));
+    return {
+      write(n) { store.save(day(n)); },
+      readBack() {
+        const got = store.load();
+        if (!got) return undefined;
+        const n = got[0].start / 86_400_000;
+        return JSON.stringify(got) === JSON.stringify(day(n)) ? n : -1;
+      },
+    };
+  },
+};

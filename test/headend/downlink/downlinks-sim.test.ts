@@ -15,6 +15,7 @@ import { SimMeter, simFirmwareImage, simUtilitySeed } from "../../../hosts/node/
 import { cloudMacKey } from "../../../hosts/node/sim/cloud";
 import { startFirmwareServer, type FirmwareServer } from "../../../hosts/node/sim/firmware-server";
 import { startHeadend, type Headend } from "../../../hosts/headend/headend";
+import type { DownlinkRow } from "../../../hosts/headend/store/store";
 
 const NODES = ["town-a", "town-b", "town-c"];
 
@@ -54,7 +55,7 @@ describe.skipIf(missing("mosquitto"))("head-end downlinks to simulated meters ov
   });
 
   const result = async (id: number) => {
-    let row;
+    let row: DownlinkRow | undefined;
     await until(`result of downlink ${id}`, () => { void he.store.downlinks(undefined, 1000).then((r) => { row = r.find((x) => x.id === id); }); return row?.resultAt !== undefined; }, 15_000, 50);
     return row!;
   };

@@ -39,8 +39,13 @@ export interface Headend {
 }
 
 export async function openStore(db: string): Promise<HeadendStore> {
-  if (/^postgres(ql)?:\/\//.test(db)) throw new Error("--db postgres://…: the PostgreSQL store is not built yet (docs/headend.md); use --db FILE for SQLite");
-  const store = new SqliteStore(db);
+  let store: HeadendStore;
+  if (/^postgres(ql)?:\/\//.test(db)) {
+    const { PostgresStore } = await import("./store/postgres-store");
+    store = new PostgresStore(db);
+  } else {
+    store = new SqliteStore(db);
+  }
   await store.migrate();
   return store;
 }

@@ -19,6 +19,9 @@ describe("xsmeter sim arguments", () => {
     expect(parseSimArgs(["--speed", "max"]).speed).toBe(Infinity);
     expect(parseSimArgs([]).mqttVersion).toBe(4);
     expect(parseSimArgs(["--mqtt-version", "5"]).mqttVersion).toBe(5);
+    expect(parseSimArgs([]).headendPort).toBe(8090);
+    expect(parseSimArgs(["--headend-port", "0"]).headendPort).toBe(0);
+    expect(parseSimArgs(["--no-headend"]).headendPort).toBeUndefined();
   });
 
   it("rejects bad input with a usage error", () => {
@@ -41,7 +44,7 @@ describe.skipIf(!built)("xsmeter sim (the built CLI)", () => {
   });
 
   it("npm start: serves the page in real time and stops cleanly on Ctrl-C", async () => {
-    const child = spawn(process.execPath, [CLI, "sim", "--http-port", "0", "--mqtt-port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, "sim", "--http-port", "0", "--mqtt-port", "0", "--headend-port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
@@ -70,6 +73,13 @@ describe.skipIf(!built)("xsmeter sim (the built CLI)", () => {
     // Touching it is a control action: not without signing in.
     expect((await fetch(`${url}display/touch`, { method: "POST", body: "x=1&y=2" })).status).toBeGreaterThanOrEqual(400);
     expect(out).toMatch(/MQTT broker: mqtt:\/\/127\.0\.0\.1:\d+/);
+    // the utility's head-end beside it: its dashboard asks for a sign-in, and says how to get one
+    await new Promise((r) => setTimeout(r, 500));
+    const he = /Head-end dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+    expect(he, out).not.toBeNull();
+    expect(out).toMatch(/set-up token [0-9a-f]{24}|xsmeter headend user add/);
+    const login = await fetch(he![1], { redirect: "manual" });
+    expect([login.status, login.headers.get("location")]).toEqual([303, "/login"]);
     await new Promise((r) => setTimeout(r, 2500));
     expect(child.exitCode).toBeNull(); // still running
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

@@ -8,6 +8,7 @@ export interface Migration {
   version: number;
   what: string;
   sqlite: string;
+  postgres: string;
 }
 
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
@@ -43,6 +44,32 @@ CREATE TABLE rejects (id INTEGER PRIMARY KEY, t INTEGER NOT NULL, topic TEXT NOT
 -- pruned_before: raw readings older than this are gone, so older ones are refused (they would count twice in the roll-ups)
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `,
+    postgres: `
+CREATE TABLE meters (id SERIAL PRIMARY KEY, node TEXT NOT NULL, meter_id INTEGER NOT NULL, last_seen BIGINT, UNIQUE (node, meter_id));
+CREATE TABLE obis (id SERIAL PRIMARY KEY, code TEXT NOT NULL UNIQUE, unit TEXT NOT NULL);
+-- range-partitioned by month of t (partitions created as data arrives): a month is dropped whole by retention,
+-- and a per-meter range query touches only the months it spans. A unique index on a partitioned table must
+-- hold the partition key, so exactly-once is (meter, boot, seq, t): a resend repeats its t.
+CREATE TABLE readings (meter INTEGER NOT NULL, obis SMALLINT NOT NULL, t BIGINT NOT NULL, v DOUBLE PRECISION NOT NULL, boot BIGINT NOT NULL, seq BIGINT NOT NULL,
+  PRIMARY KEY (meter, obis, t)) PARTITION BY RANGE (t);
+CREATE UNIQUE INDEX readings_once ON readings (meter, boot, seq, t);
+CREATE TABLE latest (meter INTEGER NOT NULL, obis SMALLINT NOT NULL, t BIGINT NOT NULL, v DOUBLE PRECISION NOT NULL, PRIMARY KEY (meter, obis));
+CREATE TABLE rollup_10min (meter INTEGER NOT NULL, obis SMALLINT NOT NULL, bucket BIGINT NOT NULL, n INTEGER NOT NULL, sum DOUBLE PRECISION NOT NULL, min DOUBLE PRECISION NOT NULL, max DOUBLE PRECISION NOT NULL,
+  first_t BIGINT NOT NULL, first_v DOUBLE PRECISION NOT NULL, last_t BIGINT NOT NULL, last_v DOUBLE PRECISION NOT NULL, PRIMARY KEY (meter, obis, bucket));
+CREATE TABLE rollup_day (meter INTEGER NOT NULL, obis SMALLINT NOT NULL, bucket BIGINT NOT NULL, n INTEGER NOT NULL, sum DOUBLE PRECISION NOT NULL, min DOUBLE PRECISION NOT NULL, max DOUBLE PRECISION NOT NULL,
+  first_t BIGINT NOT NULL, first_v DOUBLE PRECISION NOT NULL, last_t BIGINT NOT NULL, last_v DOUBLE PRECISION NOT NULL, PRIMARY KEY (meter, obis, bucket));
+CREATE INDEX rollup_10min_bucket ON rollup_10min (obis, bucket);
+CREATE INDEX rollup_day_bucket ON rollup_day (obis, bucket);
+CREATE TABLE pq10 (meter INTEGER NOT NULL, boot BIGINT NOT NULL, seq BIGINT NOT NULL, start BIGINT NOT NULL, end_t BIGINT NOT NULL, flagged BOOLEAN NOT NULL, body TEXT NOT NULL, PRIMARY KEY (meter, boot, seq));
+CREATE INDEX pq10_end ON pq10 (meter, end_t);
+CREATE TABLE events (meter INTEGER NOT NULL, boot BIGINT NOT NULL, seq BIGINT NOT NULL, t BIGINT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (meter, boot, seq));
+CREATE INDEX events_t ON events (meter, t);
+CREATE TABLE node_status (node TEXT PRIMARY KEY, online BOOLEAN NOT NULL, t BIGINT NOT NULL);
+CREATE TABLE firmware_reports (id BIGSERIAL PRIMARY KEY, node TEXT NOT NULL, t BIGINT NOT NULL, running TEXT NOT NULL, phase TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX firmware_node ON firmware_reports (node, id);
+CREATE TABLE rejects (id BIGSERIAL PRIMARY KEY, t BIGINT NOT NULL, topic TEXT NOT NULL, payload BYTEA NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+`,
   },
   {
     version: 2,
@@ -55,6 +82,15 @@ CREATE TABLE downlinks (id INTEGER PRIMARY KEY, node TEXT NOT NULL, kind TEXT NO
 CREATE UNIQUE INDEX downlinks_ctr ON downlinks (node, ctr);
 CREATE TABLE campaigns (id INTEGER PRIMARY KEY, version TEXT NOT NULL, offer TEXT NOT NULL, first_group TEXT NOT NULL, rest TEXT NOT NULL, state TEXT NOT NULL, reason TEXT,
   created_at INTEGER NOT NULL, by_user TEXT NOT NULL);
+CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, record TEXT NOT NULL);
+`,
+    postgres: `
+CREATE TABLE node_keys (node TEXT PRIMARY KEY, key BYTEA NOT NULL);
+CREATE TABLE downlinks (id BIGSERIAL PRIMARY KEY, node TEXT NOT NULL, kind TEXT NOT NULL, ctr BIGINT NOT NULL, body TEXT NOT NULL, sent_at BIGINT NOT NULL, by_user TEXT NOT NULL,
+  campaign INTEGER, result_at BIGINT, ok BOOLEAN, error TEXT);
+CREATE UNIQUE INDEX downlinks_ctr ON downlinks (node, ctr);
+CREATE TABLE campaigns (id SERIAL PRIMARY KEY, version TEXT NOT NULL, offer TEXT NOT NULL, first_group TEXT NOT NULL, rest TEXT NOT NULL, state TEXT NOT NULL, reason TEXT,
+  created_at BIGINT NOT NULL, by_user TEXT NOT NULL);
 CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, record TEXT NOT NULL);
 `,
   },

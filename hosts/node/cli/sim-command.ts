@@ -8,6 +8,9 @@ import { passwordFile } from "../http/password-file";
 import { startWebServer } from "../http/serve";
 import { CandumpWriter } from "../can/candump";
 import { startEmbeddedBroker } from "../mqtt/embedded-broker";
+import { startHeadend, type Headend } from "../../headend/headend";
+import { printHeadend } from "../../headend/cli";
+import { cloudMacKey } from "../sim/cloud";
 import type { SimCloud } from "../sim/cloud";
 import { SimMeter } from "../sim/meter";
 import { createDisplayMirror } from "../ui/display-mirror";
@@ -29,6 +32,8 @@ const USAGE = `xsmeter sim [options]
   --slaves N          slave meters on the bus (default 4)
   --seed N            seed of every random model (default 7)
   --http-port N       web page port on 127.0.0.1 (default 8080; 0 = any free port)
+  --headend-port N    the utility's head-end dashboard port (default 8090; 0 = any free port); real time only
+  --no-headend        do not start the head-end beside the household
   --mqtt-port N       embedded MQTT broker port (default 1883; 0 = any free port)
   --mqtt URL          use an external MQTT broker instead of the embedded one
   --mqtt-version 4|5  MQTT 3.1.1 (default) or 5.0 for the cloud link (5.0 falls back to 3.1.1 on a broker
@@ -51,6 +56,8 @@ interface SimArgs {
   slaves: number;
   seed: number;
   httpPort: number;
+  /** The head-end's dashboard port; undefined = no head-end. */
+  headendPort?: number;
   mqttPort: number;
   mqtt?: string;
   mqttVersion: 4 | 5;
@@ -76,7 +83,7 @@ export function parseDuration(text: string): number {
 }
 
 export function parseSimArgs(args: string[]): SimArgs {
-  const out: SimArgs = { slaves: 4, seed: 7, httpPort: 8080, mqttPort: 1883, mqttVersion: 4, speed: 1, durationMs: DAY, samples: false, recordingMeter: 1 };
+  const out: SimArgs = { slaves: 4, seed: 7, httpPort: 8080, headendPort: 8090, mqttPort: 1883, mqttVersion: 4, speed: 1, durationMs: DAY, samples: false, recordingMeter: 1 };
   const int = (name: string, v: string | undefined, lo: number, hi: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < lo || n > hi) throw new UsageError(`sim: ${name} needs an integer ${lo}..${hi}`);
@@ -89,6 +96,8 @@ export function parseSimArgs(args: string[]): SimArgs {
       case "--slaves": out.slaves = int(a, v, 1, 16); k++; break;
       case "--seed": out.seed = int(a, v, 0, 2 ** 32 - 1); k++; break;
       case "--http-port": out.httpPort = int(a, v, 0, 65535); k++; break;
+      case "--headend-port": out.headendPort = int(a, v, 0, 65535); k++; break;
+      case "--no-headend": out.headendPort = undefined; break;
       case "--mqtt-port": out.mqttPort = int(a, v, 0, 65535); k++; break;
       case "--mqtt":
         if (!v || !/^mqtts?:\/\//.test(v)) throw new UsageError("sim: --mqtt needs a URL like mqtt://host:1883");
@@ -187,6 +196,7 @@ async function runRealTime(args: SimArgs): Promise<number> {
   meter.start();
   printTopics(brokerUrl, meter.cloud);
   console.log(`  firmware   xsmeter/sim-${args.seed}/firmware  (retained: running ${meter.runningVersion}, boot ${meter.boot}; flash ${flashFile})`);
+  const headend = args.headendPort === undefined ? undefined : await startSimHeadend(args, brokerUrl, sim.networkKey, broker !== undefined);
   console.log("Ctrl-C to stop.");
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
@@ -196,9 +206,24 @@ async function runRealTime(args: SimArgs): Promise<number> {
   sim.stop();
   await web.close();
   await new Promise((r) => setTimeout(r, 100)); // let the "offline" status and DISCONNECT reach the broker
+  await headend?.stop();
   await broker?.close();
   console.log("xsmeter sim: stopped");
   return 0;
+}
+
+/**
+ * The utility's head-end beside the household (hosts/headend): its database a file beside the
+ * sim's flash files, the sim node's downlink key registered, its dashboard URL and sign-in printed.
+ */
+async function startSimHeadend(args: SimArgs, mqttUrl: string, networkKey: Uint8Array, embedded: boolean): Promise<Headend> {
+  const node = `sim-${args.seed}`;
+  const db = join(tmpdir(), `xsmeter-sim-${args.seed}-headend.db`);
+  // the embedded broker (aedes) speaks MQTT 3.1.1: one worker, a persistent 3.1.1 session
+  const h = await startHeadend({ mqttUrl, db, httpPort: args.headendPort, protocolVersion: embedded ? 4 : 5, log: (l) => console.error(`headend: ${l}`) });
+  await h.store.setNodeKey(node, cloudMacKey(networkKey, node));
+  printHeadend(h.url, db, mqttUrl, h.setupToken);
+  return h;
 }
 
 async function runAccelerated(args: SimArgs): Promise<number> {

@@ -100,7 +100,7 @@ describe.skipIf(missing("chromium", "mosquitto"))("head-end dashboard in Chromiu
       expect(await page.locator("svg.chart polyline").count()).toBeGreaterThanOrEqual(1);
       expect(await page.locator("svg.chart rect[fill]").count()).toBeGreaterThanOrEqual(1);
       // no horizontal scrolling of the page itself on a phone (the table scrolls in its own box)
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+      expect((await page.evaluate("document.documentElement.scrollWidth")) as number).toBeLessThanOrEqual(width);
       await page.screenshot({ path: `${SHOTS}/headend-fleet-${width}.png`, fullPage: width === 390 ? false : true });
       await page.close();
     }
@@ -114,7 +114,7 @@ describe.skipIf(missing("chromium", "mosquitto"))("head-end dashboard in Chromiu
       expect(await page.locator("svg.chart").count()).toBe(5);
       expect(await page.locator("svg.chart line.mark").count()).toBeGreaterThanOrEqual(2);
       expect(await page.locator("main").innerText()).toContain("dip");
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+      expect((await page.evaluate("document.documentElement.scrollWidth")) as number).toBeLessThanOrEqual(width);
       await page.screenshot({ path: `${SHOTS}/headend-meter-${width}.png`, fullPage: width === 1280 });
       await page.close();
     }

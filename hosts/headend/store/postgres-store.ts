@@ -1,0 +1,398 @@
+/**
+ * PostgreSQL behind the same interface (npm pg): for a fleet past what one
+ * SQLite file takes, several head-end processes writing to one database, read
+ * replicas for the dashboards. A batch is one transaction of a few set-based
+ * statements (unnest arrays), not one round trip per reading: readings inserted
+ * with ON CONFLICT DO NOTHING RETURNING what was new, and only those rolled up.
+ * Readings are partitioned by month (created as data arrives; retention drops
+ * whole months).
+ */
+import pg from "pg";
+import { MIGRATIONS } from "./migrations";
+import { DAY, ENERGY_OBIS, POWER_OBIS, TEN_MIN, type CampaignRow, type CampaignState, type DownlinkRow, type EventRow, type HeadendStore, type IngestItem, type IngestOutcome, type MeterRef, type MeterSummary, type PqRow, type RejectSummary, type Resolution, type SeriesPoint, type StoreCounts, type UserRow } from "./store";
+
+type Row = Record<string, unknown>;
+type Reading = Extract<IngestItem, { kind: "reading" }>;
+
+// BIGINT (20) as numbers: every BIGINT here is a time in ms or a counter, far below 2^53
+const types = { getTypeParser: (oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : (pg.types.getTypeParser as (o: number, f?: string) => (v: string) => unknown)(oid, format)) };
+
+const rollupSql = (table: string): string =>
+  `INSERT INTO ${table} AS r (meter, obis, bucket, n, sum, min, max, first_t, first_v, last_t, last_v)
+   SELECT * FROM unnest($1::int[], $2::smallint[], $3::bigint[], $4::int[], $5::float8[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::float8[])
+   ON CONFLICT (meter, obis, bucket) DO UPDATE SET n = r.n + excluded.n, sum = r.sum + excluded.sum, min = least(r.min, excluded.min), max = greatest(r.max, excluded.max),
+     first_v = CASE WHEN excluded.first_t < r.first_t THEN excluded.first_v ELSE r.first_v END, first_t = least(r.first_t, excluded.first_t),
+     last_v = CASE WHEN excluded.last_t >= r.last_t THEN excluded.last_v ELSE r.last_v END, last_t = greatest(r.last_t, excluded.last_t)`;
+
+interface Bucket { meter: number; obis: number; bucket: number; n: number; sum: number; min: number; max: number; ft: number; fv: number; lt: number; lv: number }
+
+export class PostgresStore implements HeadendStore {
+  private readonly pool: pg.Pool;
+  private readonly meterIds = new Map<string, number>();
+  private readonly obisIds = new Map<string, number>();
+  private readonly months = new Set<number>();
+  private horizon = -Infinity;
+
+  constructor(url: string) {
+    this.pool = new pg.Pool({ connectionString: url, max: 4, types });
+    this.pool.on("error", () => {}); // an idle client's broken connection: the next query reconnects
+  }
+
+  private q(sql: string, params: unknown[] = []): Promise<pg.QueryResult<Row>> {
+    return this.pool.query(sql, params);
+  }
+
+  async migrate(): Promise<number> {
+    const c = await this.pool.connect();
+    try {
+      await c.query("SELECT pg_advisory_lock(7243)"); // two head-ends starting at once migrate one after the other
+      await c.query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+      const have = (await c.query("SELECT max(version) AS v FROM schema_version")).rows[0].v as number | null;
+      for (const m of MIGRATIONS) {
+        if (have !== null && m.version <= have) continue;
+        await c.query("BEGIN");
+        await c.query(m.postgres);
+        await c.query("INSERT INTO schema_version (version) VALUES ($1)", [m.version]);
+        await c.query("COMMIT");
+      }
+      await c.query("SELECT pg_advisory_unlock(7243)");
+    } finally {
+      c.release();
+    }
+    this.horizon = ((await this.q("SELECT value FROM meta WHERE key = 'pruned_before'")).rows[0]?.value as number | undefined) ?? -Infinity;
+    return MIGRATIONS[MIGRATIONS.length - 1].version;
+  }
+
+  /** The month partition holding `t` (UTC), created if missing (outside the batch's transaction). */
+  private async partitionFor(t: number): Promise<void> {
+    const d = new Date(t);
+    const key = d.getUTCFullYear() * 100 + d.getUTCMonth() + 1;
+    if (this.months.has(key)) return;
+    const from = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    const to = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    try {
+      await this.q(`CREATE TABLE IF NOT EXISTS readings_${key} PARTITION OF readings FOR VALUES FROM (${from}) TO (${to})`);
+    } catch (e) {
+      // another worker created it between our check and our create
+      if (!/already exists/.test((e as Error).message)) throw e;
+    }
+    this.months.add(key);
+  }
+
+  private async meter(c: pg.PoolClient, node: string, meterId: number): Promise<number> {
+    const key = `${node}\u0000${meterId}`;
+    let id = this.meterIds.get(key);
+    if (id === undefined) {
+      id = (await c.query("INSERT INTO meters (node, meter_id) VALUES ($1, $2) ON CONFLICT (node, meter_id) DO UPDATE SET node = excluded.node RETURNING id", [node, meterId])).rows[0].id as number;
+      this.meterIds.set(key, id);
+    }
+    return id;
+  }
+
+  private async obis(c: pg.PoolClient, code: string, unit: string): Promise<number> {
+    let id = this.obisIds.get(code);
+    if (id === undefined) {
+      id = (await c.query("INSERT INTO obis (code, unit) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET code = excluded.code RETURNING id", [code, unit])).rows[0].id as number;
+      this.obisIds.set(code, id);
+    }
+    return id;
+  }
+
+  async ingest(batch: IngestItem[]): Promise<IngestOutcome> {
+    const out: IngestOutcome = { stored: 0, duplicates: 0, rejected: 0 };
+    const readings = batch.filter((b): b is Reading => b.kind === "reading" && b.t >= this.horizon);
+    for (const r of readings) await this.partitionFor(r.t);
+    const c = await this.pool.connect();
+    try {
+      await c.query("BEGIN");
+      const reject = async (topic: string, payload: Uint8Array, reason: string, t: number) => {
+        await c.query("INSERT INTO rejects (t, topic, payload, reason) VALUES ($1, $2, $3, $4)", [t, topic, Buffer.from(payload), reason]);
+        out.rejected++;
+      };
+      for (const it of batch) if (it.kind === "reading" && it.t < this.horizon) await reject(`${it.node}/${it.meterId}/${it.obis}`, new TextEncoder().encode(JSON.stringify(it)), "older than the raw-reading retention", Date.now());
+      if (readings.length) await this.readings(c, readings, out, reject);
+      for (const it of batch) {
+        switch (it.kind) {
+          case "pq": {
+            const m = await this.meter(c, it.node, it.meterId);
+            const body = JSON.stringify({ u: it.u, i: it.i, p: it.p, thdu: it.thdu, thdi: it.thdi, f: it.f, u2: it.u2 });
+            const n = (await c.query("INSERT INTO pq10 (meter, boot, seq, start, end_t, flagged, body) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING", [m, it.boot, it.seq, it.start, it.end, it.flagged, body])).rowCount;
+            if (n) { await c.query("UPDATE meters SET last_seen = greatest(coalesce(last_seen, 0), $1) WHERE id = $2", [it.end, m]); out.stored++; } else out.duplicates++;
+            break;
+          }
+          case "event": {
+            const m = await this.meter(c, it.node, it.meterId);
+            if ((await c.query("INSERT INTO events (meter, boot, seq, t, type, body) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING", [m, it.boot, it.seq, it.t, it.type, it.body])).rowCount) out.stored++;
+            else out.duplicates++;
+            break;
+          }
+          case "status":
+            await c.query("INSERT INTO node_status (node, online, t) VALUES ($1, $2, $3) ON CONFLICT (node) DO UPDATE SET online = excluded.online, t = excluded.t", [it.node, it.online, it.t]);
+            out.stored++;
+            break;
+          case "firmware": {
+            const last = (await c.query("SELECT body FROM firmware_reports WHERE node = $1 ORDER BY id DESC LIMIT 1", [it.node])).rows[0]?.body;
+            if (last === it.body) out.duplicates++;
+            else { await c.query("INSERT INTO firmware_reports (node, t, running, phase, body) VALUES ($1, $2, $3, $4, $5)", [it.node, it.t, it.running, it.phase, it.body]); out.stored++; }
+            break;
+          }
+          case "result": {
+            const n = it.ctr >= 0
+              ? (await c.query("UPDATE downlinks SET result_at = $1, ok = $2, error = $3 WHERE node = $4 AND ctr = $5 AND ($6 = '' OR kind = $6) AND result_at IS NULL", [it.t, it.ok, it.error ?? null, it.node, it.ctr, it.cmd])).rowCount
+              : (await c.query("UPDATE downlinks SET result_at = $1, ok = $2, error = $3 WHERE id = (SELECT id FROM downlinks WHERE node = $4 AND kind = $5 AND result_at IS NULL ORDER BY id DESC LIMIT 1)", [it.t, it.ok, it.error ?? null, it.node, it.cmd])).rowCount;
+            if (n) out.stored++;
+            else out.duplicates++;
+            break;
+          }
+          case "reject":
+            await reject(it.topic, it.payload, it.reason, it.t);
+            break;
+          default:
+            break;
+        }
+      }
+      await c.query("COMMIT");
+    } catch (e) {
+      await c.query("ROLLBACK").catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+    return out;
+  }
+
+  /** The readings of a batch in a few statements; only the new ones reach the roll-ups. */
+  private async readings(c: pg.PoolClient, rs: Reading[], out: IngestOutcome, reject: (topic: string, payload: Uint8Array, reason: string, t: number) => Promise<void>): Promise<void> {
+    const m: number[] = [], o: number[] = [], t: number[] = [], v: number[] = [], b: number[] = [], s: number[] = [];
+    for (const r of rs) { m.push(await this.meter(c, r.node, r.meterId)); o.push(await this.obis(c, r.obis, r.unit)); t.push(r.t); v.push(r.v); b.push(r.boot); s.push(r.seq); }
+    const fresh = (await c.query("INSERT INTO readings (meter, obis, t, v, boot, seq) SELECT * FROM unnest($1::int[], $2::smallint[], $3::bigint[], $4::float8[], $5::bigint[], $6::bigint[]) ON CONFLICT DO NOTHING RETURNING meter, obis, t, v, boot, seq", [m, o, t, v, b, s])).rows;
+    const isNew = new Set(fresh.map((r) => `${r.meter}/${r.boot}/${r.seq}`));
+    const stale: number[] = [];
+    rs.forEach((_, k) => { if (!isNew.has(`${m[k]}/${b[k]}/${s[k]}`)) stale.push(k); });
+    if (stale.length) {
+      const seen = new Set((await c.query("SELECT meter, boot, seq FROM readings WHERE (meter, boot, seq) IN (SELECT * FROM unnest($1::int[], $2::bigint[], $3::bigint[]))", [stale.map((k) => m[k]), stale.map((k) => b[k]), stale.map((k) => s[k])])).rows.map((r) => `${r.meter}/${r.boot}/${r.seq}`));
+      // a key seen twice in this batch: the first is new, the others are resends
+      const counted = new Set<string>();
+      for (const k of stale) {
+        const key = `${m[k]}/${b[k]}/${s[k]}`;
+        if (seen.has(key) || isNew.has(key) || counted.has(key)) out.duplicates++;
+        else await reject(`${rs[k].node}/${rs[k].meterId}/${rs[k].obis}`, new TextEncoder().encode(JSON.stringify(rs[k])), "a second reading of this code at the same time", Date.now());
+        counted.add(key);
+      }
+    }
+    out.stored += fresh.length;
+    if (!fresh.length) return;
+    for (const [table, size] of [["rollup_10min", TEN_MIN], ["rollup_day", DAY]] as const) {
+      const acc = new Map<string, Bucket>();
+      for (const r of fresh) {
+        const rt = r.t as number, rv = r.v as number;
+        const bucket = rt - (rt % size);
+        const key = `${r.meter}/${r.obis}/${bucket}`;
+        const a = acc.get(key);
+        if (!a) { acc.set(key, { meter: r.meter as number, obis: r.obis as number, bucket, n: 1, sum: rv, min: rv, max: rv, ft: rt, fv: rv, lt: rt, lv: rv }); continue; }
+        a.n++; a.sum += rv; a.min = Math.min(a.min, rv); a.max = Math.max(a.max, rv);
+        if (rt < a.ft) { a.ft = rt; a.fv = rv; }
+        if (rt >= a.lt) { a.lt = rt; a.lv = rv; }
+      }
+      // sorted: two workers lock the same roll-up rows in the same order, so they cannot deadlock
+      const rows = [...acc.values()].sort((x, y) => x.meter - y.meter || x.obis - y.obis || x.bucket - y.bucket);
+      const col = <K extends keyof Bucket>(k: K) => rows.map((r) => r[k]);
+      await c.query(rollupSql(table), [col("meter"), col("obis"), col("bucket"), col("n"), col("sum"), col("min"), col("max"), col("ft"), col("fv"), col("lt"), col("lv")]);
+    }
+    const latest = new Map<string, Row>();
+    for (const r of fresh) { const k = `${r.meter}/${r.obis}`; const l = latest.get(k); if (!l || (r.t as number) >= (l.t as number)) latest.set(k, r); }
+    const ls = [...latest.values()].sort((x, y) => (x.meter as number) - (y.meter as number) || (x.obis as number) - (y.obis as number));
+    await c.query("INSERT INTO latest AS l (meter, obis, t, v) SELECT * FROM unnest($1::int[], $2::smallint[], $3::bigint[], $4::float8[]) ON CONFLICT (meter, obis) DO UPDATE SET t = excluded.t, v = excluded.v WHERE excluded.t >= l.t", [ls.map((r) => r.meter), ls.map((r) => r.obis), ls.map((r) => r.t), ls.map((r) => r.v)]);
+    const seenAt = new Map<number, number>();
+    for (const r of fresh) seenAt.set(r.meter as number, Math.max(seenAt.get(r.meter as number) ?? 0, r.t as number));
+    const ms = [...seenAt.keys()].sort((x, y) => x - y);
+    await c.query("UPDATE meters SET last_seen = greatest(coalesce(meters.last_seen, 0), x.t) FROM unnest($1::int[], $2::bigint[]) AS x(id, t) WHERE meters.id = x.id", [ms, ms.map((k) => seenAt.get(k))]);
+  }
+
+  private async lookup(m: MeterRef): Promise<number | undefined> {
+    return (await this.q("SELECT id FROM meters WHERE node = $1 AND meter_id = $2", [m.node, m.meterId])).rows[0]?.id as number | undefined;
+  }
+
+  async meters(now: number): Promise<MeterSummary[]> {
+    const day = now - (now % DAY);
+    const rows = (await this.q(`
+      SELECT m.node, m.meter_id, m.last_seen, s.online, s.t AS status_t, lp.v AS power, lp.t AS power_t,
+        (SELECT d.last_v - coalesce((SELECT y.last_v FROM rollup_day y WHERE y.meter = m.id AND y.obis = d.obis AND y.bucket = d.bucket - ${DAY}), d.first_v)
+           FROM rollup_day d WHERE d.meter = m.id AND d.obis = (SELECT id FROM obis WHERE code = $1) AND d.bucket = $3) AS energy_today,
+        f.running AS firmware, f.phase AS firmware_phase,
+        (SELECT count(*) FROM events e WHERE e.meter = m.id AND e.t >= $4) + (SELECT count(*) FROM pq10 q WHERE q.meter = m.id AND q.flagged AND q.end_t >= $4) AS alarms
+      FROM meters m LEFT JOIN node_status s ON s.node = m.node
+        LEFT JOIN latest lp ON lp.meter = m.id AND lp.obis = (SELECT id FROM obis WHERE code = $2)
+        LEFT JOIN LATERAL (SELECT running, phase FROM firmware_reports fr WHERE fr.node = m.node ORDER BY fr.id DESC LIMIT 1) f ON true
+      ORDER BY m.node, m.meter_id`, [ENERGY_OBIS, POWER_OBIS, day, now - DAY])).rows;
+    return rows.map((r) => ({
+      node: r.node as string, meterId: r.meter_id as number,
+      status: r.online === null ? undefined : r.online ? "online" : "offline",
+      statusAt: (r.status_t as number | null) ?? undefined, lastSeen: (r.last_seen as number | null) ?? undefined,
+      powerW: (r.power as number | null) ?? undefined, powerAt: (r.power_t as number | null) ?? undefined,
+      energyTodayWh: (r.energy_today as number | null) ?? undefined,
+      firmware: (r.firmware as string | null) ?? undefined, firmwarePhase: (r.firmware_phase as string | null) ?? undefined,
+      alarms: Number(r.alarms),
+    }));
+  }
+
+  async series(m: MeterRef, obis: string, from: number, to: number, res: Resolution): Promise<SeriesPoint[]> {
+    const id = await this.lookup(m);
+    if (id === undefined) return [];
+    const lim = (x: number) => (Number.isFinite(x) ? x : x > 0 ? 9e15 : -9e15);
+    if (res === "raw") return (await this.q("SELECT r.t, r.v FROM readings r JOIN obis o ON o.id = r.obis WHERE r.meter = $1 AND o.code = $2 AND r.t >= $3 AND r.t < $4 ORDER BY r.t", [id, obis, lim(from), lim(to)])).rows as unknown as SeriesPoint[];
+    const table = res === "10min" ? "rollup_10min" : "rollup_day";
+    return (await this.q(`SELECT r.bucket AS t, r.sum / r.n AS v, r.min, r.max, r.last_v AS last FROM ${table} r JOIN obis o ON o.id = r.obis WHERE r.meter = $1 AND o.code = $2 AND r.bucket >= $3 AND r.bucket < $4 ORDER BY r.bucket`, [id, obis, lim(from), lim(to)])).rows as unknown as SeriesPoint[];
+  }
+
+  async fleetSeries(what: "power" | "energy", from: number, to: number): Promise<SeriesPoint[]> {
+    if (what === "power") return (await this.q("SELECT r.bucket AS t, sum(r.sum / r.n) AS v FROM rollup_10min r WHERE r.obis = (SELECT id FROM obis WHERE code = $1) AND r.bucket >= $2 AND r.bucket < $3 GROUP BY r.bucket ORDER BY r.bucket", [POWER_OBIS, from, to])).rows as unknown as SeriesPoint[];
+    return (await this.q("SELECT r.bucket AS t, sum(r.last_v - r.first_v) AS v FROM rollup_day r WHERE r.obis = (SELECT id FROM obis WHERE code = $1) AND r.bucket >= $2 AND r.bucket < $3 GROUP BY r.bucket ORDER BY r.bucket", [ENERGY_OBIS, from, to])).rows as unknown as SeriesPoint[];
+  }
+
+  async obisCodes(m: MeterRef): Promise<string[]> {
+    const id = await this.lookup(m);
+    if (id === undefined) return [];
+    return (await this.q("SELECT o.code FROM latest l JOIN obis o ON o.id = l.obis WHERE l.meter = $1 ORDER BY o.code", [id])).rows.map((r) => r.code as string);
+  }
+
+  async pq(m: MeterRef, from: number, to: number): Promise<PqRow[]> {
+    const id = await this.lookup(m);
+    if (id === undefined) return [];
+    const rows = (await this.q("SELECT start, end_t, flagged, body FROM pq10 WHERE meter = $1 AND end_t > $2 AND end_t <= $3 ORDER BY end_t", [id, Number.isFinite(from) ? from : -9e15, Number.isFinite(to) ? to : 9e15])).rows;
+    return rows.map((r) => ({ ...m, start: r.start as number, end: r.end_t as number, flagged: r.flagged as boolean, ...(JSON.parse(r.body as string) as Omit<PqRow, "node" | "meterId" | "start" | "end" | "flagged">) }));
+  }
+
+  async events(m: MeterRef, from: number, to: number): Promise<EventRow[]> {
+    const id = await this.lookup(m);
+    if (id === undefined) return [];
+    const rows = (await this.q("SELECT boot, seq, t, type, body FROM events WHERE meter = $1 AND t >= $2 AND t < $3 ORDER BY t", [id, Number.isFinite(from) ? from : -9e15, Number.isFinite(to) ? to : 9e15])).rows;
+    return rows.map((r) => ({ ...m, boot: r.boot as number, seq: r.seq as number, t: r.t as number, type: r.type as string, body: r.body as string }));
+  }
+
+  async rejects(): Promise<RejectSummary[]> {
+    const rows = (await this.q("SELECT g.reason, g.count, r.topic, r.t FROM (SELECT reason, count(*) AS count, max(id) AS last FROM rejects GROUP BY reason) g JOIN rejects r ON r.id = g.last ORDER BY g.count DESC")).rows;
+    return rows.map((r) => ({ reason: r.reason as string, count: r.count as number, lastTopic: r.topic as string, lastAt: r.t as number }));
+  }
+
+  async counts(): Promise<StoreCounts> {
+    const c = async (t: string) => (await this.q(`SELECT count(*) AS n FROM ${t}`)).rows[0].n as number;
+    return { readings: await c("readings"), pq: await c("pq10"), events: await c("events"), rejects: await c("rejects") };
+  }
+
+  async pruneRaw(before: number): Promise<number> {
+    const c = await this.pool.connect();
+    try {
+      await c.query("BEGIN");
+      // whole months before the horizon go at once (DROP, no dead rows to vacuum); the rest row by row
+      let n = 0;
+      const parts = (await c.query("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass")).rows.map((r) => r.relname as string);
+      for (const p of parts) {
+        const key = Number(p.slice("readings_".length));
+        const end = Date.UTC(Math.floor(key / 100), key % 100, 1);
+        if (end <= before) {
+          n += (await c.query(`SELECT count(*) AS n FROM ${p}`)).rows[0].n as number;
+          await c.query(`DROP TABLE ${p}`);
+          this.months.delete(key);
+        }
+      }
+      n += (await c.query("DELETE FROM readings WHERE t < $1", [before])).rowCount ?? 0;
+      await c.query("INSERT INTO meta (key, value) VALUES ('pruned_before', $1) ON CONFLICT (key) DO UPDATE SET value = greatest(meta.value, excluded.value)", [before]);
+      await c.query("COMMIT");
+      this.horizon = Math.max(this.horizon, before);
+      return n;
+    } catch (e) {
+      await c.query("ROLLBACK").catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  async retentionHorizon(): Promise<number> {
+    return this.horizon;
+  }
+
+  async nodeKey(node: string): Promise<Uint8Array | undefined> {
+    const r = (await this.q("SELECT key FROM node_keys WHERE node = $1", [node])).rows[0];
+    return r ? new Uint8Array(r.key as Buffer) : undefined;
+  }
+
+  async setNodeKey(node: string, key: Uint8Array): Promise<void> {
+    await this.q("INSERT INTO node_keys (node, key) VALUES ($1, $2) ON CONFLICT (node) DO UPDATE SET key = excluded.key", [node, Buffer.from(key)]);
+  }
+
+  async nodes(): Promise<string[]> {
+    return (await this.q("SELECT node FROM node_keys UNION SELECT node FROM meters ORDER BY node")).rows.map((r) => r.node as string);
+  }
+
+  async addDownlink(d: Omit<DownlinkRow, "id" | "ctr">, floor: number): Promise<DownlinkRow> {
+    const c = await this.pool.connect();
+    try {
+      await c.query("BEGIN");
+      await c.query("SELECT pg_advisory_xact_lock(hashtext($1))", [d.node]); // one counter at a time per node
+      const max = ((await c.query("SELECT max(ctr) AS c FROM downlinks WHERE node = $1", [d.node])).rows[0].c as number | null) ?? 0;
+      const ctr = Math.max(floor, max + 1);
+      const id = (await c.query("INSERT INTO downlinks (node, kind, ctr, body, sent_at, by_user, campaign) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id", [d.node, d.kind, ctr, d.body, d.sentAt, d.by, d.campaign ?? null])).rows[0].id as number;
+      await c.query("COMMIT");
+      return { ...d, id, ctr };
+    } catch (e) {
+      await c.query("ROLLBACK").catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  async downlinks(node?: string, limit = 100): Promise<DownlinkRow[]> {
+    const rows = node === undefined ? (await this.q("SELECT * FROM downlinks ORDER BY id DESC LIMIT $1", [limit])).rows : (await this.q("SELECT * FROM downlinks WHERE node = $1 ORDER BY id DESC LIMIT $2", [node, limit])).rows;
+    return rows.map((r) => ({
+      id: r.id as number, node: r.node as string, kind: r.kind as DownlinkRow["kind"], ctr: r.ctr as number, body: r.body as string, sentAt: r.sent_at as number, by: r.by_user as string,
+      campaign: (r.campaign as number | null) ?? undefined, resultAt: (r.result_at as number | null) ?? undefined, ok: (r.ok as boolean | null) ?? undefined, error: (r.error as string | null) ?? undefined,
+    }));
+  }
+
+  async addCampaign(c: Omit<CampaignRow, "id">): Promise<CampaignRow> {
+    const id = (await this.q("INSERT INTO campaigns (version, offer, first_group, rest, state, reason, created_at, by_user) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id", [c.version, c.offer, JSON.stringify(c.firstGroup), JSON.stringify(c.rest), c.state, c.reason ?? null, c.createdAt, c.by])).rows[0].id as number;
+    return { ...c, id };
+  }
+
+  async updateCampaign(id: number, state: CampaignState, reason?: string): Promise<void> {
+    await this.q("UPDATE campaigns SET state = $1, reason = $2 WHERE id = $3", [state, reason ?? null, id]);
+  }
+
+  async campaigns(): Promise<CampaignRow[]> {
+    return (await this.q("SELECT * FROM campaigns ORDER BY id DESC")).rows.map((r) => ({
+      id: r.id as number, version: r.version as string, offer: r.offer as string, firstGroup: JSON.parse(r.first_group as string) as string[], rest: JSON.parse(r.rest as string) as string[],
+      state: r.state as CampaignState, reason: (r.reason as string | null) ?? undefined, createdAt: r.created_at as number, by: r.by_user as string,
+    }));
+  }
+
+  async firmwareSince(node: string, since: number) {
+    return (await this.q("SELECT running, phase, t, body FROM firmware_reports WHERE node = $1 AND t >= $2 ORDER BY id", [node, since])).rows as unknown as { running: string; phase: string; t: number; body: string }[];
+  }
+
+  async firmware(node: string) {
+    return (await this.q("SELECT running, phase, t, body FROM firmware_reports WHERE node = $1 ORDER BY id DESC LIMIT 1", [node])).rows[0] as unknown as { running: string; phase: string; t: number; body: string } | undefined;
+  }
+
+  async user(name: string): Promise<UserRow | undefined> {
+    return (await this.q("SELECT name, role, record FROM users WHERE name = $1", [name])).rows[0] as unknown as UserRow | undefined;
+  }
+
+  async putUser(u: UserRow): Promise<void> {
+    await this.q("INSERT INTO users (name, role, record) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET role = excluded.role, record = excluded.record", [u.name, u.role, u.record]);
+  }
+
+  async userCount(): Promise<number> {
+    return (await this.q("SELECT count(*) AS n FROM users")).rows[0].n as number;
+  }
+
+  async sizeBytes(): Promise<number> {
+    return (await this.q("SELECT pg_database_size(current_database()) AS n")).rows[0].n as number;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

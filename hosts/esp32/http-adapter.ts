@@ -22,6 +22,10 @@ class BoardSocket implements Socket {
   private done = false;
   handlers: SocketHandlers | undefined;
   tcp!: TCP;
+  /** Called once, at the first onWritable (ECMA-419's "connected"). A field, not a method
+   * assigned over: the preload freezes this class's prototype, so `sock.onWritable = …`
+   * would throw "set onWritable: not writable" on the board. */
+  onConnected: (() => void) | undefined;
 
   /** True once closed (by either side, or a failed look-up). */
   get closed(): boolean {
@@ -43,7 +47,7 @@ class BoardSocket implements Socket {
 
   write(bytes: Uint8Array): boolean {
     if (this.done || this.closing) return false;
-    this.queue.push(bytes.slice()); // the caller may reuse its buffer
+    this.queue.push(bytes.slice()); // the caller may reuse its buffer: the one copy a write makes
     this.queued += bytes.length;
     this.flush();
     return this.queued < HIGH_WATER;
@@ -61,6 +65,11 @@ class BoardSocket implements Socket {
   }
 
   onWritable(count: number): void {
+    const connected = this.onConnected;
+    if (connected) {
+      this.onConnected = undefined;
+      connected();
+    }
     this.writable = count;
     const before = this.queued;
     this.flush();
@@ -75,8 +84,8 @@ class BoardSocket implements Socket {
     while (this.queue.length && this.writable > 0 && !this.done) {
       const head = this.queue[0];
       const n = Math.min(head.length, this.writable);
-      const part = n === head.length ? head : head.subarray(0, n);
-      this.tcp.write(part.slice().buffer as ArrayBuffer);
+      // A whole queued copy goes out as its own buffer; only a partial write copies its part.
+      this.tcp.write(n === head.length && head.byteOffset === 0 && head.byteLength === head.buffer.byteLength ? (head.buffer as ArrayBuffer) : (head.buffer.slice(head.byteOffset, head.byteOffset + n) as ArrayBuffer));
       this.writable -= n;
       this.queued -= n;
       if (n === head.length) this.queue.shift();
@@ -137,7 +146,7 @@ export class BoardNetwork implements Network {
 
   connect(host: string, port: number, handlers: ConnectHandlers): Socket {
     const sock = new BoardSocket();
-    let connected = false;
+    sock.onConnected = () => handlers.onConnect();
     sock.handlers = {
       ...handlers,
       onData: (b) => handlers.onData(b),
@@ -160,15 +169,6 @@ export class BoardNetwork implements Network {
         sock.fail(`cannot resolve ${host}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
-    // ECMA-419 signals the connection with the first onWritable.
-    const onWritable = sock.onWritable.bind(sock);
-    sock.onWritable = (n: number) => {
-      if (!connected) {
-        connected = true;
-        handlers.onConnect();
-      }
-      onWritable(n);
-    };
     return sock;
   }
 }

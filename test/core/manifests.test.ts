@@ -36,3 +36,43 @@ describe("room manifests", () => {
     }
   });
 });
+
+// The hosts' manifests (hosts/esp32, hosts/lin) map "hosts/<host>/*" to their own .ts files and name
+// single modules of other folders: every one of them must be preloaded too, or it loads into RAM
+// at boot (and a class assigned over at run time would hide there, unfrozen).
+const HOSTS = join(__dirname, "../../hosts");
+const HOST_NOT_PRELOADED: Record<string, string> = {};
+
+function hostManifests(): string[] {
+  return readdirSync(HOSTS, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(HOSTS, d.name, "manifest.json"))).map((d) => d.name);
+}
+
+/** The module specifiers a host's manifest builds from .ts files: its own folder's, and those it maps one by one. */
+function hostModules(host: string, modules: Record<string, string | string[]>): string[] {
+  const out: string[] = [];
+  for (const [spec, path] of Object.entries(modules)) {
+    if (spec === `hosts/${host}/*`) {
+      for (const f of readdirSync(join(HOSTS, host))) if (f.endsWith(".ts") && !f.endsWith(".d.ts")) out.push(`hosts/${host}/${f.slice(0, -3)}`);
+    } else if (spec.startsWith("hosts/") && typeof path === "string" && existsSync(join(HOSTS, host, `${path}.ts`))) {
+      out.push(spec);
+    }
+  }
+  return out;
+}
+
+describe("host manifests", () => {
+  it("preload every host module by name, only modules that exist", () => {
+    const hosts = hostManifests();
+    expect(hosts).toEqual(expect.arrayContaining(["esp32", "lin"]));
+    for (const host of hosts) {
+      const manifest = JSON.parse(readFileSync(join(HOSTS, host, "manifest.json"), "utf8")) as { modules?: Record<string, string | string[]>; preload?: string[] };
+      const preload = manifest.preload ?? [];
+      const files = hostModules(host, manifest.modules ?? {});
+      expect(files.length, host).toBeGreaterThan(0);
+      expect(preload.filter((p) => p.includes("*")), host).toEqual([]);
+      expect(preload.filter((p) => p.startsWith("hosts/") && !files.includes(p)), `${host}: preloads naming no module`).toEqual([]);
+      expect(files.filter((f) => !preload.includes(f) && !(f in HOST_NOT_PRELOADED)), `${host}: modules not preloaded`).toEqual([]);
+    }
+  });
+});
+

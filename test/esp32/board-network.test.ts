@@ -97,4 +97,22 @@ describe("board Network port (http-adapter.ts) on a fake ECMA-419 TCP", () => {
     lookups[2].cb("late.example", "10.9.9.9");
     expect(sockets.length).toBe(1);
   });
+
+  it("still works with its class prototypes frozen, as the preload leaves them (nothing assigns over a method)", () => {
+    sockets.length = 0;
+    const first = new BoardNetwork().connect("192.168.1.21", 1883, handlers().on);
+    // The preload freezes every class prototype of a preloaded module; strict-mode code that assigns
+    // over one of its methods on an instance then throws (on the board: "set onWritable: not writable").
+    Object.freeze(Object.getPrototypeOf(first));
+    Object.freeze(BoardNetwork.prototype);
+    const { h, on } = handlers();
+    const sock = new BoardNetwork().connect("192.168.1.22", 1883, on);
+    const tcp = sockets[1];
+    expect(sock.write(Uint8Array.of(1, 2, 3))).toBe(true);
+    tcp.options.onWritable(2);
+    expect(h.connected).toBe(1);
+    tcp.options.onWritable(10);
+    expect(h.connected).toBe(1); // once
+    expect(tcp.written).toEqual([1, 2, 3]);
+  });
 });

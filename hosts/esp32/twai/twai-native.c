@@ -4,6 +4,15 @@
  * function for the callbacks, and messages posted to the machine so callbacks
  * run on the main task. One FreeRTOS task waits on TWAI alerts (the driver
  * owns the interrupt); frames stay in the driver's RX queue until read().
+ *
+ * The legacy driver API (driver/twai.h) is the one ESP-IDF 5.0–5.5 keep in
+ * components/driver/twai/include (5.5 adds the node API, esp_twai.h, beside
+ * it). Not verified against the SDK here: CI compiles this file against our
+ * declarations only (hosts/esp32/check, test/esp32/native-c.test.ts).
+ * Life cycle: close() or the destructor only mark the record closing; the
+ * alert task stops and uninstalls the driver when its wait returns (≤ 100 ms),
+ * and the record is freed by whichever runs last of that task and the
+ * delivery of a message still queued to the machine, never under one.
  */
 #include "xsmc.h"
 #include "mc.xs.h"
@@ -19,6 +28,8 @@ typedef struct {
 	xsSlot *onError;
 	TaskHandle_t task;
 	volatile uint8_t closing;
+	volatile uint8_t taskDone;
+	uint8_t freed;
 	volatile uint8_t readablePending;
 	volatile uint8_t errorPending;
 } TwaiRecord, *Twai;
@@ -27,12 +38,27 @@ static void xs_twai_mark(xsMachine *the, void *it, xsMarkRoot markRoot);
 void xs_twai_destructor(void *data);
 static const xsHostHooks ICACHE_RODATA_ATTR xsTwaiHooks = { xs_twai_destructor, xs_twai_mark, NULL };
 
+static portMUX_TYPE twaiLock = portMUX_INITIALIZER_UNLOCKED;
+
+/* Frees the record once closing, the task gone and no message queued to the machine. */
+static void twaiRelease(Twai t)
+{
+	uint8_t last;
+	portENTER_CRITICAL(&twaiLock);
+	last = t->closing && t->taskDone && !t->readablePending && !t->errorPending && !t->freed;
+	if (last) t->freed = 1;
+	portEXIT_CRITICAL(&twaiLock);
+	if (last) c_free(t);
+}
+
 static void twaiDeliver(void *the, void *refcon, uint8_t *message, uint16_t messageLength)
 {
 	Twai t = refcon;
 	uint8_t kind = *message;
-	if (t->closing) return;
+	portENTER_CRITICAL(&twaiLock);
 	if (kind == 0) t->readablePending = 0; else t->errorPending = 0;
+	portEXIT_CRITICAL(&twaiLock);
+	if (t->closing) { twaiRelease(t); return; }
 	xsSlot *cb = kind == 0 ? t->onReadable : t->onError;
 	if (!cb) return;
 	xsBeginHost(t->the);
@@ -52,12 +78,20 @@ static void twaiTask(void *refcon)
 			kind = 0;
 			modMessagePostToMachine(t->the, &kind, 1, twaiDeliver, t);
 		}
+		/* Recovery leaves the legacy driver stopped: start it again, or the node
+		 * stays off the bus while status() reads error-active. */
+		if (alerts & TWAI_ALERT_BUS_RECOVERED)
+			twai_start();
 		if ((alerts & (TWAI_ALERT_BUS_ERROR | TWAI_ALERT_ERR_PASS | TWAI_ALERT_BUS_OFF | TWAI_ALERT_BUS_RECOVERED | TWAI_ALERT_RX_QUEUE_FULL)) && !t->errorPending) {
 			t->errorPending = 1;
 			kind = 1;
 			modMessagePostToMachine(t->the, &kind, 1, twaiDeliver, t);
 		}
 	}
+	twai_stop();
+	twai_driver_uninstall();
+	t->taskDone = 1;
+	twaiRelease(t);
 	vTaskDelete(NULL);
 }
 
@@ -75,16 +109,18 @@ static twai_timing_config_t timingFor(xsMachine *the, int bitrate)
 	return k125;
 }
 
+/* Never blocks and never frees the record itself: the alert task does both (see the top). */
 void xs_twai_destructor(void *data)
 {
 	Twai t = data;
 	if (!t) return;
 	t->closing = 1;
-	twai_stop();
-	twai_driver_uninstall();
-	/* the task sees closing within 100 ms and deletes itself; t is freed after */
-	vTaskDelay(pdMS_TO_TICKS(150));
-	c_free(t);
+	if (!t->task) { /* the task never started: nothing else holds the record */
+		twai_stop();
+		twai_driver_uninstall();
+		t->taskDone = 1;
+		twaiRelease(t);
+	}
 }
 
 void xs_twai_constructor(xsMachine *the)
@@ -118,7 +154,7 @@ void xs_twai_constructor(xsMachine *the)
 	}
 	xsmcSetHostData(xsThis, t);
 	xsSetHostHooks(xsThis, (xsHostHooks *)&xsTwaiHooks);
-	xTaskCreate(twaiTask, "twai", 2048, t, 10, &t->task);
+	if (xTaskCreate(twaiTask, "twai", 2048, t, 10, &t->task) != pdPASS) t->task = NULL;
 }
 
 static void xs_twai_mark(xsMachine *the, void *it, xsMarkRoot markRoot)

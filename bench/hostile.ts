@@ -3,13 +3,14 @@
 // `print`). Adding one is an import line and its name in SECTIONS, e.g. for the CAN/MQTT side:
 //   import * as net from "./hostile-net";   … const SECTIONS = { http, net };
 import * as http from "./hostile-http";
+import * as net from "./hostile-net";
 
 interface Section {
   run(): Promise<Record<string, number>>;
   print?(r: Record<string, number>): void;
 }
 
-const SECTIONS: Record<string, Section> = { http };
+const SECTIONS: Record<string, Section> = { http, net };
 
 const json: Record<string, Record<string, number>> = {};
 for (const [name, section] of Object.entries(SECTIONS)) {

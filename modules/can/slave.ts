@@ -82,7 +82,7 @@ export class CanSlave {
     this.node = options.node;
     this.auth = new FrameAuthenticator(key);
     // exhaustion is a state with an alarm, never a throw: the meter still boots and measures
-    this.fresh = new FreshnessSender(options.store, options.node, () => options.onAlarm?.(`CAN node ${options.node}: freshness counter exhausted, answers stopped until re-keyed`));
+    this.fresh = new FreshnessSender(options.store, options.node, () => options.onAlarm?.(`CAN node ${options.node}: freshness counter at its end, answers stopped (a new network key and a cleared counter store recover it)`));
     this.maxStep = options.maxResyncStep ?? 4 * 1024;
     const now = options.clock?.now() ?? 0;
     if (options.clock) {

@@ -8,6 +8,9 @@
  * ctr of 4294967295 on a meter at 41 is refused ("too far ahead"), so one
  * mistaken or stolen command cannot use up the 32-bit space and disable every
  * later downlink; reaching the end takes 2^32 / maxStep accepted commands.
+ * The first command of a kind (last = 0) may start anywhere up to
+ * FIRST_CTR_MAX, so a sender counting in Unix seconds (≈ 1.8e9) works on a
+ * fresh meter, and still leaves 2^28 values (8.5 years at one a second).
  * Refusals name the last accepted value, so a sender that lost its own count
  * resynchronises with last + 1.
  */
@@ -59,9 +62,13 @@ export function memoryCounters(start = 0): KindCounters & { values(): Record<Com
   return { price: one("price"), load: one("load"), config: one("config"), firmware: one("firmware"), values: () => ({ ...v }) };
 }
 
+/** The highest ctr a kind's first command may carry. */
+export const FIRST_CTR_MAX = 0xffffffff - (1 << 28);
+
 /** Why `ctr` is not fresh for a counter at `last`, or undefined when it is. */
 export function staleReason(ctr: number, last: number, maxStep: number): string | undefined {
   if (ctr <= last) return `replayed command: counter ${ctr} is not above ${last}`;
+  if (last === 0) return ctr > FIRST_CTR_MAX ? `refused command: a first counter must be at most ${FIRST_CTR_MAX}, not ${ctr}` : undefined;
   if (ctr - last > maxStep) return `refused command: counter ${ctr} is more than ${maxStep} above the last accepted ${last} (send ${last + 1}…${Math.min(last + maxStep, 0xffffffff)})`;
   return undefined;
 }

@@ -195,7 +195,7 @@ describe("CAN freshness counter end", () => {
     let n!: ReturnType<typeof net>;
     expect(() => (n = net({ slaveFlash, onSlaveAlarm: (r) => alarms.push(r) }))).not.toThrow();
     expect(n.slave.exhausted).toBe(true);
-    expect(alarms).toEqual(["CAN node 1: freshness counter exhausted, answers stopped until re-keyed"]);
+    expect(alarms).toEqual(["CAN node 1: freshness counter at its end, answers stopped (a new network key and a cleared counter store recover it)"]);
     const flash = slaveFlash.stats().programs;
     n.cycle();
     expect(n.slave.stats.answers).toBe(0); // nothing that could be a replay goes out

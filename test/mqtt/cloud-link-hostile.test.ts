@@ -129,6 +129,13 @@ describe("CloudLink under hostile downlinks", () => {
 
   it("refuses a signed ctr of 4294967295 (too far ahead) so later downlinks still work", () => {
     const s = setup();
+    // a kind's first command may start high (a sender counting in Unix seconds), but not at the end
+    s.send(topicOf("config"), signed("config", { ctr: 0xffffffff, config: {} }));
+    expect(s.sent.at(-1)!.body).toMatchObject({ ok: false, refused: "replayed" });
+    expect(s.sent.at(-1)!.body.error).toMatch(/first counter must be at most 4026531839/);
+    s.send(topicOf("config"), signed("config", { ctr: 1_796_000_000, config: {} }));
+    expect(s.sent.at(-1)!.body.refused).toBeUndefined();
+    expect(s.counters.values().config).toBe(1_796_000_000);
     s.send(topicOf("load"), signed("load", { ctr: 41, id: "oven", on: false }));
     s.send(topicOf("load"), signed("load", { ctr: 0xffffffff, id: "oven", on: true }));
     expect(s.sent.at(-1)!.body).toMatchObject({ kind: "load", ctr: 0xffffffff, ok: false, refused: "replayed" });

@@ -128,13 +128,38 @@ export class RecordLog {
    * Calls `each` for every valid record in slot order (not sequence order), one record at a time
    * in one buffer: `record` is only valid during the call (copy what you keep).
    */
-  forEach(each: (type: number, seq: number, record: Uint8Array) => void): void {
+  forEach(each: (type: number, seq: number, record: Uint8Array, sector: number) => void): void {
     const total = this.sectors * this.slotsPerSector;
     const b = this.buf;
     for (let slot = 0; slot < total; slot++) {
       this.flash.read(slot * this.recordSize, b);
-      if (!isErased(b, 0, b.length) && this.check(b, 0)) each(b[1], readU32LE(b, 2), b);
+      if (!isErased(b, 0, b.length) && this.check(b, 0)) each(b[1], readU32LE(b, 2), b, Math.floor(slot / this.slotsPerSector));
     }
+  }
+
+  /** The sector the next append goes to. */
+  get nextSector(): number {
+    return Math.floor(this.cursor / this.slotsPerSector);
+  }
+
+  /** True when the next append starts (and first erases) a sector. */
+  get startsSector(): boolean {
+    return this.needErase;
+  }
+
+  /** Records one sector holds. */
+  get recordsPerSector(): number {
+    return this.slotsPerSector;
+  }
+
+  /**
+   * Makes the next append erase `sector` and start there, the sequence going on: for a one-time
+   * migration that must write its first records away from the sectors it is still reading.
+   */
+  restartAt(sector: number): void {
+    if (!(sector >= 0 && sector < this.sectors) || this.seq === 0) throw new RangeError(`record log: restart at sector ${sector} (after open())`);
+    this.cursor = sector * this.slotsPerSector;
+    this.needErase = true;
   }
 
   /** All valid records, oldest first (for logs and tests; reads the whole partition). */

@@ -1,7 +1,7 @@
 // Power cuts at random bytes against the record log and its single-record variant, in every
 // store's record shape (the energy journal's own run, with its registers, is in test/energy).
 import { describe, expect, it } from "vitest";
-import { BOOKING_SHAPE, CALIBRATION_SHAPE, logShape, PRICE_SHAPE, tortureLayer, type LayerShape } from "../../hosts/node/flash/layer-torture";
+import { BOOKING_SHAPE, CALIBRATION_SHAPE, COUNTER_SHAPE, logShape, PRICE_SHAPE, tortureLayer, type LayerShape } from "../../hosts/node/flash/layer-torture";
 
 const SHAPES: [LayerShape, number][] = [
   [logShape("energy journal (128 B records)", 128, 16), 1500],
@@ -9,6 +9,7 @@ const SHAPES: [LayerShape, number][] = [
   [BOOKING_SHAPE, 600],
   [CALIBRATION_SHAPE, 600],
   [PRICE_SHAPE, 400],
+  [COUNTER_SHAPE, 800],
 ];
 
 describe("power cuts at any byte, every store's record shape", () => {

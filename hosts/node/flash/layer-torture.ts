@@ -9,6 +9,7 @@ import type { PriceSlot } from "../../../modules/core/household";
 import type { Flash } from "../../../modules/core/ports";
 import { RecordLog } from "../../../modules/core/record-log";
 import { CalibrationStore } from "../../../modules/metrology/calibration-store";
+import { FlashCounterStore } from "../../../modules/secure/counter-store";
 import type { PhaseCalibration } from "../../../modules/metrology/calibration";
 import { NorFlashSim, PowerCut } from "./nor-flash-sim";
 
@@ -155,6 +156,26 @@ export const PRICE_SHAPE: LayerShape = {
         if (!got) return undefined;
         const n = got[0].start / 86_400_000;
         return JSON.stringify(got) === JSON.stringify(day(n)) ? n : -1;
+      },
+    };
+  },
+};
+
+/** The counter store: 40 CAN nodes' freshness counters beside the one being advanced, on two sectors. */
+export const COUNTER_SHAPE: LayerShape = {
+  name: "counter store (32 B records, 41 keys)", sectors: 2, span: 4096 + 32,
+  open(flash) {
+    const store = new FlashCounterStore(flash);
+    return {
+      write(n) {
+        if (store.get(2) === undefined) for (let k = 2; k <= 41; k++) store.set(k, k * 1000);
+        store.set(1, n);
+      },
+      readBack() {
+        const n = store.get(1);
+        if (n === undefined) return undefined;
+        for (let k = 2; k <= 41; k++) if (store.get(k) !== k * 1000) return -1; // a key lost in a copy
+        return n;
       },
     };
   },

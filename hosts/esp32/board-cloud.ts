@@ -29,6 +29,7 @@ import { MqttClient } from "../../modules/mqtt/client";
 import { FlashOutbox } from "../../modules/mqtt/flash-outbox";
 import { CloudLink } from "../../modules/mqtt/cloud-link";
 import { clientPublisher } from "../../modules/mqtt/client-publisher";
+import { HomeAssistantLink } from "../../modules/mqtt/ha-link";
 import { FlashCounterStore } from "../../modules/secure/counter-store";
 
 /** Keys in the cloud counter store (beside the boot counter's "BOOT" and the downlink counter's 0). */
@@ -72,12 +73,15 @@ export interface BoardCloudOptions {
   rebootDelayMs?: number;
   downloadRetryMs?: number;
   log?(line: string): void;
+  /** Home Assistant: may HA switch loads marked switchable (unauthenticated topic: default off); the firmware version for the device blocks. */
+  ha?: { switching?: boolean; swVersion?: string };
 }
 
 export interface BoardCloud {
   boot: number;
   client: MqttClient;
   link: CloudLink;
+  ha: HomeAssistantLink;
   config: CloudConfig;
   updater?: FirmwareUpdater;
   /** Price table restored from flash at start (slots), 0 if none. */
@@ -140,6 +144,7 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
     counter: { load: () => counters.get(DOWNLINK_COUNTER_KEY) ?? 0, save: (v) => counters.set(DOWNLINK_COUNTER_KEY, v) },
     boot,
     periodMs: restored.publishIntervalMs ?? o.periodMs,
+    ha: { model: "xsmeter ESP32", swVersion: o.ha?.swVersion },
     onPrices: (slots) => {
       const checked = checkPriceTable(slots, o.clock.now());
       if ("error" in checked) return { ok: false, error: checked.error };
@@ -149,8 +154,10 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
     onConfig: (c) => config.apply(c),
     onFirmwareOffer: (f) => (updater ? updater.offer(f) : { ok: false, error: "firmware: this board takes no updates (no firmware key configured)" }),
   });
+  const ha = new HomeAssistantLink({ node: o.node, household: o.aggregator.store, mqtt, clock: o.clock, device: { model: "xsmeter ESP32", swVersion: o.ha?.swVersion }, switching: o.ha?.switching, periodMs: o.periodMs, log: o.log });
   client.start();
   link.start();
+  ha.start();
   publishFirmware({ phase: o.ota?.onTrial ? "trial" : "running" });
 
   // The trial's self-test: the new firmware reached the broker, so it is good enough to keep.
@@ -174,6 +181,7 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
     boot,
     client,
     link,
+    ha,
     config,
     updater,
     restoredPriceSlots: saved?.length ?? 0,
@@ -185,6 +193,7 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
       if (trialTimer !== undefined) o.clock.cancel(trialTimer);
       updater?.cancel();
       link?.stop();
+      ha.stop();
       client.stop();
     },
   };

@@ -30,6 +30,7 @@ import { FlashOutbox } from "../../modules/mqtt/flash-outbox";
 import { CloudLink } from "../../modules/mqtt/cloud-link";
 import { clientPublisher } from "../../modules/mqtt/client-publisher";
 import { storeCounters } from "../../modules/mqtt/downlink-counters";
+import { HomeAssistantLink } from "../../modules/mqtt/ha-link";
 import { FlashCounterStore } from "../../modules/secure/counter-store";
 
 /** Keys in the cloud counter store (beside the boot counter's "BOOT" and the downlink counter's 0). */
@@ -74,12 +75,15 @@ export interface BoardCloudOptions {
   rebootDelayMs?: number;
   downloadRetryMs?: number;
   log?(line: string): void;
+  /** Home Assistant: may HA switch loads marked switchable (unauthenticated topic: default off); the firmware version for the device blocks. */
+  ha?: { switching?: boolean; swVersion?: string };
 }
 
 export interface BoardCloud {
   boot: number;
   client: MqttClient;
   link: CloudLink;
+  ha: HomeAssistantLink;
   config: CloudConfig;
   updater?: FirmwareUpdater;
   /** Price table restored from flash at start (slots), 0 if none. */
@@ -142,6 +146,7 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
     counters: storeCounters(counters, LEGACY_DOWNLINK_KEY),
     boot,
     periodMs: restored.publishIntervalMs ?? o.periodMs,
+    ha: { model: "xsmeter ESP32", swVersion: o.ha?.swVersion },
     onPrices: (slots) => {
       const checked = checkPriceTable(slots, o.clock.now());
       if ("error" in checked) return { ok: false, error: checked.error };
@@ -151,8 +156,10 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
     onConfig: (c) => config.apply(c),
     onFirmwareOffer: (f) => (updater ? updater.offer(f) : { ok: false, error: "firmware: this board takes no updates (no firmware key configured)" }),
   });
+  const ha = new HomeAssistantLink({ node: o.node, household: o.aggregator.store, mqtt, clock: o.clock, device: { model: "xsmeter ESP32", swVersion: o.ha?.swVersion }, switching: o.ha?.switching, periodMs: o.periodMs, log: o.log });
   client.start();
   link.start();
+  ha.start();
   publishFirmware({ phase: o.ota?.onTrial ? "trial" : "running" });
 
   // The trial's self-test: the new firmware reached the broker, so it is good enough to keep.
@@ -176,6 +183,7 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
     boot,
     client,
     link,
+    ha,
     config,
     updater,
     restoredPriceSlots: saved?.length ?? 0,
@@ -187,6 +195,7 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
       if (trialTimer !== undefined) o.clock.cancel(trialTimer);
       updater?.cancel();
       link?.stop();
+      ha.stop();
       client.stop();
     },
   };

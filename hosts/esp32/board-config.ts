@@ -60,6 +60,8 @@ export interface BoardConfig {
     periodMs: number;
     /** A trial firmware must reach the broker within this, or the board resets and ESP-IDF rolls back. */
     selfTestMs: number;
+    /** Let Home Assistant switch loads marked switchable over its unauthenticated command topic (default false). */
+    haSwitching: boolean;
   };
   /** The contract's flat tariff (minor units per kWh): the aggregator's prices until the utility sends a table. */
   tariff: { importMinorPerKWh: number; exportMinorPerKWh: number };
@@ -98,7 +100,7 @@ export const DEFAULTS: BoardConfig = deepFreeze({
   display: true,
   longPressMs: 600,
   web: { port: 80, pbkdf2Iterations: 100, readOpen: true, utcOffsetMin: 0 },
-  cloud: { host: "", port: 1883, node: "meter", periodMs: 60_000, selfTestMs: 300_000 },
+  cloud: { host: "", port: 1883, node: "meter", periodMs: 60_000, selfTestMs: 300_000, haSwitching: false },
   firmware: { version: "1.0.0", publicKey: "" },
   tariff: { importMinorPerKWh: 30, exportMinorPerKWh: 8 },
 });
@@ -141,6 +143,7 @@ export function boardConfig(raw: Record<string, any> | undefined): BoardConfig {
   if (!isPort(out.cloud.port, false)) throw new RangeError(`xsmeter.cloud.port must be 1..65535, not ${String(out.cloud.port)}`);
   if (!matches(out.cloud.node, () => /^[A-Za-z0-9_-]{1,32}$/)) throw new RangeError(`xsmeter.cloud.node must be 1..32 letters, digits, _ or -, not ${String(out.cloud.node)}`);
   if (!(out.cloud.periodMs >= 1000) || !(out.cloud.selfTestMs >= 10_000)) throw new RangeError("xsmeter.cloud.periodMs must be ≥ 1000 and selfTestMs ≥ 10000");
+  if (typeof out.cloud.haSwitching !== "boolean") throw new RangeError(`xsmeter.cloud.haSwitching must be true or false, not ${String(out.cloud.haSwitching)}`);
   if (!matches(out.firmware.version, () => /^\d{1,5}\.\d{1,5}\.\d{1,5}$/)) throw new RangeError(`xsmeter.firmware.version must be major.minor.patch, not ${String(out.firmware.version)}`);
   const { importMinorPerKWh: imp, exportMinorPerKWh: exp } = out.tariff;
   if (!(Number.isFinite(imp) && Number.isFinite(exp) && imp >= 0 && exp >= 0)) throw new RangeError("xsmeter.tariff.importMinorPerKWh and exportMinorPerKWh must be numbers ≥ 0");

@@ -141,6 +141,7 @@ function startCloud(cfg: BoardConfig, app: AggregatorApp, clock: Clock, network:
     reboot: () => restart(app),
     selfTestMs: cfg.cloud.selfTestMs,
     log: (line) => trace(`xsmeter: ${line}\n`),
+    ha: { switching: cfg.cloud.haSwitching, swVersion: cfg.firmware.version },
   });
   trace(`xsmeter: boot ${cloud.boot}, cloud ${cfg.cloud.host}:${cfg.cloud.port} as ${cfg.cloud.node}, firmware ${cfg.firmware.version}${ota?.onTrial ? " (trial)" : ""}, ${cloud.restoredPriceSlots} price slots restored\n`);
 }

@@ -42,13 +42,16 @@ export interface HomeAssistantLinkStats {
   switched: number;
   /** Commands refused: switching off, unknown or non-switchable load, bad payload, too fast. */
   refused: number;
+  /** Publishing from the household's update threw (it stays here: that update is the aggregator's task). */
+  publishErrors: number;
 }
 
+const TOPIC_SAFE = /^[A-Za-z0-9_-]{1,64}$/;
 const SWITCHING_OFF = "HA's command topic is not authenticated, so switching from Home Assistant is off; the owner may enable it (haSwitching), then only loads marked switchable can be switched";
 const SWITCHING_ON = "switching from Home Assistant is enabled by the owner: loads marked switchable only";
 
 export class HomeAssistantLink {
-  readonly stats: HomeAssistantLinkStats = { switched: 0, refused: 0 };
+  readonly stats: HomeAssistantLinkStats = { switched: 0, refused: 0, publishErrors: 0 };
   private readonly relays = new Map<string, boolean>();
   private readonly lastSwitch = new Map<string, number>();
   private discoveredLoads = "";
@@ -77,7 +80,13 @@ export class HomeAssistantLink {
     for (const e of householdEntities(this.ctx(), snap.bill.currency)) this.o.mqtt.publish(e.topic, utf8Encode(JSON.stringify(e.config)), 1, true);
     this.publish();
     this.timer = this.o.clock.every(this.o.periodMs ?? 60_000, () => this.publishState(this.o.household.snapshot()));
-    this.unsubscribe = this.o.household.onChange(() => this.publishRelays(this.o.household.snapshot()));
+    this.unsubscribe = this.o.household.onChange(() => {
+      try {
+        this.publishRelays(this.o.household.snapshot());
+      } catch {
+        this.stats.publishErrors++;
+      }
+    });
   }
 
   stop(): void {
@@ -115,17 +124,19 @@ export class HomeAssistantLink {
 
   /** Discovery when the set of loads changes; each relay state when it changes (retained, so HA restarts see it). */
   private publishRelays(snap: HouseholdSnapshot): void {
-    const ids = snap.loads.map((l) => `${l.id}:${l.kind}`).join(",");
+    const loads = snap.loads.filter((l) => TOPIC_SAFE.test(l.id)); // an id with / + # would make no topic
+    const ids = loads.map((l) => `${l.id}:${l.kind}`).join(",");
     if (ids !== this.discoveredLoads) {
       const ctx = this.ctx();
-      for (const l of snap.loads) {
+      for (const l of snap.loads) if (!TOPIC_SAFE.test(l.id)) this.o.log?.(`home assistant: load id ${JSON.stringify(l.id)} is not letters, digits, _ or -: not announced`);
+      for (const l of loads) {
         const e = loadEntity(ctx, l, this.switchingEnabled);
         e.config.json_attributes_topic = `xsmeter/${this.o.node}/ha/switching`;
         this.o.mqtt.publish(e.topic, utf8Encode(JSON.stringify(e.config)), 1, true);
       }
       this.discoveredLoads = ids;
     }
-    for (const l of snap.loads) {
+    for (const l of loads) {
       if (this.relays.get(l.id) === l.on) continue;
       this.relays.set(l.id, l.on);
       this.o.mqtt.publish(haTopics.loadState(this.o.node, l.id), utf8Encode(l.on ? "ON" : "OFF"), 1, true);

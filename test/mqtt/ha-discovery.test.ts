@@ -270,6 +270,21 @@ describe("Home Assistant discovery against HA's rules", () => {
   });
 });
 
+describe("HomeAssistantLink with a load id that makes no topic", () => {
+  it("leaves that load out (logged) and announces the others; nothing throws", () => {
+    const clock = new VirtualClock(T0);
+    const { h } = household(clock);
+    const odd: Household = { ...h, snapshot: () => { const s = h.snapshot(); return { ...s, loads: [...s.loads, { ...s.loads[0], id: "a/b+#" }] }; } };
+    const r = recorder();
+    const log: string[] = [];
+    const ha = new HomeAssistantLink({ node: "n1", household: odd, mqtt: r.mqtt, clock, switching: true, log: (l) => log.push(l) });
+    ha.start();
+    expect(r.sent.some((s) => s.topic.includes("a/b"))).toBe(false);
+    expect(log.join("\n")).toMatch(/load id "a\/b\+#" is not letters, digits, _ or -: not announced/);
+    expect(r.sent.filter((s) => /homeassistant\/(switch|binary_sensor)\/n1\/load_/.test(s.topic)).length).toBe(h.snapshot().loads.length);
+  });
+});
+
 describe.skipIf(missing("mosquitto"))("Home Assistant switch through mosquitto", () => {
   let broker: Mosquitto | undefined;
   let cloud: SimCloud | undefined;

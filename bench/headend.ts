@@ -91,8 +91,14 @@ function procCpu(pid: number): number {
   try { const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" "); return (Number(f[11]) + Number(f[12])) / 100; } catch { return NaN; }
 }
 
+let killBroker = false;
+let killHeadend = false;
+
 async function run(db: "sqlite" | "postgres", n: number, seconds: number, periodMs: number, kill: boolean): Promise<void> {
-  const mq = new Mosquitto(await freePort(), (dir) => ["allow_anonymous true", "persistence true", `persistence_location ${dir}/`, "autosave_interval 30", "max_queued_messages 1000000", "max_inflight_messages 1000", "max_connections -1"]);
+  // --kill: mosquitto saves its store at every change (autosave_on_changes, interval 1), or a SIGKILL loses what it
+  // acknowledged to the meters since its last save; otherwise every 30 s, as a broker that is stopped cleanly needs
+  const save = killBroker ? ["autosave_on_changes true", "autosave_interval 1"] : ["autosave_interval 30"];
+  const mq = new Mosquitto(await freePort(), (dir) => ["allow_anonymous true", "persistence true", `persistence_location ${dir}/`, ...save, "max_queued_messages 1000000", "max_inflight_messages 1000", "max_connections -1"]);
   await mq.start();
   let pgServer: PostgresServer | undefined;
   const dir = mkdtempSync(join(tmpdir(), "xsm-bench-he-"));
@@ -125,8 +131,8 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
   let events = "";
   while (Date.now() - runStart < seconds * 1000) {
     const el = (Date.now() - runStart) / 1000;
-    if (kill && !events.includes("broker") && el > seconds / 3) { await mq.stop("SIGKILL"); events += "broker killed; "; await sleep(2000); await mq.start(); }
-    if (kill && !events.includes("head-end") && el > (2 * seconds) / 3) {
+    if (killBroker && !events.includes("broker") && el > seconds / 3) { await mq.stop("SIGKILL"); events += "broker killed; "; await sleep(2000); await mq.start(); }
+    if (killHeadend && !events.includes("head-end") && el > (2 * seconds) / 3) {
       cpuHeadend += (last.cpu.user + last.cpu.system) / 1e6; storedBefore = last.stored; dupsBefore = last.dups;
       he.kill("SIGKILL"); events += "head-end killed; "; await sleep(2000); he = startChild();
     }
@@ -168,8 +174,11 @@ async function main(): Promise<void> {
   const seconds = Number(arg("seconds", "60"));
   const periodMs = Number(arg("period-ms", "60000"));
   const which = arg("db", "both");
-  const kill = process.argv.includes("--kill");
-  console.log(`head-end ingest: ${n} meters, ${CODES.length} readings each per ${periodMs / 1000} s (time compressed ${(60_000 / periodMs).toFixed(1)}×) and a PQ aggregate per ${PQ_EVERY} periods, ${seconds} s run${kill ? ", mosquitto and the head-end each SIGKILLed once" : ""}`);
+  // --kill: both; --kill-broker / --kill-headend: one of them (tells whose loss a loss is)
+  const kill = process.argv.includes("--kill") || process.argv.includes("--kill-broker") || process.argv.includes("--kill-headend");
+  killBroker = process.argv.includes("--kill") || process.argv.includes("--kill-broker");
+  killHeadend = process.argv.includes("--kill") || process.argv.includes("--kill-headend");
+  console.log(`head-end ingest: ${n} meters, ${CODES.length} readings each per ${periodMs / 1000} s (time compressed ${(60_000 / periodMs).toFixed(1)}×) and a PQ aggregate per ${PQ_EVERY} periods, ${seconds} s run${kill ? `, SIGKILLed once: ${[killBroker ? "mosquitto" : "", killHeadend ? "the head-end" : ""].filter(Boolean).join(" and ")}` : ""}`);
   console.log("| db | meters | connect | ingest | p50 / p99 publish→row | lost | duplicate rows | per meter-day | CPU | notes |");
   console.log("|---|---|---|---|---|---|---|---|---|---|");
   const pgHere = (() => { try { readFileSync("/usr/lib/postgresql/15/bin/initdb"); return true; } catch { return false; } })();

@@ -56,6 +56,7 @@ mqtt { listen: 127.0.0.1:${node.mqtt}, stream_replicas: ${this.nodes.length}, ac
 
   async stopAll(): Promise<void> {
     for (let i = 0; i < this.nodes.length; i++) await this.kill(i, "SIGTERM");
+    // KEEP_NATS=1 keeps the directory (the nodes' logs) for a look after a failure
     if (!process.env.KEEP_NATS) rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -4,7 +4,7 @@
  * and `npm start` start it; tests and the benchmark too.
  */
 import { SqliteStore } from "./store/sqlite-store";
-import type { HeadendStore } from "./store/store";
+import type { HeadendStore, IngestItem, IngestOutcome } from "./store/store";
 import { DAY } from "./store/store";
 import { Ingest } from "./ingest/ingest";
 import { DownlinkSender } from "./downlink/sender";
@@ -23,6 +23,8 @@ export interface HeadendOptions {
   /** Raw readings are kept this many days (roll-ups for ever); 0 = for ever. */
   retentionDays?: number;
   log?(line: string): void;
+  /** After each batch is committed (the benchmark's publish-to-row latency). */
+  onStored?(outcome: IngestOutcome, items: IngestItem[]): void;
 }
 
 export interface Headend {
@@ -54,7 +56,7 @@ export async function startHeadend(o: HeadendOptions): Promise<Headend> {
   const log = o.log ?? (() => {});
   const store = await openStore(o.db);
   const n = o.workers ?? 1;
-  const ingest = Array.from({ length: n }, (_, k) => new Ingest({ store, mqttUrl: o.mqttUrl, clientId: n > 1 ? `xsmeter-headend-${k + 1}` : "xsmeter-headend", group: n > 1 ? "headend" : undefined, protocolVersion: o.protocolVersion, log }));
+  const ingest = Array.from({ length: n }, (_, k) => new Ingest({ store, mqttUrl: o.mqttUrl, clientId: n > 1 ? `xsmeter-headend-${k + 1}` : "xsmeter-headend", group: n > 1 ? "headend" : undefined, protocolVersion: o.protocolVersion, log, onStored: o.onStored }));
   for (const w of ingest) w.start();
   const sender = new DownlinkSender({ store, mqttUrl: o.mqttUrl });
   sender.start();

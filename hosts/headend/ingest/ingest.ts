@@ -3,7 +3,7 @@
  * one transaction per batch, acknowledged after the commit (subscriber.ts).
  * Counts what it stored, what were resends, and what it kept aside.
  */
-import type { HeadendStore, IngestOutcome } from "../store/store";
+import type { HeadendStore, IngestItem, IngestOutcome } from "../store/store";
 import { FLEET_FILTERS, parseMessage } from "./parse";
 import { Subscriber, type SubscriberStats } from "./subscriber";
 
@@ -18,7 +18,7 @@ export interface IngestOptions {
   now?: () => number;
   log?(line: string): void;
   /** Called after each batch is stored (the dashboard's live counters, the bench's latency). */
-  onStored?(outcome: IngestOutcome, batchSize: number): void;
+  onStored?(outcome: IngestOutcome, items: IngestItem[]): void;
 }
 
 export interface IngestStats extends IngestOutcome {
@@ -45,7 +45,7 @@ export class Ingest {
         this.totals.stored += r.stored;
         this.totals.duplicates += r.duplicates;
         this.totals.rejected += r.rejected;
-        o.onStored?.(r, batch.length);
+        o.onStored?.(r, items);
       },
     });
   }

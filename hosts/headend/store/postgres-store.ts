@@ -36,6 +36,8 @@ export class PostgresStore implements HeadendStore {
   constructor(url: string) {
     this.pool = new pg.Pool({ connectionString: url, max: 4, types });
     this.pool.on("error", () => {}); // an idle client's broken connection: the next query reconnects
+    // a checked-out client's broken connection fails its query (the batch is left unacknowledged), not the process
+    this.pool.on("connect", (c) => c.on("error", () => {}));
   }
 
   private q(sql: string, params: unknown[] = []): Promise<pg.QueryResult<Row>> {

@@ -30,13 +30,22 @@ export class FakeNode {
   private tick?: NodeJS.Timeout;
   results: Record<string, unknown>[] = [];
 
-  constructor(readonly node: string, readonly url: string, readonly meterIds: number[] = [1, 2], t0 = Date.UTC(2026, 11, 2, 8)) {
+  /** "meterId/boot/seq" of every 10-min aggregate given to the session (pqOnly nodes). */
+  readonly publishedPq = new Set<string>();
+
+  /** pqOnly: no readings, one 10-min aggregate per meter per step (topics without dots: NATS 2.9 takes them). */
+  constructor(readonly node: string, readonly url: string, readonly meterIds: number[] = [1, 2], t0 = Date.UTC(2026, 11, 2, 8), readonly pqOnly = false) {
     this.t = t0;
   }
 
   private household(): Household {
     return {
-      snapshot: () => ({ t: this.t, meters: this.meterIds.map((id) => ({ id, name: `M${id}`, values: { "1-0:1.7.0": 500 + id * 10 + (this.t / 1000) % 7, "1-0:1.8.0": this.energy + id } })), events: [], pq10min: [] }) as unknown as HouseholdSnapshot,
+      snapshot: () => ({
+        t: this.t,
+        meters: this.meterIds.map((id) => ({ id, name: `M${id}`, values: this.pqOnly ? {} : { "1-0:1.7.0": 500 + id * 10 + (this.t / 1000) % 7, "1-0:1.8.0": this.energy + id } })),
+        events: [],
+        pq10min: this.pqOnly ? this.meterIds.map((meterId) => ({ meterId, start: this.t - 600_000, end: this.t, voltageV: [230], currentA: [2], powerW: [460], thdVoltagePct: [2], thdCurrentPct: [9], frequencyHz: 50, flagged: false })) : [],
+      }) as unknown as HouseholdSnapshot,
       history: () => [],
       switchLoad: () => ({ ok: true }),
       scheduleLoad: () => ({ ok: true }),
@@ -56,6 +65,8 @@ export class FakeNode {
         const ok = inner.publish(topic, payload, qos, retain);
         const m = /\/meter\/(\d+)\/\d+-\d+:/.exec(topic);
         if (ok && m && !this.first) this.first = { topic, payload };
+        const q = /\/meter\/(\d+)\/pq\/10min$/.exec(topic);
+        if (ok && q) this.publishedPq.add(`${q[1]}/${boot}/${(JSON.parse(new TextDecoder().decode(payload)) as { seq: number }).seq}`);
         if (ok && m) this.published.add(`${m[1]}/${boot}/${(JSON.parse(new TextDecoder().decode(payload)) as { seq: number }).seq}`);
         return ok;
       },

@@ -4,7 +4,8 @@ import { frameProblem } from "../../modules/can/can-port";
 /** What twai-native gives (kept as an interface so this adapter is tested on the host). */
 export interface TwaiDevice {
   write(id: number, flags: number, dlc: number, data: ArrayBuffer | undefined): boolean;
-  read(into: Uint8Array): { id: number; flags: number; dlc: number } | undefined;
+  /** One received frame: data into `into` (8 bytes), [id, flags, dlc] into `header`; false when none waits. */
+  read(into: Uint8Array, header: Uint32Array): boolean;
   status(): [number, number, number];
   recover(): void;
 }
@@ -18,6 +19,8 @@ const STATES: readonly CanBusState[] = Object.freeze(["error-active", "error-pas
  */
 export class TwaiCan implements CanPort {
   private readonly rx = new Uint8Array(8);
+  /** [id, flags, dlc] of the frame just read: the native side fills it, so no object per frame. */
+  private readonly header = new Uint32Array(3);
   private frameCb: (f: CanFrame) => void = () => {};
   private errorCb: (e: CanErrorEvent) => void = () => {};
   private lastState = 0;
@@ -38,9 +41,11 @@ export class TwaiCan implements CanPort {
   /** Drains the receive queue. */
   readable(): number {
     let n = 0;
-    for (let got = this.device.read(this.rx); got; got = this.device.read(this.rx), n++) {
-      const rtr = (got.flags & 2) !== 0;
-      this.frameCb({ id: got.id, extended: (got.flags & 1) !== 0, rtr, dlc: got.dlc, data: rtr ? new Uint8Array(0) : this.rx.slice(0, got.dlc) });
+    const h = this.header;
+    for (; this.device.read(this.rx, h); n++) {
+      const rtr = (h[1] & 2) !== 0;
+      // The frame and its data are the receiver's to keep (CanPort): one object and one copy per frame.
+      this.frameCb({ id: h[0], extended: (h[1] & 1) !== 0, rtr, dlc: h[2], data: rtr ? new Uint8Array(0) : this.rx.slice(0, h[2]) });
     }
     return n;
   }

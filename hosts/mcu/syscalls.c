@@ -1,6 +1,6 @@
 /* newlib's system calls on the emulated board: output to the semihosting
- * console, the C heap (malloc: XS's key and name tables, the script text) from
- * the RAM between .bss and the stack. No files, no processes. */
+ * console, the C heap (malloc: XS's key and name tables, the script text and the
+ * parser's tree) from the linker's HEAP region. No files, no processes. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -13,11 +13,12 @@ class FakeTwai implements TwaiDevice {
     this.tx.push({ id, flags, dlc, data: data ? [...new Uint8Array(data)] : [] });
     return true;
   }
-  read(into: Uint8Array) {
+  read(into: Uint8Array, header: Uint32Array): boolean {
     const m = this.rxq.shift();
-    if (!m) return undefined;
+    if (!m) return false;
     into.fill(0).set(m.data);
-    return { id: m.id, flags: m.flags, dlc: m.dlc };
+    header.set([m.id, m.flags, m.dlc]);
+    return true;
   }
   status(): [number, number, number] { return this.state; }
   recover(): void { this.recoveries++; }

@@ -1,6 +1,6 @@
 // The real XS engine built for a Cortex-M3 (hosts/mcu) and booted in QEMU's MPS2 AN385 runs the
 // bundled test/xs scenarios that matter on the board and gives the same JSON as Node; the arena
-// bounds XS as the board's budget would; instruction counts are exact and repeatable under -icount.
+// bounds XS as the board's budget would; instruction counts repeat to one SysTick tick under -icount.
 import { beforeAll, describe, expect, it } from "vitest";
 import { missing } from "../support/requires";
 import { loadOnNode } from "../../hosts/node/xs/runner";
@@ -46,10 +46,12 @@ describe.skipIf(missing("armGcc", "qemuArm"))("XS on an emulated Cortex-M3", () 
     let s = 0; for (let i = 0; i < ${n}; i++) s = (s + i * 3) % 1000003;
     mcu.print("@@result " + JSON.stringify({ label: "loop", instructions: mcu.instructions() - i0, computrons: mcu.computrons() - c0, memory: mcu.memory(), json: String(s) }));`;
 
-  it("counts instructions exactly: the same run twice gives the same count, twice the loop twice the count", async () => {
+  it("counts instructions to one SysTick tick (40): the same run twice agrees, twice the loop twice the count", async () => {
     const [a, b, c] = [await runOnMcu(loop(2000), BOARD), await runOnMcu(loop(2000), BOARD), await runOnMcu(loop(4000), BOARD)];
     const [x, y, z] = [a, b, c].map((r) => r.measures[0]);
-    expect(x.instructions).toBe(y.instructions);
+    // Virtual time is exact under -icount; reading it through the 25 MHz SysTick quantises it to 40 instructions.
+    expect(Math.abs(x.instructions - y.instructions)).toBeLessThanOrEqual(40);
+    expect(x.computrons).toBe(y.computrons);
     expect(x.json).toBe(String(Array.from({ length: 2000 }, (_, i) => i).reduce((s, i) => (s + i * 3) % 1000003, 0)));
     expect(z.instructions / x.instructions).toBeGreaterThan(1.9);
     expect(z.instructions / x.instructions).toBeLessThan(2.1);

@@ -195,21 +195,24 @@ void xs_twai_write(xsMachine *the)
 	xsmcSetBoolean(xsResult, twai_transmit(&m, 0) == ESP_OK);
 }
 
-/* read(into: Uint8Array(8)) -> {id, flags, dlc} | undefined */
+/* read(into: Uint8Array(8), header: Uint32Array(3)) -> boolean: the frame's data into `into`,
+ * [id, flags, dlc] into `header`; false when none waits. No object is made per frame. */
 void xs_twai_read(xsMachine *the)
 {
 	xsmcGetHostDataValidate(xsThis, (void *)&xsTwaiHooks);
-	twai_message_t m;
-	if (twai_receive(&m, 0) != ESP_OK) return;
-	void *into; xsUnsignedValue length;
+	void *into, *header; xsUnsignedValue length, headerLength;
 	xsmcGetBufferWritable(xsArg(0), &into, &length);
 	if (length < 8) xsRangeError("buffer < 8 bytes");
+	xsmcGetBufferWritable(xsArg(1), &header, &headerLength);
+	if (headerLength < 3 * sizeof(uint32_t)) xsRangeError("header < 3 words");
+	twai_message_t m;
+	if (twai_receive(&m, 0) != ESP_OK) { xsmcSetBoolean(xsResult, 0); return; }
 	c_memcpy(into, m.data, 8);
-	xsmcVars(1);
-	xsmcSetNewObject(xsResult);
-	xsmcSetNumber(xsVar(0), m.identifier); xsmcSet(xsResult, xsID_id, xsVar(0));
-	xsmcSetInteger(xsVar(0), (m.extd ? 1 : 0) | (m.rtr ? 2 : 0)); xsmcSet(xsResult, xsID_flags, xsVar(0));
-	xsmcSetInteger(xsVar(0), m.data_length_code); xsmcSet(xsResult, xsID_dlc, xsVar(0));
+	uint32_t *h = header;
+	h[0] = m.identifier;
+	h[1] = (m.extd ? 1 : 0) | (m.rtr ? 2 : 0);
+	h[2] = m.data_length_code;
+	xsmcSetBoolean(xsResult, 1);
 }
 
 /* status() -> [state 0 active / 1 passive / 2 bus-off, tec, rec] */

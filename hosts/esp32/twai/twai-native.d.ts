@@ -15,8 +15,8 @@ declare class TwaiNative {
   constructor(options: TwaiOptions);
   /** Queues a frame: flags bit0 = extended, bit1 = remote. Returns false when the TX queue is full. */
   write(id: number, flags: number, dlc: number, data: ArrayBuffer | undefined): boolean;
-  /** Takes one received frame into `into` (8 bytes); returns undefined when none waits. */
-  read(into: Uint8Array): { id: number; flags: number; dlc: number } | undefined;
+  /** Takes one received frame: its data into `into` (8 bytes), [id, flags, dlc] into `header`; false when none waits. */
+  read(into: Uint8Array, header: Uint32Array): boolean;
   /** [state (0 active, 1 passive, 2 bus-off), tec, rec] */
   status(): [number, number, number];
   /** Starts bus-off recovery (128 × 11 recessive bits). */

@@ -3,7 +3,7 @@
 class TwaiNative extends Native("xs_twai_destructor") {
 	constructor(options) { super(); native("xs_twai_constructor").call(this, options); }
 	write(id, flags, dlc, data) { return native("xs_twai_write").call(this, id, flags, dlc, data); }
-	read(into) { return native("xs_twai_read").call(this, into); }
+	read(into, header) { return native("xs_twai_read").call(this, into, header); }
 	status() { return native("xs_twai_status").call(this); }
 	recover() { return native("xs_twai_recover").call(this); }
 	close() { return native("xs_twai_close").call(this); }

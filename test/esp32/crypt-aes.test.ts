@@ -3,32 +3,12 @@
 // xsmcToArrayBuffer needs) and node:crypto's AES-128-ECB inside: RFC 4493 tags come out, the
 // CMAC's blocks go straight through without copies, and odd views still work.
 import { describe, expect, it } from "vitest";
-import { createCipheriv } from "node:crypto";
-import { cryptAes, type CryptCipher } from "../../hosts/esp32/crypt-aes";
+import { cryptAes } from "../../hosts/esp32/crypt-aes";
+import { NodeCryptCipher } from "./fakes/node-crypt-cipher";
 import { aesCmac, Cmac } from "../../modules/secure/cmac";
 import { typescriptAes } from "../../modules/secure/block-cipher";
 import { fromHex, toHex } from "../../modules/core/bytes";
 
-/** Moddable's `new BlockCipher("AES", key)` as far as the adapter uses it; counts what it is given. */
-class NodeCryptCipher implements CryptCipher {
-  static calls = 0;
-  static whole = 0;
-  private readonly key: Uint8Array;
-  constructor(name: "AES", key: ArrayBuffer) {
-    expect(name).toBe("AES");
-    expect(key).toBeInstanceOf(ArrayBuffer); // crypt reads the key with xsmcToArrayBuffer
-    this.key = new Uint8Array(key);
-  }
-  encrypt(data: ArrayBuffer, result: ArrayBuffer): ArrayBuffer {
-    if (!(data instanceof ArrayBuffer) || !(result instanceof ArrayBuffer)) throw new TypeError("crypt wants ArrayBuffers");
-    if (data.byteLength < 16 || result.byteLength < 16) throw new Error("bad size");
-    NodeCryptCipher.calls++;
-    const c = createCipheriv("aes-128-ecb", this.key, null);
-    c.setAutoPadding(false);
-    new Uint8Array(result).set(Buffer.concat([c.update(new Uint8Array(data, 0, 16)), c.final()]));
-    return result;
-  }
-}
 const native = cryptAes(NodeCryptCipher);
 
 const KEY = fromHex("2b7e151628aed2a6abf7158809cf4f3c");

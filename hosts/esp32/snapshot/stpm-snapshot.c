@@ -42,6 +42,7 @@ typedef struct {
 	uint32_t cr3High; /* DSP_CR3's upper half as read at start, latch bits added */
 	volatile uint32_t count;
 	volatile uint8_t state;
+	volatile uint8_t inCallback; /* the esp_timer task is in sampleOnce: the record must not go yet */
 	uint32_t crcErrors;
 	int64_t startUs;
 	int64_t endUs;
@@ -92,27 +93,33 @@ static void sampleOnce(void *arg)
 {
 	Snapshot s = arg;
 	uint32_t v, c;
-	if (s->state != kRunning) return;
-	if (!frame(s, kNone, kDspCr3High, (uint16_t)s->cr3High, NULL)
-			|| !frame(s, kV1Data, kNone, 0xFFFF, NULL)
-			|| !frame(s, kC1Data, kNone, 0xFFFF, &v)
-			|| !frame(s, kNone, kNone, 0xFFFF, &c)) {
-		stopCapture(s, kFailed);
-		return;
+	s->inCallback = 1;
+	if (s->state == kRunning) {
+		if (!frame(s, kNone, kDspCr3High, (uint16_t)s->cr3High, NULL)
+				|| !frame(s, kV1Data, kNone, 0xFFFF, NULL)
+				|| !frame(s, kC1Data, kNone, 0xFFFF, &v)
+				|| !frame(s, kNone, kNone, 0xFFFF, &c))
+			stopCapture(s, kFailed);
+		else {
+			uint32_t k = s->count;
+			s->v[k] = signExtend24(v);
+			s->c[k] = signExtend24(c);
+			s->count = k + 1;
+			if (k + 1 >= s->wanted) stopCapture(s, kDone);
+		}
 	}
-	uint32_t k = s->count;
-	s->v[k] = signExtend24(v);
-	s->c[k] = signExtend24(c);
-	s->count = k + 1;
-	if (k + 1 >= s->wanted) stopCapture(s, kDone);
+	s->inCallback = 0;
 }
 
 void xs_stpm_snapshot_destructor(void *data)
 {
 	Snapshot s = data;
 	if (!s) return;
+	s->state = kIdle; /* a callback already dispatched returns without touching the bus */
 	if (s->timer) {
 		esp_timer_stop(s->timer);
+		/* at most one sample's frames (tens of us): the timer task finishes its callback before we free */
+		while (s->inCallback) {}
 		esp_timer_delete(s->timer);
 	}
 	if (s->device) spi_bus_remove_device(s->device);

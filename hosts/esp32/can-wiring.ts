@@ -11,6 +11,7 @@ import type { PqAggregate } from "../../modules/core/household";
 import type { SlaveLink } from "../../modules/app/readings";
 import type { MeterReadings } from "../../modules/app/readings";
 import type { FlashCounterStore } from "../../modules/secure/counter-store";
+import type { BlockCipherFactory } from "../../modules/secure/block-cipher";
 import type { BoardConfig } from "./board-config";
 import type { SpiTransport } from "./spi-transport";
 import { Mcp2515 } from "./mcp2515";
@@ -66,11 +67,13 @@ export interface MasterWiring {
   store: FlashCounterStore;
   slaveIds: readonly number[];
   onAuthFailure?: (id: number, reason: string) => void;
+  /** The CMAC's AES (main.ts: the native one; default the TypeScript AES). */
+  cipher?: BlockCipherFactory;
 }
 
 /** The aggregator's side: a CanMaster polling the configured slaves, read through CanLink. */
 export function aggregatorLink(port: CanPort, w: MasterWiring): { master: CanMaster; link: CanLink } {
-  const master = new CanMaster(port, { clock: w.clock, networkKey: w.networkKey, store: w.store, slaves: w.slaveIds, timeoutMs: 20, onAuthFailure: w.onAuthFailure });
+  const master = new CanMaster(port, { clock: w.clock, networkKey: w.networkKey, store: w.store, slaves: w.slaveIds, timeoutMs: 20, onAuthFailure: w.onAuthFailure, cipher: w.cipher });
   return { master, link: new CanLink(master) };
 }
 
@@ -78,8 +81,8 @@ export function aggregatorLink(port: CanPort, w: MasterWiring): { master: CanMas
  * A slave's side: answers the master's authenticated polls from the readings its CAN task
  * latched, and the PQ10 codes from its latched 10-min aggregate (stamp 0 while it has none).
  */
-export function slaveAnswers(port: CanPort, node: number, networkKey: Uint8Array, store: FlashCounterStore, latched: () => MeterReadings, aggregate: () => PqAggregate | undefined = () => undefined, clock?: Clock, onAlarm?: (reason: string) => void): CanSlave {
+export function slaveAnswers(port: CanPort, node: number, networkKey: Uint8Array, store: FlashCounterStore, latched: () => MeterReadings, aggregate: () => PqAggregate | undefined = () => undefined, clock?: Clock, onAlarm?: (reason: string) => void, cipher?: BlockCipherFactory): CanSlave {
   const reading = slaveReading(latched);
   // with the clock: resync requests and answers to (unauthenticated) remote frames are rate-limited
-  return new CanSlave(port, { node, networkKey, store, read: (code) => pq10Answer(code, aggregate) ?? reading(code), clock, onAlarm });
+  return new CanSlave(port, { node, networkKey, store, read: (code) => pq10Answer(code, aggregate) ?? reading(code), clock, onAlarm, cipher });
 }

@@ -33,6 +33,9 @@ import { TouchInput, type LegacyTouch, type Rotation, type TouchSensor } from ".
 import { fromHex } from "../../modules/core/bytes";
 import type { Random } from "../../modules/core/ports";
 import { fillRandom, restart as espRestart } from "board-native";
+import { nativeAes } from "./native-aes";
+import StpmSnapshot from "stpm-snapshot";
+import { NativeSnapshotCapture } from "./snapshot-native-capture";
 import { BoardNetwork } from "./http-adapter";
 import { startBoardWeb, type PasswordStore } from "./board-web";
 import { startBoardCloud } from "./board-cloud";
@@ -152,9 +155,9 @@ function startSlave(cfg: BoardConfig, clock: Clock): void {
   const chip = new Stpm3x({ transfer: (b) => spi.transfer(b), flush: (d) => spi.flush(d) }, cfg.stpm);
   trace(`xsmeter: ${applyStoredCalibration(new CalibrationStore(areas.calibration), chip)}\n`);
   const now = clock.now();
-  // The metrology room's board path (windows, PQ events, aggregates) when configured; no snapshot
-  // capture yet (a native V1/C1_DATA burst is needed), so THD stays 0.
-  const metrology = cfg.metrology ? { nominalVoltage: cfg.nominalVoltage, nominalFrequency: cfg.nominalFrequency, snapshotRate: cfg.stpm.snapshotRate, measurePeriodMs: cfg.measurePeriodMs, meterId: cfg.meterId } : undefined;
+  // The metrology room's board path (windows, PQ events, aggregates) when configured, its waveform
+  // snapshots captured natively (hosts/esp32/snapshot: a timer reads V1/C1_DATA, no JS per sample).
+  const metrology = cfg.metrology ? { nominalVoltage: cfg.nominalVoltage, nominalFrequency: cfg.nominalFrequency, snapshotRate: cfg.stpm.snapshotRate, measurePeriodMs: cfg.measurePeriodMs, meterId: cfg.meterId, capture: snapshotCapture(cfg) } : undefined;
   const stpm = new StpmFrontEnd(chip, cfg.stpm.energy, now, metrology);
   const frontEnd = new JournaledFrontEnd(stpm, areas.journal, now, { periodMs: cfg.journalPeriodMs, thresholdWh: cfg.journalThresholdWh });
   const b = frontEnd.boot;
@@ -162,9 +165,28 @@ function startSlave(cfg: BoardConfig, clock: Clock): void {
   const slave = new SlaveApp(clock, frontEnd, { id: cfg.meterId, measurePeriodMs: cfg.measurePeriodMs });
   const port = openCan(cfg, canHardware);
   const key = port && networkKey();
-  if (port && key) slaveAnswers(port, cfg.meterId, key, new FlashCounterStore(areas.counters), () => slave.answer(), () => slave.aggregate(), clock, (reason) => trace(`xsmeter: alarm: ${reason}\n`));
+  if (port && key) slaveAnswers(port, cfg.meterId, key, new FlashCounterStore(areas.counters), () => slave.answer(), () => slave.aggregate(), clock, (reason) => trace(`xsmeter: alarm: ${reason}\n`), nativeAes);
   slave.start();
   trace(`xsmeter: slave ${cfg.meterId} measuring every ${cfg.measurePeriodMs} ms\n`);
+}
+
+/**
+ * SPI clock of the native snapshot reads: 4 frames (20 bytes) per sample must fit one period
+ * (156 us at 6400 S/s), which cfg.stpm.hz (1 MHz: 160 us of clock alone) does not allow.
+ */
+const SNAPSHOT_SPI_HZ = 4_000_000;
+/** Capacity of the C sample buffers (pairs): the analyzer's snapshot length at 6400 S/s is within it (2 × 8 KB). */
+const SNAPSHOT_CAPACITY = 2048;
+
+/** The native waveform capture for the board path, or none (THD then stays 0, said in the log) if it cannot open. */
+function snapshotCapture(cfg: BoardConfig): ((u: Float32Array, i: Float32Array, n: number) => boolean) | undefined {
+  try {
+    const engine = new StpmSnapshot(cfg.spi.port, cfg.stpm.select, SNAPSHOT_SPI_HZ, cfg.stpm.snapshotRate, SNAPSHOT_CAPACITY);
+    return new NativeSnapshotCapture(engine, cfg.stpm.snapshotRate, cfg.stpm).asCapture();
+  } catch (e) {
+    trace(`xsmeter: no waveform snapshots (THD not measured): ${String(e)}\n`);
+    return undefined;
+  }
 }
 
 /** The touch display: PocoCanvas on the board's screen, DisplayApp on the household, touch polled every 16 ms. */
@@ -211,6 +233,7 @@ function startAggregator(cfg: BoardConfig, clock: Clock): void {
       store: new FlashCounterStore(areas.counters),
       slaveIds: cfg.slaveIds,
       onAuthFailure: authFailureAlarms((a) => app?.raise(a), clock),
+      cipher: nativeAes, // the CMAC's AES in C: 16 slaves' checks fit the 1 s poll (bench:can-native)
     }).link;
   } else link = silentLink();
   const ui: { display?: DisplayApp } = {};

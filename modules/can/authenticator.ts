@@ -1,5 +1,5 @@
 import { Cmac } from "../secure/cmac";
-import { constantTimeEqual } from "../core/bytes";
+import type { BlockCipherFactory } from "../secure/block-cipher";
 import { MAC_BYTES } from "./protocol";
 
 /**
@@ -20,8 +20,9 @@ export class FrameAuthenticator {
   private readonly input14: Uint8Array;
   private readonly tag = new Uint8Array(16);
 
-  constructor(key: Uint8Array) {
-    this.cmac = new Cmac(key);
+  /** `cipher`: the AES behind the CMAC (default the TypeScript AES; the board passes its native one). */
+  constructor(key: Uint8Array, cipher?: BlockCipherFactory) {
+    this.cmac = new Cmac(key, cipher);
     this.input10 = this.input.subarray(0, 10);
     this.input13 = this.input.subarray(0, 13);
     this.input14 = this.input.subarray(0, 14);
@@ -72,7 +73,7 @@ export class FrameAuthenticator {
 
   checkQuantity(id: number, data: Uint8Array, freshness: number): boolean {
     const t = this.quantityTag(id, data, freshness);
-    return constantTimeEqual(t.subarray(0, MAC_BYTES), data.subarray(5, 5 + MAC_BYTES));
+    return sameBytes(t, data, 5, MAC_BYTES);
   }
 
   /** Sync answer: freshness low 32 (LE) ‖ first 32 bits of syncTag. */
@@ -84,7 +85,7 @@ export class FrameAuthenticator {
 
   checkSync(id: number, data: Uint8Array, freshness: number, floor: number): boolean {
     const t = this.syncTag(id, freshness, floor);
-    return constantTimeEqual(t.subarray(0, 4), data.subarray(4, 8));
+    return sameBytes(t, data, 4, 4);
   }
 
   /** Resync request: floor low 32 (LE) ‖ first 32 bits of requestTag. */
@@ -96,8 +97,18 @@ export class FrameAuthenticator {
 
   checkRequest(id: number, data: Uint8Array, floor: number): boolean {
     const t = this.requestTag(id, floor);
-    return constantTimeEqual(t.subarray(0, 4), data.subarray(4, 8));
+    return sameBytes(t, data, 4, 4);
   }
+}
+
+/**
+ * Constant-time compare of the tag's first n bytes with data[at..at+n), without the two subarrays
+ * per frame that constantTimeEqual would need (garbage per received frame on the board).
+ */
+function sameBytes(tag: Uint8Array, data: Uint8Array, at: number, n: number): boolean {
+  let diff = 0;
+  for (let i = 0; i < n; i++) diff |= tag[i] ^ data[at + i];
+  return diff === 0;
 }
 
 function writeLow32(data: Uint8Array, v: number): void {

@@ -8,10 +8,13 @@ import { FreshnessReceiver } from "../secure/freshness";
 import type { FlashCounterStore } from "../secure/counter-store";
 import { FailureGuard, type FailureGuardOptions, type LockState } from "../secure/failure-guard";
 import { canNodeKey } from "../secure/node-keys";
+import type { BlockCipherFactory } from "../secure/block-cipher";
 
 export interface CanMasterOptions {
   clock: Clock;
   networkKey: Uint8Array;
+  /** The AES behind each slave's CMAC (default the TypeScript AES; the board passes its native cipher). */
+  cipher?: BlockCipherFactory;
   /** Persists the last accepted freshness per slave (keys 1..63). */
   store: FlashCounterStore;
   /** Quantities to read each cycle (default: every message of the protocol). */
@@ -214,7 +217,7 @@ export class CanMaster {
     let s = this.slaves.get(node);
     if (!s) {
       const key = canNodeKey(this.options.networkKey, node);
-      s = { node, auth: new FrameAuthenticator(key), fresh: new FreshnessReceiver(this.options.store, node), lastSeenCycle: this.stats.cycles, missing: false, values: new Map(), resyncFloor: -1 };
+      s = { node, auth: new FrameAuthenticator(key, this.options.cipher), fresh: new FreshnessReceiver(this.options.store, node), lastSeenCycle: this.stats.cycles, missing: false, values: new Map(), resyncFloor: -1 };
       this.slaves.set(node, s);
     }
     return s;
@@ -350,7 +353,7 @@ export class CanMaster {
   /** A candidate state for an unknown node; kept only when its frame authenticates. */
   private peek(node: number): SlaveState {
     const key = canNodeKey(this.options.networkKey, node);
-    return { node, auth: new FrameAuthenticator(key), fresh: new FreshnessReceiver(this.options.store, node), lastSeenCycle: this.stats.cycles, missing: false, values: new Map(), resyncFloor: -1 };
+    return { node, auth: new FrameAuthenticator(key, this.options.cipher), fresh: new FreshnessReceiver(this.options.store, node), lastSeenCycle: this.stats.cycles, missing: false, values: new Map(), resyncFloor: -1 };
   }
 
   private seen(s: SlaveState, known: boolean): void {

@@ -8,6 +8,7 @@ import { FrameAuthenticator, nearestWithLow32, readLow32 } from "./authenticator
 import { FreshnessSender } from "../secure/freshness";
 import type { FlashCounterStore } from "../secure/counter-store";
 import { canNodeKey } from "../secure/node-keys";
+import type { BlockCipherFactory } from "../secure/block-cipher";
 
 export interface CanSlaveOptions {
   /** Node number 1..63 (also its priority among answers: lower answers first). */
@@ -15,6 +16,8 @@ export interface CanSlaveOptions {
   /** The network key; the slave derives its own key from it (or give `nodeKey`). */
   networkKey?: Uint8Array;
   nodeKey?: Uint8Array;
+  /** The AES behind the CMAC (default the TypeScript AES; the board passes its native cipher). */
+  cipher?: BlockCipherFactory;
   /** Where the freshness counter survives resets. */
   store: FlashCounterStore;
   /** Current value of an OBIS code, or undefined when this meter does not have it. */
@@ -80,7 +83,7 @@ export class CanSlave {
     const key = options.nodeKey ?? (options.networkKey && canNodeKey(options.networkKey, options.node));
     if (!key) throw new Error("CanSlave needs networkKey or nodeKey");
     this.node = options.node;
-    this.auth = new FrameAuthenticator(key);
+    this.auth = new FrameAuthenticator(key, options.cipher);
     // exhaustion is a state with an alarm, never a throw: the meter still boots and measures
     this.fresh = new FreshnessSender(options.store, options.node, () => options.onAlarm?.(`CAN node ${options.node}: freshness counter at its end, answers stopped (a new network key and a cleared counter store recover it)`));
     this.maxStep = options.maxResyncStep ?? 4 * 1024;

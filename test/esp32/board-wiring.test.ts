@@ -27,6 +27,8 @@ import { STPM } from "../../hosts/esp32/stpm3x-registers";
 import { StpmFrontEnd } from "../../hosts/esp32/stpm-front-end";
 import { FakeMcp2515 } from "./fakes/fake-mcp2515";
 import { FakeStpm3x } from "./fakes/fake-stpm3x";
+import { NodeCryptCipher } from "./fakes/node-crypt-cipher";
+import { cryptAes } from "../../hosts/esp32/crypt-aes";
 
 /** A board's CAN hardware made of fake MCP2515s; records what main.ts would open. */
 class FakeBoard implements CanHardware {
@@ -135,19 +137,21 @@ describe("esp32 CAN selection (mc/config xsmeter.can.controller)", () => {
     expect(() => boardConfig({ can: { controller: "sja1000" } })).toThrow(/controller/);
   });
 
-  it("an aggregator and two slaves, each on its own MCP2515, poll and answer with authenticated frames", () => {
+  it("an aggregator and two slaves, each on its own MCP2515, poll and answer with authenticated frames (the aggregator and slave 9 through the board's native-AES adapter)", () => {
+    const native = cryptAes(NodeCryptCipher);
+    const callsBefore = NodeCryptCipher.calls;
     const clock = new VirtualClock(Date.UTC(2026, 10, 21));
     const key = new Uint8Array(16).map((_, i) => 17 * i + 3);
     const aggHw = new FakeBoard();
     const aggCfg = boardConfig({ role: "aggregator", slaveIds: [4, 9], can: { controller: "mcp2515" } });
-    const { master, link } = aggregatorLink(openCan(aggCfg, aggHw)!, { clock, networkKey: key, store: new FlashCounterStore(new NorFlashSim({ size: 8192 })), slaveIds: aggCfg.slaveIds });
+    const { master, link } = aggregatorLink(openCan(aggCfg, aggHw)!, { clock, networkKey: key, store: new FlashCounterStore(new NorFlashSim({ size: 8192 })), slaveIds: aggCfg.slaveIds, cipher: native });
     const app = new AggregatorApp(clock, link, ports, { slaveIds: aggCfg.slaveIds, loads: [] });
     const slaveBoards: FakeBoard[] = [];
     const slaves = [4, 9].map((id) => {
       const hw = new FakeBoard();
       slaveBoards.push(hw);
       const slave = new SlaveApp(clock, new SteadyFrontEnd(100 * id, clock.now()), { id });
-      slaveAnswers(openCan(boardConfig({ meterId: id, can: { controller: "mcp2515" } }), hw)!, id, key, new FlashCounterStore(new NorFlashSim({ size: 8192 })), () => slave.answer());
+      slaveAnswers(openCan(boardConfig({ meterId: id, can: { controller: "mcp2515" } }), hw)!, id, key, new FlashCounterStore(new NorFlashSim({ size: 8192 })), () => slave.answer(), undefined, undefined, undefined, id === 9 ? native : undefined);
       slave.start();
       return slave;
     });
@@ -163,6 +167,7 @@ describe("esp32 CAN selection (mc/config xsmeter.can.controller)", () => {
     }
     expect(master.stats.accepted).toBeGreaterThan(50);
     expect(master.stats.authFailures).toBe(0);
+    expect(NodeCryptCipher.calls - callsBefore).toBeGreaterThan(master.stats.accepted); // the master's checks went through it
     expect(aggHw.chips[0].sent.every((f) => f.rtr)).toBe(true); // the master only asks
     expect(slaveBoards[0].chips[0].sent.some((f) => !f.rtr && (f.id & 63) === 4)).toBe(true);
   });

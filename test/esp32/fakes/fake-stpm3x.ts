@@ -22,6 +22,12 @@ export class FakeStpm3x implements SpiTransport {
   /** Corrupts the CRC of the next n register answers (a noisy line). */
   corruptAnswers = 0;
   transfers = 0;
+  /**
+   * The DSP's instantaneous samples (raw 24-bit voltage and current codes) for the k-th latch: each
+   * latch moves V1_DATA/C1_DATA on to the next sample of this signal (undefined: they stay 0).
+   */
+  waveform?: (k: number) => [v: number, c: number];
+  private sampleIndex = 0;
 
   constructor() {
     this.regs[0x24 / 2] = 0x00000001; // US_REG1 (row 18): CRC_EN after reset
@@ -103,6 +109,11 @@ export class FakeStpm3x implements SpiTransport {
    */
   private latch(): void {
     this.latches++;
+    if (this.waveform) {
+      const [v, c] = this.waveform(this.sampleIndex++);
+      this.regs[0x30 / 2] = (Math.round(v) & 0xffffff) >>> 0; // V1_DATA, 24-bit two's complement
+      this.regs[0x32 / 2] = (Math.round(c) & 0xffffff) >>> 0; // C1_DATA
+    }
     const kv = this.gain(0x08), kc = this.gain(0x0a);
     for (const key of Object.keys(this.live)) {
       const a = Number(key);

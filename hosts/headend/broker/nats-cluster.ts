@@ -41,7 +41,7 @@ export class NatsCluster {
   readonly nodes: NatsNode[] = [];
 
   /** Writes one config per node; `ackWait`: how long a delivered, unacknowledged QoS 1 message waits before redelivery. */
-  static async create(n: number, ackWait = "5s"): Promise<NatsCluster> {
+  static async create(n: number, ackWait = "30s"): Promise<NatsCluster> {
     const c = new NatsCluster();
     for (let i = 0; i < n; i++) c.nodes.push({ name: `n${i + 1}`, client: await freePort(), cluster: await freePort(), mqtt: await freePort(), http: await freePort() });
     for (const node of c.nodes) {

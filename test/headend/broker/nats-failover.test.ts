@@ -28,7 +28,8 @@ describe.skipIf(missing("nats"))("the head-end's broker tier on a 3-node NATS cl
   });
 
   it("loses and duplicates nothing when the ingest's node is SIGKILLed mid-run", async () => {
-    cluster = await NatsCluster.create(3);
+    // ack_wait 5 s: what was in flight to the dead node comes back within the test (30 s in production, see the docs)
+    cluster = await NatsCluster.create(3, "5s");
     await cluster.startAll();
     const store = new SqliteStore(":memory:");
     await store.migrate();

@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FailoverNetwork, parseEndpoints } from "../../../hosts/headend/broker/failover-network";
 import { NodeNetwork } from "../../../hosts/node/http/node-network";
 import { freePort } from "../../../hosts/node/free-port";
+import { headendCommand } from "../../../hosts/headend/cli";
+import { UsageError } from "../../../hosts/node/cli/command";
 
 const servers: net.Server[] = [];
 afterEach(() => { for (const s of servers.splice(0)) s.close(); });
@@ -52,5 +54,14 @@ describe("FailoverNetwork", () => {
     expect(() => parseEndpoints("http://a:1")).toThrow(/not an mqtt:\/\/ URL/);
     expect(parseEndpoints("mqtt://h")).toEqual([{ host: "h", port: 1883 }]);
     expect(() => new FailoverNetwork(new NodeNetwork(), [])).toThrow(/at least one/);
+  });
+});
+
+describe("xsmeter headend --mqtt with a list of brokers", () => {
+  it("refuses a bad entry with a usage error naming it, before opening anything", async () => {
+    const run = headendCommand.run(["--mqtt", "mqtt://127.0.0.1:1,mqtt//oops"]);
+    await expect(run).rejects.toBeInstanceOf(UsageError);
+    await expect(headendCommand.run(["--mqtt", "mqtt://127.0.0.1:1,mqtt//oops"])).rejects.toThrow(/--mqtt needs mqtt:\/\/host:port.*"mqtt\/\/oops"/);
+    await expect(headendCommand.run(["--mqtt", ","])).rejects.toThrow(/no broker URL/);
   });
 });

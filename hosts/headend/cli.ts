@@ -8,6 +8,7 @@ import { createInterface } from "node:readline";
 import { fromHex } from "../../modules/core/bytes";
 import { MqttClient } from "../../modules/mqtt/client";
 import { MemoryOutbox } from "../../modules/mqtt/flash-outbox";
+import { FailoverNetwork, parseEndpoints } from "./broker/failover-network";
 import { NodeNetwork } from "../node/http/node-network";
 import { nodeClock } from "../node/node-clock";
 import { UsageError, type Command } from "../node/cli/command";
@@ -19,7 +20,7 @@ import { CommandError } from "./downlink/commands";
 import { passwordRecord } from "./web/passwords";
 import { parseMessage } from "./ingest/parse";
 
-const USAGE = `xsmeter headend [--mqtt URL] [--db FILE] [--http-port N] [--workers N] [--retention-days N] [--mqtt-version 4|5]
+const USAGE = `xsmeter headend [--mqtt URL[,URL…]] [--db FILE] [--http-port N] [--workers N] [--retention-days N] [--mqtt-version 4|5]
        runs the head-end: ingest from the broker, the dashboard on http://127.0.0.1:N/ (default 8080)
 xsmeter headend user add NAME --role viewer|operator [--db FILE]     password read from stdin (10+ characters)
 xsmeter headend key NODE HEX [--db FILE]                             the node's 32-byte downlink HMAC key
@@ -59,7 +60,8 @@ export const headendCommand: Command = {
     const args = [...argv];
     const db = opt(args, "db") ?? "xsmeter-headend.db";
     const mqtt = opt(args, "mqtt") ?? "mqtt://127.0.0.1:1883";
-    if (!/^mqtt:\/\//.test(mqtt)) throw new UsageError("headend: --mqtt needs mqtt://host:port");
+    // one broker, or a cluster's nodes comma-separated (docs/headend-scaling.md)
+    try { parseEndpoints(mqtt); } catch (e) { throw new UsageError(`headend: --mqtt needs mqtt://host:port[,mqtt://host:port…]: ${(e as Error).message}`); }
     const httpPort = opt(args, "http-port");
     const workers = opt(args, "workers");
     const retention = opt(args, "retention-days");
@@ -126,9 +128,9 @@ async function send(args: string[], db: string, mqtt: string, waitS: number): Pr
   try { body = JSON.parse(json) as Record<string, unknown>; } catch { throw new UsageError("headend send: the JSON does not parse"); }
   const store = await openStore(db);
   const sender = new DownlinkSender({ store, mqttUrl: mqtt, clientId: `xsmeter-headend-cli-${process.pid}` });
-  const u = new URL(mqtt);
+  const endpoints = parseEndpoints(mqtt);
   // our own look at the result (the running head-end's ingest records it too; the second match is a no-op)
-  const listen = new MqttClient({ network: new NodeNetwork(), clock: nodeClock(), random: { fill: (b) => void getRandomValues(b) }, host: u.hostname, port: Number(u.port || 1883), clientId: `xsmeter-headend-cli-r-${process.pid}`, outbox: new MemoryOutbox(), clean: true });
+  const listen = new MqttClient({ network: new FailoverNetwork(new NodeNetwork(), endpoints), clock: nodeClock(), random: { fill: (b) => void getRandomValues(b) }, host: endpoints[0].host, port: endpoints[0].port, clientId: `xsmeter-headend-cli-r-${process.pid}`, outbox: new MemoryOutbox(), clean: true });
   let result: { ok: boolean; error?: string } | undefined;
   let ctr = -2;
   listen.subscribe(`xsmeter/${node}/cmd/result`, 1);

@@ -8,6 +8,7 @@
 import { getRandomValues } from "node:crypto";
 import { MqttClient } from "../../../modules/mqtt/client";
 import { MemoryOutbox } from "../../../modules/mqtt/flash-outbox";
+import { FailoverNetwork, parseEndpoints } from "../broker/failover-network";
 import { NodeNetwork } from "../../node/http/node-network";
 import { nodeClock } from "../../node/node-clock";
 import type { DownlinkKind, DownlinkRow, HeadendStore } from "../store/store";
@@ -27,10 +28,11 @@ export class DownlinkSender {
 
   constructor(private readonly o: SenderOptions) {
     this.now = o.now ?? Date.now;
-    const u = new URL(o.mqttUrl);
+    // one broker, or a cluster's nodes comma-separated (moves on to the next when one drops it)
+    const endpoints = parseEndpoints(o.mqttUrl);
     this.client = new MqttClient({
-      network: new NodeNetwork(), clock: nodeClock(), random: { fill: (b) => void getRandomValues(b) },
-      host: u.hostname || "127.0.0.1", port: u.port ? Number(u.port) : 1883, clientId: o.clientId ?? "xsmeter-headend-downlink",
+      network: new FailoverNetwork(new NodeNetwork(), endpoints), clock: nodeClock(), random: { fill: (b) => void getRandomValues(b) },
+      host: endpoints[0].host, port: endpoints[0].port, clientId: o.clientId ?? "xsmeter-headend-downlink",
       outbox: new MemoryOutbox(), minBackoffMs: 200, maxBackoffMs: 5000,
     });
   }

@@ -22,6 +22,7 @@ export interface Message {
 }
 
 export interface SubscriberOptions {
+  /** One broker URL, or several comma-separated (nodes of a cluster): each reconnect tries the next. */
   url: string;
   clientId: string;
   filters: readonly string[];
@@ -59,11 +60,15 @@ export class Subscriber {
   private ping?: NodeJS.Timeout;
   private retry?: NodeJS.Timeout;
   private nextId = 1;
+  private readonly urls: string[];
+  private turn = 0;
   private readonly version: ProtocolVersion;
   onConnect?: () => void;
 
   constructor(private readonly o: SubscriberOptions) {
     this.version = o.protocolVersion ?? 5;
+    this.urls = o.url.split(",").map((u) => u.trim()).filter((u) => u.length > 0);
+    if (this.urls.length === 0) throw new Error("no broker URL given");
     if (o.group && this.version !== 5) throw new Error("shared subscriptions need MQTT 5");
   }
 
@@ -93,7 +98,7 @@ export class Subscriber {
   }
 
   private open(): void {
-    const u = new URL(this.o.url);
+    const u = new URL(this.urls[this.turn % this.urls.length]);
     const decoder = new MqttDecoder(1 << 20, this.version);
     const sock = connect({ host: u.hostname || "127.0.0.1", port: u.port ? Number(u.port) : 1883, noDelay: true });
     this.sock = sock;
@@ -117,6 +122,7 @@ export class Subscriber {
     sock.on("close", () => {
       if (this.sock !== sock) return;
       this.teardown();
+      this.turn++; // a cluster: the next attempt goes to the next node
       if (!this.running) return;
       this.retry = setTimeout(() => this.open(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, 5000);

@@ -19,6 +19,7 @@ import type { Household, HouseholdSnapshot } from "../modules/core/household";
 import { MqttClient } from "../modules/mqtt/client";
 import { MemoryOutbox } from "../modules/mqtt/flash-outbox";
 import { CloudLink } from "../modules/mqtt/cloud-link";
+import { memoryCounters } from "../modules/mqtt/downlink-counters";
 import { clientPublisher } from "../modules/mqtt/client-publisher";
 import { NodeNetwork } from "../hosts/node/http/node-network";
 import { nodeClock } from "../hosts/node/node-clock";
@@ -78,7 +79,7 @@ function meter(i: number, url: URL, periodMs: number, boot: number): Meter {
   };
   const inner = clientPublisher(client);
   m.link = new CloudLink({
-    node: `m${i}`, household, clock, macKey: new Uint8Array(32), counter: { load: () => 0, save: () => {} }, boot, periodMs,
+    node: `m${i}`, household, clock, macKey: new Uint8Array(32), counters: memoryCounters(), boot, periodMs,
     mqtt: { publish: (topic, payload, qos, retain) => { const ok = inner.publish(topic, payload, qos, retain); if (ok && /\/meter\/1\/\d/.test(topic)) m.published++; return ok; }, subscribe: (f, q) => inner.subscribe(f, q), onMessage: (h) => inner.onMessage(h) },
   });
   return m;

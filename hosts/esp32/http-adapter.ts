@@ -84,8 +84,9 @@ class BoardSocket implements Socket {
     while (this.queue.length && this.writable > 0 && !this.done) {
       const head = this.queue[0];
       const n = Math.min(head.length, this.writable);
-      // A whole queued copy goes out as its own buffer; only a partial write copies its part.
-      this.tcp.write(n === head.length && head.byteOffset === 0 && head.byteLength === head.buffer.byteLength ? (head.buffer as ArrayBuffer) : (head.buffer.slice(head.byteOffset, head.byteOffset + n) as ArrayBuffer));
+      // A whole queued copy goes out as its own buffer; only a partial write copies its part. The cast comes
+      // first: under the SDK's typings ArrayBufferLike includes HostBuffer, which has no slice (tsc TS2339).
+      this.tcp.write(n === head.length && head.byteOffset === 0 && head.byteLength === head.buffer.byteLength ? (head.buffer as ArrayBuffer) : (head.buffer as ArrayBuffer).slice(head.byteOffset, head.byteOffset + n));
       this.writable -= n;
       this.queued -= n;
       if (n === head.length) this.queue.shift();

@@ -44,7 +44,7 @@ import { flatTariffPrices } from "./board-prices";
 import type { BoardAreas } from "./partition-layout";
 
 /** The ESP32's hardware RNG (esp_fill_random). */
-const random: Random = { fill: (b) => fillRandom(b) };
+const random: Random = Object.freeze({ fill: (b: Uint8Array) => fillRandom(b) }); // frozen: preloaded, xsl warned "not frozen"
 
 /** NVS through `preference`: domain "xsmeter". */
 const PREFS = "xsmeter";
@@ -57,8 +57,8 @@ function boardClock(): Clock {
   });
 }
 
-/** The real IO behind the CAN controllers (can-wiring.ts chooses which). */
-const canHardware: CanHardware = {
+/** The real IO behind the CAN controllers (can-wiring.ts chooses which). Frozen: preloaded (xsl warned). */
+const canHardware: CanHardware = Object.freeze({
   spi: (options) => new SPI(options),
   // INT is active low: service on the falling edge.
   interrupt: (pin, onLow) => {
@@ -66,7 +66,7 @@ const canHardware: CanHardware = {
     return () => int.read() === 0;
   },
   twai: (pins, bitrate) => openTwai(pins, bitrate),
-};
+} satisfies CanHardware);
 
 /** The CAN network key (16 bytes), a secret kept in NVS: preference domain "xsmeter", key "canKey". */
 function networkKey(): Uint8Array | undefined {
@@ -85,10 +85,10 @@ function cloudKey(): Uint8Array | undefined {
 }
 
 /** The web sign-in's password record in NVS (preference xsmeter/httpPassword), so a reboot keeps it. */
-const passwords: PasswordStore = {
+const passwords: PasswordStore = Object.freeze({ // frozen: preloaded (xsl warned "not frozen")
   load: () => Preference.get(PREFS, "httpPassword"),
   save: (record) => Preference.set(PREFS, "httpPassword", record),
-};
+} satisfies PasswordStore);
 
 /** Price slots the aggregator keeps one by one in RAM (older ones are summed into the bill's roll-up). */
 const BOARD_KEEP_SLOTS = 192;

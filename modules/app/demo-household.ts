@@ -14,14 +14,16 @@ import { HouseholdStore } from "./household-store";
  * against, and what `xsmeter sim` shows until the full simulator drives the
  * store from real meters. Power follows fixed daily shapes, no randomness.
  */
-const LOADS: readonly Omit<LoadView, "on" | "powerW">[] = [
-  { id: "fridge", name: "Fridge", meterId: 1, kind: "fixed", priority: 9 },
-  { id: "washer", name: "Washing machine", meterId: 1, kind: "deferrable", priority: 3 },
-  { id: "oven", name: "Oven", meterId: 2, kind: "switchable", priority: 5 },
-  { id: "heatpump", name: "Heat pump", meterId: 2, kind: "switchable", priority: 4 },
-  { id: "ev", name: "EV charger", meterId: 3, kind: "deferrable", priority: 2 },
-  { id: "pv", name: "PV inverter", meterId: 4, kind: "generator", priority: 10 },
-];
+// Frozen, element by element: hosts/lin/main imports this module, so xsl preloads it (it warned
+// "LOADS: not frozen" for the array and each row).
+const LOADS: readonly Readonly<Omit<LoadView, "on" | "powerW">>[] = Object.freeze([
+  Object.freeze({ id: "fridge", name: "Fridge", meterId: 1, kind: "fixed", priority: 9 }),
+  Object.freeze({ id: "washer", name: "Washing machine", meterId: 1, kind: "deferrable", priority: 3 }),
+  Object.freeze({ id: "oven", name: "Oven", meterId: 2, kind: "switchable", priority: 5 }),
+  Object.freeze({ id: "heatpump", name: "Heat pump", meterId: 2, kind: "switchable", priority: 4 }),
+  Object.freeze({ id: "ev", name: "EV charger", meterId: 3, kind: "deferrable", priority: 2 }),
+  Object.freeze({ id: "pv", name: "PV inverter", meterId: 4, kind: "generator", priority: 10 }),
+]);
 
 function nominalPower(id: string, hourOfDay: number, minute: number): number {
   switch (id) {

@@ -178,7 +178,7 @@ function point(): Point {
   return [gf(), gf(), gf(), gf()];
 }
 
-function setPoint(r: Point, p: Point): void {
+function setPoint(r: Point, p: Readonly<Point>): void {
   for (let k = 0; k < 4; k++) set(r[k], p[k]);
 }
 
@@ -233,7 +233,8 @@ function basePoint(): Point {
   mul(b[3], BX, BY);
   return b;
 }
-const baseB = basePoint();
+// Frozen: xsl warned "baseB: not frozen" (the array of four coordinates; its typed arrays stay in flash).
+const baseB: Readonly<Point> = Object.freeze(basePoint());
 
 let runtimeScratch = false;
 /** Swaps the preload-time scratch for RAM copies, once (see packT). */

@@ -62,7 +62,6 @@ describe("constant tables are frozen, so the preloaded firmware keeps them in fl
   const LOAD_TIME_ONLY: Record<string, string> = {
     "core/obis.ts ROWS": "read once to build the frozen OBIS registry",
     "mqtt/properties.ts DEFS": "each definition is frozen as PROPERTY_BY_ID/PROPERTY_BY_NAME index it",
-    "app/demo-household.ts LOADS": "the demo household of the presentation tests, not in app's preload list",
   };
 
   test("no module declares an unfrozen array or object literal at module level", () => {

@@ -70,6 +70,8 @@ export class DemoHousehold {
     const snap = this.build();
     const total = snap.loads.reduce((s, l) => s + l.powerW, 0);
     const dtH = Math.max(0, now - this.last) / HOUR;
+    // "today" restarts at midnight (UTC, the demo's day): the counters were never reset, so a replayed week read as one day
+    if (Math.floor(now / (24 * HOUR)) !== Math.floor(this.last / (24 * HOUR))) this.energyTodayWh = this.exportTodayWh = 0;
     if (total >= 0) this.energyTodayWh += total * dtH;
     else this.exportTodayWh += -total * dtH;
     this.last = now;

@@ -1,11 +1,19 @@
-import type { HouseholdSnapshot, LoadView } from "../core/household";
+import type { BillView, Household, HouseholdSnapshot, LoadView, PriceSlot } from "../core/household";
 import { CODES } from "../core/obis";
-import { clockTime, dateTime, esc, kwh, money, watts } from "./html";
+import { dayName, decisionWhat, localDayStart, NOT_KNOWN, plainReason, signed, when } from "../core/present";
+import { barsFigure } from "./charts/bar-chart";
+import { dayBars, hourBars, isTodaysBill, plannedRuns, priceSpan, trendLines } from "./charts/data";
+import { powerFigure } from "./charts/power-chart";
+import { cheapSlots, priceFigure } from "./charts/price-chart";
+import type { PqTrend } from "./charts/pq-trend";
+import { trendFigure } from "./charts/trend-chart";
+import { clockTime, esc, kwh, money, price, watts } from "./html";
 
 /**
  * The dynamic pages' bodies, rendered on the server from one snapshot (the
  * paper's CGI style: a function per page fills the template). Values that
- * change live carry data-k="key", the key of the SSE "live" event.
+ * change live carry data-k="key", the key of the SSE "live" event; a figure
+ * with data-refresh="url" is fetched again by the live script each minute.
  */
 
 export interface PageContext {
@@ -14,10 +22,16 @@ export interface PageContext {
   /** CSRF token of the session, when the visitor may act. */
   csrf?: string;
   message?: string;
+  /** For the charts (history); without it the pages have tables only. */
+  household?: Household;
+  /** The 10-min aggregates seen so far, for the quality trends. */
+  trend?: PqTrend;
 }
 
 const DIP_ROWS = Object.freeze(["90–80 %", "80–70 %", "70–40 %", "40–5 %", "< 5 %"]);
 const DIP_COLS = Object.freeze(["10–200 ms", "0.2–0.5 s", "0.5–1 s", "1–5 s", "5–60 s"]);
+const DAY = 86_400_000;
+const MIN = 60_000;
 
 export function totalPower(snap: HouseholdSnapshot): number {
   let w = 0;
@@ -25,15 +39,27 @@ export function totalPower(snap: HouseholdSnapshot): number {
   return w;
 }
 
+/** "Today's bill" or "Bill since Mon 1 Dec", from what the bill covers. */
+export function billTitle(bill: BillView, now: number, offsetMin: number): string {
+  return isTodaysBill(bill, now, offsetMin) ? "Today's bill" : `Bill since ${dayName(bill.from, now, offsetMin)}`;
+}
+
+/** Where the prices come from, as the tariff card says it. */
+export function priceSource(snap: HouseholdSnapshot): string {
+  const name = snap.tariffNow.name.toLowerCase();
+  const from = name.includes("day-ahead") || name.includes("spot") ? "day-ahead market feed" : name.includes("utility") || name.includes("table") ? "the utility's price table" : snap.tariffNow.name;
+  return snap.grid.pricesStale ? `${from} (out of date)` : from;
+}
+
 /** The values the live script updates, keyed like the page's data-k attributes. */
-export function liveValues(snap: HouseholdSnapshot): Record<string, string> {
+export function liveValues(snap: HouseholdSnapshot, offsetMin = 0): Record<string, string> {
   const v: Record<string, string> = {
     total: watts(totalPower(snap)),
     today: kwh(snap.energyTodayWh),
     export: kwh(snap.exportTodayWh),
     bill: money(snap.bill.totalMinor, snap.bill.currency),
-    tariff: `${snap.tariffNow.importMinorPerKWh} c/kWh`,
-    time: clockTime(snap.t, 0),
+    tariff: price(snap.tariffNow.importMinorPerKWh),
+    time: clockTime(snap.t, offsetMin),
   };
   for (const m of snap.meters) v[`m${m.id}`] = watts(m.values[CODES.powerNet] ?? NaN);
   for (const l of snap.loads) {
@@ -43,23 +69,48 @@ export function liveValues(snap: HouseholdSnapshot): Record<string, string> {
   return v;
 }
 
-function card(key: string, label: string, value: string): string {
-  return `<div class="card"><div class="k">${label}</div><div class="v" data-k="${key}">${esc(value)}</div></div>`;
+function card(key: string, label: string, value: string, note = ""): string {
+  return `<div class="card"><div class="k">${label}</div><div class="v"${key ? ` data-k="${key}"` : ""}>${esc(value)}</div>${note ? `<div class="note">${note}</div>` : ""}</div>`;
+}
+
+function volts(v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? "not measured" : `${v.toFixed(1)} V`;
+}
+
+/** The dashboard's live power curve: today, 5-min means, fetched again each minute. */
+export function powerTodayFigure(c: PageContext): string {
+  if (!c.household) return "";
+  const t0 = localDayStart(c.snap.t, c.offsetMin);
+  const points = c.household.history("total", t0, Math.min(t0 + DAY, c.snap.t - (c.snap.t % (5 * MIN)) + 5 * MIN), 5 * MIN);
+  return powerFigure("power-today", { points, t0, t1: t0 + DAY, now: c.snap.t, offsetMin: c.offsetMin, title: "Household power today" }, `Household power today, mean per 5 min (export below zero) · updated ${clockTime(c.snap.t, c.offsetMin)}`, "/chart/power-today");
 }
 
 export function dashboardPage(c: PageContext): string {
   const s = c.snap;
-  const live = liveValues(s);
-  let out = `<div class="cards">${card("total", "Power now", live.total)}${card("today", "Energy today", live.today)}${card("export", "Exported today", live.export)}${card("bill", "Bill to date", live.bill)}${card("tariff", `Tariff now · ${esc(s.tariffNow.name)}`, live.tariff)}</div>`;
+  const live = liveValues(s, c.offsetMin);
+  let out = `<div class="cards">${card("total", "Power now", live.total)}${card("today", "Imported today", live.today)}${card("export", "Exported today", live.export)}${card("bill", billTitle(s.bill, s.t, c.offsetMin), live.bill, `<a href="/energy">details</a>`)}${card("tariff", "Price now", live.tariff, `from the ${esc(priceSource(s))}`)}${cheapestCard(s, c.offsetMin)}</div>`;
+  out += powerTodayFigure(c);
   out += `<h2>Meters</h2><table><tr><th>Meter</th><th class="n">Power</th><th class="n">Voltage</th><th>Status</th></tr>`;
   for (const m of s.meters) {
-    out += `<tr><td><a href="/graph?series=meter:${m.id}">${esc(m.name)}</a></td><td class="n" data-k="m${m.id}">${live[`m${m.id}`]}</td><td class="n">${(m.values[CODES.voltage[0]] ?? NaN).toFixed(1)} V</td><td class="${m.online ? "ok" : "bad"}">${m.online ? "online" : "offline"}</td></tr>`;
+    out += `<tr><td><a href="/graph?series=meter:${m.id}">${esc(m.name)}</a></td><td class="n" data-k="m${m.id}">${live[`m${m.id}`]}</td><td class="n">${volts(m.values[CODES.voltage[0]])}</td><td class="${m.online ? "ok" : "bad"}">${m.online ? "online" : "offline"}</td></tr>`;
   }
-  out += `</table><h2>Loads</h2><table><tr><th>Load</th><th class="n">Power</th><th>Relay</th><th></th></tr>`;
+  out += `</table><h2>Loads</h2><table><tr><th>Load</th><th class="n">Power</th><th>Relay</th></tr>`;
   for (const l of s.loads) {
-    out += `<tr><td>${esc(l.name)}</td><td class="n" data-k="l-${esc(l.id)}">${live[`l-${l.id}`]}</td><td data-k="s-${esc(l.id)}">${l.on ? "on" : "off"}</td><td><a href="/graph?series=load:${esc(l.id)}">graph</a></td></tr>`;
+    out += `<tr><td><a href="/graph?series=load:${esc(l.id)}">${esc(l.name)}</a></td><td class="n" data-k="l-${esc(l.id)}">${live[`l-${l.id}`]}</td><td data-k="s-${esc(l.id)}">${l.on ? "on" : "off"}</td></tr>`;
   }
-  return out + `</table><p class="mut">Updated <span data-k="time">${clockTime(s.t, 0)}</span> UTC · <a href="/api/snapshot">JSON</a> · <a href="/query?select=[time.iso,total.watts,total.wh]&amp;begin=d&amp;end=s&amp;group=h&amp;format=csv">today as CSV</a></p>`;
+  return out + `</table><p class="mut">Updated <span data-k="time">${clockTime(s.t, c.offsetMin)}</span> · <a href="/api/snapshot">JSON</a> · <a href="/query?select=[time.iso,total.watts,total.wh]&amp;begin=d&amp;end=s&amp;group=h&amp;format=csv">today as CSV</a></p>`;
+}
+
+/** The cheapest hour coming among the known prices. */
+export function cheapestComing(slots: readonly PriceSlot[], now: number): PriceSlot | undefined {
+  let best: PriceSlot | undefined;
+  for (const p of slots) if (p.start + p.durationMs > now && (!best || p.importMinorPerKWh < best.importMinorPerKWh)) best = p;
+  return best;
+}
+
+function cheapestCard(s: HouseholdSnapshot, offsetMin: number): string {
+  const best = cheapestComing(s.prices, s.t);
+  return card("", "Cheapest coming", best ? price(best.importMinorPerKWh) : NOT_KNOWN, best ? `at ${esc(when(Math.max(best.start, s.t), s.t, offsetMin))} · <a href="/prices">prices</a>` : "no prices for the coming hours");
 }
 
 export function graphPage(svg: string, series: string, range: string, label: string): string {
@@ -72,71 +123,183 @@ export function graphPage(svg: string, series: string, range: string, label: str
 export interface EnergyRow {
   label: string;
   wh: number;
-  minor: number;
+  minor: number | undefined;
 }
 
-export function energyPage(c: PageContext, perTariff: EnergyRow[], perDay: EnergyRow[]): string {
-  const cur = c.snap.bill.currency;
-  const rows = (list: EnergyRow[]): string => list.map((r) => `<tr><td>${esc(r.label)}</td><td class="n">${kwh(r.wh)}</td><td class="n">${money(r.minor, cur)}</td></tr>`).join("");
-  let out = `<h2>Today by tariff</h2><table><tr><th>Price band</th><th class="n">Energy</th><th class="n">Cost</th></tr>${rows(perTariff)}</table>`;
-  out += `<h2>Per day</h2><table><tr><th>Day</th><th class="n">Energy</th><th class="n">Cost (at today's prices)</th></tr>${rows(perDay)}</table>`;
-  out += `<h2>Bill to date</h2><table>${c.snap.bill.lines.map((l) => `<tr><td>${esc(l.label)}</td><td class="n">${money(l.amountMinor, cur)}</td></tr>`).join("")}<tr><th>Total</th><th class="n">${money(c.snap.bill.totalMinor, cur)}</th></tr></table>`;
+export function energyPage(c: PageContext): string {
+  const s = c.snap;
+  const cur = s.bill.currency;
+  let out = "";
+  if (c.household) {
+    const h = hourBars(c.household, s, c.offsetMin);
+    out += barsFigure("energy-hours", { ...h, offsetMin: c.offsetMin, title: "Energy per hour today" }, "Energy per hour today: import up (cost at the slot's price over the bar), export down");
+    const d = dayBars(c.household, s, c.offsetMin);
+    out += barsFigure("energy-days", { ...d, offsetMin: c.offsetMin, title: "Energy per day", dayLabels: (t) => dayName(t, s.t, c.offsetMin) }, "Energy per day, last 7 days (today's cost is the bill's; other days' where their prices are known)");
+    const rows = d.bars.slice().reverse().map((b) => `<tr><td>${esc(b.label)}</td><td class="n">${kwh(b.importWh)}</td><td class="n">${kwh(b.exportWh)}</td><td class="n">${esc(b.cost)}</td></tr>`).join("");
+    out += `<h2>Per day</h2><table><tr><th>Day</th><th class="n">Imported</th><th class="n">Exported</th><th class="n">Cost</th></tr>${rows || `<tr><td colspan="4" class="mut">not measured yet</td></tr>`}</table>`;
+    const bands = new Map<number, EnergyRow>();
+    for (const p of c.household.history("total", h.t0, s.t + MIN, 15 * MIN)) {
+      if (!(p.wh > 0)) continue;
+      const slot = s.prices.find((x) => p.t >= x.start && p.t < x.start + x.durationMs);
+      const key = slot ? slot.importMinorPerKWh : NaN;
+      const r = bands.get(key) ?? { label: slot ? price(key) : "price not known", wh: 0, minor: slot ? 0 : undefined };
+      r.wh += p.wh;
+      if (r.minor !== undefined) r.minor += (p.wh / 1000) * key;
+      bands.set(key, r);
+    }
+    const list = [...bands.entries()].sort((a, b) => (Number.isNaN(a[0]) ? 1 : Number.isNaN(b[0]) ? -1 : a[0] - b[0])).map(([, r]) => `<tr><td>${esc(r.label)}</td><td class="n">${kwh(r.wh)}</td><td class="n">${money(r.minor, cur)}</td></tr>`);
+    out += `<h2>Today by price</h2><table><tr><th>Price</th><th class="n">Imported</th><th class="n">Cost</th></tr>${list.join("") || `<tr><td colspan="3" class="mut">not measured yet</td></tr>`}</table>`;
+  }
+  out += `<h2>${esc(billTitle(s.bill, s.t, c.offsetMin))} <small class="mut">(${esc(when(s.bill.from, s.t, c.offsetMin))} – ${esc(when(s.bill.to, s.t, c.offsetMin))})</small></h2><table>${s.bill.lines.map((l) => `<tr><td>${esc(l.label)}${l.quantity !== undefined ? ` <span class="mut">${esc(signed(l.quantity, 2))} ${esc(l.unit ?? "")}</span>` : ""}</td><td class="n">${money(l.amountMinor, cur)}</td></tr>`).join("")}<tr><th>Total</th><th class="n">${money(s.bill.totalMinor, cur)}</th></tr><tr><td>Month forecast</td><td class="n">${esc(forecastText(s.bill, cur))}</td></tr></table>`;
   return out;
+}
+
+/** The month forecast, or "not enough data" until a whole day is measured. */
+export function forecastText(bill: BillView, currency: string): string {
+  return bill.to - bill.from >= DAY && Number.isFinite(bill.forecastMonthMinor) && bill.forecastMonthMinor ? `about ${money(bill.forecastMonthMinor, currency)}` : "not enough data (needs a whole day)";
 }
 
 export function pricesPage(c: PageContext): string {
   const s = c.snap;
   const g = s.grid;
-  let out = `<div class="cards">${card("", "Renewables", g.renewableAvailable ? `available (${Math.round(g.renewableShare * 100)} %)` : `low (${Math.round(g.renewableShare * 100)} %)`)}${card("", "Co-generator", g.cogenerator)}${card("", "Prices", g.pricesStale ? "stale" : "up to date")}</div>`;
-  out += `<h2>Price table</h2><table><tr><th>Time</th><th class="n">Import</th><th class="n">Export</th><th>Renewable share</th></tr>`;
-  for (const p of s.prices) {
-    const now = s.t >= p.start && s.t < p.start + p.durationMs;
-    out += `<tr${now ? ' class="now"' : ""}><td>${clockTime(p.start, c.offsetMin)}${now ? " ◀ now" : ""}</td><td class="n">${p.importMinorPerKWh} c</td><td class="n">${p.exportMinorPerKWh} c</td><td><span class="bar" style="width:${Math.round(p.renewableShare * 100)}px"></span> ${Math.round(p.renewableShare * 100)} %</td></tr>`;
+  const share = (x: number) => `${Math.round(x * 100)} %`;
+  let out = `<div class="cards">${card("", "Price now", price(s.tariffNow.importMinorPerKWh), `from the ${esc(priceSource(s))}`)}${card("", "Prices updated", g.pricesUpdatedAt > 0 ? when(g.pricesUpdatedAt, s.t, c.offsetMin) : NOT_KNOWN, g.pricesStale ? '<span class="bad">out of date</span>' : "up to date")}${card("", "Renewables", g.renewableAvailable ? `available, ${share(g.renewableShare)}` : `low, ${share(g.renewableShare)}`)}${card("", "Co-generator", g.cogenerator)}</div>`;
+  const span = priceSpan(s, c.offsetMin);
+  out += priceFigure("prices", { slots: s.prices, runs: plannedRuns(s), now: s.t, ...span, offsetMin: c.offsetMin, title: "Import price today and tomorrow" }, "Import price (c/kWh): green = the cheapest quarter of the coming slots, purple = planned runs");
+  out += `<h2>Price table <small class="mut">(hours with the same prices in one row)</small></h2><table class="compact"><tr><th>Time</th><th class="n">Import c/kWh</th><th class="n">Export c/kWh</th><th class="n">Renewables</th></tr>`;
+  const cheap = cheapSlots(s.prices, s.t);
+  let day = "";
+  for (const row of priceRows(byHour(s.prices), cheap, s.t, c.offsetMin)) {
+    const d = dayName(row.start, s.t, c.offsetMin);
+    if (d !== day) {
+      day = d;
+      out += `<tr class="day"><th colspan="4">${esc(d === "today" || d === "tomorrow" ? `${d[0].toUpperCase()}${d.slice(1)}, ${dayName(row.start, row.start + 7 * DAY, c.offsetMin)}` : d)}</th></tr>`;
+    }
+    out += `<tr${row.now ? ' class="now"' : ""}><td>${clockTime(row.start, c.offsetMin)}–${clockTime(row.end, c.offsetMin)}${row.now ? " ◀ now" : ""}${row.cheap ? ' <span class="tag">cheap</span>' : ""}</td><td class="n">${row.imp}</td><td class="n">${row.exp}</td><td class="n">${row.ren}</td></tr>`;
   }
+  if (!s.prices.length) out += `<tr><td colspan="4" class="mut">no prices known yet</td></tr>`;
   return out + `</table>`;
 }
 
-function loadControls(l: LoadView, csrf: string): string {
+interface PriceRow {
+  start: number;
+  end: number;
+  imp: string;
+  exp: string;
+  ren: string;
+  cheap: boolean;
+  now: boolean;
+}
+
+/** Consecutive hours of the same day with the same prices, the same share and the same cheapness, as one row. */
+function priceRows(hours: ReturnType<typeof byHour>, cheap: Set<number>, now: number, offsetMin: number): PriceRow[] {
+  const out: PriceRow[] = [];
+  for (const h of hours) {
+    const row: PriceRow = {
+      start: h.start, end: h.end,
+      imp: range(h.slots.map((p) => p.importMinorPerKWh)), exp: range(h.slots.map((p) => p.exportMinorPerKWh)),
+      ren: `${Math.round((h.slots.reduce((n, p) => n + p.renewableShare, 0) / h.slots.length) * 100)} %`,
+      cheap: h.slots.some((p) => cheap.has(p.start)), now: now >= h.start && now < h.end,
+    };
+    const last = out[out.length - 1];
+    if (last && last.end === row.start && !last.now && !row.now && last.imp === row.imp && last.exp === row.exp && last.ren === row.ren && last.cheap === row.cheap && dayName(last.start, now, offsetMin) === dayName(row.start, now, offsetMin)) last.end = row.end;
+    else out.push(row);
+  }
+  return out;
+}
+
+/** The slots grouped by the hour they start in (quarter-hour tables read as one row per hour). */
+function byHour(slots: readonly PriceSlot[]): { start: number; end: number; slots: PriceSlot[] }[] {
+  const out: { start: number; end: number; slots: PriceSlot[] }[] = [];
+  for (const p of [...slots].sort((a, b) => a.start - b.start)) {
+    const h = p.start - (p.start % 3_600_000);
+    const last = out[out.length - 1];
+    if (last && last.start === h) {
+      last.slots.push(p);
+      last.end = Math.max(last.end, p.start + p.durationMs);
+    } else out.push({ start: h, end: p.start + p.durationMs, slots: [p] });
+  }
+  return out;
+}
+
+/** "26.8" or "24.1–26.8" (c/kWh, one decimal). */
+function range(xs: number[]): string {
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  return signed(lo, 1) === signed(hi, 1) ? signed(lo, 1) : `${signed(lo, 1)}–${signed(hi, 1)}`;
+}
+
+/** A form's default deadline: 8 h from now, on the hour (a default that can always be planned). */
+export function defaultDeadline(now: number, offsetMin: number): string {
+  const t = now + 8 * 3_600_000;
+  return clockTime(t - (t % 3_600_000) + 3_600_000, offsetMin);
+}
+
+function loadControls(l: LoadView, csrf: string, now: number, offsetMin: number): string {
   const token = `<input type="hidden" name="csrf" value="${esc(csrf)}"><input type="hidden" name="id" value="${esc(l.id)}">`;
   let f = `<form class="inline" method="post" action="/control/switch">${token}<input type="hidden" name="on" value="${l.on ? "0" : "1"}"><button${l.on ? ' class="sec"' : ""}>${l.on ? "Switch off" : "Switch on"}</button></form>`;
   if (l.kind === "deferrable") {
-    f += ` <form class="inline" method="post" action="/control/schedule">${token}<input name="hours" size="1" value="2" aria-label="hours" style="width:2.5em">&nbsp;h by <input name="deadline" size="4" value="07:00" aria-label="deadline" style="width:4em"> <button class="sec">Schedule</button></form>`;
+    f += ` <form class="inline" method="post" action="/control/schedule">${token}<label>Run <input name="hours" size="1" value="2" aria-label="hours" style="width:2.6em"> h by <input name="deadline" size="4" value="${defaultDeadline(now, offsetMin)}" aria-label="deadline" style="width:4.2em"></label> <button class="sec">Plan</button></form>`;
   }
   return f;
 }
 
+const KIND = Object.freeze({ switchable: "switchable", deferrable: "can wait for cheap hours", fixed: "always on (not switched)", generator: "generator (not switched)" });
+
 export function controlPage(c: PageContext): string {
   const s = c.snap;
   let out = c.message ? `<div class="msg">${esc(c.message)}</div>` : "";
-  if (!c.csrf) out += `<div class="msg">Reading is open; to switch or schedule loads, <a href="/login">sign in</a>.</div>`;
-  out += `<table><tr><th>Load</th><th class="n">Power</th><th>Relay</th><th></th></tr>`;
+  if (!c.csrf) out += `<div class="msg">Reading is open; to switch or plan loads, <a href="/login">sign in</a>.</div>`;
+  out += `<div class="loads">`;
   for (const l of s.loads) {
-    const run = l.run ? ` <span class="mut">(${l.run.state} ${clockTime(l.run.startAt, c.offsetMin)})</span>` : "";
-    out += `<tr><td><a href="/graph?series=load:${esc(l.id)}">${esc(l.name)}</a><br><small class="mut">${l.kind}</small></td><td class="n" data-k="l-${esc(l.id)}">${watts(l.powerW)}</td><td id="relay-${esc(l.id)}" data-k="s-${esc(l.id)}">${l.on ? "on" : "off"}</td><td>${c.csrf && l.kind !== "fixed" && l.kind !== "generator" ? loadControls(l, c.csrf) : ""}${run}</td></tr>`;
+    const run = l.run ? `<div class="mut">${l.run.state === "running" ? "running since" : l.run.state === "planned" ? "planned for" : l.run.state === "done" ? "ran at" : "missed:"} ${esc(when(l.run.startAt, s.t, c.offsetMin))}–${esc(clockTime(l.run.startAt + l.run.durationMs, c.offsetMin))}, by ${esc(when(l.run.deadline, s.t, c.offsetMin))}</div>` : "";
+    const controls = c.csrf && l.kind !== "fixed" && l.kind !== "generator" ? `<div class="ctl">${loadControls(l, c.csrf, s.t, c.offsetMin)}</div>` : "";
+    out += `<div class="load"><div class="head"><a href="/graph?series=load:${esc(l.id)}"><b>${esc(l.name)}</b></a> <span class="mut">${KIND[l.kind] ?? l.kind}</span></div><div class="state"><span data-k="l-${esc(l.id)}">${watts(l.powerW)}</span> · relay <b id="relay-${esc(l.id)}" data-k="s-${esc(l.id)}">${l.on ? "on" : "off"}</b></div>${run}${controls}</div>`;
   }
-  out += `</table><h2>Decisions</h2><table><tr><th>Time</th><th>Load</th><th>Action</th><th>Reason</th><th>By</th></tr>`;
-  for (const d of s.decisions.slice(-20).reverse()) out += `<tr><td>${s.t - d.t < 86_400_000 ? clockTime(d.t, c.offsetMin) : dateTime(d.t, c.offsetMin)}</td><td>${esc(d.load)}</td><td>${d.action}</td><td>${esc(d.reason)}</td><td>${d.actor}</td></tr>`;
-  if (!s.decisions.length) out += `<tr><td colspan="5" class="mut">no decisions yet</td></tr>`;
+  out += `</div><h2>Decisions</h2><table class="compact"><tr><th>When</th><th>What and why</th></tr>`;
+  const names = new Map(s.loads.map((l) => [l.id, l.name] as [string, string]));
+  for (const d of s.decisions.slice(-20).reverse()) out += `<tr><td>${esc(when(d.t, s.t, c.offsetMin))}</td><td>${esc(decisionWhat(d, names))}<br><span class="mut">${esc(plainReason(d.reason, s.t, c.offsetMin, names))}</span></td></tr>`;
+  if (!s.decisions.length) out += `<tr><td colspan="2" class="mut">no decisions yet</td></tr>`;
   return out + `</table>`;
 }
 
+function perPhase(xs: readonly number[] | undefined, digits: number, unit: string): string {
+  if (!xs || !xs.length || !xs.some(Number.isFinite)) return "not measured";
+  return `${xs.map((x) => (Number.isFinite(x) ? x.toFixed(digits) : "–")).join(" / ")} ${unit}`;
+}
+
+function fixed(x: number | null | undefined, digits: number, unit: string): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? "not measured" : `${x.toFixed(digits)} ${unit}`;
+}
+
 export function qualityPage(c: PageContext): string {
-  let out = `<table><tr><th>Meter</th><th class="n">Frequency</th><th class="n">THD U</th><th class="n">THD I</th><th class="n">Unbalance</th><th class="n">Swells</th><th class="n">Interruptions</th></tr>`;
-  for (const q of c.snap.quality) {
-    out += `<tr><td>Meter ${q.meterId}</td><td class="n">${q.frequencyHz.toFixed(3)} Hz</td><td class="n">${q.thdVoltagePct.map((x) => x.toFixed(1)).join(" / ")} %</td><td class="n">${q.thdCurrentPct.map((x) => x.toFixed(1)).join(" / ")} %</td><td class="n">${q.unbalanceNegativePct.toFixed(2)} %</td><td class="n">${q.swellCount}</td><td class="n">${q.interruptionCount}</td></tr>`;
+  const s = c.snap;
+  let out = `<div class="cards wide">`;
+  for (const q of s.quality) {
+    const dips = q.dipTable.reduce((n, row) => n + row.reduce((a, b) => a + b, 0), 0);
+    out += `<div class="card"><div class="k">Meter ${q.meterId}</div><dl><dt>Frequency</dt><dd>${fixed(q.frequencyHz, 3, "Hz")}</dd><dt>THD U</dt><dd>${perPhase(q.thdVoltagePct, 1, "%")}</dd><dt>THD I</dt><dd>${perPhase(q.thdCurrentPct, 1, "%")}</dd><dt>Unbalance</dt><dd>${fixed(q.unbalanceNegativePct, 2, "%")}</dd><dt>Dips</dt><dd>${dips}</dd><dt>Swells</dt><dd>${q.swellCount}</dd><dt>Interruptions</dt><dd>${q.interruptionCount}</dd></dl></div>`;
   }
-  out += `</table>`;
+  out += `</div>`;
+  if (c.trend) {
+    const t1 = s.t;
+    const t0 = t1 - DAY;
+    const spec = { events: s.events, t0, t1, offsetMin: c.offsetMin };
+    out += `<h2>Trends, last 24 h <small class="mut">(10-min aggregates; red lines: dips, swells, interruptions)</small></h2>`;
+    out += trendFigure("trend-voltage", { ...spec, lines: trendLines(c.trend, "voltage", t0), limits: [207, 253], unit: "V", range: [225, 235], title: "Voltage, 10-min RMS" }, "Voltage (mean of the phases), 10-min RMS; dashed: EN 50160 limits 230 V ± 10 %");
+    out += trendFigure("trend-frequency", { ...spec, lines: trendLines(c.trend, "frequency", t0), limits: [49.5, 50.5], unit: "Hz", range: [49.9, 50.1], title: "Frequency, 10-min mean" }, "Frequency, 10-min mean; dashed: 50 Hz ± 1 %");
+    out += trendFigure("trend-thd", { ...spec, lines: trendLines(c.trend, "thd", t0), limits: [8], unit: "%", range: [0, 4], title: "Voltage THD, 10-min RMS" }, "Voltage THD (mean of the phases), 10-min RMS; dashed: EN 50160 limit 8 %");
+  }
   out += pq10minTable(c);
-  for (const q of c.snap.quality) {
-    out += `<h2>EN 50160 dips · meter ${q.meterId}</h2><table><tr><th>Residual voltage</th>${DIP_COLS.map((h) => `<th class="n">${h}</th>`).join("")}</tr>`;
+  for (const q of s.quality) {
+    out += `<h2>EN 50160 dips · meter ${q.meterId}</h2><table class="compact dips"><tr><th>Residual voltage</th>${DIP_COLS.map((h) => `<th class="n">${h}</th>`).join("")}</tr>`;
     DIP_ROWS.forEach((label, r) => {
       out += `<tr><td>${label}</td>${DIP_COLS.map((_, k) => `<td class="n">${q.dipTable[r]?.[k] ?? 0}</td>`).join("")}</tr>`;
     });
     out += `</table>`;
   }
-  out += `<h2>Events</h2><table><tr><th>Start</th><th>Type</th><th>Meter/phase</th><th class="n">Duration</th><th class="n">Extreme</th><th>Cell</th></tr>`;
-  for (const e of c.snap.events.slice(-30).reverse()) out += `<tr><td>${dateTime(e.start, c.offsetMin)}</td><td>${e.type}</td><td>${e.meterId}/L${e.phase}</td><td class="n">${e.durationMs} ms</td><td class="n">${e.extremeV.toFixed(1)} V</td><td>${esc(e.cell)}</td></tr>`;
-  if (!c.snap.events.length) out += `<tr><td colspan="6" class="mut">no events</td></tr>`;
+  out += `<h2>Events</h2><table class="compact"><tr><th>Start</th><th>What</th><th class="n">Duration</th><th class="n">Extreme</th></tr>`;
+  for (const e of s.events.slice(-30).reverse()) out += `<tr><td>${esc(when(e.start, s.t, c.offsetMin))}</td><td>${e.type}, meter ${e.meterId} L${e.phase}${e.cell ? ` <span class="mut">${esc(e.cell)}</span>` : ""}</td><td class="n">${e.durationMs} ms</td><td class="n">${fixed(e.extremeV, 1, "V")}</td></tr>`;
+  if (!s.events.length) out += `<tr><td colspan="4" class="mut">no events</td></tr>`;
   return out + `</table>`;
 }
 
@@ -145,11 +308,11 @@ function pq10minTable(c: PageContext): string {
   const list = c.snap.pq10min ?? [];
   if (!list.length) return "";
   const ph = (xs: number[], d: number) => xs.map((x) => x.toFixed(d)).join(" / ");
-  let out = `<h2>Last 10-min aggregates</h2><table><tr><th>Meter</th><th>Interval</th><th class="n">U</th><th class="n">I</th><th class="n">P</th><th class="n">THD U</th><th class="n">THD I</th><th class="n">Frequency</th><th>Flagged</th></tr>`;
+  let out = `<h2>Last 10-min aggregates</h2><div class="tw"><table class="compact"><tr><th>Meter</th><th>Interval</th><th class="n">U</th><th class="n">I</th><th class="n">P</th><th class="n">THD U</th><th class="n">THD I</th><th class="n">Frequency</th><th>Flagged</th></tr>`;
   for (const a of list) {
     out += `<tr><td>Meter ${a.meterId}</td><td>${clockTime(a.start, c.offsetMin)}–${clockTime(a.end, c.offsetMin)}</td><td class="n">${ph(a.voltageV, 2)} V</td><td class="n">${ph(a.currentA, 3)} A</td><td class="n">${ph(a.powerW, 1)} W</td><td class="n">${ph(a.thdVoltagePct, 2)} %</td><td class="n">${ph(a.thdCurrentPct, 2)} %</td><td class="n">${a.frequencyHz.toFixed(3)} Hz</td><td>${a.flagged ? "yes (dip, swell or interruption)" : "no"}</td></tr>`;
   }
-  return out + `</table>`;
+  return out + `</table></div>`;
 }
 
 export function formPage(action: string, csrf: string, fields: string, button: string, message?: string): string {

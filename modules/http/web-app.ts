@@ -4,9 +4,10 @@ import type { Household } from "../core/household";
 import type { Random } from "../core/ports";
 import { utf8DecodeStrict } from "../core/bytes";
 import { Auth, CLEAR_COOKIE, sessionCookie, type Session } from "./auth";
+import { PqTrend } from "./charts/pq-trend";
 import { powerGraphSvg } from "./graph-svg";
-import { esc, layout } from "./html";
-import { controlPage, dashboardPage, energyPage, formPage, graphPage, liveValues, pricesPage, qualityPage, type EnergyRow, type PageContext } from "./pages";
+import { clockTime, esc, layout } from "./html";
+import { controlPage, dashboardPage, energyPage, formPage, graphPage, liveValues, powerTodayFigure, pricesPage, qualityPage, type PageContext } from "./pages";
 import { parseUrlEncoded } from "./path";
 import { runQuery, toCsv } from "./query";
 import type { HttpRequest } from "./request-parser";
@@ -57,13 +58,19 @@ export class WebApp {
   private unsubscribe: () => void;
   private readOpen: boolean;
   private offset: number;
+  /** The 10-min aggregates seen so far (the quality trends). */
+  private trend = new PqTrend();
 
   constructor(private readonly o: WebAppOptions) {
     this.auth = new Auth({ clock: o.clock, random: o.random, iterations: o.pbkdf2Iterations, stored: o.storedPassword, save: o.savePassword });
     this.fs = new StaticFs(o.assets);
     this.readOpen = o.readOpen ?? true;
     this.offset = o.utcOffsetMin ?? 0;
-    this.unsubscribe = o.household.onChange(() => (this.dirty = true));
+    this.unsubscribe = o.household.onChange(() => {
+      this.dirty = true;
+      this.trend.take(o.household.snapshot().pq10min);
+    });
+    this.trend.take(o.household.snapshot().pq10min);
     this.routes();
   }
 
@@ -114,7 +121,7 @@ export class WebApp {
   }
 
   private ctx(req: HttpRequest, message?: string): PageContext {
-    return { snap: this.o.household.snapshot(), offsetMin: this.offset, csrf: this.user(req)?.csrf, message };
+    return { snap: this.o.household.snapshot(), offsetMin: this.offset, csrf: this.user(req)?.csrf, message, household: this.o.household, trend: this.trend };
   }
 
   /** Parses a urlencoded form body; answers 400/415 and returns undefined when it cannot. */
@@ -166,14 +173,17 @@ export class WebApp {
       const range = q.get("range") ?? "day";
       const span = range === "hour" ? HOUR : range === "week" ? 7 * DAY : DAY;
       const step = range === "hour" ? MINUTE : range === "week" ? HOUR : 5 * MINUTE;
-      const now = this.o.clock.now();
+      // the household's clock (virtual in a speed run), not the server's
+      const now = hh.snapshot().t;
       const end = now - (now % step) + step;
       const name = this.seriesLabel(series);
       if (!name) return res.status(404).send(layout("Not found", "", `<p>No series ${esc(series)}.</p>`), HTML);
-      const svg = powerGraphSvg(hh.history(series, end - span, end, step), `${name}, last ${range}`, this.offset);
+      const svg = powerGraphSvg(hh.history(series, end - span, end, step), `${name}, last ${range}`, this.offset, end - span, end, now);
       this.page(req, res, `Power graph · ${name}`, "", graphPage(svg, series, range, `Mean power per ${step / MINUTE} min`));
     });
-    r.get("/energy", (req, res) => this.mayRead(req, res) && this.page(req, res, "Energy and bill", "/energy", this.energy(req)));
+    r.get("/energy", (req, res) => this.mayRead(req, res) && this.page(req, res, "Energy and bill", "/energy", energyPage(this.ctx(req))));
+    // the dashboard's live chart, fetched again by the live script each minute
+    r.get("/chart/power-today", (req, res) => this.mayRead(req, res) && res.header("Cache-Control", "no-store").send(powerTodayFigure(this.ctx(req)), HTML));
     r.get("/prices", (req, res) => this.mayRead(req, res) && this.page(req, res, "Prices and grid", "/prices", pricesPage(this.ctx(req))));
     r.get("/control", (req, res) => {
       if (!this.mayRead(req, res)) return;
@@ -188,7 +198,7 @@ export class WebApp {
       if (!f || !this.authorised(req, res, f.get("csrf"))) return;
       const id = f.get("id") ?? "";
       const result = hh.switchLoad(id, f.get("on") === "1", "user");
-      res.redirect(`/control?msg=${encodeURIComponent(result.ok ? `${id} switched ${f.get("on") === "1" ? "on" : "off"}` : result.error ?? "failed")}`);
+      res.redirect(`/control?msg=${encodeURIComponent(result.ok ? `${this.loadName(id)} switched ${f.get("on") === "1" ? "on" : "off"}` : result.error ?? "failed")}`);
     });
     r.post("/control/schedule", (req, res) => {
       const f = this.form(req, res);
@@ -200,7 +210,8 @@ export class WebApp {
       let deadline = now - ((now + this.offset * MINUTE) % DAY) + (Number(m[1]) * 60 + Number(m[2])) * MINUTE;
       if (deadline <= now) deadline += DAY;
       const result = hh.scheduleLoad(f.get("id") ?? "", hours * HOUR, deadline, "user");
-      res.redirect(`/control?msg=${encodeURIComponent(result.ok ? `scheduled ${f.get("id")}` : result.error ?? "failed")}`);
+      const planned = result.ok && result.startAt !== undefined ? `, to start at ${clockTime(result.startAt, this.offset)}` : "";
+      res.redirect(`/control?msg=${encodeURIComponent(result.ok ? `${this.loadName(f.get("id") ?? "")} planned${planned}` : result.error ?? "failed")}`);
     });
 
     r.get("/login", (req, res) => {
@@ -261,7 +272,7 @@ export class WebApp {
 
     // JSON API
     r.get("/api/snapshot", (req, res) => this.mayRead(req, res, true) && res.header("Cache-Control", "no-store").send(JSON.stringify(hh.snapshot()), JSON_TYPE));
-    r.get("/api/live", (req, res) => this.mayRead(req, res, true) && res.header("Cache-Control", "no-store").send(JSON.stringify(liveValues(hh.snapshot())), JSON_TYPE));
+    r.get("/api/live", (req, res) => this.mayRead(req, res, true) && res.header("Cache-Control", "no-store").send(JSON.stringify(liveValues(hh.snapshot(), this.offset)), JSON_TYPE));
     r.post("/api/loads/:id/switch", (req, res, p) => {
       const s = this.user(req);
       if (!s) return res.status(401).send('{"error":"sign in"}', JSON_TYPE);
@@ -299,7 +310,7 @@ export class WebApp {
         this.stopTickerIfIdle();
       });
       stream.retry(3000);
-      stream.send(JSON.stringify(liveValues(hh.snapshot())), "live");
+      stream.send(JSON.stringify(liveValues(hh.snapshot(), this.offset)), "live");
       this.streams.add(stream);
       this.startTicker();
     });
@@ -313,9 +324,9 @@ export class WebApp {
       if (!this.mayRead(req, res)) return;
       const s = this.user(req);
       const body = s
-        ? `<form method="post" action="/display/touch"><input type="hidden" name="csrf" value="${esc(s.csrf)}"><input type="image" src="/display.png" name="p" alt="display" style="max-width:100%;border:1px solid #ccc;border-radius:8px"><p><button name="kind" value="swipe-left" class="sec">◀ swipe</button> <button name="kind" value="swipe-right" class="sec">swipe ▶</button></p></form>`
-        : `<img src="/display.png" alt="display" style="max-width:100%;border:1px solid #ccc;border-radius:8px"><p><a href="/login">Sign in</a> to touch it.</p>`;
-      this.page(req, res, "Display", "/display", body);
+        ? `<form method="post" action="/display/touch"><input type="hidden" name="csrf" value="${esc(s.csrf)}"><input type="image" src="/display.png" name="p" alt="display" data-reload="5" class="mirror"><p><button name="kind" value="swipe-left" class="sec">◀ swipe</button> <button name="kind" value="swipe-right" class="sec">swipe ▶</button></p></form>`
+        : `<img src="/display.png" alt="display" data-reload="5" class="mirror"><p><a href="/login">Sign in</a> to touch it.</p>`;
+      this.page(req, res, "Display", "/display", body + `<p class="mut">The picture is fetched again every 5 s.</p>`, true);
     });
     r.get("/display.png", (req, res) => this.mayRead(req, res) && res.header("Cache-Control", "no-store").send(display.png(), "image/png"));
     r.post("/display/touch", (req, res) => {
@@ -346,37 +357,8 @@ export class WebApp {
     this.page(req, res, "Settings", "/settings", body);
   }
 
-  private energy(req: HttpRequest): string {
-    const c = this.ctx(req);
-    const snap = c.snap;
-    const now = this.o.clock.now();
-    const dayStart = now - (now % DAY);
-    const priceAt = (t: number): number => {
-      const hour = (t - (t % HOUR)) % DAY;
-      for (const p of snap.prices) if (p.start % DAY === hour) return p.importMinorPerKWh;
-      return snap.tariffNow.importMinorPerKWh;
-    };
-    const hours = this.o.household.history("total", dayStart - 6 * DAY, dayStart + DAY, HOUR);
-    const bands = new Map<number, EnergyRow>();
-    const days = new Map<number, EnergyRow>();
-    for (const p of hours) {
-      if (!isFinite(p.wh) || p.wh <= 0) continue;
-      const price = priceAt(p.t);
-      const minor = (p.wh / 1000) * price;
-      const day = p.t - (p.t % DAY);
-      const d = days.get(day) ?? { label: new Date(day).toISOString().slice(0, 10), wh: 0, minor: 0 };
-      d.wh += p.wh;
-      d.minor += minor;
-      days.set(day, d);
-      if (day === dayStart) {
-        const b = bands.get(price) ?? { label: `${price} c/kWh`, wh: 0, minor: 0 };
-        b.wh += p.wh;
-        b.minor += minor;
-        bands.set(price, b);
-      }
-    }
-    const round = (r: EnergyRow): EnergyRow => ({ ...r, minor: Math.round(r.minor) });
-    return energyPage(c, [...bands.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => round(r)), [...days.values()].reverse().map(round));
+  private loadName(id: string): string {
+    return this.o.household.snapshot().loads.find((l) => l.id === id)?.name ?? id;
   }
 
   private seriesLabel(series: string): string | undefined {
@@ -405,7 +387,7 @@ export class WebApp {
     if (this.dirty) {
       this.dirty = false;
       this.sinceLastPing = 0;
-      const data = JSON.stringify(liveValues(this.o.household.snapshot()));
+      const data = JSON.stringify(liveValues(this.o.household.snapshot(), this.offset));
       for (const s of this.streams) s.send(data, "live");
     } else if (this.sinceLastPing >= 15_000) {
       this.sinceLastPing = 0;

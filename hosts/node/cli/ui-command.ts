@@ -1,4 +1,5 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { deriveGlyphs, DERIVED } from "../ui/font-derive";
 import { SCREENS, type ScreenName } from "../../../modules/ui/display-app";
 import { createDisplayMirror, demoDisplay, parseSize } from "../ui/display-mirror";
 import { UsageError, type Command } from "./command";
@@ -23,6 +24,20 @@ export const uiCommand: Command = {
     mirror.app.show(screen);
     writeFileSync(out, mirror.png());
     console.log(`${screen} ${size.width}x${size.height} -> ${out}`);
+    return 0;
+  },
+};
+
+export const uiFontDeriveCommand: Command = {
+  name: "ui font-derive",
+  summary: `add the glyphs ${DERIVED} (built from the font's own) to font modules written by font-gen`,
+  usage: "xsmeter ui font-derive modules/ui/fonts/sans-16.ts [...]   (rewrites each file; glyphs already there stay)",
+  async run(args) {
+    if (!args.length) throw new UsageError("ui font-derive: name at least one font module");
+    for (const f of args) {
+      writeFileSync(f, deriveGlyphs(readFileSync(f, "utf8")));
+      console.log(`${f}: ${DERIVED} present`);
+    }
     return 0;
   },
 };

@@ -21,17 +21,19 @@ export interface DisplayMirror {
   touch(x: number, y: number, kind: TouchKind): void;
 }
 
+/** The panels the display is laid out for: the board's two landscape ones and the lin build's portrait one. */
+export const DISPLAY_SIZES = Object.freeze(["320x240", "480x320", "240x320"]);
+
 export function parseSize(text: string): { width: number; height: number } {
   const m = /^(\d+)x(\d+)$/.exec(text);
   if (!m) throw new Error(`bad size ${JSON.stringify(text)} (want e.g. 320x240)`);
-  const size = { width: Number(m[1]), height: Number(m[2]) };
-  if (!((size.width === 320 && size.height === 240) || (size.width === 480 && size.height === 320))) throw new Error("size must be 320x240 or 480x320");
-  return size;
+  if (!DISPLAY_SIZES.includes(text)) throw new Error(`size must be one of ${DISPLAY_SIZES.join(", ")}`);
+  return { width: Number(m[1]), height: Number(m[2]) };
 }
 
-export function createDisplayMirror(household: Household, clock: Clock, size: { width: number; height: number } = { width: 320, height: 240 }): DisplayMirror {
+export function createDisplayMirror(household: Household, clock: Clock, size: { width: number; height: number } = { width: 320, height: 240 }, utcOffsetMin = 0): DisplayMirror {
   const canvas = new FramebufferCanvas(size.width, size.height);
-  const app = new DisplayApp(canvas, household, clock, size);
+  const app = new DisplayApp(canvas, household, clock, { ...size, utcOffsetMin });
   // The PNG is encoded again only when a render actually drew something.
   let cached: Uint8Array | undefined;
   const render = () => {
@@ -84,8 +86,8 @@ export function demoDisplay(withAlarms = true): DemoDisplaySetup {
     const out = { ...s, tasks: scheduler.stats() };
     if (!withAlarms) return out;
     out.events = [
-      { type: "dip", meterId: 2, phase: 0, start: t - 3 * HOUR, durationMs: 120, extremeV: 161, cell: "90-70%/0.01-0.2s" },
-      { type: "swell", meterId: 1, phase: 0, start: t - 2 * HOUR, durationMs: 40, extremeV: 262, cell: "110-120%" },
+      { type: "dip", meterId: 2, phase: 1, start: t - 3 * HOUR, durationMs: 120, extremeV: 161, cell: "90-70%/0.01-0.2s" },
+      { type: "swell", meterId: 1, phase: 1, start: t - 2 * HOUR, durationMs: 40, extremeV: 262, cell: "110-120%" },
     ];
     out.alarms = [
       { t: t - 3 * HOUR, kind: "dip", message: "meter 2 L1 161 V for 120 ms", meterId: 2 },

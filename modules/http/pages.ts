@@ -110,7 +110,7 @@ export function cheapestComing(slots: readonly PriceSlot[], now: number): PriceS
 
 function cheapestCard(s: HouseholdSnapshot, offsetMin: number): string {
   const best = cheapestComing(s.prices, s.t);
-  return card("", "Cheapest coming", best ? price(best.importMinorPerKWh) : NOT_KNOWN, best ? `at ${esc(when(Math.max(best.start, s.t), s.t, offsetMin))} · <a href="/prices">prices</a>` : "no prices for the coming hours");
+  return card("", "Cheapest coming", best ? price(best.importMinorPerKWh) : NOT_KNOWN, best ? `${best.start <= s.t ? "now" : `at ${esc(when(best.start, s.t, offsetMin))}`} · <a href="/prices">prices</a>` : "no prices for the coming hours");
 }
 
 export function graphPage(svg: string, series: string, range: string, label: string): string {

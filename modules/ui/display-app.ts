@@ -283,9 +283,9 @@ export class DisplayApp {
       exp.set("Exported today", t.dim, kwhText(s.exportTodayWh), t.ok);
       cost.set(isToday(s.bill.from, s.t, this.off) ? "Cost today" : `Bill since ${dayName(s.bill.from, s.t, this.off)}`, t.dim, money(s.bill.totalMinor, s.bill.currency), t.text);
       const best = cheapest(s.prices, s.t);
-      const at = best ? Math.max(best.start, s.t) : 0;
+      const at = best ? Math.max(best.start, s.t) : 0; // the day of the cheapest hour (today while it runs)
       const name = best ? `Cheapest ${dayName(at, s.t, this.off)}` : "Cheapest hour";
-      const value = best ? `${price(best.importMinorPerKWh)} at ${clockTime(at, this.off)}` : "no prices yet";
+      const value = best ? cheapestWhen(best, s.t, this.off) : "no prices yet";
       if (this.portrait) {
         best1.set(name, t.dim, "", t.dim);
         best2.set("", t.dim, value, best ? t.ok : t.dim);
@@ -443,7 +443,7 @@ export class DisplayApp {
       head.set(v.length ? `Now ${price(s.tariffNow.importMinorPerKWh)}${this.portrait ? "" : " · green = cheap"}` : "no prices known yet", t.dim);
       const lines: [string, string, number][] = [];
       const best = cheapest(s.prices, s.t);
-      if (best) lines.push([`Cheapest ${dayName(Math.max(best.start, s.t), s.t, this.off)}`, `${price(best.importMinorPerKWh)} at ${clockTime(Math.max(best.start, s.t), this.off)}`, t.ok]);
+      if (best) lines.push([`Cheapest ${dayName(Math.max(best.start, s.t), s.t, this.off)}`, cheapestWhen(best, s.t, this.off), t.ok]);
       for (const line of s.bill.lines) lines.push([line.label, money(line.amountMinor, s.bill.currency), t.text]);
       lines.push([isToday(s.bill.from, s.t, this.off) ? "Today's bill" : `Bill since ${dayName(s.bill.from, s.t, this.off)}`, money(s.bill.totalMinor, s.bill.currency), t.accent]);
       lines.push(["This month", s.bill.to - s.bill.from >= DAY && s.bill.forecastMonthMinor ? `about ${money(s.bill.forecastMonthMinor, s.bill.currency)}` : "not enough data", t.dim]);
@@ -530,6 +530,11 @@ export class DisplayApp {
       });
     };
   }
+}
+
+/** "18.3 c/kWh at 02:00", or "… now" while it is the slot running (so the row does not change every minute). */
+function cheapestWhen(best: PriceSlot, now: number, offsetMin: number): string {
+  return `${price(best.importMinorPerKWh)} ${best.start <= now ? "now" : `at ${clockTime(best.start, offsetMin)}`}`;
 }
 
 function kwhText(wh: number): string {

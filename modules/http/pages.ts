@@ -110,7 +110,7 @@ export function cheapestComing(slots: readonly PriceSlot[], now: number): PriceS
 
 function cheapestCard(s: HouseholdSnapshot, offsetMin: number): string {
   const best = cheapestComing(s.prices, s.t);
-  return card("", "Cheapest coming", best ? price(best.importMinorPerKWh) : NOT_KNOWN, best ? `${best.start <= s.t ? "now" : `at ${esc(when(best.start, s.t, offsetMin))}`} · <a href="/prices">prices</a>` : "no prices for the coming hours");
+  return card("", "Cheapest coming", best ? price(best.importMinorPerKWh) : NOT_KNOWN, best ? `${best.start <= s.t ? "now" : dayName(best.start, s.t, offsetMin) === "today" ? `at ${esc(when(best.start, s.t, offsetMin))}` : esc(when(best.start, s.t, offsetMin))} · <a href="/prices">prices</a>` : "no prices for the coming hours");
 }
 
 export function graphPage(svg: string, series: string, range: string, label: string): string {
@@ -134,9 +134,9 @@ export function energyPage(c: PageContext): string {
     const h = hourBars(c.household, s, c.offsetMin);
     out += barsFigure("energy-hours", { ...h, offsetMin: c.offsetMin, title: "Energy per hour today" }, "Energy per hour today: import up (cost at the slot's price over the bar), export down");
     const d = dayBars(c.household, s, c.offsetMin);
-    out += barsFigure("energy-days", { ...d, offsetMin: c.offsetMin, title: "Energy per day", dayLabels: (t) => dayName(t, s.t, c.offsetMin) }, "Energy per day, last 7 days (today's cost is the bill's; other days' where their prices are known)");
+    out += barsFigure("energy-days", { ...d, offsetMin: c.offsetMin, title: "Energy per day", dayLabels: (t) => dayName(t, s.t, c.offsetMin), shortDayLabels: (t) => weekday(t, c.offsetMin) }, "Energy per day, last 7 days (today's cost is the bill's; other days' where their prices are known)");
     const rows = d.bars.slice().reverse().map((b) => `<tr><td>${esc(b.label)}</td><td class="n">${kwh(b.importWh)}</td><td class="n">${kwh(b.exportWh)}</td><td class="n">${esc(b.cost)}</td></tr>`).join("");
-    out += `<h2>Per day</h2><table><tr><th>Day</th><th class="n">Imported</th><th class="n">Exported</th><th class="n">Cost</th></tr>${rows || `<tr><td colspan="4" class="mut">not measured yet</td></tr>`}</table>`;
+    out += `<h2>Per day</h2><table class="compact"><tr><th>Day</th><th class="n">Imported</th><th class="n">Exported</th><th class="n">Cost</th></tr>${rows || `<tr><td colspan="4" class="mut">not measured yet</td></tr>`}</table>`;
     const bands = new Map<number, EnergyRow>();
     for (const p of c.household.history("total", h.t0, s.t + MIN, 15 * MIN)) {
       if (!(p.wh > 0)) continue;
@@ -152,6 +152,12 @@ export function energyPage(c: PageContext): string {
   }
   out += `<h2>${esc(billTitle(s.bill, s.t, c.offsetMin))} <small class="mut">(${esc(when(s.bill.from, s.t, c.offsetMin))} – ${esc(when(s.bill.to, s.t, c.offsetMin))})</small></h2><table>${s.bill.lines.map((l) => `<tr><td>${esc(l.label)}${l.quantity !== undefined ? ` <span class="mut">${esc(signed(l.quantity, 2))} ${esc(l.unit ?? "")}</span>` : ""}</td><td class="n">${money(l.amountMinor, cur)}</td></tr>`).join("")}<tr><th>Total</th><th class="n">${money(s.bill.totalMinor, cur)}</th></tr><tr><td>Month forecast</td><td class="n">${esc(forecastText(s.bill, cur))}</td></tr></table>`;
   return out;
+}
+
+const WEEKDAYS = Object.freeze(["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]);
+
+function weekday(t: number, offsetMin: number): string {
+  return WEEKDAYS[new Date(t + offsetMin * 60_000).getUTCDay()];
 }
 
 /** The month forecast, or "not enough data" until a whole day is measured. */
@@ -175,7 +181,7 @@ export function pricesPage(c: PageContext): string {
       day = d;
       out += `<tr class="day"><th colspan="4">${esc(d === "today" || d === "tomorrow" ? `${d[0].toUpperCase()}${d.slice(1)}, ${dayName(row.start, row.start + 7 * DAY, c.offsetMin)}` : d)}</th></tr>`;
     }
-    out += `<tr${row.now ? ' class="now"' : ""}><td>${clockTime(row.start, c.offsetMin)}–${clockTime(row.end, c.offsetMin)}${row.now ? " ◀ now" : ""}${row.cheap ? ' <span class="tag">cheap</span>' : ""}</td><td class="n">${row.imp}</td><td class="n">${row.exp}</td><td class="n">${row.ren}</td></tr>`;
+    out += `<tr${row.now ? ' class="now"' : ""}><td>${clockTime(row.start, c.offsetMin)}–${row.end === localDayStart(row.end, c.offsetMin) ? "24:00" : clockTime(row.end, c.offsetMin)}${row.now ? " ◀ now" : ""}${row.cheap ? ' <span class="tag">cheap</span>' : ""}</td><td class="n">${row.imp}</td><td class="n">${row.exp}</td><td class="n">${row.ren}</td></tr>`;
   }
   if (!s.prices.length) out += `<tr><td colspan="4" class="mut">no prices known yet</td></tr>`;
   return out + `</table>`;
@@ -274,21 +280,23 @@ function fixed(x: number | null | undefined, digits: number, unit: string): stri
 
 export function qualityPage(c: PageContext): string {
   const s = c.snap;
-  let out = `<div class="cards wide">`;
-  for (const q of s.quality) {
-    const dips = q.dipTable.reduce((n, row) => n + row.reduce((a, b) => a + b, 0), 0);
-    out += `<div class="card"><div class="k">Meter ${q.meterId}</div><dl><dt>Frequency</dt><dd>${fixed(q.frequencyHz, 3, "Hz")}</dd><dt>THD U</dt><dd>${perPhase(q.thdVoltagePct, 1, "%")}</dd><dt>THD I</dt><dd>${perPhase(q.thdCurrentPct, 1, "%")}</dd><dt>Unbalance</dt><dd>${fixed(q.unbalanceNegativePct, 2, "%")}</dd><dt>Dips</dt><dd>${dips}</dd><dt>Swells</dt><dd>${q.swellCount}</dd><dt>Interruptions</dt><dd>${q.interruptionCount}</dd></dl></div>`;
-  }
-  out += `</div>`;
+  let out = "";
+  // the trends first: the picture a household looks at; the figures per meter after them
   if (c.trend) {
     const t1 = s.t;
     const t0 = t1 - DAY;
     const spec = { events: s.events, t0, t1, offsetMin: c.offsetMin };
     out += `<h2>Trends, last 24 h <small class="mut">(10-min aggregates; red lines: dips, swells, interruptions)</small></h2>`;
-    out += trendFigure("trend-voltage", { ...spec, lines: trendLines(c.trend, "voltage", t0), limits: [207, 253], unit: "V", range: [225, 235], title: "Voltage, 10-min RMS" }, "Voltage (mean of the phases), 10-min RMS; dashed: EN 50160 limits 230 V ± 10 %");
-    out += trendFigure("trend-frequency", { ...spec, lines: trendLines(c.trend, "frequency", t0), limits: [49.5, 50.5], unit: "Hz", range: [49.9, 50.1], title: "Frequency, 10-min mean" }, "Frequency, 10-min mean; dashed: 50 Hz ± 1 %");
-    out += trendFigure("trend-thd", { ...spec, lines: trendLines(c.trend, "thd", t0), limits: [8], unit: "%", range: [0, 4], title: "Voltage THD, 10-min RMS" }, "Voltage THD (mean of the phases), 10-min RMS; dashed: EN 50160 limit 8 %");
+    out += trendFigure("trend-voltage", { ...spec, lines: trendLines(c.trend, "voltage", t0), limits: [207, 253], unit: "V", range: [225, 235], title: "Voltage, 10-min RMS" }, "Voltage (mean of the phases), 10-min RMS; EN 50160 limits 230 V ± 10 % (dashed when on the scale)");
+    out += trendFigure("trend-frequency", { ...spec, lines: trendLines(c.trend, "frequency", t0), limits: [49.5, 50.5], unit: "Hz", range: [49.9, 50.1], title: "Frequency, 10-min mean" }, "Frequency, 10-min mean; EN 50160 limits 50 Hz ± 1 % (dashed when on the scale)");
+    out += trendFigure("trend-thd", { ...spec, lines: trendLines(c.trend, "thd", t0), limits: [8], unit: "%", range: [0, 4], title: "Voltage THD, 10-min RMS" }, "Voltage THD (mean of the phases), 10-min RMS; EN 50160 limit 8 % (dashed when on the scale)");
   }
+  out += `<h2>Now, per meter</h2><div class="cards wide">`;
+  for (const q of s.quality) {
+    const dips = q.dipTable.reduce((n, row) => n + row.reduce((a, b) => a + b, 0), 0);
+    out += `<div class="card"><div class="k">Meter ${q.meterId}</div><dl><dt>Frequency</dt><dd>${fixed(q.frequencyHz, 3, "Hz")}</dd><dt>THD U</dt><dd>${perPhase(q.thdVoltagePct, 1, "%")}</dd><dt>THD I</dt><dd>${perPhase(q.thdCurrentPct, 1, "%")}</dd><dt>Unbalance</dt><dd>${fixed(q.unbalanceNegativePct, 2, "%")}</dd><dt>Dips</dt><dd>${dips}</dd><dt>Swells</dt><dd>${q.swellCount}</dd><dt>Interruptions</dt><dd>${q.interruptionCount}</dd></dl></div>`;
+  }
+  out += `</div>`;
   out += pq10minTable(c);
   for (const q of s.quality) {
     out += `<h2>EN 50160 dips · meter ${q.meterId}</h2><table class="compact dips"><tr><th>Residual voltage</th>${DIP_COLS.map((h) => `<th class="n">${h}</th>`).join("")}</tr>`;

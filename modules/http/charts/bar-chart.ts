@@ -26,6 +26,8 @@ export interface BarChartSpec {
   title: string;
   /** Day labels under the bars (per-day chart) instead of hour ticks. */
   dayLabels?: (t: number) => string;
+  /** Shorter day labels for the narrow drawing ("Thu"). */
+  shortDayLabels?: (t: number) => string;
 }
 
 export function barsSvg(spec: BarChartSpec, size: Size): string {
@@ -35,8 +37,9 @@ export function barsSvg(spec: BarChartSpec, size: Size): string {
     if (Number.isFinite(b.importWh)) hi = Math.max(hi, b.importWh / 1000);
     if (Number.isFinite(b.exportWh)) lo = Math.min(lo, -b.exportWh / 1000);
   }
+  const labels = size.narrow ? spec.shortDayLabels ?? spec.dayLabels : spec.dayLabels;
   const times = spec.dayLabels ? spec.bars.map((b) => b.t + b.ms / 2) : undefined;
-  const { f, svg } = frame({ size, t0: spec.t0, t1: spec.t1, lo, hi: hi * 1.12, unit: "kWh", offsetMin: spec.offsetMin, times, dayLabels: spec.dayLabels && ((t) => spec.dayLabels!(t - 1)) });
+  const { f, svg } = frame({ size, t0: spec.t0, t1: spec.t1, lo, hi: hi * 1.12, unit: "kWh", offsetMin: spec.offsetMin, times, dayLabels: labels && ((t) => labels(t - 1)) });
   let body = svg;
   let any = false;
   for (const b of spec.bars) {
@@ -48,7 +51,7 @@ export function barsSvg(spec: BarChartSpec, size: Size): string {
       const y = f.y(b.importWh / 1000);
       body += `<rect x="${(x0 + 1).toFixed(1)}" y="${y.toFixed(1)}" width="${w.toFixed(1)}" height="${(f.y(0) - y).toFixed(1)}" fill="${COLORS.line}">${tip}</rect>`;
       // the cost over the bar where it fits (a 24-bar day on the desktop; a week everywhere); unknown costs stay in the tooltip
-      if (w >= 4 + b.cost.length * 6 && /\d/.test(b.cost)) body += `<text x="${(x0 + 1 + w / 2).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle"${w < 40 ? ' font-size="11"' : ""}>${esc(b.cost)}</text>`;
+      if (w >= 2 + b.cost.length * 5.8 && /\d/.test(b.cost)) body += `<text x="${(x0 + 1 + w / 2).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle"${w < 40 ? ' font-size="11"' : ""}>${esc(b.cost)}</text>`;
     }
     if (Number.isFinite(b.exportWh) && b.exportWh > 0) {
       any = true;

@@ -12,6 +12,8 @@ export interface PowerChartSpec {
   title: string;
   /** Day labels on the time axis (a week). */
   dayLabels?: (t: number) => string;
+  /** Shorter day labels for the narrow drawing ("Thu"). */
+  shortDayLabels?: (t: number) => string;
   /** Day ticks to go with them. */
   times?: number[];
 }
@@ -28,7 +30,7 @@ export function powerSvg(spec: PowerChartSpec, size: Size): string {
   }
   const kw = Math.max(hi, -lo) >= 2000;
   const k = kw ? 1000 : 1;
-  const { f, svg } = frame({ size, t0: spec.t0, t1: spec.t1, lo: lo / k, hi: hi / k, unit: kw ? "kW" : "W", offsetMin: spec.offsetMin, dayLabels: spec.dayLabels, times: spec.times });
+  const { f, svg } = frame({ size, t0: spec.t0, t1: spec.t1, lo: lo / k, hi: hi / k, unit: kw ? "kW" : "W", offsetMin: spec.offsetMin, dayLabels: size.narrow ? spec.shortDayLabels ?? spec.dayLabels : spec.dayLabels, times: spec.times });
   const pts = spec.points.map((p) => ({ t: p.t, v: p.w / k }));
   const line = linePath(f, pts);
   let area = "";

@@ -37,7 +37,13 @@ export function trendSvg(spec: TrendSpec, size: Size): string {
   const top = f.scale.max;
   const y = f.y;
   let body = svg;
-  for (const lim of spec.limits) if (lim >= base && lim <= top) body += `<line x1="${f.left}" x2="${f.right}" y1="${y(lim).toFixed(1)}" y2="${y(lim).toFixed(1)}" stroke="${COLORS.event}" stroke-dasharray="6 4" opacity=".6"/>`;
+  const off: number[] = [];
+  for (const lim of spec.limits) {
+    if (lim >= base && lim <= top) body += `<line x1="${f.left}" x2="${f.right}" y1="${y(lim).toFixed(1)}" y2="${y(lim).toFixed(1)}" stroke="${COLORS.event}" stroke-dasharray="6 4" opacity=".6"/>`;
+    else off.push(lim);
+  }
+  // limits the data is far from are named, not drawn (drawing them would flatten the line)
+  if (off.length) body += `<text x="${f.right}" y="${f.bottom - 6}" text-anchor="end">${esc(`limits ${off.join(" / ")} ${spec.unit}: off the scale`)}</text>`;
   let any = false;
   let legend = "";
   spec.lines.forEach((l, i) => {
@@ -45,7 +51,9 @@ export function trendSvg(spec: TrendSpec, size: Size): string {
     const d = linePath(f, l.points);
     if (d) any = true;
     body += `<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`;
-    legend += `<rect x="${f.left + 8 + i * 80}" y="${f.top + 2}" width="10" height="3" fill="${color}"/><text x="${f.left + 22 + i * 80}" y="${f.top + 8}">${esc(l.name)}</text>`;
+    // the legend's entries share the plot's width, so the last is not cut on a phone
+    const step = Math.min(80, (f.right - f.left - 8) / Math.max(1, spec.lines.length));
+    legend += `<rect x="${(f.left + 8 + i * step).toFixed(1)}" y="${f.top + 2}" width="10" height="3" fill="${color}"/><text x="${(f.left + 22 + i * step).toFixed(1)}" y="${f.top + 8}">${esc(l.name)}</text>`;
   });
   for (const e of spec.events) {
     if (e.start < spec.t0 || e.start > spec.t1) continue;

@@ -47,7 +47,7 @@ export function billTitle(bill: BillView, now: number, offsetMin: number): strin
 /** Where the prices come from, as the tariff card says it. */
 export function priceSource(snap: HouseholdSnapshot): string {
   const name = snap.tariffNow.name.toLowerCase();
-  const from = name.includes("day-ahead") || name.includes("spot") ? "day-ahead market feed" : name.includes("utility") || name.includes("table") ? "the utility's price table" : snap.tariffNow.name;
+  const from = name.includes("day-ahead") || name.includes("spot") ? "the day-ahead market feed" : name.includes("utility") || name.includes("table") ? "the utility's price table" : `“${snap.tariffNow.name}”`;
   return snap.grid.pricesStale ? `${from} (out of date)` : from;
 }
 
@@ -88,7 +88,7 @@ export function powerTodayFigure(c: PageContext): string {
 export function dashboardPage(c: PageContext): string {
   const s = c.snap;
   const live = liveValues(s, c.offsetMin);
-  let out = `<div class="cards">${card("total", "Power now", live.total)}${card("today", "Imported today", live.today)}${card("export", "Exported today", live.export)}${card("bill", billTitle(s.bill, s.t, c.offsetMin), live.bill, `<a href="/energy">details</a>`)}${card("tariff", "Price now", live.tariff, `from the ${esc(priceSource(s))}`)}${cheapestCard(s, c.offsetMin)}</div>`;
+  let out = `<div class="cards">${card("total", "Power now", live.total)}${card("today", "Imported today", live.today)}${card("export", "Exported today", live.export)}${card("bill", billTitle(s.bill, s.t, c.offsetMin), live.bill, `<a href="/energy">details</a>`)}${card("tariff", "Price now", live.tariff, `from ${esc(priceSource(s))}`)}${cheapestCard(s, c.offsetMin)}</div>`;
   out += powerTodayFigure(c);
   out += `<h2>Meters</h2><table><tr><th>Meter</th><th class="n">Power</th><th class="n">Voltage</th><th>Status</th></tr>`;
   for (const m of s.meters) {
@@ -169,7 +169,7 @@ export function pricesPage(c: PageContext): string {
   const s = c.snap;
   const g = s.grid;
   const share = (x: number) => `${Math.round(x * 100)} %`;
-  let out = `<div class="cards">${card("", "Price now", price(s.tariffNow.importMinorPerKWh), `from the ${esc(priceSource(s))}`)}${card("", "Prices updated", g.pricesUpdatedAt > 0 ? when(g.pricesUpdatedAt, s.t, c.offsetMin) : NOT_KNOWN, g.pricesStale ? '<span class="bad">out of date</span>' : "up to date")}${card("", "Renewables", g.renewableAvailable ? `available, ${share(g.renewableShare)}` : `low, ${share(g.renewableShare)}`)}${card("", "Co-generator", g.cogenerator)}</div>`;
+  let out = `<div class="cards">${card("", "Price now", price(s.tariffNow.importMinorPerKWh), `from ${esc(priceSource(s))}`)}${card("", "Prices updated", g.pricesUpdatedAt > 0 ? when(g.pricesUpdatedAt, s.t, c.offsetMin) : NOT_KNOWN, g.pricesStale ? '<span class="bad">out of date</span>' : "up to date")}${card("", "Renewables", g.renewableAvailable ? `available, ${share(g.renewableShare)}` : `low, ${share(g.renewableShare)}`)}${card("", "Co-generator", g.cogenerator)}</div>`;
   const span = priceSpan(s, c.offsetMin);
   out += priceFigure("prices", { slots: s.prices, runs: plannedRuns(s), now: s.t, ...span, offsetMin: c.offsetMin, title: "Import price today and tomorrow" }, "Import price (c/kWh): green = the cheapest quarter of the coming slots, purple = planned runs");
   out += `<h2>Price table <small class="mut">(hours with the same prices in one row)</small></h2><table class="compact"><tr><th>Time</th><th class="n">Import c/kWh</th><th class="n">Export c/kWh</th><th class="n">Renewables</th></tr>`;

@@ -49,14 +49,14 @@ export function barsSvg(spec: BarChartSpec, size: Size): string {
     if (Number.isFinite(b.importWh) && b.importWh > 0) {
       any = true;
       const y = f.y(b.importWh / 1000);
-      body += `<rect x="${(x0 + 1).toFixed(1)}" y="${y.toFixed(1)}" width="${w.toFixed(1)}" height="${(f.y(0) - y).toFixed(1)}" fill="${COLORS.line}">${tip}</rect>`;
+      body += `<rect x="${(x0 + 1).toFixed(0)}" y="${y.toFixed(0)}" width="${w.toFixed(0)}" height="${(f.y(0) - y).toFixed(0)}" fill="${COLORS.line}">${tip}</rect>`;
       // the cost over the bar where it fits (a 24-bar day on the desktop; a week everywhere); unknown costs stay in the tooltip
-      if (w >= 2 + b.cost.length * 5.8 && /\d/.test(b.cost)) body += `<text x="${(x0 + 1 + w / 2).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle"${w < 40 ? ' font-size="11"' : ""}>${esc(b.cost)}</text>`;
+      if (w >= 2 + b.cost.length * 5.8 && /\d/.test(b.cost)) body += `<text x="${(x0 + 1 + w / 2).toFixed(0)}" y="${(y - 4).toFixed(0)}" text-anchor="middle"${w < 40 ? ' font-size="11"' : ""}>${esc(b.cost)}</text>`;
     }
     if (Number.isFinite(b.exportWh) && b.exportWh > 0) {
       any = true;
       const y = f.y(-b.exportWh / 1000);
-      body += `<rect x="${(x0 + 1).toFixed(1)}" y="${f.y(0).toFixed(1)}" width="${w.toFixed(1)}" height="${(y - f.y(0)).toFixed(1)}" fill="${COLORS.exp}">${tip}</rect>`;
+      body += `<rect x="${(x0 + 1).toFixed(0)}" y="${f.y(0).toFixed(0)}" width="${w.toFixed(0)}" height="${(y - f.y(0)).toFixed(0)}" fill="${COLORS.exp}">${tip}</rect>`;
     }
   }
   if (!any) body += emptyNote(f, "not measured yet");

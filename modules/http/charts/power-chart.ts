@@ -1,6 +1,6 @@
 /** Today's power curve (dashboard and graph page): mean power per step, export below the zero line. */
 import type { HistoryPoint } from "../../core/household";
-import { COLORS, emptyNote, figure, frame, linePath, nowLine, svgElement, type Size } from "./svg";
+import { areaPath, COLORS, emptyNote, figure, frame, nowLine, runs, svgElement, type Size } from "./svg";
 
 export interface PowerChartSpec {
   points: readonly HistoryPoint[];
@@ -31,15 +31,10 @@ export function powerSvg(spec: PowerChartSpec, size: Size): string {
   const kw = Math.max(hi, -lo) >= 2000;
   const k = kw ? 1000 : 1;
   const { f, svg } = frame({ size, t0: spec.t0, t1: spec.t1, lo: lo / k, hi: hi / k, unit: kw ? "kW" : "W", offsetMin: spec.offsetMin, dayLabels: size.narrow ? spec.shortDayLabels ?? spec.dayLabels : spec.dayLabels, times: spec.times });
-  const pts = spec.points.map((p) => ({ t: p.t, v: p.w / k }));
-  const line = linePath(f, pts);
-  let area = "";
+  const list = runs(f, spec.points.map((p) => ({ t: p.t, v: p.w / k })));
+  const line = list.map((r) => `M${r.x0} ${r.y0}${r.rel}`).join("");
   // the area closes each unbroken run on the zero line, so export reads as a fill below it
-  for (const run of line.split("M").filter(Boolean)) {
-    const first = run.split(/[ L]/);
-    const last = run.slice(run.lastIndexOf("L") + 1).split(" ");
-    area += `M${first[0]} ${f.y(0).toFixed(1)}L${run}L${last[0]} ${f.y(0).toFixed(1)}Z`;
-  }
+  const area = areaPath(f, list);
   const body = `${svg}<path d="${area}" fill="${COLORS.area}"/><path d="${line}" fill="none" stroke="${COLORS.line}" stroke-width="2" stroke-linejoin="round"/>${nowLine(f, spec.now)}${n ? "" : emptyNote(f, "not measured yet")}`;
   return svgElement(size, spec.title, body);
 }

@@ -46,9 +46,9 @@ export function priceSvg(spec: PriceChartSpec, size: Size): string {
     if (s.start + s.durationMs <= spec.t0 || s.start >= spec.t1) continue;
     const x0 = f.x(Math.max(s.start, spec.t0));
     const x1 = f.x(Math.min(s.start + s.durationMs, spec.t1));
-    const y = f.y(s.importMinorPerKWh).toFixed(1);
-    if (cheap.has(s.start)) shade += `<rect x="${x0.toFixed(1)}" y="${f.top}" width="${(x1 - x0).toFixed(1)}" height="${f.bottom - f.top}" fill="${COLORS.cheap}"/>`;
-    d += `${s.start === prevEnd ? "L" : "M"}${x0.toFixed(1)} ${y}H${x1.toFixed(1)}`;
+    const y = f.y(s.importMinorPerKWh).toFixed(0);
+    if (cheap.has(s.start)) shade += `<rect x="${x0.toFixed(0)}" y="${f.top}" width="${(x1 - x0).toFixed(0)}" height="${f.bottom - f.top}" fill="${COLORS.cheap}"/>`;
+    d += `${s.start === prevEnd ? "L" : "M"}${x0.toFixed(0)} ${y}H${x1.toFixed(0)}`;
     prevEnd = s.start + s.durationMs;
   }
   let runs = "";
@@ -57,7 +57,7 @@ export function priceSvg(spec: PriceChartSpec, size: Size): string {
     const x1 = f.x(Math.min(r.end, spec.t1));
     if (!(x1 > x0)) return;
     const y = f.bottom - 16 - i * 16;
-    runs += `<rect x="${x0.toFixed(1)}" y="${y}" width="${(x1 - x0).toFixed(1)}" height="12" rx="3" fill="${COLORS.plan}"/><text x="${(x1 + 3).toFixed(1)}" y="${y + 10}" fill="${COLORS.plan}" text-anchor="${x1 > f.right - 60 ? "end" : "start"}"${x1 > f.right - 60 ? ` dx="${(x0 - x1 - 6).toFixed(1)}"` : ""}>${esc(r.name)}</text>`;
+    runs += `<rect x="${x0.toFixed(0)}" y="${y}" width="${(x1 - x0).toFixed(0)}" height="12" rx="3" fill="${COLORS.plan}"/><text x="${(x1 + 3).toFixed(0)}" y="${y + 10}" fill="${COLORS.plan}" text-anchor="${x1 > f.right - 60 ? "end" : "start"}"${x1 > f.right - 60 ? ` dx="${(x0 - x1 - 6).toFixed(0)}"` : ""}>${esc(r.name)}</text>`;
   });
   const body = `${shade}${svg}<path d="${d}" fill="none" stroke="${COLORS.line}" stroke-width="2"/>${runs}${nowLine(f, spec.now)}${spec.slots.length ? "" : emptyNote(f, "no prices known yet")}`;
   return svgElement(size, spec.title, body);

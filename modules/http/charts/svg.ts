@@ -90,19 +90,47 @@ export function emptyNote(f: Frame, text: string): string {
   return `<text x="${((f.left + f.right) / 2).toFixed(0)}" y="${((f.top + f.bottom) / 2).toFixed(0)}" text-anchor="middle" font-size="13">${esc(text)}</text>`;
 }
 
-/** A polyline path through (t, v) points; non-finite values break it. */
-export function linePath(f: Frame, pts: readonly { t: number; v: number }[]): string {
-  let d = "";
-  let pen = false;
+export interface Run {
+  /** First and last point of an unbroken run (whole pixels). */
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  /** The run after its first point, as relative "l" steps between whole pixels (half the bytes of absolute decimals). */
+  rel: string;
+}
+
+/** The unbroken runs of (t, v) points; non-finite values break a run. */
+export function runs(f: Frame, pts: readonly { t: number; v: number }[]): Run[] {
+  const out: Run[] = [];
+  let cur: Run | undefined;
   for (const p of pts) {
     if (!Number.isFinite(p.v)) {
-      pen = false;
+      cur = undefined;
       continue;
     }
-    d += `${pen ? "L" : "M"}${f.x(p.t).toFixed(1)} ${f.y(p.v).toFixed(1)}`;
-    pen = true;
+    const x = Math.round(f.x(p.t));
+    const y = Math.round(f.y(p.v));
+    if (!cur) out.push((cur = { x0: x, y0: y, x1: x, y1: y, rel: "" }));
+    else {
+      if (x === cur.x1 && y === cur.y1) continue;
+      cur.rel += `l${x - cur.x1} ${y - cur.y1}`;
+      cur.x1 = x;
+      cur.y1 = y;
+    }
   }
-  return d;
+  return out;
+}
+
+/** A polyline path through (t, v) points; non-finite values break it. */
+export function linePath(f: Frame, pts: readonly { t: number; v: number }[]): string {
+  return runs(f, pts).map((r) => `M${r.x0} ${r.y0}${r.rel}`).join("");
+}
+
+/** The area between the runs and the zero line. */
+export function areaPath(f: Frame, list: readonly Run[]): string {
+  const z = Math.round(f.y(0));
+  return list.map((r) => `M${r.x0} ${z}L${r.x0} ${r.y0}${r.rel}L${r.x1} ${z}Z`).join("");
 }
 
 /** The "now" marker. */

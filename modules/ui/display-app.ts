@@ -310,8 +310,10 @@ export class DisplayApp {
     d.buttons[0].set("Run in 2 h", this.theme.accent);
     d.buttons[1].set("Close", this.theme.panel);
     d.buttons[0].onTap = () => {
-      const now = this.clock.now();
-      const r = this.household.scheduleLoad(id, 2 * HOUR, now + 4 * HOUR, "display");
+      // the household's clock (virtual in a --speed run), not the display's own
+      const hh = this.household;
+      const now = hh.now ? hh.now() : hh.snapshot().t;
+      const r = hh.scheduleLoad(id, 2 * HOUR, now + 4 * HOUR, "display");
       d.message = r.ok ? `scheduled to start ${hhmm(r.startAt ?? now)}` : `refused: ${r.error}`;
       d.buttons[0].onTap = undefined;
       d.dirty = true;

@@ -68,9 +68,10 @@ describe("the web page in a real browser", () => {
     // Switch the oven off.
     expect(demo.store.snapshot().loads.find((l) => l.id === "oven")!.on).toBe(true);
     await page.click('tr:has-text("Oven") form[action="/control/switch"] button');
-    expect(await page.locator(".msg").textContent()).toMatch(/oven switched off/);
+    expect(await page.locator(".msg").textContent()).toMatch(/Oven switched off/); // the load's name, not its id
     expect(demo.store.snapshot().loads.find((l) => l.id === "oven")!.on).toBe(false);
     expect(await page.locator("#relay-oven").textContent()).toBe("off");
+    expect(await page.locator('tr:has-text("Oven") form[action="/control/switch"] button').textContent()).toBe("Switch on");
     await page.screenshot({ path: `${ARTIFACTS}/http-control.png`, fullPage: true });
 
     // Its power graph.

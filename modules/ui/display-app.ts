@@ -420,8 +420,10 @@ export class DisplayApp {
       const plan = d.buttons[0];
       plan.set("Plan 2 h", this.theme.accent);
       plan.onTap = () => {
-        const now = this.clock.now();
-        const r = this.household.scheduleLoad(id, 2 * HOUR, now + 8 * HOUR, "display");
+        // the household's clock (virtual in a --speed run), not the display's own
+        const hh = this.household;
+        const now = hh.now ? hh.now() : hh.snapshot().t;
+        const r = hh.scheduleLoad(id, 2 * HOUR, now + 8 * HOUR, "display");
         d.message = r.ok ? `planned: 2 h in the cheapest hours before ${clockTime(now + 8 * HOUR, this.off)}${r.startAt !== undefined ? `, from ${clockTime(r.startAt, this.off)}` : ""}` : `refused: ${r.error}`;
         plan.onTap = undefined;
         d.dirty = true;

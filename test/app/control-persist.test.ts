@@ -58,7 +58,7 @@ describe("load control across a restart", () => {
     const b = boot(clock, flash);
     clock.advance(1000);
     expect(b.view("ev").run).toMatchObject({ state: "waiting", startAt: DAY0 + 28.5 * H });
-    expect(b.view("washer").run).toMatchObject({ state: "running", startAt: DAY0 + 8.5 * H + 1000 });
+    expect(b.view("washer").run).toMatchObject({ state: "running", startAt: DAY0 + 8.5 * H + 2000 }); // started at the next policy step
     expect(b.relays.get("washer")).toBe(true);
     expect(b.view("boiler").hold).toMatchObject({ on: false, actor: "user" });
     clock.advance(5 * MIN);

@@ -72,6 +72,7 @@ describe.skipIf(missing("chromium"))("the web page in a real browser", () => {
     expect(await page.locator(".msg").textContent()).toMatch(/Oven switched off/);
     expect(demo.store.snapshot().loads.find((l) => l.id === "oven")!.on).toBe(false);
     expect(await page.locator("#relay-oven").textContent()).toBe("off");
+    expect(await page.locator('.load:has-text("Oven") form[action="/control/switch"] button').textContent()).toBe("Switch on");
     await page.screenshot({ path: `${ARTIFACTS}/http-control.png`, fullPage: true });
 
     // Its power graph.

@@ -15,6 +15,7 @@ import { PriceBook } from "./price-book";
 import { PqEventLog } from "./pq-events";
 import { qualityView } from "./quality-view";
 import { CONTROL_SAVE_MS, ControlStore } from "./control-store";
+import { HISTORY_SAVE_MS, HistoryStore } from "./history-store";
 
 // The booking's types and write policy stay importable from here (hosts and tests name them so).
 export { BOOKING_POLICY, type BookedSlot, type BookingRestore, type MeterEnergy, type SlotEnergy } from "./energy-booking";
@@ -84,6 +85,12 @@ export interface AggregatorOptions {
    * when something changed. Needs the controller.
    */
   controlFlash?: Flash;
+  /**
+   * Flash partition (an even number of sectors; 2 × 32 hold 12 series of HISTORY_FULL's week)
+   * for the power histories' coarsest tier (history-store.ts): restored at boot, written once
+   * per HISTORY_SAVE_MS and by saveHistory().
+   */
+  historyFlash?: Flash;
 }
 
 export interface BusEvent {
@@ -126,6 +133,8 @@ export class AggregatorApp {
   private readonly missingAfter: number;
   /** The controller's state on flash, and what was last written (decisions made, when). */
   private control: ControlStore | undefined;
+  private historyStore: HistoryStore | undefined;
+  private historySavedAt = -Infinity;
   private controlSaved = 0;
   private controlSavedAt = -Infinity;
 
@@ -160,6 +169,7 @@ export class AggregatorApp {
       scheduleLoad: (id, durationMs, deadline, actor) => this.scheduleLoad(id, durationMs, deadline, actor),
       cancelPlan: (id, actor) => this.cancelPlan(id, actor),
     }, { ...history, gapMs: history.gapMs ?? Math.max(5000, 2.5 * period) }, (from, to, step) => this.energy.buckets(from, to, step));
+    if (options.historyFlash) this.persistHistory(options.historyFlash);
   }
 
   start(): void {
@@ -406,6 +416,20 @@ export class AggregatorApp {
     return saved !== undefined;
   }
 
+  /** Boot: restores the histories' coarsest tiers from `flash` and saves there from now on; returns the series restored. */
+  persistHistory(flash: Flash): number {
+    this.historyStore = new HistoryStore(flash);
+    this.historySavedAt = this.clock.now();
+    return this.store.restoreHistories(this.historyStore.load());
+  }
+
+  /** Writes the histories now (a planned shutdown); nothing without a history flash. Throws what the flash throws. */
+  saveHistory(): void {
+    if (!this.historyStore) return;
+    this.historySavedAt = this.clock.now();
+    this.historyStore.save(this.store.historyEntries());
+  }
+
   /** Writes the controller's state when it changed, at most once per CONTROL_SAVE_MS (flash wear: never at a request's pace). */
   private maybeSaveControl(now: number): void {
     const c = this.options.controller;
@@ -475,6 +499,7 @@ export class AggregatorApp {
     const snap = this.build();
     // Loads have no counters: their plugs' power, integrated over the time observed.
     for (const l of snap.loads) this.store.record(`load:${l.id}`, l.powerW, now);
+    if (this.historyStore && now - this.historySavedAt >= HISTORY_SAVE_MS) this.saveHistory();
     this.store.update(snap);
     return 3;
   }

@@ -95,12 +95,17 @@ export class DemoHousehold {
     const snap = this.build();
     const total = snap.loads.reduce((s, l) => s + l.powerW, 0);
     const dtH = Math.max(0, now - this.last) / HOUR;
-    const day = Math.floor(now / (24 * HOUR));
+    // The tick's energy fell in (last, now]: the tick at midnight ends yesterday's last hour, so it is
+    // booked into yesterday's 23:00 slot and counted in yesterday (it was booked into today's 23:00 slot
+    // and today's bill, so today's hours did not add up to today's bill).
+    const at = Math.max(0, now - 1);
+    const day = Math.floor(at / (24 * HOUR));
     if (day !== this.day) {
       this.day = day;
       this.energyTodayWh = this.exportTodayWh = this.importMinor = this.exportMinor = 0;
     }
-    const slot = snap.prices[new Date(Math.max(0, now - 1)).getUTCHours()];
+    const hour = new Date(at).getUTCHours();
+    const slot = snap.prices[hour].start <= at ? snap.prices[hour] : dayAheadPrices(day * 24 * HOUR)[hour];
     const b = this.booked.get(slot.start) ?? { start: slot.start, importWh: 0, exportWh: 0, importMinor: 0, exportMinor: 0, slots: 1 };
     this.booked.set(slot.start, b);
     if (this.booked.size > 8 * 24) this.booked.delete(this.booked.keys().next().value!); // a week and a day

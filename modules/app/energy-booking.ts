@@ -118,44 +118,55 @@ export class EnergyBooking {
   }
 
   bill(from = -Infinity, to = Infinity): BillView {
-    let importWh = 0;
-    let exportWh = 0;
-    let importMinor = 0;
-    let exportMinor = 0;
-    let first = Infinity;
+    const r = this.sum(from, to);
+    const importLine = Math.round(r.importMinor);
+    const exportLine = -Math.round(r.exportMinor);
+    const now = this.clock.now();
+    return {
+      currency: this.options.currency,
+      from: Number.isFinite(r.first) ? r.first : now,
+      to: now,
+      lines: [
+        { label: "Energy import (day-ahead)", quantity: round(r.importWh / 1000, 3), unit: "kWh", amountMinor: importLine },
+        { label: "Export credit", quantity: round(r.exportWh / 1000, 3), unit: "kWh", amountMinor: exportLine },
+      ],
+      totalMinor: importLine + exportLine,
+      forecastMonthMinor: this.forecastMonth(now),
+    };
+  }
+
+  /**
+   * 30 days at the pace of everything booked, once at least a day is booked; 0 (no forecast,
+   * the views show none) before: hours of data, or a morning's, would be extrapolated a month.
+   */
+  private forecastMonth(now: number): number {
+    const all = this.sum(-Infinity, Infinity);
+    const span = now - all.first;
+    if (!(span >= DAY)) return 0;
+    return Math.round(((Math.round(all.importMinor) - Math.round(all.exportMinor)) * 30 * DAY) / span);
+  }
+
+  /** Energy and exact money of the slots starting in [from, to) (the archived roll-up when the range covers it). */
+  private sum(from: number, to: number): { importWh: number; exportWh: number; importMinor: number; exportMinor: number; first: number } {
+    const r = { importWh: 0, exportWh: 0, importMinor: 0, exportMinor: 0, first: Infinity };
     const a = this.archived;
     if (!Number.isNaN(a.first) && a.first >= from && this.archivedBefore <= to) {
       // slots the journal no longer holds one by one: only a range covering them all sees them
-      importWh += a.importMwh / 1000;
-      exportWh += a.exportMwh / 1000;
-      importMinor += a.importMinor;
-      exportMinor += a.exportMinor;
-      first = a.first;
+      r.importWh += a.importMwh / 1000;
+      r.exportWh += a.exportMwh / 1000;
+      r.importMinor += a.importMinor;
+      r.exportMinor += a.exportMinor;
+      r.first = a.first;
     }
     for (const s of this.slots.values()) {
       if (s.start < from || s.start >= to) continue;
-      importWh += s.importWh;
-      exportWh += s.exportWh;
-      importMinor += (s.importWh / 1000) * s.importMinorPerKWh;
-      exportMinor += (s.exportWh / 1000) * s.exportMinorPerKWh;
-      first = Math.min(first, s.start);
+      r.importWh += s.importWh;
+      r.exportWh += s.exportWh;
+      r.importMinor += (s.importWh / 1000) * s.importMinorPerKWh;
+      r.exportMinor += (s.exportWh / 1000) * s.exportMinorPerKWh;
+      r.first = Math.min(r.first, s.start);
     }
-    const importLine = Math.round(importMinor);
-    const exportLine = -Math.round(exportMinor);
-    const total = importLine + exportLine;
-    const now = this.clock.now();
-    const span = Number.isFinite(first) ? Math.max(1, now - first) : 1;
-    return {
-      currency: this.options.currency,
-      from: Number.isFinite(first) ? first : now,
-      to: now,
-      lines: [
-        { label: "Energy import (day-ahead)", quantity: round(importWh / 1000, 3), unit: "kWh", amountMinor: importLine },
-        { label: "Export credit", quantity: round(exportWh / 1000, 3), unit: "kWh", amountMinor: exportLine },
-      ],
-      totalMinor: total,
-      forecastMonthMinor: Math.round((total * 30 * DAY) / span),
-    };
+    return r;
   }
 
   /**

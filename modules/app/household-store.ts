@@ -116,6 +116,28 @@ export class HouseholdStore implements Household {
     h.add(t, watts, energyMwh, observed);
   }
 
+  /** Each series' history, "total" first (what history-store.ts saves, in this order). */
+  historyEntries(): [string, PowerHistory][] {
+    const all = [...this.histories.entries()];
+    return [...all.filter(([n]) => n === "total"), ...all.filter(([n]) => n !== "total")];
+  }
+
+  /**
+   * Persisted coarsest tiers back (a restart, before any record): each series whose tier
+   * matches this store's configuration is restored; returns how many were.
+   */
+  restoreHistories(tiers: Map<string, Parameters<PowerHistory["restoreCoarsest"]>[0]>): number {
+    let n = 0;
+    for (const [name, t] of tiers) {
+      if (this.histories.has(name)) continue;
+      const h = new PowerHistory(this.historyOptions);
+      if (!h.restoreCoarsest(t)) continue;
+      this.histories.set(name, h);
+      n++;
+    }
+    return n;
+  }
+
   seriesNames(): string[] {
     return [...this.histories.keys()];
   }

@@ -154,6 +154,27 @@ export class PowerHistory {
     }
   }
 
+  /** The coarsest tier, to persist it (history-store.ts): its step, capacity, ring position and arrays. */
+  coarsest(): { stepMs: number; capacity: number; first: number; newest: number; w: Float32Array; n: Uint32Array; mwh: Int32Array; covered: Int32Array } {
+    return this.tiers[this.tiers.length - 1];
+  }
+
+  /**
+   * A persisted coarsest tier back (a restart): taken when its step and capacity are this
+   * history's; returns whether it was. The finer tiers start empty; queries answer from this one.
+   */
+  restoreCoarsest(t: { stepMs: number; capacity: number; first: number; newest: number; w: Float32Array; n: Uint32Array; mwh: Int32Array; covered: Int32Array }): boolean {
+    const tier = this.tiers[this.tiers.length - 1];
+    if (t.stepMs !== tier.stepMs || t.capacity !== tier.capacity || tier.newest >= 0) return false;
+    tier.w.set(t.w);
+    tier.n.set(t.n);
+    tier.mwh.set(t.mwh);
+    tier.covered.set(t.covered);
+    tier.first = t.first;
+    tier.newest = t.newest;
+    return true;
+  }
+
   /** Power and energy in buckets [t, t + stepMs) from `from` to `to`. */
   query(from: number, to: number, stepMs: number): HistoryPoint[] {
     const out: HistoryPoint[] = [];

@@ -192,7 +192,6 @@ export class LoadController {
     l.run = plan ? { startAt: plan.startAt, durationMs, deadline, state: "planned", reason: plan.reason } : { startAt: latest, durationMs, deadline, state: "waiting", reason: this.waitReason(now, latest) };
     this.record(now, id, plan ? "schedule" : "wait", plan ? `${plan.reason}; starts ${hhmm(plan.startAt)}` : l.run.reason!, actor);
     if (l.relay.get() && l.run.startAt > now) this.set(l, false, "off", `re-planned: off until ${hhmm(l.run.startAt)}`, "policy");
-    this.deferred(now, l);
     return { ok: true, startAt: l.run.startAt };
   }
 

@@ -1,6 +1,6 @@
 import type { Clock, TimerId } from "../core/clock";
 import { DAY, HOUR, MINUTE } from "../core/clock";
-import type { EnergyBucket, Household } from "../core/household";
+import type { Household } from "../core/household";
 import type { Random } from "../core/ports";
 import { utf8DecodeStrict } from "../core/bytes";
 import { Auth, CLEAR_COOKIE, deviceCookie, readCookie, sessionCookie, type Client, type Session } from "./auth";
@@ -11,7 +11,8 @@ import { SetupCode } from "./setup-code";
 import { powerGraphSvg } from "./graph-svg";
 import { clockTime, esc, layout } from "./html";
 import { energyQuery } from "./energy-api";
-import { controlPage, dashboardPage, energyPage, formPage, graphPage, liveValues, pricesPage, qualityPage, type EnergyRow, type PageContext } from "./pages";
+import { PqTrend } from "./charts/pq-trend";
+import { controlPage, dashboardPage, energyPage, formPage, graphPage, liveValues, powerTodayFigure, pricesPage, qualityPage, type PageContext } from "./pages";
 import { parseUrlEncoded } from "./path";
 import { DEFAULT_QUERY_BOUNDS, csvLine, runQuery, toCsv, type QueryBounds } from "./query";
 import type { HttpRequest } from "./request-parser";
@@ -83,6 +84,8 @@ export class WebApp {
   private unsubscribe: () => void;
   private readOpen: boolean;
   private offset: number;
+  /** The 10-min aggregates seen so far (the quality trends). */
+  private trend = new PqTrend();
 
   constructor(private readonly o: WebAppOptions) {
     this.auth = new Auth({ clock: o.clock, random: o.random, iterations: o.pbkdf2Iterations, stored: o.storedPassword, save: o.savePassword, budget: o.loginBudget });
@@ -95,7 +98,11 @@ export class WebApp {
     this.fs = new StaticFs(o.assets);
     this.readOpen = o.readOpen ?? true;
     this.offset = o.utcOffsetMin ?? 0;
-    this.unsubscribe = o.household.onChange(() => (this.dirty = true));
+    this.unsubscribe = o.household.onChange(() => {
+      this.dirty = true;
+      this.trend.take(o.household.snapshot().pq10min);
+    });
+    this.trend.take(o.household.snapshot().pq10min);
     this.routes();
   }
 
@@ -159,7 +166,7 @@ export class WebApp {
   }
 
   private ctx(req: HttpRequest, message?: string): PageContext {
-    return { snap: this.o.household.snapshot(), offsetMin: this.offset, csrf: this.user(req)?.csrf, message };
+    return { snap: this.o.household.snapshot(), offsetMin: this.offset, csrf: this.user(req)?.csrf, message, household: this.o.household, trend: this.trend };
   }
 
   /** Parses a urlencoded form body; answers 400/415 and returns undefined when it cannot. */
@@ -219,14 +226,17 @@ export class WebApp {
       const range = q.get("range") ?? "day";
       const span = range === "hour" ? HOUR : range === "week" ? 7 * DAY : DAY;
       const step = range === "hour" ? MINUTE : range === "week" ? HOUR : 5 * MINUTE;
+      // the household's clock (virtual in a speed run), not the server's
       const now = this.now();
       const end = now - (now % step) + step;
       const name = this.seriesLabel(series);
       if (!name) return res.status(404).send(layout("Not found", "", `<p>No series ${esc(series)}.</p>`), HTML);
-      const svg = powerGraphSvg(hh.history(series, end - span, end, step), `${name}, last ${range}`, this.offset);
+      const svg = powerGraphSvg(hh.history(series, end - span, end, step), `${name}, last ${range}`, this.offset, end - span, end, now);
       this.page(req, res, `Power graph · ${name}`, "", graphPage(svg, series, range, `Mean power per ${step / MINUTE} min`));
     });
-    r.get("/energy", (req, res) => this.mayRead(req, res) && this.page(req, res, "Energy and bill", "/energy", this.energy(req)));
+    r.get("/energy", (req, res) => this.mayRead(req, res) && this.page(req, res, "Energy and bill", "/energy", energyPage(this.ctx(req))));
+    // the dashboard's live chart, fetched again by the live script each minute
+    r.get("/chart/power-today", (req, res) => this.mayRead(req, res) && res.header("Cache-Control", "no-store").send(powerTodayFigure(this.ctx(req)), HTML));
     r.get("/prices", (req, res) => this.mayRead(req, res) && this.page(req, res, "Prices and grid", "/prices", pricesPage(this.ctx(req))));
     r.get("/control", (req, res) => {
       if (!this.mayRead(req, res)) return;
@@ -260,7 +270,8 @@ export class WebApp {
       let deadline = now - ((now + this.offset * MINUTE) % DAY) + (Number(m[1]) * 60 + Number(m[2])) * MINUTE;
       if (deadline <= now) deadline += DAY;
       const result = hh.scheduleLoad(f.get("id") ?? "", hours * HOUR, deadline, "user");
-      res.redirect(`/control?msg=${encodeURIComponent(result.ok ? `${this.loadName(f.get("id") ?? "")} scheduled` : result.error ?? "failed")}`);
+      const planned = result.ok && result.startAt !== undefined ? `, to start at ${clockTime(result.startAt, this.offset)}` : "";
+      res.redirect(`/control?msg=${encodeURIComponent(result.ok ? `${this.loadName(f.get("id") ?? "")} planned${planned}` : result.error ?? "failed")}`);
     });
 
     // Sign-in and first use make no server state until a password is right (no anonymous sessions):
@@ -339,7 +350,7 @@ export class WebApp {
       if (typeof result === "string") return res.status(400).send(JSON.stringify({ error: result }), JSON_TYPE);
       res.header("Cache-Control", "no-store").send(JSON.stringify(result), JSON_TYPE);
     });
-    r.get("/api/live", (req, res) => this.mayRead(req, res, true) && res.header("Cache-Control", "no-store").send(JSON.stringify(liveValues(hh.snapshot())), JSON_TYPE));
+    r.get("/api/live", (req, res) => this.mayRead(req, res, true) && res.header("Cache-Control", "no-store").send(JSON.stringify(liveValues(hh.snapshot(), this.offset)), JSON_TYPE));
     r.post("/api/loads/:id/switch", (req, res, p) => {
       const s = this.user(req);
       if (!s) return res.status(401).send('{"error":"sign in"}', JSON_TYPE);
@@ -381,7 +392,7 @@ export class WebApp {
         this.stopTickerIfIdle();
       });
       stream.retry(3000);
-      stream.send(JSON.stringify(liveValues(hh.snapshot())), "live");
+      stream.send(JSON.stringify(liveValues(hh.snapshot(), this.offset)), "live");
       this.streams.set(stream, { address: req.remoteAddress, since: this.o.clock.now() });
       this.startTicker();
     });
@@ -401,9 +412,9 @@ export class WebApp {
       if (!this.mayRead(req, res) || mirrorOff(res)) return;
       const s = this.user(req);
       const body = s
-        ? `<form method="post" action="/display/touch"><input type="hidden" name="csrf" value="${esc(s.csrf)}"><input type="image" src="/display.png" name="p" alt="display" style="max-width:100%;border:1px solid #ccc;border-radius:8px"><p><button name="kind" value="swipe-left" class="sec">◀ swipe</button> <button name="kind" value="swipe-right" class="sec">swipe ▶</button></p></form>`
-        : `<img src="/display.png" alt="display" style="max-width:100%;border:1px solid #ccc;border-radius:8px"><p><a href="/login">Sign in</a> to touch it.</p>`;
-      this.page(req, res, "Display", "/display", body);
+        ? `<form method="post" action="/display/touch"><input type="hidden" name="csrf" value="${esc(s.csrf)}"><input type="image" src="/display.png" name="p" alt="display" data-reload="5" class="mirror"><p><button name="kind" value="swipe-left" class="sec">◀ swipe</button> <button name="kind" value="swipe-right" class="sec">swipe ▶</button></p></form>`
+        : `<img src="/display.png" alt="display" data-reload="5" class="mirror"><p><a href="/login">Sign in</a> to touch it.</p>`;
+      this.page(req, res, "Display", "/display", body + `<p class="mut">The picture is fetched again every 5 s.</p>`, true);
     });
     r.get("/display.png", (req, res) => this.mayRead(req, res) && !mirrorOff(res) && res.header("Cache-Control", "no-store").send(display.png(), "image/png"));
     r.post("/display/touch", (req, res) => {
@@ -449,23 +460,6 @@ export class WebApp {
   private now(): number {
     const hh = this.o.household;
     return hh.now ? hh.now() : hh.snapshot().t;
-  }
-
-  /**
-   * The Energy page from the booking: today per hour and the last 7 days per day, energy and
-   * cost at the prices each slot was booked at. Each list adds up to its bill to the cent
-   * (the days from the first slot kept, today to today's bill).
-   */
-  private energy(req: HttpRequest): string {
-    const c = this.ctx(req);
-    const hh = this.o.household;
-    const now = this.now();
-    const dayStart = now - (now % DAY);
-    const row = (label: string, b: EnergyBucket): EnergyRow => ({ label, wh: b.importWh - b.exportWh, minor: b.netMinor });
-    const hours = (hh.energy?.(dayStart, dayStart + DAY, HOUR) ?? []).filter((b) => b.slots > 0 || b.t <= now);
-    const days = (hh.energy?.(dayStart - 6 * DAY, dayStart + DAY, DAY) ?? []).filter((b) => b.slots > 0);
-    const hour = (b: EnergyBucket): string => `${clockTime(b.t, this.offset)}–${clockTime(b.t + HOUR, this.offset)}`;
-    return energyPage(c, hours.filter((b) => b.t <= now).map((b) => row(hour(b), b)), days.reverse().map((b) => row(new Date(b.t).toISOString().slice(0, 10), b)));
   }
 
   private loadName(id: string): string {
@@ -514,7 +508,7 @@ export class WebApp {
     if (this.dirty) {
       this.dirty = false;
       this.sinceLastPing = 0;
-      const data = JSON.stringify(liveValues(this.o.household.snapshot()));
+      const data = JSON.stringify(liveValues(this.o.household.snapshot(), this.offset));
       for (const s of this.streams.keys()) s.send(data, "live");
     } else if (this.sinceLastPing >= 15_000) {
       this.sinceLastPing = 0;

@@ -92,3 +92,30 @@ export function drawText(canvas: Canvas, text: string, font: Font, color: Color,
     x += g[i + 4];
   }
 }
+
+/** `text` broken on spaces into lines no wider than `width` (a word wider than that gets a line of its own). */
+export function wrapText(text: string, font: Font, width: number): string[] {
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    const next = line ? `${line} ${word}` : word;
+    if (line && textWidth(next, font) > width) {
+      out.push(line);
+      line = word;
+    } else line = next;
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+/** The characters of `text` that `font` has no glyph for (drawn as "?"). */
+export function missingGlyphs(text: string, font: Font): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < text.length; k++) {
+    const code = text.charCodeAt(k);
+    let found = code < 128 && font.ascii[code] >= 0;
+    if (!found) for (let i = 0; i < font.glyphs.length && !found; i += STRIDE) found = font.glyphs[i] === code;
+    if (!found && !out.includes(text[k])) out.push(text[k]);
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
  * its label's rectangle, never the screen).
  */
 import type { Canvas, Color, Rect } from "./canvas";
-import { drawText, textWidth, type Font } from "./font";
+import { drawText, textWidth, wrapText, type Font } from "./font";
 
 export interface Theme {
   bg: Color; panel: Color; panelHi: Color; text: Color; dim: Color; accent: Color;
@@ -18,6 +18,10 @@ export abstract class Widget {
   onLong?: () => void;
   constructor(public r: Rect) {}
   abstract draw(c: Canvas, t: Theme): void;
+  /** The strings this widget prints and their fonts (for the glyph check and for tests). */
+  shown(_t: Theme): { text: string; font: Font; r: Rect }[] {
+    return [];
+  }
 }
 
 export type Align = "left" | "center" | "right";
@@ -32,12 +36,44 @@ export class Label extends Widget {
     this.color = color;
     this.dirty = true;
   }
+  override shown(t: Theme) {
+    return this.text ? [{ text: this.text, font: this.font(t), r: this.r }] : [];
+  }
   draw(c: Canvas, t: Theme): void {
     const f = this.font(t);
     c.fillRectangle(this.bg ? this.bg(t) : t.bg, this.r.x, this.r.y, this.r.w, this.r.h);
     const w = Math.min(textWidth(this.text, f), this.r.w);
     const x = this.align === "left" ? this.r.x : this.align === "right" ? this.r.x + this.r.w - w : this.r.x + ((this.r.w - w) >> 1);
     drawText(c, this.text, f, this.color, x, this.r.y + ((this.r.h - f.lineHeight) >> 1), this.r.w);
+  }
+}
+
+/** A name on the left and a value on the right in one row; the value is never cut (the name gives way). */
+export class Pair extends Widget {
+  private label = "";
+  private value = "";
+  private nameColor: Color = 0;
+  private valueColor: Color = 0;
+  constructor(r: Rect, private font: (t: Theme) => Font) { super(r); }
+  set(name: string, nameColor: Color, value: string, valueColor: Color): void {
+    if (name === this.label && value === this.value && nameColor === this.nameColor && valueColor === this.valueColor) return;
+    this.label = name;
+    this.value = value;
+    this.nameColor = nameColor;
+    this.valueColor = valueColor;
+    this.dirty = true;
+  }
+  override shown(t: Theme) {
+    return [this.label, this.value].filter(Boolean).map((text) => ({ text, font: this.font(t), r: this.r }));
+  }
+  draw(c: Canvas, t: Theme): void {
+    const f = this.font(t);
+    const { x, y, w, h } = this.r;
+    c.fillRectangle(t.bg, x, y, w, h);
+    const vw = Math.min(textWidth(this.value, f), w);
+    const ty = y + ((h - f.lineHeight) >> 1);
+    drawText(c, this.value, f, this.valueColor, x + w - vw, ty, w);
+    if (this.label) drawText(c, this.label, f, this.nameColor, x, ty, Math.max(0, w - vw - 6));
   }
 }
 
@@ -50,6 +86,9 @@ export class Button extends Widget {
     this.text = text;
     this.fill = fill;
     this.dirty = true;
+  }
+  override shown(t: Theme) {
+    return this.text ? [{ text: this.text, font: this.font(t), r: this.r }] : [];
   }
   draw(c: Canvas, t: Theme): void {
     const { x, y, w, h } = this.r;
@@ -75,17 +114,27 @@ export class Dot extends Widget {
   }
 }
 
-/** An on/off switch: a track with a knob, green when on. */
+/** An on/off switch: a track with a knob, green when on; or, for a load the household does not switch, a word in its place. */
 export class Switch extends Widget {
   private on: boolean | undefined;
-  set(on: boolean): void {
-    if (on === this.on) return;
+  private word = "";
+  set(on: boolean | undefined, word = ""): void {
+    if (on === this.on && word === this.word) return;
     this.on = on;
+    this.word = word;
     this.dirty = true;
+  }
+  override shown(t: Theme) {
+    return this.on === undefined && this.word ? [{ text: this.word, font: t.small, r: this.r }] : [];
   }
   draw(c: Canvas, t: Theme): void {
     const { x, y, w, h } = this.r;
     c.fillRectangle(t.panel, x, y, w, h);
+    if (this.on === undefined) {
+      const tw = Math.min(textWidth(this.word, t.small), w);
+      drawText(c, this.word, t.small, t.dim, x + ((w - tw) >> 1), y + ((h - t.small.lineHeight) >> 1), w);
+      return;
+    }
     const th = Math.min(h - 4, 22);
     const ty = y + ((h - th) >> 1);
     c.fillRectangle(this.on ? t.ok : t.grid, x + 2, ty, w - 4, th);
@@ -94,39 +143,98 @@ export class Switch extends Widget {
   }
 }
 
+/** A chart's axes: value ticks (with labels) and time ticks at fractions of the width. */
+export interface Axes {
+  min: number;
+  max: number;
+  y: readonly { v: number; text: string }[];
+  x: readonly { f: number; text: string }[];
+}
+
+const NO_AXES: Axes = Object.freeze({ min: 0, max: 1, y: Object.freeze([]), x: Object.freeze([]) });
+
+function sameAxes(a: Axes, b: Axes): boolean {
+  if (a.min !== b.min || a.max !== b.max || a.y.length !== b.y.length || a.x.length !== b.x.length) return false;
+  for (let i = 0; i < a.y.length; i++) if (a.y[i].v !== b.y[i].v || a.y[i].text !== b.y[i].text) return false;
+  for (let i = 0; i < a.x.length; i++) if (a.x[i].f !== b.x[i].f || a.x[i].text !== b.x[i].text) return false;
+  return true;
+}
+
+/**
+ * Draws the panel, the value labels on the left with their grid lines and the
+ * time labels underneath (the first and last kept inside), and returns the
+ * plot rectangle and the value → row mapping.
+ */
+function drawAxes(c: Canvas, t: Theme, r: Rect, a: Axes): { plot: Rect; py: (v: number) => number } {
+  c.fillRectangle(t.panel, r.x, r.y, r.w, r.h);
+  const f = t.small;
+  let gutter = 0;
+  for (const tick of a.y) gutter = Math.max(gutter, textWidth(tick.text, f));
+  gutter = gutter ? gutter + 6 : 2;
+  const bottom = a.x.length ? f.lineHeight : 2;
+  const half = f.lineHeight >> 1;
+  const plot = { x: r.x + gutter, y: r.y + half, w: r.w - gutter - 4, h: r.h - half - bottom - 2 };
+  const span = a.max - a.min || 1;
+  const py = (v: number) => plot.y + Math.round(((plot.h - 1) * (a.max - v)) / span);
+  for (const tick of a.y) {
+    const y = py(tick.v);
+    c.fillRectangle(tick.v === 0 ? t.dim : t.grid, plot.x, y, plot.w, 1);
+    const w = textWidth(tick.text, f);
+    drawText(c, tick.text, f, t.dim, plot.x - 4 - w, Math.max(r.y, Math.min(r.y + r.h - f.lineHeight, y - half)));
+  }
+  for (const tick of a.x) {
+    const x = plot.x + Math.round(tick.f * (plot.w - 1));
+    c.fillRectangle(t.grid, x, plot.y, 1, plot.h);
+    const w = textWidth(tick.text, f);
+    const lx = Math.max(r.x, Math.min(r.x + r.w - w - 1, x - (w >> 1)));
+    drawText(c, tick.text, f, t.dim, lx, plot.y + plot.h + 1);
+  }
+  return { plot, py };
+}
+
+function axesShown(a: Axes, t: Theme, r: Rect) {
+  return [...a.y, ...a.x].map((tick) => ({ text: tick.text, font: t.small, r }));
+}
+
 /** Bars over a baseline; values may be negative (export), drawn below it. */
 export class BarGraph extends Widget {
   private values: number[] = [];
   private colors: Color[] = [];
   private highlight = -1;
-  set(values: number[], colors: Color[], highlight = -1): void {
-    if (highlight === this.highlight && sameNumbers(values, this.values) && sameNumbers(colors, this.colors)) return;
+  private axes: Axes = NO_AXES;
+  set(values: number[], colors: Color[], highlight = -1, axes: Axes = NO_AXES): void {
+    if (highlight === this.highlight && sameNumbers(values, this.values) && sameNumbers(colors, this.colors) && sameAxes(axes, this.axes)) return;
     this.values = values.slice();
     this.colors = colors.slice();
     this.highlight = highlight;
+    this.axes = axes;
     this.dirty = true;
   }
+  override shown(t: Theme) {
+    return axesShown(this.axes, t, this.r);
+  }
   draw(c: Canvas, t: Theme): void {
-    const { x, y, w, h } = this.r;
-    c.fillRectangle(t.panel, x, y, w, h);
     const n = this.values.length;
+    let a = this.axes;
+    if (a === NO_AXES) {
+      const max = Math.max(1e-9, ...this.values.map((v) => (Number.isFinite(v) ? v : 0)));
+      const min = Math.min(0, ...this.values.map((v) => (Number.isFinite(v) ? v : 0)));
+      a = { min, max, y: [], x: [] };
+    }
+    const { plot, py } = drawAxes(c, t, this.r, a);
     if (!n) return;
-    const max = Math.max(1e-9, ...this.values.map((v) => (Number.isFinite(v) ? v : 0)));
-    const min = Math.min(0, ...this.values.map((v) => (Number.isFinite(v) ? v : 0)));
-    const span = max - min;
-    const base = y + 2 + Math.round(((h - 4) * max) / span);
-    c.fillRectangle(t.grid, x, base, w, 1);
-    const bw = w / n;
+    const base = py(0);
+    const bw = plot.w / n;
     for (let i = 0; i < n; i++) {
       const v = this.values[i];
       if (!Number.isFinite(v)) continue;
-      const bh = Math.round(((h - 4) * Math.abs(v)) / span);
-      const bx = Math.round(x + i * bw + 1);
+      const y = py(v);
+      const bx = Math.round(plot.x + i * bw + 1);
       const bwi = Math.max(1, Math.round(bw) - 2);
       const col = this.colors[i] ?? this.colors[0] ?? t.accent;
-      if (v >= 0) c.fillRectangle(col, bx, base - bh, bwi, bh);
-      else c.fillRectangle(col, bx, base + 1, bwi, bh);
-      if (i === this.highlight) c.blendRectangle(t.text, 64, bx - 1, y, bwi + 2, h);
+      if (v >= 0) c.fillRectangle(col, bx, y, bwi, Math.max(1, base - y));
+      else c.fillRectangle(col, bx, base + 1, bwi, Math.max(1, y - base));
+      if (i === this.highlight) c.blendRectangle(t.text, 64, bx - 1, plot.y, bwi + 2, plot.h);
     }
   }
 }
@@ -135,25 +243,26 @@ export class BarGraph extends Widget {
 export class LineGraph extends Widget {
   private values: number[] = [];
   private color: Color = 0;
-  set(values: number[], color: Color): void {
-    if (color === this.color && sameNumbers(values, this.values)) return;
+  private axes: Axes = NO_AXES;
+  set(values: number[], color: Color, axes: Axes = NO_AXES): void {
+    if (color === this.color && sameNumbers(values, this.values) && sameAxes(axes, this.axes)) return;
     this.values = values.slice();
     this.color = color;
+    this.axes = axes;
     this.dirty = true;
   }
+  override shown(t: Theme) {
+    return axesShown(this.axes, t, this.r);
+  }
   draw(c: Canvas, t: Theme): void {
-    const { x, y, w, h } = this.r;
-    c.fillRectangle(t.panel, x, y, w, h);
-    for (let i = 1; i < 4; i++) c.fillRectangle(t.grid, x, y + Math.round((h * i) / 4), w, 1);
-    for (let i = 1; i < 6; i++) c.fillRectangle(t.grid, x + Math.round((w * i) / 6), y, 1, h);
     const v = this.values;
     const finite = v.filter(Number.isFinite);
+    let a = this.axes;
+    if (a === NO_AXES) a = { min: Math.min(0, ...finite), max: Math.max(1e-9, ...finite), y: [], x: [] };
+    const { plot, py } = drawAxes(c, t, this.r, a);
     if (finite.length < 2) return;
-    const max = Math.max(...finite, 0);
-    const min = Math.min(...finite, 0);
-    const span = max - min || 1;
-    const py = (val: number) => y + 2 + Math.round(((h - 5) * (max - val)) / span);
-    if (min < 0) c.fillRectangle(t.dim, x, py(0), w, 1);
+    const x = plot.x;
+    const w = plot.w;
     for (let i = 1; i < v.length; i++) {
       if (!Number.isFinite(v[i - 1]) || !Number.isFinite(v[i])) continue;
       const x0 = x + Math.round(((i - 1) * (w - 1)) / (v.length - 1));
@@ -177,12 +286,18 @@ export class Dialog extends Widget {
     const bw = Math.round((r.w - 30) / labels.length);
     this.buttons = labels.map((_, i) => new Button({ x: r.x + 10 + i * (bw + 10), y: r.y + r.h - bh - 8, w: bw - 10 + (labels.length === 1 ? 10 : 0), h: bh }, font));
   }
+  override shown(t: Theme) {
+    return [{ text: this.title, font: t.medium, r: this.r }, ...wrapText(this.message, t.small, this.r.w - 20).map((text) => ({ text, font: t.small, r: this.r })), ...this.buttons.flatMap((b) => b.shown(t))];
+  }
   draw(c: Canvas, t: Theme): void {
     const { x, y, w, h } = this.r;
     c.fillRectangle(t.accent, x, y, w, h);
     c.fillRectangle(t.panelHi, x + 2, y + 2, w - 4, h - 4);
     drawText(c, this.title, t.medium, t.text, x + 10, y + 6, w - 20);
-    drawText(c, this.message, t.small, t.text, x + 10, y + 8 + t.medium.lineHeight, w - 20);
+    // the message wrapped on words, as many lines as fit above the buttons
+    const lines = wrapText(this.message, t.small, w - 20);
+    const room = Math.max(1, Math.floor((this.buttons[0].r.y - (y + 8 + t.medium.lineHeight)) / t.small.lineHeight));
+    lines.slice(0, room).forEach((line, i) => drawText(c, line, t.small, t.text, x + 10, y + 8 + t.medium.lineHeight + i * t.small.lineHeight, w - 20));
     for (const b of this.buttons) b.draw(c, t);
   }
 }

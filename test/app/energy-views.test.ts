@@ -83,6 +83,8 @@ describe("the day's figures add up to the bill", () => {
     expect(snap.bill.totalMinor).toBeGreaterThan(50);
     expect(snap.billToDate!.totalMinor).toBe(snap.bill.totalMinor);
     expect(snap.exportTodayWh).toBeGreaterThan(100); // the PV exported
+    // 4.5 hours booked: no month forecast (it would be these hours × 160); the views show none
+    expect(snap.bill.forecastMonthMinor).toBe(0);
   });
 
   it("hourly and quarter-hour buckets: energy to the mWh, money to the cent", () => {

@@ -113,9 +113,9 @@ describe("EN 50160 dip table and events from measurements", () => {
     }
     // The page: a Dips column, the cells, both meters on each event.
     const html = qualityPage({ snap, offsetMin: 0 } as Parameters<typeof qualityPage>[0]);
-    expect(html).toContain("<th class=\"n\">Dips</th>");
+    expect(html).toContain("<dt>Dips</dt><dd>3</dd>");
     expect(html).toContain("70-40%/0.2-0.5s");
-    expect(html).toContain("1, 2/L3");
+    expect(html).toContain("meters 1, 2 · L3");
   });
 
   it("an event that arrives as a count only is listed with cell null and the reason, and in no cell", () => {

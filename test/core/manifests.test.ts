@@ -17,7 +17,9 @@ function rooms(): string[] {
 
 function sources(room: string): string[] {
   const out: string[] = [];
-  for (const sub of ["", "fonts/"]) {
+  // the room itself and its sub-folders (ui/fonts, http/charts)
+  const subs = ["", ...readdirSync(join(ROOT, room), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `${d.name}/`)];
+  for (const sub of subs) {
     const dir = join(ROOT, room, sub);
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir)) if (f.endsWith(".ts") && !f.endsWith(".d.ts")) out.push(`modules/${room}/${sub}${f.slice(0, -3)}`);

@@ -9,7 +9,7 @@ import { FramebufferCanvas } from "../../hosts/node/ui/framebuffer";
 import { decodePng, encodePngRgb565 } from "../../hosts/node/ui/png";
 
 const GOLDEN = join(__dirname, "golden");
-const SIZES = [{ width: 320, height: 240 }, { width: 480, height: 320 }];
+const SIZES = [{ width: 320, height: 240 }, { width: 480, height: 320 }, { width: 240, height: 320 }];
 
 /** RGB565 -> 8-bit channels by bit replication, written out from the definition. */
 function expand(c: number): number[] {
@@ -158,15 +158,19 @@ describe("touch", () => {
     const { household, clock, demo } = demoDisplay(false);
     const m = createDisplayMirror(household, clock, { width: 480, height: 320 });
     m.png();
-    const tabW = 480 / SCREENS.length;
-    m.touch(tabW * 3 + tabW / 2, 310, "tap");
+    const where = (text: string) => {
+      const r = m.app.texts().find((x) => x.text === text)?.r;
+      if (!r) throw new Error(`"${text}" is not on the screen`);
+      return { x: r.x + r.w / 2, y: r.y + r.h / 2 };
+    };
+    const tab = where("Load");
+    m.touch(tab.x, tab.y, "tap");
     expect(m.app.current).toBe("loads");
+    m.png();
     const oven = () => demo.store.snapshot().loads.find((l) => l.id === "oven")!;
     expect(oven().on).toBe(true);
-    // loads list: 6 rows between the header (45 px) and the tab bar; oven is row 3, switch at the right
-    const body = { y: 45 + 3, h: 320 - 45 - 45 - 9 };
-    const rowH = Math.floor(body.h / 6);
-    const y = body.y + 2 * rowH + rowH / 2;
+    // the oven's switch is at the right end of its row
+    const y = where("Oven").y;
     m.touch(480 - 40, y, "tap");
     expect(oven().on).toBe(false);
     expect(oven().powerW).toBe(0);
@@ -174,9 +178,15 @@ describe("touch", () => {
     expect([last.load, last.action, last.actor]).toEqual(["oven", "off", "display"]);
     m.touch(480 - 40, y, "tap");
     expect(oven().on).toBe(true);
-    // long press on the EV row opens the dialog; its first button schedules a 2 h run
-    const evY = body.y + 4 * rowH + rowH / 2;
-    m.touch(60, evY, "long");
+    // the fridge (fixed) and the PV have no switch: a tap at the switch's place changes nothing
+    const fridgeBefore = demo.store.snapshot().decisions.length;
+    m.touch(480 - 40, where("Fridge").y, "tap");
+    m.touch(480 - 40, where("PV inverter").y, "tap");
+    expect(demo.store.snapshot().decisions.length).toBe(fridgeBefore);
+    expect(m.app.texts().map((x) => x.text)).toEqual(expect.arrayContaining(["fixed", "PV"]));
+    // long press on the EV row opens the dialog; its first button plans a 2 h run
+    const ev = where("EV charger");
+    m.touch(ev.x, ev.y, "long");
     m.png();
     const d = (m.app as unknown as { dialog: { buttons: { r: { x: number; y: number; w: number; h: number } }[] } }).dialog;
     const b = d.buttons[0].r;
@@ -195,10 +205,11 @@ describe("touch", () => {
     m.touch(5000, 100, "long");
     m.app.pointerUp(10, 10); // no pointerDown before it
     expect(m.app.current).toBe("loads");
-    m.touch(60, 50, "long"); // fridge row: dialog
+    const oven = m.app.texts().find((x) => x.text === "Oven")!.r;
+    m.touch(oven.x + 10, oven.y + oven.h / 2, "long"); // oven row: dialog
     m.png();
-    // the fridge switch lies under the dialog: a tap there must not switch it
-    m.touch(300, 50, "tap");
+    // the oven's switch lies under the dialog: a tap there must not switch it
+    m.touch(300, oven.y + oven.h / 2, "tap");
     expect(JSON.stringify(demo.store.snapshot().loads.map((l) => l.on))).toBe(before);
     expect(demo.store.snapshot().decisions.length).toBe(0);
   });

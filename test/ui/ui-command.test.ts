@@ -16,6 +16,17 @@ describe("xsmeter ui render", () => {
     expect(png.equals(readFileSync(join(__dirname, "golden", "prices-320x240.png")))).toBe(true);
   });
 
+  it("--size all draws the three layouts (320x240, 480x320 and the lin build's 240x320 portrait)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "xsm-ui-"));
+    expect(await uiCommand.run(["loads", "--out", join(dir, "loads.png"), "--size", "all"])).toBe(0);
+    for (const [w, h] of [[320, 240], [480, 320], [240, 320]]) {
+      const file = join(dir, `loads-${w}x${h}.png`);
+      expect(readFileSync(file).equals(readFileSync(join(__dirname, "golden", `loads-${w}x${h}.png`)))).toBe(true);
+      const d = decodePng(new Uint8Array(readFileSync(file)));
+      expect([d.width, d.height]).toEqual([w, h]);
+    }
+  });
+
   it("rejects unknown screens, missing --out and bad sizes with a usage error", async () => {
     await expect(uiCommand.run(["nope", "--out", "x.png"])).rejects.toBeInstanceOf(UsageError);
     await expect(uiCommand.run(["home"])).rejects.toBeInstanceOf(UsageError);

@@ -5,7 +5,7 @@ import { calibrateCommand } from "./calibrate-command";
 import { obisCommand } from "./obis-command";
 import { xsCommand } from "./xs-command";
 import { webCommand } from "./web-command";
-import { uiCommand } from "./ui-command";
+import { uiCommand, uiFontDeriveCommand } from "./ui-command";
 import { simCommand } from "./sim-command";
 import { otaCommand } from "./ota-command";
 import { cmdCommand } from "./cmd-command";
@@ -19,6 +19,7 @@ export const COMMANDS: Command[] = [
   xsCommand,
   webCommand,
   uiCommand,
+  uiFontDeriveCommand,
   simCommand,
   otaCommand,
   cmdCommand,

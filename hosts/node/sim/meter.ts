@@ -46,7 +46,9 @@ const OTA_SECTORS = 2 + 2 * 64;
 const BOOKING_SECTORS = 32;
 /** The load controller's plans, manual holds and decisions (control-store.ts): a ring of 4 one-record sectors. */
 const CONTROL_SECTORS = 4;
-export const SIM_FLASH_SIZE = (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS + PRICE_SECTORS + BOOKING_SECTORS + CONTROL_SECTORS) * SECTOR;
+/** The power histories' week (history-store.ts): two halves of 32 sectors, 12 series of 10.8 KB each. */
+const HISTORY_SECTORS = 64;
+export const SIM_FLASH_SIZE = (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS + PRICE_SECTORS + BOOKING_SECTORS + CONTROL_SECTORS + HISTORY_SECTORS) * SECTOR;
 const CONFIG_KEYS = { publishIntervalMs: 0x43464701, demandLimitW: 0x43464702 };
 
 /** The simulated utility's firmware signing key (its seed), derived from the household's network key. */
@@ -117,6 +119,7 @@ export class SimMeter {
       prices: flashPartition(this.flash, (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS) * SECTOR, PRICE_SECTORS * SECTOR),
       booking: flashPartition(this.flash, (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS + PRICE_SECTORS) * SECTOR, BOOKING_SECTORS * SECTOR),
       control: flashPartition(this.flash, (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS + PRICE_SECTORS + BOOKING_SECTORS) * SECTOR, CONTROL_SECTORS * SECTOR),
+      history: flashPartition(this.flash, (OUTBOX_SECTORS + COUNTER_SECTORS + OTA_SECTORS + PRICE_SECTORS + BOOKING_SECTORS + CONTROL_SECTORS) * SECTOR, HISTORY_SECTORS * SECTOR),
     };
   }
 
@@ -142,6 +145,8 @@ export class SimMeter {
     const booking = o.aggregator.persistBooking(this.parts.booking);
     // the load controller's plans, holds and decisions (a restarted `npm start` keeps them)
     o.aggregator.persistControl(this.parts.control);
+    // and the power history's week (the graphs and bars after a restart)
+    o.aggregator.persistHistory(this.parts.history);
     this.boots.push({ boot: this.boot, version: booted.version, trial: booted.trial, note: booted.note, booking });
     const descriptor = this.descriptor();
     if (booted.trial && descriptor.selftest === "fail") {
@@ -206,6 +211,7 @@ export class SimMeter {
     this.stopped = true;
     this.o.aggregator.closeBooking(); // a last checkpoint, before the flash file closes
     this.o.aggregator.saveControl();
+    this.o.aggregator.saveHistory();
     for (const t of this.timers) this.o.clock.cancel(t);
     this.timers = [];
     this.updater?.cancel();

@@ -22,17 +22,19 @@ export interface DisplayMirror {
   touch(x: number, y: number, kind: TouchKind): void;
 }
 
+/** The panels the display is laid out for: the board's two landscape ones and the lin build's portrait one. */
+export const DISPLAY_SIZES = Object.freeze(["320x240", "480x320", "240x320"]);
+
 export function parseSize(text: string): { width: number; height: number } {
   const m = /^(\d+)x(\d+)$/.exec(text);
   if (!m) throw new Error(`bad size ${JSON.stringify(text)} (want e.g. 320x240)`);
-  const size = { width: Number(m[1]), height: Number(m[2]) };
-  if (!((size.width === 320 && size.height === 240) || (size.width === 480 && size.height === 320))) throw new Error("size must be 320x240 or 480x320");
-  return size;
+  if (!DISPLAY_SIZES.includes(text)) throw new Error(`size must be one of ${DISPLAY_SIZES.join(", ")}`);
+  return { width: Number(m[1]), height: Number(m[2]) };
 }
 
-export function createDisplayMirror(household: Household, clock: Clock, size: { width: number; height: number } = { width: 320, height: 240 }): DisplayMirror {
+export function createDisplayMirror(household: Household, clock: Clock, size: { width: number; height: number } = { width: 320, height: 240 }, utcOffsetMin = 0): DisplayMirror {
   const canvas = new FramebufferCanvas(size.width, size.height);
-  const app = new DisplayApp(canvas, household, clock, size);
+  const app = new DisplayApp(canvas, household, clock, { ...size, utcOffsetMin });
   // The PNG is encoded again only when a render actually drew something.
   let cached: Uint8Array | undefined;
   const render = () => {
@@ -100,6 +102,8 @@ export function demoDisplay(withAlarms = true): DemoDisplaySetup {
   };
   const household: Household = {
     snapshot: () => extra(demo.store.snapshot()),
+    now: () => clock.now(),
+    energy: (from, to, step) => demo.store.energy(from, to, step),
     history: (series, from, to, step) => demo.store.history(series, from, to, step),
     switchLoad: (id, on, actor) => demo.store.switchLoad(id, on, actor),
     scheduleLoad: (id, d, deadline, actor) => demo.store.scheduleLoad(id, d, deadline, actor),

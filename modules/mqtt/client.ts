@@ -15,11 +15,18 @@
  * 0x80 is reported (`onPublishError`) while the message stays in the outbox
  * (sent again on the next connection). A broker that answers a 5.0 CONNECT
  * with 3.1.1's "unacceptable protocol version" gets 3.1.1 from then on.
+ *
+ * A packet over `maxPacketBytes` is refused from its fixed header, its body
+ * never buffered: 5.0 brokers are told the limit, and one sent anyway ends the
+ * link with DISCONNECT 0x95; in 3.1.1 an oversized PUBLISH is read past and
+ * acknowledged (a persistent session would otherwise resend it after every
+ * reconnect and keep the meter offline), any other ends the link.
  */
 import type { Clock, TimerId } from "../core/clock";
 import type { Log, Network, Random, Socket } from "../core/ports";
 import { SILENT_LOG } from "../core/ports";
-import { encodePacket, hasWildcard, MqttDecoder, MqttProtocolError, type Packet, type Properties, type QoS, type Will } from "./codec";
+import { encodePacket, hasWildcard, MqttDecoder, MqttPacketTooLarge, MqttProtocolError, type Packet, type Properties, type QoS, type Will } from "./codec";
+import { MAX_DOWNLINK_BYTES } from "./downlink-envelope";
 import { reasonName } from "./reason-codes";
 import type { Outbox } from "./flash-outbox";
 
@@ -59,6 +66,14 @@ export interface MqttClientOptions {
    * reading is lost; a transient refusal (quota, a permission restored) gets the next connections.
    */
   maxRefusals?: number;
+  /**
+   * Largest packet taken from the broker, whole (default 41 KiB: CloudLink's 40 KiB downlink, its
+   * topic and header). Told to 5.0 brokers (Maximum Packet Size), which then drop a larger message
+   * for us; one that comes anyway ends the connection (DISCONNECT 0x95). A 3.1.1 broker cannot be
+   * told: a larger PUBLISH is read past unstored and acknowledged, anything else ends the connection.
+   * Decided from the fixed header: no byte of a refused body is buffered.
+   */
+  maxPacketBytes?: number;
 }
 
 export interface MqttStats {
@@ -81,13 +96,15 @@ export interface MqttStats {
   inflightPeak: number;
   /** Messages a handler threw on (acknowledged anyway: a persistent session would redeliver them for ever). */
   handlerErrors: number;
+  /** Packets over `maxPacketBytes` from the broker (each refused from its fixed header, its body never buffered). */
+  tooLarge: number;
 }
 
 /** `properties`: the MQTT 5 properties of the PUBLISH (content type, user properties, …), if any. */
 export type MessageHandler = (topic: string, payload: Uint8Array, retain: boolean, properties?: Properties) => void;
 
 export class MqttClient {
-  readonly stats: MqttStats = { connects: 0, disconnects: 0, protocolErrors: 0, sent: 0, resent: 0, acked: 0, received: 0, refused: 0, discarded: 0, aliased: 0, serverDisconnects: 0, inflightPeak: 0, handlerErrors: 0 };
+  readonly stats: MqttStats = { connects: 0, disconnects: 0, protocolErrors: 0, sent: 0, resent: 0, acked: 0, received: 0, refused: 0, discarded: 0, aliased: 0, serverDisconnects: 0, inflightPeak: 0, handlerErrors: 0, tooLarge: 0 };
   private socket?: Socket;
   private decoder = new MqttDecoder();
   private connected = false;
@@ -128,7 +145,7 @@ export class MqttClient {
   onPublishError?: (topic: string, reasonCode: number, reason: string) => void;
 
   constructor(options: MqttClientOptions) {
-    this.o = { keepaliveSec: 30, clean: false, minBackoffMs: 500, maxBackoffMs: 30_000, maxInflight: 32, connectTimeoutMs: 10_000, log: SILENT_LOG, protocolVersion: 4, topicAliases: true, maxRefusals: 3, ...options };
+    this.o = { keepaliveSec: 30, clean: false, minBackoffMs: 500, maxBackoffMs: 30_000, maxInflight: 32, connectTimeoutMs: 10_000, log: SILENT_LOG, protocolVersion: 4, topicAliases: true, maxRefusals: 3, maxPacketBytes: DEFAULT_MAX_PACKET, ...options };
     this.version = this.o.protocolVersion;
     this.window = this.o.maxInflight;
     this.keepaliveSec = this.o.keepaliveSec;
@@ -136,6 +153,11 @@ export class MqttClient {
 
   get isConnected(): boolean {
     return this.connected;
+  }
+
+  /** Bytes of a partial packet from the broker held now, and the buffer holding them (memory under a slow or hostile broker). */
+  get decoderBuffered(): { bytes: number; capacity: number } {
+    return { bytes: this.decoder.buffered, capacity: this.decoder.capacity };
   }
 
   /** The MQTT version of the session: 4 (3.1.1) or 5. */
@@ -240,7 +262,7 @@ export class MqttClient {
       // clean = false must outlive the link, as in 3.1.1: a session expiry of 0 would end it at once.
       const expiry = this.o.sessionExpirySec ?? (this.o.clean ? 0 : 0xffffffff);
       // Tell the broker our packet limit: it drops a larger message instead of breaking our session.
-      p.properties = { maximumPacketSize: MAX_PACKET };
+      p.properties = { maximumPacketSize: this.o.maxPacketBytes };
       if (expiry > 0) p.properties.sessionExpiryInterval = expiry;
       if (this.o.receiveMaximum !== undefined) p.properties.receiveMaximum = this.o.receiveMaximum;
     }
@@ -248,7 +270,8 @@ export class MqttClient {
   }
 
   private open(): void {
-    this.decoder = new MqttDecoder(MAX_PACKET, this.version);
+    // 3.1.1 brokers cannot be told our limit: an oversized PUBLISH is read past and acknowledged
+    this.decoder = new MqttDecoder(this.o.maxPacketBytes, this.version, this.version !== 5);
     this.connectSent = false;
     let socket: Socket | undefined;
     socket = this.o.network.connect(this.o.host, this.o.port, {
@@ -263,6 +286,12 @@ export class MqttClient {
         try {
           packets = this.decoder.push(bytes);
         } catch (e) {
+          if (e instanceof MqttPacketTooLarge) {
+            this.stats.tooLarge++;
+            this.goodbye(0x95); // [MQTT-3.1.2-25]: the broker sent more than our Maximum Packet Size
+            this.lost(`packet too large from broker: ${e.message}`);
+            return;
+          }
           this.stats.protocolErrors++;
           this.goodbye(0x81); // malformed packet
           this.lost(`protocol error from broker: ${(e as Error).message}`);
@@ -341,6 +370,10 @@ export class MqttClient {
         return;
       }
       case "publish":
+        if (p.tooLarge !== undefined) {
+          this.dropLarge(p);
+          return;
+        }
         if (p.topic === "") {
           // 5.0: a topic alias, though we allow none (our Topic Alias Maximum is 0); 3.1.1 has no empty topics
           this.stats.protocolErrors++;
@@ -387,6 +420,20 @@ export class MqttClient {
       default:
         this.stats.protocolErrors++;
         this.lost(`protocol error from broker: unexpected ${p.cmd} packet`);
+    }
+  }
+
+  /**
+   * A 3.1.1 PUBLISH over our limit, read past unstored: acknowledged as the protocol wants (a persistent
+   * session would otherwise send it again on every reconnect and keep the link down), never delivered.
+   */
+  private dropLarge(p: Packet & { cmd: "publish" }): void {
+    this.stats.tooLarge++;
+    this.o.log.warn(`mqtt: dropped a PUBLISH of ${p.tooLarge} bytes from the broker (limit ${this.o.maxPacketBytes}), read past unstored`);
+    if (p.qos === 1) this.send({ cmd: "puback", messageId: p.messageId! });
+    if (p.qos === 2) {
+      this.send({ cmd: "pubrec", messageId: p.messageId! });
+      this.qos2.add(p.messageId!);
     }
   }
 
@@ -546,8 +593,8 @@ interface Outgoing {
   byAlias: boolean;
 }
 
-/** Largest packet we take from the broker (the decoder's limit; told to 5.0 brokers). */
-const MAX_PACKET = 1 << 20;
+/** Largest packet taken from the broker by default: a full downlink (CloudLink's cap), plus 1 KiB for topic, header and properties. */
+export const DEFAULT_MAX_PACKET = MAX_DOWNLINK_BYTES + 1024;
 
 /** " (reason string)" of a 5.0 packet, or nothing. */
 function why(props: Properties | undefined): string {

@@ -9,11 +9,14 @@
  */
 import { WILL, type Properties } from "./properties";
 import { validReasonCode, type ReasonPacket } from "./reason-codes";
-import { fail, hex2, MAX_REMAINING_LENGTH, Reader, Writer } from "./wire";
+import { fail, hex2, MAX_REMAINING_LENGTH, MqttProtocolError, Reader, Writer } from "./wire";
 
 export { MAX_REMAINING_LENGTH, MqttProtocolError } from "./wire";
 
 export type { Properties } from "./properties";
+
+/** The largest whole packet MQTT can express (fixed header of 5 bytes included): a decoder limit meaning "none". */
+export const MAX_PACKET_SIZE = MAX_REMAINING_LENGTH + 5;
 
 export type QoS = 0 | 1 | 2;
 export type ProtocolVersion = 3 | 4 | 5;
@@ -57,7 +60,11 @@ export type Packet =
       properties?: Properties;
     }
   | { cmd: "connack"; sessionPresent: boolean; returnCode: number; properties?: Properties }
-  | { cmd: "publish"; topic: string; payload: Uint8Array; qos: QoS; retain: boolean; dup: boolean; messageId?: number; properties?: Properties }
+  | {
+      cmd: "publish"; topic: string; payload: Uint8Array; qos: QoS; retain: boolean; dup: boolean; messageId?: number; properties?: Properties;
+      /** Set only by a decoder with `skipLargePublish`: the size of a PUBLISH read past unstored (no topic, no payload). */
+      tooLarge?: number;
+    }
   | { cmd: "puback" | "pubrec" | "pubrel" | "pubcomp"; messageId: number; reasonCode?: number; properties?: Properties }
   | { cmd: "unsuback"; messageId: number; reasonCodes?: number[]; properties?: Properties }
   | { cmd: "subscribe"; messageId: number; subscriptions: Subscription[]; properties?: Properties }
@@ -423,76 +430,220 @@ function decodeBody(first: number, r: Reader, version: ProtocolVersion): Packet 
 }
 
 /**
+ * A packet whose fixed header announces more than the decoder's limit: refused
+ * from those 2-5 bytes, before any of its body is buffered. `size` is the whole
+ * packet as announced (fixed header included, as MQTT 5's Maximum Packet Size counts).
+ */
+export class MqttPacketTooLarge extends MqttProtocolError {
+  override name = "MqttPacketTooLarge";
+  constructor(readonly size: number, readonly limit: number) {
+    super(`packet of ${size} bytes exceeds the limit of ${limit} (refused from its fixed header, before its body)`);
+  }
+}
+
+/**
  * Stream decoder: `push(bytes)` returns the packets completed by those bytes
  * and keeps a partial one for later. After it throws, the stream is unusable
  * (framing is lost): drop the connection. `protocolVersion` says how to read
  * what follows (a client sets it with its CONNECT; a decoded CONNECT sets it,
  * as a server would).
+ *
+ * Memory is bounded by `maxPacket` (whole packet, fixed header included), never
+ * by what the peer announces: the fixed header is read a byte at a time, checked
+ * (at most 4 length bytes, at most `maxPacket`), and only then is the body taken
+ * in, the buffer growing with the bytes that actually arrived. Whole packets
+ * inside one `push` are decoded where they lie, without a copy.
+ *
+ * `skipLargePublish` (an MQTT 3.1.1 client): a PUBLISH over the limit is not an
+ * error but read past — only its topic length and packet identifier are looked
+ * at, the rest is counted off unstored — and returned as a publish with
+ * `tooLarge` set and no topic or payload, so the session can acknowledge it. A
+ * persistent 3.1.1 session would otherwise deliver it again on every reconnect.
  */
 export class MqttDecoder {
-  private buf = new Uint8Array(256);
+  private buf = new Uint8Array(SMALL_BUFFER);
+  /** Bytes of the current partial packet held in `buf` (fixed header included). */
   private len = 0;
+  /** The current packet's whole size once its fixed header is read; -1 before. */
+  private size = -1;
+  private headerLen = 0;
   private broken = false;
   private readonly reader = new Reader();
+  // skipping an oversized PUBLISH: its first byte, body bytes seen of `skipBody`, topic length, packet id
+  private skipFirst = 0;
+  private skipBody = 0;
+  private skipSeen = 0;
+  private skipTopic = 0;
+  private skipId = 0;
 
-  constructor(private readonly maxPacket = 1 << 20, public protocolVersion: ProtocolVersion = 4) {}
+  constructor(private readonly maxPacket = 1 << 20, public protocolVersion: ProtocolVersion = 4, private readonly skipLargePublish = false) {}
+
+  /** Bytes of a partial packet held now (a test's and a bench's view of the memory it costs). */
+  get buffered(): number {
+    return this.len;
+  }
+
+  /** Size of the buffer it holds. */
+  get capacity(): number {
+    return this.buf.length;
+  }
 
   push(bytes: Uint8Array): Packet[] {
     if (this.broken) fail("decoder used after a protocol error");
-    this.append(bytes);
     const out: Packet[] = [];
-    let at = 0;
+    const n = bytes.length;
     try {
-      for (;;) {
-        if (this.len - at < 2) break;
-        let mult = 1;
-        let remaining = 0;
-        let i = at + 1;
-        let complete = false;
-        for (let k = 0; k < 4; k++) {
-          if (i >= this.len) break;
-          const d = this.buf[i++];
-          remaining += (d & 127) * mult;
-          mult *= 128;
-          if ((d & 128) === 0) {
-            complete = true;
-            break;
-          }
-          if (k === 3) fail("malformed remaining length (more than 4 bytes) at byte 1");
+      let at = 0;
+      // a packet begun in an earlier push is completed first
+      while (at < n && (this.len > 0 || this.skipBody > 0)) at = this.continuePartial(bytes, at, out);
+      // whole packets inside `bytes` are decoded where they lie
+      while (at < n) {
+        const h = this.frame(bytes, at, n);
+        if (h === 0) break;
+        this.headerLen = h;
+        if (this.skipBody > 0) {
+          at += h; // an oversized PUBLISH: the rest of it is counted off below
+          break;
         }
-        if (!complete) break;
-        if (remaining > this.maxPacket) fail(`packet of ${remaining} bytes exceeds the limit of ${this.maxPacket}`);
-        if (this.len - i < remaining) break;
-        this.reader.reset(this.buf, at, i, i + remaining, "packet");
-        const p = decodeBody(this.buf[at], this.reader, this.protocolVersion);
-        if (p.cmd === "connect") this.protocolVersion = p.protocolVersion;
-        out.push(p);
-        at = i + remaining;
+        if (at + this.size > n) break;
+        out.push(this.decode(bytes, at, h));
+        at += this.size;
+        this.size = -1;
       }
+      // what is left starts a packet: keep it (its body only once the header allowed it)
+      while (at < n) at = this.continuePartial(bytes, at, out);
     } catch (e) {
       this.broken = true;
       throw e;
     }
-    this.buf.copyWithin(0, at, this.len);
-    this.len -= at;
     return out;
   }
 
-  private append(bytes: Uint8Array): void {
-    if (this.len + bytes.length > this.buf.length) {
-      const size = Math.max(this.buf.length * 2, this.len + bytes.length);
-      const next = new Uint8Array(size);
-      next.set(this.buf.subarray(0, this.len));
-      this.buf = next;
+  /** Takes bytes of the partial packet (or of the PUBLISH being skipped); returns where it stopped. */
+  private continuePartial(bytes: Uint8Array, at: number, out: Packet[]): number {
+    const n = bytes.length;
+    if (this.skipBody > 0) {
+      at = this.skip(bytes, at, n);
+      if (this.skipSeen === this.skipBody) out.push(this.skipped());
+      return at;
     }
-    this.buf.set(bytes, this.len);
-    this.len += bytes.length;
+    // the fixed header, a byte at a time: at most 5, and checked after each
+    while (this.size < 0 && at < n) {
+      this.buf[this.len++] = bytes[at++];
+      this.headerLen = this.frame(this.buf, 0, this.len);
+      if (this.skipBody > 0) {
+        this.len = 0;
+        return at;
+      }
+    }
+    if (this.size < 0) return at;
+    const take = Math.min(this.size - this.len, n - at);
+    if (take > 0) {
+      this.reserve(this.len + take);
+      this.buf.set(at === 0 && take === n ? bytes : bytes.subarray(at, at + take), this.len);
+      this.len += take;
+      at += take;
+    }
+    if (this.len === this.size) {
+      out.push(this.decode(this.buf, 0, this.headerLen));
+      this.len = 0;
+      this.size = -1;
+      // a large packet's buffer is not kept between packets (a price table's 40 KiB on the board)
+      if (this.buf.length > LARGE_BUFFER) this.buf = new Uint8Array(SMALL_BUFFER);
+    }
+    return at;
+  }
+
+  /**
+   * Reads the fixed header at `at`: its length (2-5), setting `size`, or 0 when
+   * incomplete. Throws on a 5th length byte, and on a size over the limit unless
+   * it starts skipping an oversized PUBLISH.
+   */
+  private frame(b: Uint8Array, at: number, end: number): number {
+    let remaining = 0;
+    let mult = 1;
+    for (let k = 0; k < 4; k++) {
+      const i = at + 1 + k;
+      if (i >= end) return 0;
+      const d = b[i];
+      remaining += (d & 127) * mult;
+      mult *= 128;
+      if ((d & 128) === 0) {
+        const size = 2 + k + remaining;
+        if (size > this.maxPacket) this.refuse(b[at], remaining, size);
+        else this.size = size;
+        return 2 + k;
+      }
+    }
+    fail("malformed remaining length (more than 4 bytes) at byte 1");
+  }
+
+  private refuse(first: number, remaining: number, size: number): void {
+    if (!this.skipLargePublish || first >> 4 !== 3) throw new MqttPacketTooLarge(size, this.maxPacket);
+    if (((first >> 1) & 3) === 3) fail("publish: invalid QoS 3 at byte 0");
+    this.skipFirst = first;
+    this.skipBody = remaining;
+    this.skipSeen = this.skipTopic = this.skipId = 0;
+    this.size = size;
+  }
+
+  /** Counts off an oversized PUBLISH's body, reading only the topic length and packet identifier. */
+  private skip(b: Uint8Array, at: number, end: number): number {
+    const qos = (this.skipFirst >> 1) & 3;
+    while (at < end && this.skipSeen < this.skipBody) {
+      const k = this.skipSeen;
+      const idAt = 2 + this.skipTopic;
+      if (k < 2) this.skipTopic = this.skipTopic * 256 + b[at];
+      else if (qos > 0 && k >= idAt && k < idAt + 2) this.skipId = this.skipId * 256 + b[at];
+      else {
+        // jump to the identifier if it is still ahead, else to the end of the packet
+        const step = Math.min((qos > 0 && k < idAt ? idAt : this.skipBody) - k, end - at);
+        at += step;
+        this.skipSeen += step;
+        continue;
+      }
+      at++;
+      this.skipSeen++;
+    }
+    return at;
+  }
+
+  private skipped(): Packet {
+    const qos = ((this.skipFirst >> 1) & 3) as QoS;
+    if (2 + this.skipTopic + (qos > 0 ? 2 : 0) > this.skipBody) fail(`publish: topic of ${this.skipTopic} bytes runs past the end of the packet`);
+    if (qos > 0 && this.skipId === 0) fail("publish: packet identifier 0");
+    const p: Packet = { cmd: "publish", topic: "", payload: new Uint8Array(0), qos, retain: (this.skipFirst & 1) === 1, dup: (this.skipFirst & 8) === 8, tooLarge: this.size };
+    if (qos > 0) p.messageId = this.skipId;
+    this.skipBody = this.skipSeen = 0;
+    this.size = -1;
+    return p;
+  }
+
+  private decode(b: Uint8Array, at: number, headerLen: number): Packet {
+    this.reader.reset(b, at, at + headerLen, at + this.size, "packet");
+    const p = decodeBody(b[at], this.reader, this.protocolVersion);
+    if (p.cmd === "connect") this.protocolVersion = p.protocolVersion;
+    return p;
+  }
+
+  /** Grows the buffer (doubling, never past the packet being read) to hold `need` bytes. */
+  private reserve(need: number): void {
+    if (need <= this.buf.length) return;
+    let size = this.buf.length;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(Math.min(size, this.size));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
   }
 }
 
+/** The partial-packet buffer at rest, and the size above which it is let go after its packet. */
+const SMALL_BUFFER = 256;
+const LARGE_BUFFER = 4096;
+
 /** Decodes exactly one whole packet (throws if the bytes hold less or more). */
 export function decodePacket(bytes: Uint8Array, protocolVersion: ProtocolVersion = 4): Packet {
-  const d = new MqttDecoder(MAX_REMAINING_LENGTH, protocolVersion);
+  const d = new MqttDecoder(MAX_PACKET_SIZE, protocolVersion);
   const packets = d.push(bytes);
   if (packets.length !== 1) fail(packets.length === 0 ? "incomplete packet" : `${packets.length} packets where one was expected`);
   return packets[0];

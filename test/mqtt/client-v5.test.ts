@@ -7,7 +7,7 @@ import { getRandomValues } from "node:crypto";
 import { NodeNetwork } from "../../hosts/node/http/node-network";
 import { nodeClock } from "../../hosts/node/node-clock";
 import { startEmbeddedBroker } from "../../hosts/node/mqtt/embedded-broker";
-import { MqttClient, type MqttClientOptions } from "../../modules/mqtt/client";
+import { DEFAULT_MAX_PACKET, MqttClient, type MqttClientOptions } from "../../modules/mqtt/client";
 import { encodePacket, MqttDecoder, type Packet } from "../../modules/mqtt/codec";
 import { MemoryOutbox } from "../../modules/mqtt/flash-outbox";
 
@@ -77,7 +77,7 @@ describe("MqttClient with MQTT 5", () => {
     await until(() => c.stats.acked === 40, 5000, "40 acks");
     clearInterval(acker);
     const connect = broker.seen.find((s) => s.p.cmd === "connect")!.p;
-    expect(connect).toMatchObject({ protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 0xffffffff, maximumPacketSize: 1 << 20 } });
+    expect(connect).toMatchObject({ protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 0xffffffff, maximumPacketSize: DEFAULT_MAX_PACKET } });
     expect(peak).toBe(3);
     expect(c.stats.inflightPeak).toBe(3);
     c.stop();
@@ -92,8 +92,8 @@ describe("MqttClient with MQTT 5", () => {
     b.start();
     await until(() => a.isConnected && b.isConnected, 3000, "both connected");
     const connects = broker.seen.filter((s) => s.p.cmd === "connect").map((s) => s.p as any);
-    expect(connects.find((p) => p.clientId === "a").properties).toEqual({ maximumPacketSize: 1 << 20, sessionExpiryInterval: 600, receiveMaximum: 8 });
-    expect(connects.find((p) => p.clientId === "b").properties).toEqual({ maximumPacketSize: 1 << 20 });
+    expect(connects.find((p) => p.clientId === "a").properties).toEqual({ maximumPacketSize: DEFAULT_MAX_PACKET, sessionExpiryInterval: 600, receiveMaximum: 8 });
+    expect(connects.find((p) => p.clientId === "b").properties).toEqual({ maximumPacketSize: DEFAULT_MAX_PACKET });
     a.stop();
     b.stop();
     await broker.close();

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import mqtt from "mqtt-packet";
 import { createRequire } from "node:module";
 import { randomBytes } from "node:crypto";
-import { MAX_REMAINING_LENGTH, decodePacket, encodePacket, MqttDecoder, MqttProtocolError, type Packet, type Properties } from "../../modules/mqtt/codec";
+import { MAX_PACKET_SIZE, MAX_REMAINING_LENGTH, decodePacket, encodePacket, MqttDecoder, MqttProtocolError, type Packet, type Properties } from "../../modules/mqtt/codec";
 import { PROPERTY_BY_NAME } from "../../modules/mqtt/properties";
 import { loadFixtures } from "./mqtt-packet-fixtures";
 
@@ -328,11 +328,11 @@ describe("mqtt-packet's own MQTT 5 fixtures (node_modules/mqtt-packet/test.js)",
     for (const f of good) {
       const bytes = new Uint8Array(f.buffer!);
       if (STRICTER[f.name]) {
-        expect(errorOf(() => new MqttDecoder(MAX_REMAINING_LENGTH, 5).push(bytes)), f.name).toContain(STRICTER[f.name]);
+        expect(errorOf(() => new MqttDecoder(MAX_PACKET_SIZE, 5).push(bytes)), f.name).toContain(STRICTER[f.name]);
         continue;
       }
       const theirs = theirParse(bytes, f.opts ?? V5);
-      const ours = new MqttDecoder(MAX_REMAINING_LENGTH, 5).push(bytes);
+      const ours = new MqttDecoder(MAX_PACKET_SIZE, 5).push(bytes);
       expect(ours.map(norm), f.name).toEqual(theirs.map(norm));
       if (f.kind === "parseGenerate" || f.kind === "parseAndGenerate") {
         expect(hex(encodePacket(ours[0], 5)), f.name).toBe(hex(bytes));
@@ -348,7 +348,7 @@ describe("mqtt-packet's own MQTT 5 fixtures (node_modules/mqtt-packet/test.js)",
   it(`rejects all ${bad.length} v5 parse-error fixtures with an MqttProtocolError naming the byte`, () => {
     expect(bad.length).toBeGreaterThanOrEqual(15);
     for (const f of bad) {
-      const msg = errorOf(() => new MqttDecoder(MAX_REMAINING_LENGTH, 5).push(new Uint8Array(f.buffer!)));
+      const msg = errorOf(() => new MqttDecoder(MAX_PACKET_SIZE, 5).push(new Uint8Array(f.buffer!)));
       expect(msg, f.name).toMatch(/at byte \d+$/);
     }
   });

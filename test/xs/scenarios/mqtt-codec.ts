@@ -41,7 +41,26 @@ export function run(): unknown {
   } catch (e) {
     error = (e as Error).message;
   }
-  return { wire: wire.map(toHex), decoded: got.map(describe), same, count: got.length, error };
+  return { wire: wire.map(toHex), decoded: got.map(describe), same, count: got.length, error, oversize: oversize() };
+}
+
+/** An oversized packet refused from its header (buffer untouched), and a 3.1.1 PUBLISH read past. */
+function oversize(): unknown {
+  const big = new Uint8Array(4 + 8192);
+  big.set([0x30, 0xfc, 0xff, 0x3f]); // announces 1 MiB
+  const d = new MqttDecoder(41 * 1024, 5);
+  let refused = "";
+  try {
+    d.push(big);
+  } catch (e) {
+    refused = (e as Error).name + ": " + (e as Error).message;
+  }
+  const skip = new MqttDecoder(1000, 4, true);
+  const p: Packet = { cmd: "publish", topic: "xsmeter/n1/cmd/price", payload: new Uint8Array(5000), qos: 1, retain: false, dup: false, messageId: 9 };
+  const stream = concatBytes(encodePacket(p), encodePacket({ cmd: "pingresp" }));
+  const got: Packet[] = [];
+  for (let i = 0; i < stream.length; i += 700) got.push(...skip.push(stream.subarray(i, i + 700)));
+  return { refused, capacity: d.capacity, skipped: got.map(describe), skipCapacity: skip.capacity };
 }
 
 export const probes = {

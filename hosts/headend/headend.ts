@@ -7,6 +7,7 @@ import { SqliteStore } from "./store/sqlite-store";
 import type { HeadendStore, IngestItem, IngestOutcome } from "./store/store";
 import { DAY } from "./store/store";
 import { Ingest } from "./ingest/ingest";
+import { IngestGuard } from "./ingest/guard";
 import { DownlinkSender } from "./downlink/sender";
 import { Campaigns } from "./downlink/campaign";
 import { newSetupToken, startWeb } from "./web/server";
@@ -56,7 +57,8 @@ export async function startHeadend(o: HeadendOptions): Promise<Headend> {
   const log = o.log ?? (() => {});
   const store = await openStore(o.db);
   const n = o.workers ?? 1;
-  const ingest = Array.from({ length: n }, (_, k) => new Ingest({ store, mqttUrl: o.mqttUrl, clientId: n > 1 ? `xsmeter-headend-${k + 1}` : "xsmeter-headend", group: n > 1 ? "headend" : undefined, protocolVersion: o.protocolVersion, log, onStored: o.onStored }));
+  const guard = new IngestGuard(store); // one budget of new meters and rejects for every worker of this process
+  const ingest = Array.from({ length: n }, (_, k) => new Ingest({ store, mqttUrl: o.mqttUrl, clientId: n > 1 ? `xsmeter-headend-${k + 1}` : "xsmeter-headend", group: n > 1 ? "headend" : undefined, protocolVersion: o.protocolVersion, log, onStored: o.onStored, guard }));
   for (const w of ingest) w.start();
   const sender = new DownlinkSender({ store, mqttUrl: o.mqttUrl });
   sender.start();

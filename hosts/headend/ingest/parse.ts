@@ -9,7 +9,7 @@ import type { IngestItem } from "../store/store";
 /** Topic filters the ingest subscribes to (never cmd/<kind>: those are ours). */
 export const FLEET_FILTERS: readonly string[] = Object.freeze(["xsmeter/+/meter/#", "xsmeter/+/event", "xsmeter/+/status", "xsmeter/+/firmware", "xsmeter/+/cmd/result"]);
 
-const MAX_PAYLOAD = 16 * 1024;
+export const MAX_PAYLOAD = 16 * 1024;
 const NODE = /^[A-Za-z0-9_-]{1,64}$/;
 const OBIS_CODE = /^\d{1,3}-\d{1,3}:\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 

@@ -19,7 +19,12 @@ export interface Message {
   topic: string;
   payload: Uint8Array;
   retain: boolean;
+  /** A 3.1.1 PUBLISH over MAX_PACKET, read past unstored: its size (no topic, no payload). */
+  tooLarge?: number;
 }
+
+/** Largest packet taken (told to 5.0 brokers, which then drop larger ones): parse.ts refuses payloads over 16 KiB anyway. */
+export const MAX_PACKET = 64 * 1024;
 
 export interface SubscriberOptions {
   /** One broker URL, or several comma-separated (nodes of a cluster): each reconnect tries the next. */
@@ -99,11 +104,12 @@ export class Subscriber {
 
   private open(): void {
     const u = new URL(this.urls[this.turn % this.urls.length]);
-    const decoder = new MqttDecoder(1 << 20, this.version);
+    // 3.1.1 cannot tell the broker our limit: an oversized PUBLISH is read past and kept aside as a reject
+    const decoder = new MqttDecoder(MAX_PACKET, this.version, this.version !== 5);
     const sock = connect({ host: u.hostname || "127.0.0.1", port: u.port ? Number(u.port) : 1883, noDelay: true });
     this.sock = sock;
     sock.on("connect", () => {
-      const props = this.version === 5 ? { sessionExpiryInterval: this.o.sessionExpirySec ?? 7 * 86400, receiveMaximum: this.o.receiveMaximum ?? 2000 } : undefined;
+      const props = this.version === 5 ? { sessionExpiryInterval: this.o.sessionExpirySec ?? 7 * 86400, receiveMaximum: this.o.receiveMaximum ?? 2000, maximumPacketSize: MAX_PACKET } : undefined;
       sock.write(encodePacket({ cmd: "connect", protocolId: "MQTT", protocolVersion: this.version, clientId: this.o.clientId, clean: false, keepalive: this.o.keepaliveSec ?? 30, properties: props }, this.version));
     });
     sock.on("data", (bytes: Buffer) => {
@@ -149,7 +155,7 @@ export class Subscriber {
       }
       case "publish":
         this.stats.received++;
-        this.pending.push({ msg: { topic: p.topic, payload: p.payload.slice(), retain: p.retain }, id: p.qos > 0 ? p.messageId : undefined });
+        this.pending.push({ msg: { topic: p.topic, payload: p.payload.slice(), retain: p.retain, tooLarge: p.tooLarge }, id: p.qos > 0 ? p.messageId : undefined });
         if (p.qos === 2) this.sock?.write(encodePacket({ cmd: "pubrec", messageId: p.messageId! }, this.version));
         this.schedule();
         return;

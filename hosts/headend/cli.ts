@@ -20,7 +20,7 @@ import { CommandError } from "./downlink/commands";
 import { passwordRecord } from "./web/passwords";
 import { parseMessage } from "./ingest/parse";
 
-const USAGE = `xsmeter headend [--mqtt URL[,URL…]] [--db FILE] [--http-port N] [--workers N] [--retention-days N] [--mqtt-version 4|5]
+const USAGE = `xsmeter headend [--mqtt URL[,URL…]] [--db FILE] [--http-port N] [--workers N] [--retention-days N] [--mqtt-version 4|5] [--secure-cookies]
        runs the head-end: ingest from the broker, the dashboard on http://127.0.0.1:N/ (default 8080)
 xsmeter headend user add NAME --role viewer|operator [--db FILE]     password read from stdin (10+ characters)
 xsmeter headend key NODE HEX [--db FILE]                             the node's 32-byte downlink HMAC key
@@ -66,6 +66,9 @@ export const headendCommand: Command = {
     const workers = opt(args, "workers");
     const retention = opt(args, "retention-days");
     const mv = opt(args, "mqtt-version");
+    // behind a TLS proxy: cookies marked Secure, so a browser never sends them over plain HTTP
+    const secure = args.indexOf("--secure-cookies");
+    if (secure >= 0) args.splice(secure, 1);
     if (mv !== undefined && mv !== "4" && mv !== "5") throw new UsageError("headend: --mqtt-version is 4 or 5");
     const verb = args[0];
     if (verb === "user") {
@@ -105,6 +108,7 @@ export const headendCommand: Command = {
       workers: int(workers, "workers", 1, 16, 1),
       retentionDays: int(retention, "retention-days", 0, 36500, 0),
       protocolVersion: mv === "4" ? 4 : 5,
+      secureCookies: secure >= 0,
       log: (l) => console.error(l),
     });
     printHeadend(h.url, db, mqtt, h.setupToken);

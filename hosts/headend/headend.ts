@@ -10,7 +10,7 @@ import { Ingest } from "./ingest/ingest";
 import { IngestGuard } from "./ingest/guard";
 import { DownlinkSender } from "./downlink/sender";
 import { Campaigns } from "./downlink/campaign";
-import { newSetupToken, startWeb } from "./web/server";
+import { newSetupToken, startWeb, type WebOptions } from "./web/server";
 
 export interface HeadendOptions {
   mqttUrl: string;
@@ -23,6 +23,10 @@ export interface HeadendOptions {
   protocolVersion?: 4 | 5;
   /** Raw readings are kept this many days (roll-ups for ever); 0 = for ever. */
   retentionDays?: number;
+  /** Cookies marked Secure (the dashboard is behind TLS). */
+  secureCookies?: boolean;
+  /** The dashboard's sign-in and connection limits (tests make them small). */
+  web?: Pick<WebOptions, "signIn" | "limits">;
   log?(line: string): void;
   /** After each batch is committed (the benchmark's publish-to-row latency). */
   onStored?(outcome: IngestOutcome, items: IngestItem[]): void;
@@ -64,7 +68,7 @@ export async function startHeadend(o: HeadendOptions): Promise<Headend> {
   sender.start();
   const campaigns = new Campaigns({ store, sender });
   const setupToken = (await store.userCount()) === 0 ? newSetupToken() : undefined;
-  const web = await startWeb({ store, sender, campaigns, setupToken }, o.httpPort ?? 8080, o.httpHost ?? "127.0.0.1");
+  const web = await startWeb({ store, sender, campaigns, setupToken, secureCookies: o.secureCookies, ...o.web }, o.httpPort ?? 8080, o.httpHost ?? "127.0.0.1");
   const timers = [
     setInterval(() => void campaigns.tick().catch((e: unknown) => log(`campaigns: ${(e as Error).message}`)), 5000),
     setInterval(() => { if (o.retentionDays) void store.pruneRaw(Date.now() - o.retentionDays * DAY).catch((e: unknown) => log(`retention: ${(e as Error).message}`)); }, 3_600_000),

@@ -1,23 +1,33 @@
 /**
- * Operators' password records: PBKDF2-HMAC-SHA256 from the http room (the same
- * record format the meter's own page keeps), a random salt each, compared in
+ * Operators' password records: PBKDF2-HMAC-SHA256 (the same record format the
+ * meter's own page keeps, modules/http/auth), a random salt each, compared in
  * constant time. The iteration count is in the record, so it can rise later.
+ * Computed by node:crypto — the same function as the http room's pure
+ * TypeScript one (tested), ~100× faster, and the check runs off the event loop,
+ * so a sign-in no longer pauses the ingest.
  */
-import { randomBytes } from "node:crypto";
-import { pbkdf2Sha256 } from "../../../modules/http/auth";
-import { constantTimeEqual, fromHex, toHex, utf8Encode } from "../../../modules/core/bytes";
+import { pbkdf2, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
 
 export const ITERATIONS = 20_000;
 export const MIN_PASSWORD = 10;
+/** Longer passwords are refused before hashing (modules/http caps the meter's at 128 bytes too). */
+export const MAX_PASSWORD_BYTES = 128;
+
+const RECORD = /^pbkdf2-sha256\$([1-9]\d{0,6})\$([0-9a-f]{32})\$([0-9a-f]{64})$/;
 
 export function passwordRecord(password: string, iterations = ITERATIONS): string {
   if (password.length < MIN_PASSWORD) throw new Error(`password: at least ${MIN_PASSWORD} characters`);
-  const salt = new Uint8Array(randomBytes(16));
-  return `pbkdf2-sha256$${iterations}$${toHex(salt)}$${toHex(pbkdf2Sha256(utf8Encode(password), salt, iterations))}`;
+  if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) throw new Error(`password: at most ${MAX_PASSWORD_BYTES} bytes`);
+  const salt = randomBytes(16);
+  return `pbkdf2-sha256$${iterations}$${salt.toString("hex")}$${pbkdf2Sync(password, salt, iterations, 32, "sha256").toString("hex")}`;
 }
 
-export function checkPassword(record: string, password: string): boolean {
-  const m = /^pbkdf2-sha256\$([1-9]\d{0,6})\$([0-9a-f]{32})\$([0-9a-f]{64})$/.exec(record);
-  if (!m) return false;
-  return constantTimeEqual(pbkdf2Sha256(utf8Encode(password), fromHex(m[2]), Number(m[1])), fromHex(m[3]));
+/** A record no password matches, checked for unknown names so the answer takes as long as for a user. */
+export const DUMMY_RECORD = `pbkdf2-sha256$${ITERATIONS}$${"0".repeat(32)}$${"0".repeat(64)}`;
+
+export async function checkPassword(record: string, password: string): Promise<boolean> {
+  const m = RECORD.exec(record);
+  if (!m || Buffer.byteLength(password) > MAX_PASSWORD_BYTES) return false;
+  const got = await new Promise<Buffer>((ok, fail) => pbkdf2(password, Buffer.from(m[2], "hex"), Number(m[1]), 32, "sha256", (e, k) => (e ? fail(e) : ok(k))));
+  return timingSafeEqual(got, Buffer.from(m[3], "hex"));
 }

@@ -1,8 +1,10 @@
 /**
  * The dashboard's HTTP server (node:http): sign-in, the pages, CSV export and
- * the operator's forms. Every page needs a session; every POST needs the
- * session's CSRF token and, to send anything, the operator role. Request bodies
- * are capped, so no client sizes a buffer.
+ * the operator's forms. Every page needs a session; every POST needs an Origin
+ * (or Referer) of this host, the session's CSRF token and, to send anything,
+ * the operator role. Sign-in is limited per address, per account and in total
+ * (sign-in.ts). Request bodies are capped, headers and whole requests have
+ * timeouts, connections are capped in total and per address (slowloris).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { randomBytes, timingSafeEqual } from "node:crypto";
@@ -11,7 +13,9 @@ import { DAY, ENERGY_OBIS, POWER_OBIS } from "../store/store";
 import type { DownlinkSender } from "../downlink/sender";
 import type { Campaigns } from "../downlink/campaign";
 import { CommandError, checkCommand } from "../downlink/commands";
-import { checkPassword, passwordRecord } from "./passwords";
+import { checkPassword, DUMMY_RECORD, passwordRecord } from "./passwords";
+import { DEFAULT_SIGN_IN, deviceOf, newDeviceCookie, SignInGuard, type SignInLimits } from "./sign-in";
+import { nodeClock } from "../../node/node-clock";
 import { Sessions, type WebSession } from "./sessions";
 import { csv } from "./csv";
 import { campaignsPage, downlinksPage, fleetPage, liveness, loginPage, meterPage, rejectsPage, setupPage, when } from "./pages";
@@ -26,6 +30,30 @@ export interface WebOptions {
   /** A meter is "stale" after this long without a reading (default 3 min). */
   staleMs?: number;
   now?: () => number;
+  /** Cookies marked Secure (`--secure-cookies`): set it when the dashboard is served behind TLS. */
+  secureCookies?: boolean;
+  signIn?: SignInLimits;
+  limits?: Partial<ConnectionLimits>;
+}
+
+export interface ConnectionLimits {
+  /** A request's headers must arrive within this (slowloris), the whole request within `requestTimeoutMs`. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
+  /** Connections one address may hold open at once. */
+  maxPerAddress: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 512, maxPerAddress: 32 });
+
+export interface WebStats {
+  /** Connections closed at once because their address held `maxPerAddress` already. */
+  connectionsRefused: number;
+  /** POSTs refused for a missing or foreign Origin/Referer. */
+  crossOrigin: number;
+  /** Sign-in attempts answered 429. */
+  signInDelayed: number;
 }
 
 const MAX_BODY = 64 * 1024;
@@ -34,13 +62,34 @@ export function newSetupToken(): string {
   return randomBytes(12).toString("hex");
 }
 
-export async function startWeb(o: WebOptions, port: number, host = "127.0.0.1"): Promise<{ server: Server; port: number; url: string; close(): Promise<void> }> {
+export async function startWeb(o: WebOptions, port: number, host = "127.0.0.1"): Promise<{ server: Server; port: number; url: string; stats: WebStats; close(): Promise<void> }> {
   const sessions = new Sessions(o.now);
   const now = o.now ?? Date.now;
+  const signIn = new SignInGuard(nodeClock(now), o.signIn ?? DEFAULT_SIGN_IN);
+  const lim = { ...DEFAULT_CONNECTION_LIMITS, ...o.limits };
+  const stats: WebStats = { connectionsRefused: 0, crossOrigin: 0, signInDelayed: 0 };
+  const flags = `; Path=/; HttpOnly; SameSite=Strict${o.secureCookies ? "; Secure" : ""}`;
   let setupToken = o.setupToken;
-  const server = createServer((req, res) => {
+  const server = createServer({ headersTimeout: lim.headersTimeoutMs, requestTimeout: lim.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, lim.headersTimeoutMs / 2), maxHeaderSize: 8192, keepAliveTimeout: 5000 }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) send(res, 500, "text/plain; charset=utf-8", `internal error: ${(e as Error).message}`);
+    });
+  });
+  server.maxConnections = lim.maxConnections;
+  const perAddress = new Map<string, number>();
+  server.on("connection", (sock) => {
+    const a = sock.remoteAddress ?? "?";
+    const n = (perAddress.get(a) ?? 0) + 1;
+    if (n > lim.maxPerAddress) {
+      stats.connectionsRefused++;
+      sock.destroy();
+      return;
+    }
+    perAddress.set(a, n);
+    sock.once("close", () => {
+      const left = (perAddress.get(a) ?? 1) - 1;
+      if (left > 0) perAddress.set(a, left);
+      else perAddress.delete(a);
     });
   });
 
@@ -49,19 +98,38 @@ export async function startWeb(o: WebOptions, port: number, host = "127.0.0.1"):
     const path = url.pathname;
     const sid = /(?:^|;\s*)sid=([0-9a-f]{48})/.exec(req.headers.cookie ?? "")?.[1];
     const s = sessions.get(sid);
+    if (req.method === "POST" && !sameOrigin(req)) {
+      stats.crossOrigin++;
+      return send(res, 403, "text/plain; charset=utf-8", "a form must come from this dashboard's own pages (Origin or Referer of this host)");
+    }
     if (req.method === "GET" && path === "/login") return html(res, 200, loginPage("", (await o.store.userCount()) === 0));
     if (req.method === "GET" && path === "/setup") return (await o.store.userCount()) === 0 && setupToken ? html(res, 200, setupPage()) : redirect(res, "/login");
     if (req.method === "POST" && path === "/login") {
       const f = await form(req);
-      const user = f.get("user") ?? "";
-      if (sessions.lockedFor(user) > 0) return html(res, 429, loginPage(`Too many wrong passwords for ${user}: try again in ${Math.ceil(sessions.lockedFor(user) / 60_000)} min.`));
+      const user = (f.get("user") ?? "").slice(0, 64);
+      const address = req.socket.remoteAddress ?? "?";
       const u = await o.store.user(user);
-      if (!u || !checkPassword(u.record, f.get("password") ?? "")) {
-        sessions.failed(user);
+      const devCookie = /(?:^|;\s*)dev=([0-9a-f.]{1,100})/.exec(req.headers.cookie ?? "")?.[1];
+      const device = deviceOf(devCookie, user, u?.record);
+      const gate = signIn.gate(address, user, device);
+      if (!gate.ok) {
+        stats.signInDelayed++;
+        const secs = Math.max(1, Math.ceil(gate.waitMs / 1000));
+        res.setHeader("retry-after", String(secs));
+        return html(res, 429, loginPage(`Too many wrong passwords ${gate.why === "busy" ? "from everywhere just now" : "for this address or user"}: try again in ${secs} s.`));
+      }
+      // an unknown name costs the same check, so the answer's time does not tell which names exist
+      const right = (await checkPassword(u?.record ?? DUMMY_RECORD, f.get("password") ?? "")) && u !== undefined;
+      if (!right || !u) {
+        signIn.failed(address, user, u !== undefined, device);
         return html(res, 401, loginPage("Wrong user or password.", (await o.store.userCount()) === 0));
       }
+      signIn.succeeded(address, user, device);
       const ns = sessions.open(u.name, u.role);
-      res.setHeader("set-cookie", `sid=${ns.id}; Path=/; HttpOnly; SameSite=Strict`);
+      const cookies = [`sid=${ns.id}${flags}`];
+      // this browser is the user's from now on: its later tries skip the account's and address's delays
+      if (!device) cookies.push(`dev=${newDeviceCookie(u.name, u.record)}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=31536000${o.secureCookies ? "; Secure" : ""}`);
+      res.setHeader("set-cookie", cookies);
       return redirect(res, "/");
     }
     if (req.method === "POST" && path === "/setup") {
@@ -76,7 +144,7 @@ export async function startWeb(o: WebOptions, port: number, host = "127.0.0.1"):
       await o.store.putUser({ name: user, role: "operator", record });
       setupToken = undefined; // used once
       const ns = sessions.open(user, "operator");
-      res.setHeader("set-cookie", `sid=${ns.id}; Path=/; HttpOnly; SameSite=Strict`);
+      res.setHeader("set-cookie", `sid=${ns.id}${flags}`);
       return redirect(res, "/");
     }
     if (!s) return redirect(res, "/login");
@@ -140,7 +208,7 @@ export async function startWeb(o: WebOptions, port: number, host = "127.0.0.1"):
     if (f.get("csrf") !== s.csrf) return send(res, 403, "text/plain; charset=utf-8", "form expired or forged (CSRF token): reload the page");
     if (path === "/logout") {
       sessions.close(s.id);
-      res.setHeader("set-cookie", "sid=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+      res.setHeader("set-cookie", `sid=${flags}; Max-Age=0`);
       return redirect(res, "/login");
     }
     if (!can(s.role)) return send(res, 403, "text/plain; charset=utf-8", "sending commands needs the operator role");
@@ -177,10 +245,21 @@ export async function startWeb(o: WebOptions, port: number, host = "127.0.0.1"):
 
   await new Promise<void>((r, j) => { server.once("error", j); server.listen(port, host, () => r()); });
   const bound = (server.address() as { port: number }).port;
-  return { server, port: bound, url: `http://${host}:${bound}/`, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return { server, port: bound, url: `http://${host}:${bound}/`, stats, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }
 
 const can = (role: Role): boolean => role === "operator";
+
+/** A POST from our own pages: its Origin (or, failing that, Referer) names this host. Browsers send one on every form POST. */
+function sameOrigin(req: IncomingMessage): boolean {
+  const from = req.headers.origin ?? req.headers.referer;
+  if (!from || from === "null" || !req.headers.host) return false;
+  try {
+    return new URL(from).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
 
 function send(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}): void {
   res.writeHead(status, { "content-type": type, "cache-control": "no-store", "x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'", ...extra });

@@ -4,13 +4,14 @@
 //   import * as net from "./hostile-net";   … const SECTIONS = { http, net };
 import * as http from "./hostile-http";
 import * as net from "./hostile-net";
+import * as headend from "./hostile-headend";
 
 interface Section {
   run(): Promise<Record<string, number>>;
   print?(r: Record<string, number>): void;
 }
 
-const SECTIONS: Record<string, Section> = { http, net };
+const SECTIONS: Record<string, Section> = { http, net, headend };
 
 const json: Record<string, Record<string, number>> = {};
 for (const [name, section] of Object.entries(SECTIONS)) {

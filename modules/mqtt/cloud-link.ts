@@ -8,6 +8,7 @@
  * Topics (<node> = this aggregator):
  *   xsmeter/<node>/status                      "online" / "offline" (retained; last will)
  *   xsmeter/<node>/meter/<meterId>/<obis>      {"boot","seq","t","v","u"}  QoS 1
+ *     (<obis> as "1-0:1.8.0", or "1-0:1_8_0" with obisTopics "underscored": obis-topic.ts)
  *   (seq restarts at 1 on each boot; (meter, boot, seq) is unique, so give `boot` from a
  *   persisted boot counter or the cloud would take new readings for duplicates)
  *   xsmeter/<node>/event                       {"seq","t","type",…} QoS 1 (PQ events)
@@ -45,6 +46,7 @@ import { DEFAULT_MAX_CTR_STEP, isCommandKind, staleReason, type CommandKind, typ
 
 export type { CommandKind, CounterStore, KindCounters } from "./downlink-counters";
 import { haTopics, pqEntities, readingEntity, type HaContext, type HaDeviceInfo } from "./ha-discovery";
+import { OBIS_TOPIC_FORMS, readingTopic, type ObisTopicForm } from "./obis-topic";
 
 /** What CloudLink needs of an MQTT session (MqttClient has it). */
 export interface MqttPublisher {
@@ -90,6 +92,11 @@ export interface CloudLinkOptions {
    */
   signatureBurst?: number;
   signatureIntervalMs?: number;
+  /**
+   * How a reading's topic writes its OBIS code: "dotted" (default, 1-0:1.8.0) or
+   * "underscored" (1-0:1_8_0) for a broker that refuses "." in topics (NATS).
+   */
+  obisTopics?: ObisTopicForm;
   /** This boot's number (a counter the app keeps in flash, +1 per boot); part of the duplicate key. */
   boot?: number;
   periodMs?: number;
@@ -139,10 +146,15 @@ export class CloudLink {
   private pqSent = new Map<number, number>();
   private unsubscribe?: () => void;
   private readonly base: string;
+  private readonly obisTopics: ObisTopicForm;
+  /** Each reading's topic, built once per (meter, code): publishing allocates no topic string. */
+  private readonly topics = new Map<string, string>();
 
   constructor(private readonly o: CloudLinkOptions) {
     if (!/^[A-Za-z0-9_-]+$/.test(o.node)) throw new RangeError(`node id ${JSON.stringify(o.node)}: letters, digits, _ and - only`);
     if (!o.macKey && !o.signerPublicKey) throw new Error("CloudLink needs a MAC key or a signer public key for downlink commands");
+    this.obisTopics = o.obisTopics ?? "dotted";
+    if (OBIS_TOPIC_FORMS.indexOf(this.obisTopics) < 0) throw new RangeError(`obisTopics ${JSON.stringify(o.obisTopics)}: "dotted" or "underscored"`);
     this.base = `xsmeter/${o.node}`;
     this.refusals = new TokenBucket(o.refusalBurst ?? 10, o.refusalIntervalMs ?? 1000, o.clock.now());
     this.signatures = new TokenBucket(o.signatureBurst ?? 2, o.signatureIntervalMs ?? 60_000, o.clock.now());
@@ -241,7 +253,7 @@ export class CloudLink {
         const reading: Record<string, unknown> = { boot: this.o.boot ?? 0, seq, t: snap.t, v, u: q?.unit ?? "" };
         // a lock-out keeps the meter's last values: say they are stale, and since when
         if (m.stale) Object.assign(reading, { stale: true, staleSince: m.stale.since });
-        this.o.mqtt.publish(`${this.base}/meter/${m.id}/${code}`, utf8Encode(JSON.stringify(reading)), 1);
+        this.o.mqtt.publish(this.readingTopic(key, m.id, code), utf8Encode(JSON.stringify(reading)), 1);
         this.stats.readings++;
       }
     }
@@ -254,6 +266,12 @@ export class CloudLink {
     this.publishAggregates();
   }
 
+  private readingTopic(key: string, meterId: number, code: string): string {
+    let topic = this.topics.get(key);
+    if (topic === undefined) this.topics.set(key, (topic = readingTopic(this.o.node, meterId, code, this.obisTopics)));
+    return topic;
+  }
+
   private nextSeq(meterId: number): number {
     const s = (this.seq.get(meterId) ?? 0) + 1;
     this.seq.set(meterId, s);
@@ -261,7 +279,7 @@ export class CloudLink {
   }
 
   private discover(m: { id: number; name: string; role: "aggregator" | "slave" }, code: string): void {
-    const e = readingEntity(this.haContext(), m, code);
+    const e = readingEntity(this.haContext(), m, code, this.readingTopic(`${m.id}/${code}`, m.id, code));
     this.o.mqtt.publish(e.topic, utf8Encode(JSON.stringify(e.config)), 1, true);
     this.discovered.add(`${m.id}/${code}`);
   }

@@ -53,6 +53,8 @@ export interface MqttPublisher {
   publish(topic: string, payload: Uint8Array, qos?: 0 | 1, retain?: boolean): boolean;
   subscribe(filter: string, qos?: 0 | 1 | 2): void;
   onMessage(handler: (topic: string, payload: Uint8Array, retain: boolean) => void): void;
+  /** Called after every CONNACK (MqttClient's onConnect), if the session can say so. */
+  onConnect?(handler: () => void): void;
 }
 
 export interface FirmwareOffer {
@@ -145,6 +147,7 @@ export class CloudLink {
   /** End of the last 10-min interval published, per meter. */
   private pqSent = new Map<number, number>();
   private unsubscribe?: () => void;
+  private connects = 0;
   private readonly base: string;
   private readonly obisTopics: ObisTopicForm;
   /** Each reading's topic, built once per (meter, code): publishing allocates no topic string. */
@@ -169,6 +172,11 @@ export class CloudLink {
     this.o.mqtt.onMessage((topic, payload) => this.downlink(topic, payload));
     this.o.mqtt.subscribe(`${this.base}/cmd/+`, 1);
     this.o.mqtt.publish(`${this.base}/status`, utf8Encode("online"), 1, true);
+    // After a connection the broker saw drop, it has published our will ("offline", retained): say
+    // "online" again on each reconnect, or the fleet (and HA) would see this node offline until it reboots.
+    this.o.mqtt.onConnect?.(() => {
+      if (this.connects++ > 0) this.o.mqtt.publish(`${this.base}/status`, utf8Encode("online"), 1, true);
+    });
     this.publishReadings();
     this.timer = this.o.clock.every(this.o.periodMs ?? 60_000, () => this.publishReadings());
     // A new 10-min aggregate goes out when the household has it, not at the next readings tick.

@@ -28,6 +28,7 @@ import { HttpImageSource } from "../../modules/ota/http-source";
 import { MqttClient } from "../../modules/mqtt/client";
 import { FlashOutbox } from "../../modules/mqtt/flash-outbox";
 import { CloudLink } from "../../modules/mqtt/cloud-link";
+import type { ObisTopicForm } from "../../modules/mqtt/obis-topic";
 import { clientPublisher } from "../../modules/mqtt/client-publisher";
 import { storeCounters } from "../../modules/mqtt/downlink-counters";
 import { HomeAssistantLink } from "../../modules/mqtt/ha-link";
@@ -65,6 +66,8 @@ export interface BoardCloudOptions {
   macKey: Uint8Array;
   /** Readings period until the cloud sets publishIntervalMs. */
   periodMs: number;
+  /** How reading topics write the OBIS code (CloudLink's obisTopics; default dotted). */
+  obisTopics?: ObisTopicForm;
   areas: CloudAreas;
   /** The board's firmware slots; none: firmware offers are refused. */
   ota?: CloudOta;
@@ -146,6 +149,7 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
     counters: storeCounters(counters, LEGACY_DOWNLINK_KEY),
     boot,
     periodMs: restored.publishIntervalMs ?? o.periodMs,
+    obisTopics: o.obisTopics,
     ha: { model: "xsmeter ESP32", swVersion: o.ha?.swVersion },
     onPrices: (slots) => {
       const checked = checkPriceTable(slots, o.clock.now());

@@ -4,6 +4,7 @@
  */
 import { MAX_NODE } from "../../modules/can/protocol";
 import { MAX_BOOKED_METERS } from "../../modules/app/booking-journal";
+import { OBIS_TOPIC_FORMS, type ObisTopicForm } from "../../modules/mqtt/obis-topic";
 
 export interface BoardConfig {
   role: "slave" | "aggregator";
@@ -62,6 +63,8 @@ export interface BoardConfig {
     selfTestMs: number;
     /** Let Home Assistant switch loads marked switchable over its unauthenticated command topic (default false). */
     haSwitching: boolean;
+    /** How reading topics write the OBIS code: "dotted" (1-0:1.8.0, default) or "underscored" (1-0:1_8_0, for a NATS broker). */
+    obisTopics: ObisTopicForm;
   };
   /** The contract's flat tariff (minor units per kWh): the aggregator's prices until the utility sends a table. */
   tariff: { importMinorPerKWh: number; exportMinorPerKWh: number };
@@ -100,7 +103,7 @@ export const DEFAULTS: BoardConfig = deepFreeze({
   display: true,
   longPressMs: 600,
   web: { port: 80, pbkdf2Iterations: 100, readOpen: true, utcOffsetMin: 0 },
-  cloud: { host: "", port: 1883, node: "meter", periodMs: 60_000, selfTestMs: 300_000, haSwitching: false },
+  cloud: { host: "", port: 1883, node: "meter", periodMs: 60_000, selfTestMs: 300_000, haSwitching: false, obisTopics: "dotted" },
   firmware: { version: "1.0.0", publicKey: "" },
   tariff: { importMinorPerKWh: 30, exportMinorPerKWh: 8 },
 });
@@ -144,6 +147,7 @@ export function boardConfig(raw: Record<string, any> | undefined): BoardConfig {
   if (!matches(out.cloud.node, () => /^[A-Za-z0-9_-]{1,32}$/)) throw new RangeError(`xsmeter.cloud.node must be 1..32 letters, digits, _ or -, not ${String(out.cloud.node)}`);
   if (!(out.cloud.periodMs >= 1000) || !(out.cloud.selfTestMs >= 10_000)) throw new RangeError("xsmeter.cloud.periodMs must be ≥ 1000 and selfTestMs ≥ 10000");
   if (typeof out.cloud.haSwitching !== "boolean") throw new RangeError(`xsmeter.cloud.haSwitching must be true or false, not ${String(out.cloud.haSwitching)}`);
+  if (OBIS_TOPIC_FORMS.indexOf(out.cloud.obisTopics) < 0) throw new RangeError(`xsmeter.cloud.obisTopics must be "dotted" or "underscored", not ${String(out.cloud.obisTopics)}`);
   if (!matches(out.firmware.version, () => /^\d{1,5}\.\d{1,5}\.\d{1,5}$/)) throw new RangeError(`xsmeter.firmware.version must be major.minor.patch, not ${String(out.firmware.version)}`);
   const { importMinorPerKWh: imp, exportMinorPerKWh: exp } = out.tariff;
   if (!(Number.isFinite(imp) && Number.isFinite(exp) && imp >= 0 && exp >= 0)) throw new RangeError("xsmeter.tariff.importMinorPerKWh and exportMinorPerKWh must be numbers ≥ 0");

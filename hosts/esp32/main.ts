@@ -139,6 +139,7 @@ function startCloud(cfg: BoardConfig, app: AggregatorApp, clock: Clock, network:
     node: cfg.cloud.node,
     macKey,
     periodMs: cfg.cloud.periodMs,
+    obisTopics: cfg.cloud.obisTopics,
     areas: areas.cloud,
     ota,
     reboot: () => restart(app),

@@ -26,6 +26,13 @@ export function clientPublisher(client: MqttClient): ClientPublisher {
     },
     subscribe: (filter, qos) => client.subscribe(filter, qos),
     onMessage: (handler) => client.onMessage(handler),
+    onConnect(handler) {
+      const before = client.onConnect; // keep a hook set earlier
+      client.onConnect = () => {
+        before?.();
+        handler();
+      };
+    },
     dropped: () => dropped,
   };
 }

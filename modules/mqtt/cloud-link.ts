@@ -8,6 +8,7 @@
  * Topics (<node> = this aggregator):
  *   xsmeter/<node>/status                      "online" / "offline" (retained; last will)
  *   xsmeter/<node>/meter/<meterId>/<obis>      {"boot","seq","t","v","u"}  QoS 1
+ *     (<obis> as "1-0:1.8.0", or "1-0:1_8_0" with obisTopics "underscored": obis-topic.ts)
  *   (seq restarts at 1 on each boot; (meter, boot, seq) is unique, so give `boot` from a
  *   persisted boot counter or the cloud would take new readings for duplicates)
  *   xsmeter/<node>/event                       {"seq","t","type",…} QoS 1 (PQ events)
@@ -45,12 +46,15 @@ import { DEFAULT_MAX_CTR_STEP, isCommandKind, staleReason, type CommandKind, typ
 
 export type { CommandKind, CounterStore, KindCounters } from "./downlink-counters";
 import { haTopics, pqEntities, readingEntity, type HaContext, type HaDeviceInfo } from "./ha-discovery";
+import { OBIS_TOPIC_FORMS, readingTopic, type ObisTopicForm } from "./obis-topic";
 
 /** What CloudLink needs of an MQTT session (MqttClient has it). */
 export interface MqttPublisher {
   publish(topic: string, payload: Uint8Array, qos?: 0 | 1, retain?: boolean): boolean;
   subscribe(filter: string, qos?: 0 | 1 | 2): void;
   onMessage(handler: (topic: string, payload: Uint8Array, retain: boolean) => void): void;
+  /** Called after every CONNACK (MqttClient's onConnect), if the session can say so. */
+  onConnect?(handler: () => void): void;
 }
 
 export interface FirmwareOffer {
@@ -90,6 +94,11 @@ export interface CloudLinkOptions {
    */
   signatureBurst?: number;
   signatureIntervalMs?: number;
+  /**
+   * How a reading's topic writes its OBIS code: "dotted" (default, 1-0:1.8.0) or
+   * "underscored" (1-0:1_8_0) for a broker that refuses "." in topics (NATS).
+   */
+  obisTopics?: ObisTopicForm;
   /** This boot's number (a counter the app keeps in flash, +1 per boot); part of the duplicate key. */
   boot?: number;
   periodMs?: number;
@@ -138,11 +147,17 @@ export class CloudLink {
   /** End of the last 10-min interval published, per meter. */
   private pqSent = new Map<number, number>();
   private unsubscribe?: () => void;
+  private connects = 0;
   private readonly base: string;
+  private readonly obisTopics: ObisTopicForm;
+  /** Each reading's topic, built once per (meter, code): publishing allocates no topic string. */
+  private readonly topics = new Map<string, string>();
 
   constructor(private readonly o: CloudLinkOptions) {
     if (!/^[A-Za-z0-9_-]+$/.test(o.node)) throw new RangeError(`node id ${JSON.stringify(o.node)}: letters, digits, _ and - only`);
     if (!o.macKey && !o.signerPublicKey) throw new Error("CloudLink needs a MAC key or a signer public key for downlink commands");
+    this.obisTopics = o.obisTopics ?? "dotted";
+    if (OBIS_TOPIC_FORMS.indexOf(this.obisTopics) < 0) throw new RangeError(`obisTopics ${JSON.stringify(o.obisTopics)}: "dotted" or "underscored"`);
     this.base = `xsmeter/${o.node}`;
     this.refusals = new TokenBucket(o.refusalBurst ?? 10, o.refusalIntervalMs ?? 1000, o.clock.now());
     this.signatures = new TokenBucket(o.signatureBurst ?? 2, o.signatureIntervalMs ?? 60_000, o.clock.now());
@@ -157,6 +172,11 @@ export class CloudLink {
     this.o.mqtt.onMessage((topic, payload) => this.downlink(topic, payload));
     this.o.mqtt.subscribe(`${this.base}/cmd/+`, 1);
     this.o.mqtt.publish(`${this.base}/status`, utf8Encode("online"), 1, true);
+    // After a connection the broker saw drop, it has published our will ("offline", retained): say
+    // "online" again on each reconnect, or the fleet (and HA) would see this node offline until it reboots.
+    this.o.mqtt.onConnect?.(() => {
+      if (this.connects++ > 0) this.o.mqtt.publish(`${this.base}/status`, utf8Encode("online"), 1, true);
+    });
     this.publishReadings();
     this.timer = this.o.clock.every(this.o.periodMs ?? 60_000, () => this.publishReadings());
     // A new 10-min aggregate goes out when the household has it, not at the next readings tick.
@@ -241,7 +261,7 @@ export class CloudLink {
         const reading: Record<string, unknown> = { boot: this.o.boot ?? 0, seq, t: snap.t, v, u: q?.unit ?? "" };
         // a lock-out keeps the meter's last values: say they are stale, and since when
         if (m.stale) Object.assign(reading, { stale: true, staleSince: m.stale.since });
-        this.o.mqtt.publish(`${this.base}/meter/${m.id}/${code}`, utf8Encode(JSON.stringify(reading)), 1);
+        this.o.mqtt.publish(this.readingTopic(key, m.id, code), utf8Encode(JSON.stringify(reading)), 1);
         this.stats.readings++;
       }
     }
@@ -254,6 +274,12 @@ export class CloudLink {
     this.publishAggregates();
   }
 
+  private readingTopic(key: string, meterId: number, code: string): string {
+    let topic = this.topics.get(key);
+    if (topic === undefined) this.topics.set(key, (topic = readingTopic(this.o.node, meterId, code, this.obisTopics)));
+    return topic;
+  }
+
   private nextSeq(meterId: number): number {
     const s = (this.seq.get(meterId) ?? 0) + 1;
     this.seq.set(meterId, s);
@@ -261,7 +287,7 @@ export class CloudLink {
   }
 
   private discover(m: { id: number; name: string; role: "aggregator" | "slave" }, code: string): void {
-    const e = readingEntity(this.haContext(), m, code);
+    const e = readingEntity(this.haContext(), m, code, this.readingTopic(`${m.id}/${code}`, m.id, code));
     this.o.mqtt.publish(e.topic, utf8Encode(JSON.stringify(e.config)), 1, true);
     this.discovered.add(`${m.id}/${code}`);
   }

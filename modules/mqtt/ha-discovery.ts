@@ -12,6 +12,7 @@
  */
 import { OBIS, type Quantity } from "../core/obis";
 import type { LoadView, MeterView } from "../core/household";
+import { readingTopic } from "./obis-topic";
 
 /** What the discovery blocks say about the firmware and where its page is. */
 export interface HaDeviceInfo {
@@ -116,14 +117,14 @@ function expire(ctx: HaContext): Record<string, unknown> {
   return ctx.expireAfterS ? { expire_after: ctx.expireAfterS } : {};
 }
 
-/** The sensor for one meter's OBIS code, on the topic CloudLink publishes it. */
-export function readingEntity(ctx: HaContext, m: Pick<MeterView, "id" | "name" | "role">, code: string): HaEntity {
+/** The sensor for one meter's OBIS code, on the topic CloudLink publishes it (`stateTopic`: the dotted form unless given). */
+export function readingEntity(ctx: HaContext, m: Pick<MeterView, "id" | "name" | "role">, code: string, stateTopic = readingTopic(ctx.node, m.id, code)): HaEntity {
   const q = OBIS.get(code);
   const object = `m${m.id}_${q ? q.key : code.replace(/[^0-9]/g, "_")}`;
   const config: Record<string, unknown> = {
     name: q ? q.name : code,
     unique_id: `xsmeter_${ctx.node}_${object}`,
-    state_topic: `xsmeter/${ctx.node}/meter/${m.id}/${code}`,
+    state_topic: stateTopic,
     value_template: valueTemplate(q),
     ...sensorClass(q),
     ...availability(ctx, m.id),

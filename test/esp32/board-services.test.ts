@@ -76,7 +76,7 @@ describe("board configuration of the web page, cloud, firmware and tariff", () =
   it("defaults, one-level merge, and clear errors", () => {
     const c = boardConfig({ cloud: { host: "broker.lan" } });
     expect(c.web).toEqual({ port: 80, pbkdf2Iterations: 100, readOpen: true, utcOffsetMin: 0 });
-    expect(c.cloud).toEqual({ host: "broker.lan", port: 1883, node: "meter", periodMs: 60_000, selfTestMs: 300_000, haSwitching: false });
+    expect(c.cloud).toEqual({ host: "broker.lan", port: 1883, node: "meter", periodMs: 60_000, selfTestMs: 300_000, haSwitching: false, obisTopics: "dotted" });
     expect(c.firmware).toEqual({ version: "1.0.0", publicKey: "" });
     expect(c.tariff).toEqual({ importMinorPerKWh: 30, exportMinorPerKWh: 8 });
     expect(boardConfig({ web: { port: 0 } }).web.pbkdf2Iterations).toBe(100);
@@ -90,6 +90,8 @@ describe("board configuration of the web page, cloud, firmware and tariff", () =
     expect(() => boardConfig({ cloud: { node: "a/b" } })).toThrow(/cloud\.node/);
     expect(() => boardConfig({ cloud: { haSwitching: "yes" } as never })).toThrow(/cloud\.haSwitching must be true or false/);
     expect(boardConfig({ cloud: { haSwitching: true } }).cloud.haSwitching).toBe(true);
+    expect(boardConfig({ cloud: { obisTopics: "underscored" } }).cloud.obisTopics).toBe("underscored");
+    expect(() => boardConfig({ cloud: { obisTopics: "nats" } as never })).toThrow(/cloud\.obisTopics must be "dotted" or "underscored", not nats/);
     expect(() => boardConfig({ cloud: { selfTestMs: 5 } })).toThrow(/selfTestMs/);
     expect(() => boardConfig({ firmware: { version: "2" } })).toThrow(/firmware\.version/);
     expect(() => boardConfig({ firmware: { publicKey: "AB".repeat(32) } })).toThrow(/publicKey/);

@@ -20,6 +20,8 @@ export interface IngestOptions {
   /** Shared-subscription group: several workers with the same group split the fleet (MQTT 5). */
   group?: string;
   protocolVersion?: 4 | 5;
+  /** First reconnect delay after the broker connection drops (Subscriber's reconnectDelayMs). */
+  reconnectDelayMs?: number;
   now?: () => number;
   log?(line: string): void;
   /** Called after each batch is stored (the dashboard's live counters, the bench's latency). */
@@ -48,6 +50,7 @@ export class Ingest {
       filters: FLEET_FILTERS,
       group: o.group,
       protocolVersion: o.protocolVersion ?? 5,
+      reconnectDelayMs: o.reconnectDelayMs,
       log: o.log,
       handle: async (batch) => void (await this.take(batch, now())),
     });

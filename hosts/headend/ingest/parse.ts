@@ -5,13 +5,16 @@
  * kept aside, never guessed at.
  */
 import type { IngestItem } from "../store/store";
+import { OBIS } from "../../../modules/core/obis";
+import { obisFromTopicLevel } from "../../../modules/mqtt/obis-topic";
 
 /** Topic filters the ingest subscribes to (never cmd/<kind>: those are ours). */
 export const FLEET_FILTERS: readonly string[] = Object.freeze(["xsmeter/+/meter/#", "xsmeter/+/event", "xsmeter/+/status", "xsmeter/+/firmware", "xsmeter/+/cmd/result"]);
 
 export const MAX_PAYLOAD = 16 * 1024;
 const NODE = /^[A-Za-z0-9_-]{1,64}$/;
-const OBIS_CODE = /^\d{1,3}-\d{1,3}:\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+/** A meter id as the firmware writes it (no sign, no leading zero: "01" is not another name of meter 1). */
+const METER_ID = /^(0|[1-9]\d{0,5})$/;
 
 const isCount = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
 const isTime = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x > 0;
@@ -54,13 +57,17 @@ export function parseMessage(topic: string, payload: Uint8Array, now: number): I
     return { kind: "result", node, cmd: typeof body.kind === "string" ? body.kind.slice(0, 16) : "", ctr: body.ctr, ok: body.ok, error: typeof body.error === "string" ? body.error.slice(0, 500) : undefined, t: now };
   }
   if (parts[2] === "meter" && parts.length >= 5) {
+    if (!METER_ID.test(parts[3])) return reject("meter id is not a number");
     const meterId = Number(parts[3]);
-    if (!/^\d{1,6}$/.test(parts[3])) return reject("meter id is not a number");
     if (parts.length === 6 && parts[4] === "pq" && parts[5] === "10min") return pq(node, meterId, body, reject);
-    if (parts.length !== 5 || !OBIS_CODE.test(parts[4])) return reject("unknown meter topic");
+    // either topic form (1-0:1.8.0 or 1-0:1_8_0), and only a code the registry knows: a made-up one would
+    // become a new series (and a new obis row) per forged topic
+    const obis = parts.length === 5 ? obisFromTopicLevel(parts[4]) : undefined;
+    if (obis === undefined) return reject("unknown meter topic");
+    if (!OBIS.get(obis)) return reject("unknown OBIS code");
     const { boot, seq, t, v, u } = body;
     if (!isCount(boot) || !isCount(seq) || !isTime(t) || !isNum(v)) return reject("reading needs boot, seq (integers ≥ 0), t (ms) and a finite v");
-    return { kind: "reading", node, meterId, obis: parts[4], boot, seq, t, v, unit: typeof u === "string" ? u.slice(0, 8) : "" };
+    return { kind: "reading", node, meterId, obis, boot, seq, t, v, unit: typeof u === "string" ? u.slice(0, 8) : "" };
   }
   return reject("unknown topic");
 }

@@ -39,6 +39,13 @@ export interface SubscriberOptions {
   /** Unacknowledged QoS 1 messages the broker may send us at once (default 2000). */
   receiveMaximum?: number;
   keepaliveSec?: number;
+  /**
+   * Wait before the first reconnect after an established connection drops (default 200 ms, then
+   * doubling to 5 s). On a NATS cluster make it longer than JetStream's leader elections: a session
+   * resumed while the survivors elect can come back without its subscriptions (nats-server 2.9,
+   * docs/headend-scaling.md), and what is published until it subscribes again never reaches it.
+   */
+  reconnectDelayMs?: number;
   handle(batch: Message[]): Promise<void>;
   log?(line: string): void;
 }
@@ -51,10 +58,14 @@ export interface SubscriberStats {
   /** Batches whose store write failed: left unacknowledged for the broker to resend. */
   failedBatches: number;
   protocolErrors: number;
+  /** SUBACKs that refused a filter (NATS: its JetStream consumer could not be made yet); each one reconnects. */
+  refusedSubscriptions: number;
+  /** Reconnects whose CONNACK said the broker had no session for us: what it held for us is gone. */
+  sessionsLost: number;
 }
 
 export class Subscriber {
-  readonly stats: SubscriberStats = { connects: 0, received: 0, acked: 0, batches: 0, failedBatches: 0, protocolErrors: 0 };
+  readonly stats: SubscriberStats = { connects: 0, received: 0, acked: 0, batches: 0, failedBatches: 0, protocolErrors: 0, refusedSubscriptions: 0, sessionsLost: 0 };
   private sock?: Socket;
   private running = false;
   private connected = false;
@@ -69,6 +80,8 @@ export class Subscriber {
   private turn = 0;
   private readonly version: ProtocolVersion;
   onConnect?: () => void;
+  /** Called when the broker granted every filter (from then on nothing published is missed). */
+  onSubscribed?: () => void;
 
   constructor(private readonly o: SubscriberOptions) {
     this.version = o.protocolVersion ?? 5;
@@ -127,9 +140,11 @@ export class Subscriber {
     sock.on("error", () => {});
     sock.on("close", () => {
       if (this.sock !== sock) return;
+      const wasConnected = this.connected;
       this.teardown();
       this.turn++; // a cluster: the next attempt goes to the next node
       if (!this.running) return;
+      if (wasConnected) this.backoff = Math.max(this.backoff, this.o.reconnectDelayMs ?? 200);
       this.retry = setTimeout(() => this.open(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, 5000);
     });
@@ -145,6 +160,10 @@ export class Subscriber {
         }
         this.connected = true;
         this.backoff = 200;
+        if (this.stats.connects > 0 && !p.sessionPresent) {
+          this.stats.sessionsLost++;
+          this.o.log?.("mqtt: the broker has no session for us any more: messages it held for us are lost");
+        }
         this.stats.connects++;
         const topics = this.o.filters.map((f) => ({ topic: this.o.group ? `$share/${this.o.group}/${f}` : f, qos: 1 as const }));
         this.sock!.write(encodePacket({ cmd: "subscribe", messageId: this.id(), subscriptions: topics }, this.version));
@@ -158,6 +177,19 @@ export class Subscriber {
         this.pending.push({ msg: { topic: p.topic, payload: p.payload.slice(), retain: p.retain, tooLarge: p.tooLarge }, id: p.qos > 0 ? p.messageId : undefined });
         if (p.qos === 2) this.sock?.write(encodePacket({ cmd: "pubrec", messageId: p.messageId! }, this.version));
         this.schedule();
+        return;
+      case "suback":
+        // A refused filter would leave the session up but deaf to part of the fleet (NATS after a node's
+        // death, until the survivors elect new JetStream leaders): drop it and subscribe again from a fresh
+        // connection, with back-off; the persistent session keeps what arrives meanwhile.
+        if (p.granted.some((g) => g >= 0x80)) {
+          this.stats.refusedSubscriptions++;
+          this.o.log?.(`mqtt: broker refused ${p.granted.filter((g) => g >= 0x80).length} of ${p.granted.length} subscriptions; reconnecting`);
+          this.backoff = Math.max(this.backoff, 1000);
+          this.sock?.destroy();
+          return;
+        }
+        this.onSubscribed?.();
         return;
       case "pubrel":
         this.sock?.write(encodePacket({ cmd: "pubcomp", messageId: p.messageId }, this.version));

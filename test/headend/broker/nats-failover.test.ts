@@ -1,79 +1,217 @@
 // The broker tier past one machine: three nats-server nodes clustered on loopback (JetStream, MQTT
-// sessions and QoS 1 messages in streams replicated on all three), 30 meters spread over them, the
-// head-end's ingest on node 1 with a persistent session. Node 1 — the ingest's node and a third of
-// the meters' — is SIGKILLed mid-run and stays dead: the meters and the ingest move to the other
-// nodes (each was given the list of nodes), the meters keep publishing, and every aggregate they
-// published is stored exactly once. NATS speaks MQTT 3.1.1 only: no shared subscriptions, so one
-// ingest worker with failover (several workers would each receive the whole fleet).
-import { afterAll, describe, expect, it } from "vitest";
+// sessions and QoS 1 messages in streams replicated on all three), meters spread over them, each
+// publishing every kind the firmware sends — readings (in the underscored topic form, 1-0:1_8_0:
+// nats-server 2.9's MQTT refuses "." in topics), 10-min aggregates, PQ events, status and firmware
+// reports. Node 1 is SIGKILLed mid-run and stays dead: the meters and the ingest move to the other
+// nodes (each was given the list of nodes), the meters keep publishing, and every message of every
+// kind is stored exactly once — counted per kind.
+// 1. SQLite, one ingest worker on node 1 (the node that dies).
+// 2. PostgreSQL as the shared store of two ingest workers on nodes 1 and 2. NATS speaks MQTT 3.1.1
+//    only (no shared subscriptions), so each worker receives the whole fleet: the store's
+//    (meter, boot, seq) keys make the second copy a counted duplicate, and the fleet is still stored
+//    while the first worker's node is dead and the worker fails over.
+import { loadavg } from "node:os";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { missing } from "../../support/requires";
 import { until } from "../../support/until";
+import { PostgresServer } from "../../support/postgres";
 import { NatsCluster } from "../../../hosts/headend/broker/nats-cluster";
 import { SqliteStore } from "../../../hosts/headend/store/sqlite-store";
+import { PostgresStore } from "../../../hosts/headend/store/postgres-store";
+import type { HeadendStore } from "../../../hosts/headend/store/store";
 import { Ingest } from "../../../hosts/headend/ingest/ingest";
-import { PqMeter } from "../support/pq-meter";
+import { FleetMeter, type FleetKind } from "../support/fleet-meter";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const METERS = 30;
+const METERS = 18;
+const STEP_MS = 250;
 const T0 = Date.UTC(2026, 11, 2, 8);
+/** The ingest's first reconnect waits this long: past the survivors' JetStream elections (see Subscriber). */
+const RECONNECT_DELAY_MS = 8000;
+const KINDS: FleetKind[] = ["reading", "pq", "event"];
 
-describe.skipIf(missing("nats"))("the head-end's broker tier on a 3-node NATS cluster", () => {
-  let cluster: NatsCluster | undefined;
-  const meters: PqMeter[] = [];
-  let ingest: Ingest | undefined;
-  afterAll(async () => {
-    for (const m of meters) m.stop();
-    await ingest?.stop();
-    await cluster?.stopAll();
+interface Run {
+  cluster?: NatsCluster;
+  meters: FleetMeter[];
+  ingests: Ingest[];
+  /** What the ingest workers logged (refused subscriptions, reconnects), shown when a wait times out. */
+  log: string[];
+}
+
+async function stopRun(r: Run): Promise<void> {
+  for (const m of r.meters) m.stop();
+  for (const i of r.ingests) await i.stop();
+  await r.cluster?.stopAll();
+}
+
+/**
+ * Meters over the 3 nodes, the ingest workers connected first (worker k to node k), node 1 killed after
+ * 2 s, 4 s more of publishing; waits until every outbox is empty and every published key is a row.
+ * One worker per store (its own connection pool, as separate head-end processes have); reads go
+ * through the first.
+ */
+async function failover(r: Run, stores: HeadendStore[]): Promise<{ killAt: number; reconnected: number; firstCommitAfter: number; metersBack: number }> {
+  // ack_wait 5 s: what was in flight to the dead node comes back within the test (30 s in production, see the docs)
+  const cluster = (r.cluster = await NatsCluster.create(3, "5s"));
+  await cluster.startAll();
+  const commits: number[] = [];
+  const connects: number[] = [];
+  const subscribed: number[] = [];
+  let reconnectAt = NaN; // worker 1's first connection after the kill
+  const store = stores[0];
+  for (let k = 0; k < stores.length; k++) {
+    const ingest = new Ingest({ store: stores[k], mqttUrl: cluster.urls(k), clientId: `xsmeter-headend-${k + 1}`, protocolVersion: 4, reconnectDelayMs: RECONNECT_DELAY_MS, log: (l) => r.log.push(`worker ${k + 1}: ${l}`), onStored: (o) => { if (o.stored && k === 0) commits.push(Date.now()); } });
+    connects.push(0);
+    subscribed.push(0);
+    ingest.subscriber.onConnect = () => { if (++connects[k] === 2 && k === 0) reconnectAt = Date.now(); };
+    ingest.subscriber.onSubscribed = () => { subscribed[k]++; };
+    ingest.start();
+    r.ingests.push(ingest);
+  }
+  // every filter granted: the sessions' JetStream consumers exist (DeliverNew: nothing before them reaches the ingest)
+  await until("ingest workers subscribed", () => subscribed.every((c) => c === 1), 30_000, 50);
+  for (let k = 0; k < METERS; k++) r.meters.push(new FleetMeter(`nats-${k}`, cluster.urls(k % 3), { t0: T0 }));
+  for (const m of r.meters) m.start();
+  await until("meters connected", () => r.meters.every((m) => m.client.isConnected), 20_000, 50);
+  r.meters.forEach((m, k) => setTimeout(() => m.run(STEP_MS), (k * STEP_MS) / METERS));
+  await sleep(2000);
+  const killAt = Date.now();
+  await cluster.kill(0); // node 1 dies with worker 1's session in use and a third of the meters on it
+  const moved = r.meters.filter((_, k) => k % 3 === 0);
+  await until("node 1's meters reconnected", () => moved.every((m) => m.client.isConnected), 30_000, 20);
+  const metersBack = Date.now() - killAt;
+  await sleep(Math.max(0, killAt + 4000 - Date.now()));
+  for (const m of r.meters) m.pause();
+  await until("outboxes drained", () => r.meters.every((m) => m.unacked === 0), 30_000, 100).catch((e: Error) => {
+    throw new Error(`${e.message}: ${r.meters.filter((m) => m.unacked).map((m) => `${m.node} unacked ${m.unacked} connected ${m.client.isConnected}`).join("; ")} (logs ${cluster.dir})`);
   });
+  const expected = { reading: 0, pq: 0, event: 0 };
+  for (const m of r.meters) for (const k of KINDS) expected[k] += m.published[k].size;
+  let counts = { readings: 0, pq: 0, events: 0 };
+  await until("every message stored", () => {
+    void store.counts().then((c) => { counts = c; });
+    return counts.readings >= expected.reading && counts.pq >= expected.pq && counts.events >= expected.event;
+  }, 30_000, 100).catch((e: Error) => {
+    throw new Error(`${e.message}: ${JSON.stringify(counts)} of ${JSON.stringify(expected)}, ingest ${JSON.stringify(r.ingests.map((i) => i.stats))}, ${r.log.slice(-5).join("; ")} (logs ${cluster.dir})`);
+  });
+  // worker 1 back on a survivor with its session (with 2 workers the other one may have stored everything already)
+  await until("worker 1 subscribed again", () => subscribed[0] >= 2, 30_000, 100).catch((e: Error) => {
+    throw new Error(`${e.message}: ${r.log.join("; ")} (logs ${cluster.dir})`);
+  });
+  await sleep(1500); // what its session held, and anything redelivered late, must be counted duplicates, not rows
+  expect(connects[0]).toBeGreaterThanOrEqual(2); // worker 1 reconnected, to node 2 or 3
+  for (const m of moved) expect(m.network.stats.switches).toBeGreaterThan(0); // they left node 1
+  for (const i of r.ingests) expect(i.stats.mqtt.sessionsLost, r.log.join("; ")).toBe(0); // each resumed its session
+  // worker 1's failover: kill → connected to a survivor → its first new row from there
+  const firstCommitAfter = (commits.find((t) => t > reconnectAt) ?? NaN) - killAt;
+  return { killAt, reconnected: reconnectAt - killAt, firstCommitAfter, metersBack };
+}
 
-  it("loses and duplicates nothing when the ingest's node is SIGKILLed mid-run", async () => {
-    // ack_wait 5 s: what was in flight to the dead node comes back within the test (30 s in production, see the docs)
-    cluster = await NatsCluster.create(3, "5s");
-    await cluster.startAll();
+/** Per kind: published, rows, lost, duplicate rows — asserting 0 lost and 0 duplicates for each meter. */
+async function perKind(store: HeadendStore, meters: FleetMeter[]): Promise<Record<string, { published: number; rows: number; lost: number; dup: number }>> {
+  const out: Record<string, { published: number; rows: number; lost: number; dup: number }> = {};
+  const add = (kind: string, published: number, rows: number, lost: number) => {
+    const o = (out[kind] ??= { published: 0, rows: 0, lost: 0, dup: 0 });
+    o.published += published;
+    o.rows += rows;
+    o.lost += lost;
+    o.dup += rows - (published - lost);
+  };
+  for (const m of meters) {
+    const ref = { node: m.node, meterId: 1 };
+    // readings: one row per reading handed over, at the meter times it carried
+    let readings = 0;
+    for (const [key, times] of m.readingTimes) {
+      const rows = await store.series(ref, key.slice(key.indexOf("/") + 1), -Infinity, Infinity, "raw");
+      const stored = new Set(rows.map((p) => Number(p.t)));
+      expect(rows.length, `${m.node} ${key}`).toBe(times.length);
+      expect([...stored].sort(), `${m.node} ${key}`).toEqual([...new Set(times)].sort());
+      readings += rows.length;
+      add("reading", times.length, rows.length, times.filter((t) => !stored.has(t)).length);
+    }
+    expect(readings).toBe(m.published.reading.size);
+    // aggregates: one row per interval published, each a different one, contiguous from T0
+    const pq = await store.pq(ref, -Infinity, Infinity);
+    const ends = new Set(pq.map((p) => Number(p.end)));
+    expect(pq.length, m.node).toBe(m.published.pq.size);
+    expect(ends.size).toBe(pq.length);
+    expect(Math.min(...ends)).toBe(T0);
+    expect(Math.max(...ends)).toBe(T0 + 1000 * (m.published.pq.size - 1));
+    add("pq", m.published.pq.size, pq.length, m.published.pq.size - ends.size);
+    // events: exactly the (boot, seq) keys published
+    const events = await store.events(ref, -Infinity, Infinity);
+    const eventKeys = events.map((e) => `1/${e.boot}/${e.seq}`).sort();
+    expect(eventKeys, m.node).toEqual([...m.published.event.keys()].sort());
+    add("event", m.published.event.size, events.length, [...m.published.event.keys()].filter((k) => !eventKeys.includes(k)).length);
+    // firmware reports: every one stored, none invented. Not asserted: once. The store keeps a report
+    // unless it equals the node's *last* one, so a report redelivered after a newer one (NATS resends what
+    // the dead node had delivered but not seen acknowledged) is stored again — the store's defect, pinned
+    // in test/headend/ingest/redelivery.test.ts; counted and printed here.
+    const fw = (await store.firmwareSince(m.node, 0)).map((f) => f.body);
+    for (const b of fw) expect(m.firmware, `${m.node} stored a report it never published: ${b}`).toContain(b);
+    const fwSet = new Set(fw);
+    add("firmware", m.firmware.length, fw.length, m.firmware.filter((b) => !fwSet.has(b)).length);
+  }
+  // status: the last word of every node is "online" (a retained, last-value state: nothing to count twice)
+  const summaries = await store.meters(Date.now());
+  const online = new Set(summaries.filter((s) => s.status === "online").map((s) => s.node));
+  for (const m of meters) expect(online.has(m.node), m.node).toBe(true);
+  out.status = { published: meters.length, rows: online.size, lost: meters.filter((m) => !online.has(m.node)).length, dup: 0 };
+  for (const [kind, o] of Object.entries(out)) {
+    expect(o.lost, kind).toBe(0);
+    if (kind !== "firmware") expect(o.dup, kind).toBe(0);
+  }
+  // 6 s at a step per 250 ms: ~24 steps a meter, 3 readings, an aggregate each; an event per 5, a firmware report per 10
+  expect(out.reading.published).toBeGreaterThanOrEqual(METERS * 3 * 18);
+  expect(out.pq.published).toBeGreaterThanOrEqual(METERS * 18);
+  expect(out.event.published).toBeGreaterThanOrEqual(METERS * 3);
+  expect(out.firmware.published).toBeGreaterThanOrEqual(METERS * 2);
+  return out;
+}
+
+function report(label: string, kinds: Record<string, { published: number; rows: number; lost: number; dup: number }>, f: { reconnected: number; firstCommitAfter: number; metersBack: number }, ingests: Ingest[]): void {
+  const k = Object.entries(kinds).map(([kind, o]) => `${kind} ${o.published} published / ${o.rows} rows / ${o.lost} lost / ${o.dup} dup`).join("; ");
+  console.log(`nats failover (${label}), ${METERS} meters: ${k}; worker 1 reconnected ${f.reconnected} ms after the kill, its first new row at ${f.firstCommitAfter} ms, node 1's meters all back at ${f.metersBack} ms; redeliveries absorbed ${ingests.map((i) => i.stats.duplicates).join(" + ")}, ingest connects ${ingests.map((i) => i.stats.mqtt.connects).join(", ")}, refused subscriptions ${ingests.map((i) => i.stats.mqtt.refusedSubscriptions).join(", ")}; load ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+}
+
+describe.skipIf(missing("nats"))("the head-end's broker tier on a 3-node NATS cluster: every kind of message", () => {
+  const run: Run = { meters: [], ingests: [], log: [] };
+  afterAll(() => stopRun(run));
+
+  it("SQLite, one ingest: loses and duplicates nothing of any kind when the ingest's node is SIGKILLed mid-run", async () => {
     const store = new SqliteStore(":memory:");
     await store.migrate();
-    const c = cluster;
-    ingest = new Ingest({ store, mqttUrl: c.urls(0), clientId: "xsmeter-headend-nats", protocolVersion: 4 });
-    let connects = 0;
-    ingest.subscriber.onConnect = () => { connects++; };
-    ingest.start();
-    await until("ingest on node 1", () => connects === 1, 20_000, 50);
-    await sleep(300); // its SUBSCRIBE is answered: the session's consumers exist
-    for (let k = 0; k < METERS; k++) meters.push(new PqMeter(`nats-${k}`, c.urls(k % 3), [1], 1, T0));
-    for (const m of meters) m.start();
-    await until("meters connected", () => meters.every((m) => m.client.isConnected), 20_000, 50);
-    for (const m of meters) m.run(100);
-    await sleep(2000);
-    await c.kill(0); // node 1 dies with the ingest's session in use and 10 meters on it
-    await sleep(4000);
-    for (const m of meters) m.pause();
-    const expected = meters.reduce((s, m) => s + m.published.size, 0);
-    const drained = () => meters.every((m) => m.unacked === 0);
-    await until("outboxes drained", drained, 30_000, 100).catch((e: Error) => {
-      throw new Error(`${e.message}: ${meters.filter((m) => m.unacked).map((m) => `${m.node} unacked ${m.unacked} connected ${m.client.isConnected}`).join("; ")} (logs ${c.dir})`);
-    });
-    let rows = 0;
-    await until("every aggregate stored", () => { void store.counts().then((n) => { rows = n.pq; }); return rows >= expected; }, 30_000, 100).catch((e: Error) => {
-      throw new Error(`${e.message}: ${rows} of ${expected} stored, ingest ${JSON.stringify(ingest!.stats)} (logs ${c.dir})`);
-    });
-    await sleep(1000); // anything redelivered late must be a counted duplicate, not a row
-    expect((await store.counts()).pq).toBe(expected);
-    expect(expected).toBeGreaterThan(METERS * 30);
-    for (const m of meters) {
-      const stored = await store.pq({ node: m.node, meterId: 1 }, -Infinity, Infinity);
-      // one row per aggregate published, each a different interval: none lost, none twice
-      expect(stored.length).toBe(m.published.size);
-      expect(new Set(stored.map((r) => r.end)).size).toBe(stored.length);
-      // the first at boot (T0), then one a step: every interval from T0 on, with no gap
-      expect(Math.min(...stored.map((r) => r.end))).toBe(T0);
-      expect(Math.max(...stored.map((r) => r.end))).toBe(T0 + 1000 * (m.published.size - 1));
-    }
-    const moved = meters.filter((_, k) => k % 3 === 0);
-    for (const m of moved) expect(m.network.stats.switches).toBeGreaterThan(0); // they left node 1
-    expect(connects).toBeGreaterThanOrEqual(2); // the ingest reconnected, to node 2 or 3
-    expect(ingest.stats.rejected).toBe(0);
-    console.log(`nats failover: ${expected} aggregates from ${METERS} meters, ${ingest.stats.stored} rows stored (aggregates, status, discovery), ${ingest.stats.duplicates} redeliveries recognised, ingest connects ${connects}`);
+    const f = await failover(run, [store]);
+    const kinds = await perKind(store, run.meters);
+    expect(run.ingests[0].stats.rejected).toBe(0);
+    report("SQLite, 1 ingest", kinds, f, run.ingests);
     await store.close();
-  }, 90_000);
+  }, 120_000);
+});
+
+describe.skipIf(missing("nats", "postgres"))("PostgreSQL as the shared store of two ingest workers behind the NATS cluster", () => {
+  const run: Run = { meters: [], ingests: [], log: [] };
+  const pg = new PostgresServer();
+  beforeAll(() => pg.start(), 60_000);
+  afterAll(async () => {
+    await stopRun(run);
+    pg.remove();
+  });
+
+  it("stores every message of every kind once while worker 1's node is SIGKILLed", async () => {
+    // one PostgresStore per worker: two pools, as two head-end processes would have
+    const stores = [new PostgresStore(pg.url), new PostgresStore(pg.url)];
+    await stores[0].migrate();
+    await stores[1].migrate();
+    const f = await failover(run, stores);
+    const kinds = await perKind(stores[0], run.meters);
+    for (const i of run.ingests) expect(i.stats.rejected).toBe(0);
+    // both workers received the fleet: together they stored each message once and saw it twice
+    const stored = run.ingests.reduce((s, i) => s + i.stats.stored, 0);
+    const duplicates = run.ingests.reduce((s, i) => s + i.stats.duplicates, 0);
+    expect(duplicates).toBeGreaterThan(kinds.reading.rows / 2);
+    expect(stored).toBeGreaterThanOrEqual(kinds.reading.rows + kinds.pq.rows + kinds.event.rows + kinds.firmware.rows);
+    report("PostgreSQL shared by 2 ingest workers", kinds, f, run.ingests);
+    for (const s of stores) await s.close();
+  }, 120_000);
 });

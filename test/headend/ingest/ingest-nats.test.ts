@@ -3,9 +3,11 @@
 // meters spread over the nodes, the head-end's ingest on the first; one node is SIGKILLed mid-run
 // (its meters keep their outboxes) and restarted: every message is stored once, none lost.
 // Debian's nats-server 2.9 refuses MQTT topic names with "." (a NATS subject separator), and the
-// readings' topics end in an OBIS code ("…/1-0:1.8.0"): the cluster test carries the meters'
-// 10-min PQ aggregates (…/pq/10min, no dot), and a second test pins the refusal down, so that it
-// fails — and says so — on a nats-server that takes them (2.10 maps "." in MQTT topics).
+// readings' topics end in an OBIS code ("…/1-0:1.8.0"): the cluster test here carries the meters'
+// 10-min PQ aggregates (…/pq/10min, no dot), and a second test pins the refusal of the dotted form
+// down, so that it fails — and says so — on a nats-server that takes them (2.10 maps "." in MQTT
+// topics). Readings of every kind go through NATS in the underscored form ("…/1-0:1_8_0",
+// cloud.obisTopics) in test/headend/broker/nats-failover.test.ts.
 import { afterAll, describe, expect, it } from "vitest";
 import { missing } from "../../support/requires";
 import { NatsCluster } from "../../support/nats";

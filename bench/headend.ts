@@ -112,7 +112,9 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
   let cpuHeadend = 0;
   let storedBefore = 0, dupsBefore = 0;
   const startChild = () => {
-    const c = fork(self, ["--child", "--mqtt", mq.url, "--db-url", dbUrl], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    const prof = arg("profile", "");
+    const execArgv = prof ? [...process.execArgv, "--cpu-prof", `--cpu-prof-dir=${prof}`] : process.execArgv;
+    const c = fork(self, ["--child", "--mqtt", mq.url, "--db-url", dbUrl], { stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv });
     c.on("message", (m: typeof last & { lat: number[] }) => { for (const x of m.lat) lat.push(x); last = { ...m, stored: m.stored + storedBefore, dups: m.dups + dupsBefore }; if (Number.isNaN(size0) && m.size0 !== undefined) size0 = m.size0; });
     return c;
   };

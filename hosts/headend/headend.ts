@@ -20,6 +20,8 @@ export interface HeadendOptions {
   /** Ingest workers in this process (> 1: they share the fleet through $share/headend/…). */
   workers?: number;
   protocolVersion?: 4 | 5;
+  /** The ingest's batch window in ms (subscriber.ts; default 25). */
+  batchMs?: number;
   /** Raw readings are kept this many days (roll-ups for ever); 0 = for ever. */
   retentionDays?: number;
   log?(line: string): void;
@@ -56,7 +58,7 @@ export async function startHeadend(o: HeadendOptions): Promise<Headend> {
   const log = o.log ?? (() => {});
   const store = await openStore(o.db);
   const n = o.workers ?? 1;
-  const ingest = Array.from({ length: n }, (_, k) => new Ingest({ store, mqttUrl: o.mqttUrl, clientId: n > 1 ? `xsmeter-headend-${k + 1}` : "xsmeter-headend", group: n > 1 ? "headend" : undefined, protocolVersion: o.protocolVersion, log, onStored: o.onStored }));
+  const ingest = Array.from({ length: n }, (_, k) => new Ingest({ store, mqttUrl: o.mqttUrl, clientId: n > 1 ? `xsmeter-headend-${k + 1}` : "xsmeter-headend", group: n > 1 ? "headend" : undefined, protocolVersion: o.protocolVersion, batchMs: o.batchMs, log, onStored: o.onStored }));
   for (const w of ingest) w.start();
   const sender = new DownlinkSender({ store, mqttUrl: o.mqttUrl });
   sender.start();

@@ -15,6 +15,8 @@ export interface IngestOptions {
   /** Shared-subscription group: several workers with the same group split the fleet (MQTT 5). */
   group?: string;
   protocolVersion?: 4 | 5;
+  /** How long a batch waits for more messages (ms; subscriber.ts). */
+  batchMs?: number;
   now?: () => number;
   log?(line: string): void;
   /** Called after each batch is stored (the dashboard's live counters, the bench's latency). */
@@ -37,6 +39,7 @@ export class Ingest {
       filters: FLEET_FILTERS,
       group: o.group,
       protocolVersion: o.protocolVersion ?? 5,
+      batchMs: o.batchMs,
       log: o.log,
       handle: async (batch) => {
         const t = now();

@@ -1,14 +1,32 @@
 /**
- * `npm run bench:headend [-- --meters N] [--db sqlite|postgres|both] [--seconds S] [--period-ms P] [--kill]`
+ * `npm run bench:headend -- --help` for the options.
  *
- * N simulated meters — each the firmware's CloudLink over our MqttClient, one MQTT session per meter,
- * publishing what a meter of the sim publishes (11 OBIS readings per period and its 10-min PQ
- * aggregate) at the board's period (60 s; --period-ms compresses time, say by how much) — through
+ * N simulated meters — each the firmware's CloudLink (its topics, payloads, seq numbers, discovery),
+ * one MQTT session per meter, publishing what a meter of the sim publishes (11 OBIS readings per period
+ * and its 10-min PQ aggregate) at the board's period (60 s; --period-ms compresses time) — through
  * Debian's mosquitto into the head-end (a child process, so it can be killed) on each database.
- * Prints connect time, ingest rate, p50/p99 publish-to-row latency, rows lost and duplicate rows,
- * database bytes per meter-day, CPU seconds per process (the bottleneck is the one that saturates);
- * with --kill, mosquitto and then the head-end are each SIGKILLed once mid-run and restarted.
+ * Prints connect time, ingest rate, p50/p99 publish-to-row latency, rows lost and duplicate rows (counted
+ * per meter against what it published), database bytes per meter-day, CPU seconds per process (the
+ * bottleneck is the one that saturates). The meters' transport is lean by default (bench/support/
+ * lean-meter-link.ts: one socket write per meter per turn) so the generator is not what is measured;
+ * `--generator client` runs the firmware's full MqttClient instead.
  */
+const HELP = `npm run bench:headend -- [options]
+  --meters N            simulated meters (default 1000)
+  --db sqlite|postgres|both   (default both)
+  --seconds S           publishing time (default 60)
+  --period-ms P         a meter's reading period (default 60000, the board's; smaller compresses time)
+  --workers N           ingest workers in the head-end ($share/headend/..., MQTT 5; default 1)
+  --batch-ms M          the subscriber's batch window (default 25)
+  --generator lean|client   meters' MQTT transport (default lean; client = the firmware's MqttClient)
+  --kill-broker         SIGKILL mosquitto once at 1/3 of the run, restart it 2 s later
+  --kill-headend        SIGKILL the head-end once at 2/3 of the run, restart it 2 s later
+  --kill                both
+  --autosave changes|S  mosquitto saves its store at every change, or every S seconds
+                        (default: changes with --kill-broker, else 30)
+  --pg-fsync on|off     PostgreSQL fsync (default on: what a deployment pays)
+  --profile DIR         write the head-end child's CPU profile (.cpuprofile) into DIR
+`;
 import { fork, type ChildProcess } from "node:child_process";
 import { getRandomValues } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -27,6 +45,9 @@ import { Mosquitto } from "../test/support/mosquitto";
 import { PostgresServer } from "../test/support/postgres";
 import { freePort } from "../hosts/node/free-port";
 import { startHeadend } from "../hosts/headend/headend";
+import { LeanMeterLink } from "./support/lean-meter-link";
+import Database from "better-sqlite3";
+import pg from "pg";
 
 const CODES = ["1-0:1.7.0", "1-0:2.7.0", "1-0:3.7.0", "1-0:13.7.0", "1-0:14.7.0", "1-0:32.7.0", "1-0:31.7.0", "1-0:32.7.124", "1-0:31.7.124", "1-0:1.8.0", "1-0:2.8.0"];
 const PQ_EVERY = 10; // one 10-min aggregate per 10 periods of 60 s
@@ -41,7 +62,7 @@ async function child(): Promise<void> {
   const lat: number[] = [];
   let stored = 0, dups = 0;
   const h = await startHeadend({
-    mqttUrl: arg("mqtt", ""), db: arg("db-url", ""), httpPort: 0,
+    mqttUrl: arg("mqtt", ""), db: arg("db-url", ""), httpPort: 0, workers: Number(arg("workers", "1")), batchMs: Number(arg("batch-ms", "25")),
     onStored: (o, items) => {
       const now = Date.now();
       stored += o.stored; dups += o.duplicates;
@@ -51,17 +72,57 @@ async function child(): Promise<void> {
   const size0 = await h.store.sizeBytes(); // an empty database's bytes, not counted per row
   const tick = setInterval(() => { process.send!({ lat: lat.splice(0), stored, dups, cpu: process.cpuUsage(), size0 }); }, 500);
   process.on("message", async (m) => {
-    if (m === "stop") { clearInterval(tick); process.send!({ lat: lat.splice(0), stored, dups, cpu: process.cpuUsage(), size0, size: await h.store.sizeBytes(), counts: await h.store.counts() }); await h.stop(); process.exit(0); }
+    if (m === "stop") { clearInterval(tick); process.send!({ lat: lat.splice(0), stored, dups, cpu: process.cpuUsage(), size0, size: await h.store.sizeBytes(), counts: await h.store.counts(), perNode: await rowsPerNode(arg("db-url", "")) }); await h.stop(); process.exit(0); }
   });
 }
 
-// ---- the meters ----
-interface Meter { client: MqttClient; link: CloudLink; published: number; t: number }
+/** Reading rows and distinct (boot, seq) keys per node, straight from the database (not the ingest's own count). */
+async function rowsPerNode(db: string): Promise<Record<string, { rows: number; keys: number }>> {
+  const out: Record<string, { rows: number; keys: number }> = {};
+  if (db.startsWith("postgres")) {
+    const c = new pg.Client({ connectionString: db });
+    await c.connect();
+    for (const r of (await c.query("SELECT m.node, count(*)::int AS rows, count(DISTINCT (r.boot, r.seq))::int AS keys FROM readings r JOIN meters m ON m.id = r.meter GROUP BY m.node")).rows) out[r.node as string] = { rows: r.rows as number, keys: r.keys as number };
+    await c.end();
+  } else {
+    const d = new Database(db, { readonly: true });
+    for (const r of d.prepare("SELECT m.node, count(*) AS rows, count(DISTINCT r.boot || '/' || r.seq) AS keys FROM readings r JOIN meters m ON m.id = r.meter GROUP BY m.node").all() as { node: string; rows: number; keys: number }[]) out[r.node] = { rows: r.rows, keys: r.keys };
+    d.close();
+  }
+  return out;
+}
 
-function meter(i: number, url: URL, periodMs: number, boot: number): Meter {
+// ---- the meters ----
+/** A meter's MQTT side, whichever transport carries it. */
+interface Transport {
+  start(): void;
+  stop(): void;
+  readonly isConnected: boolean;
+  /** QoS 1 messages still in the meter's outbox. */
+  readonly unacked: number;
+  publish(topic: string, payload: Uint8Array, qos?: 0 | 1, retain?: boolean): boolean;
+  subscribe(filter: string, qos?: 0 | 1 | 2): void;
+  onMessage(h: (topic: string, payload: Uint8Array, retain: boolean) => void): void;
+}
+
+interface Meter { client: Transport; link: CloudLink; published: number }
+
+/** The firmware's full MqttClient (its outbox, back-off, keep-alive), one per meter. */
+function clientTransport(i: number, url: URL): Transport {
+  const outbox = new MemoryOutbox();
+  const client = new MqttClient({ network: new NodeNetwork(), clock: nodeClock(), random: { fill: (b) => void getRandomValues(b) }, host: url.hostname, port: Number(url.port), clientId: `bench-m${i}`, outbox, will: CloudLink.will(`m${i}`), minBackoffMs: 500, maxBackoffMs: 5000, keepaliveSec: 60 });
+  const inner = clientPublisher(client);
+  return {
+    start: () => client.start(), stop: () => client.stop(),
+    get isConnected() { return client.isConnected; }, get unacked() { return outbox.size; },
+    publish: (t, p, q, r) => inner.publish(t, p, q, r), subscribe: (f, q) => inner.subscribe(f, q), onMessage: (h) => inner.onMessage(h),
+  };
+}
+
+function meter(i: number, url: URL, periodMs: number, boot: number, lean: boolean): Meter {
   const clock = nodeClock();
-  const client = new MqttClient({ network: new NodeNetwork(), clock, random: { fill: (b) => void getRandomValues(b) }, host: url.hostname, port: Number(url.port), clientId: `bench-m${i}`, outbox: new MemoryOutbox(), will: CloudLink.will(`m${i}`), minBackoffMs: 500, maxBackoffMs: 5000, keepaliveSec: 60 });
-  const m: Meter = { client, link: undefined as unknown as CloudLink, published: 0, t: 0 };
+  const client: Transport = lean ? new LeanMeterLink({ host: url.hostname, port: Number(url.port), clientId: `bench-m${i}`, will: CloudLink.will(`m${i}`), keepaliveSec: 60 }) : clientTransport(i, url);
+  const m: Meter = { client, link: undefined as unknown as CloudLink, published: 0 };
   let ticks = 0;
   let energy = 1e6 + i;
   const values: Record<string, number> = {};
@@ -77,10 +138,9 @@ function meter(i: number, url: URL, periodMs: number, boot: number): Meter {
     },
     history: () => [], switchLoad: () => ({ ok: true }), scheduleLoad: () => ({ ok: true }), onChange: () => () => {},
   };
-  const inner = clientPublisher(client);
   m.link = new CloudLink({
     node: `m${i}`, household, clock, macKey: new Uint8Array(32), counters: memoryCounters(), boot, periodMs,
-    mqtt: { publish: (topic, payload, qos, retain) => { const ok = inner.publish(topic, payload, qos, retain); if (ok && /\/meter\/1\/\d/.test(topic)) m.published++; return ok; }, subscribe: (f, q) => inner.subscribe(f, q), onMessage: (h) => inner.onMessage(h) },
+    mqtt: { publish: (topic, payload, qos, retain) => { const ok = client.publish(topic, payload, qos, retain); if (ok && /\/meter\/1\/\d/.test(topic)) m.published++; return ok; }, subscribe: (f, q) => client.subscribe(f, q), onMessage: (h) => client.onMessage(h) },
   });
   return m;
 }
@@ -95,34 +155,43 @@ function procCpu(pid: number): number {
 let killBroker = false;
 let killHeadend = false;
 
-async function run(db: "sqlite" | "postgres", n: number, seconds: number, periodMs: number, kill: boolean): Promise<void> {
-  // --kill: mosquitto saves its store at every change (autosave_on_changes, interval 1), or a SIGKILL loses what it
-  // acknowledged to the meters since its last save; otherwise every 30 s, as a broker that is stopped cleanly needs
-  const save = killBroker ? ["autosave_on_changes true", "autosave_interval 1"] : ["autosave_interval 30"];
-  const mq = new Mosquitto(await freePort(), (dir) => ["allow_anonymous true", "persistence true", `persistence_location ${dir}/`, ...save, "max_queued_messages 1000000", "max_inflight_messages 1000", "max_connections -1"]);
+type ChildReport = { stored: number; dups: number; cpu: NodeJS.CpuUsage; size0?: number; size?: number; counts?: { readings: number; pq: number }; perNode?: Record<string, { rows: number; keys: number }> };
+
+/** mosquitto's persistence: `changes` = save after every change, a number = every that many seconds. */
+function saveConf(autosave: string): string[] {
+  return autosave === "changes" ? ["autosave_on_changes true", "autosave_interval 1"] : [`autosave_interval ${Number(autosave)}`];
+}
+
+async function run(db: "sqlite" | "postgres", n: number, seconds: number, periodMs: number): Promise<void> {
+  const autosave = arg("autosave", killBroker ? "changes" : "30");
+  const mq = new Mosquitto(await freePort(), (dir) => ["allow_anonymous true", "persistence true", `persistence_location ${dir}/`, ...saveConf(autosave), "max_queued_messages 1000000", "max_inflight_messages 1000", "max_connections -1"]);
   await mq.start();
   let pgServer: PostgresServer | undefined;
   const dir = mkdtempSync(join(tmpdir(), "xsm-bench-he-"));
   let dbUrl = join(dir, "he.db");
-  if (db === "postgres") { pgServer = new PostgresServer(); await pgServer.start(); dbUrl = pgServer.url; }
+  if (db === "postgres") { pgServer = new PostgresServer({ fsync: arg("pg-fsync", "on") === "on" }); await pgServer.start(); dbUrl = pgServer.url; }
   const self = fileURLToPath(import.meta.url);
   const lat: number[] = [];
   let size0 = NaN;
-  let last: { stored: number; dups: number; cpu: NodeJS.CpuUsage; size0?: number; size?: number; counts?: { readings: number; pq: number } } = { stored: 0, dups: 0, cpu: { user: 0, system: 0 } };
+  let last: ChildReport = { stored: 0, dups: 0, cpu: { user: 0, system: 0 } };
   let cpuHeadend = 0;
   let storedBefore = 0, dupsBefore = 0;
+  const passOn = ["--workers", arg("workers", "1"), "--batch-ms", arg("batch-ms", "25")];
   const startChild = () => {
-    const c = fork(self, ["--child", "--mqtt", mq.url, "--db-url", dbUrl], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
-    c.on("message", (m: typeof last & { lat: number[] }) => { for (const x of m.lat) lat.push(x); last = { ...m, stored: m.stored + storedBefore, dups: m.dups + dupsBefore }; if (Number.isNaN(size0) && m.size0 !== undefined) size0 = m.size0; });
+    const prof = arg("profile", "");
+    const execArgv = prof ? [...process.execArgv, "--cpu-prof", `--cpu-prof-dir=${prof}`] : process.execArgv;
+    const c = fork(self, ["--child", "--mqtt", mq.url, "--db-url", dbUrl, ...passOn], { stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv });
+    c.on("message", (m: ChildReport & { lat: number[] }) => { for (const x of m.lat) lat.push(x); last = { ...m, stored: m.stored + storedBefore, dups: m.dups + dupsBefore }; if (Number.isNaN(size0) && m.size0 !== undefined) size0 = m.size0; });
     return c;
   };
   let he: ChildProcess = startChild();
   await sleep(1500);
   const url = new URL(mq.url);
+  const lean = arg("generator", "lean") !== "client";
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   const meters: Meter[] = [];
-  for (let i = 0; i < n; i++) { const m = meter(i, url, periodMs, 1); m.client.start(); meters.push(m); if (i % 200 === 199) await sleep(5); }
+  for (let i = 0; i < n; i++) { const m = meter(i, url, periodMs, 1, lean); m.client.start(); meters.push(m); if (i % 200 === 199) await sleep(5); }
   while (meters.some((m) => !m.client.isConnected) && Date.now() - t0 < 120_000) await sleep(50);
   const connectS = (Date.now() - t0) / 1000;
   const connected = meters.filter((m) => m.client.isConnected).length;
@@ -142,7 +211,7 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
   for (const m of meters) m.link.stop();
   const published = meters.reduce((s, m) => s + m.published, 0);
   const drainStart = Date.now();
-  while (meters.some((m) => (m.client as unknown as { o: { outbox: MemoryOutbox } }).o.outbox.size > 0) && Date.now() - drainStart < 60_000) await sleep(100);
+  while (meters.some((m) => m.client.unacked > 0) && Date.now() - drainStart < 60_000) await sleep(100);
   while (last.stored - storedBefore < 0 || Date.now() - drainStart < 1000) await sleep(100);
   // wait until the head-end's count stops moving (the broker may still hold a backlog for its session)
   let prev = -1;
@@ -150,7 +219,7 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
   const backlogWait = (Date.now() - drainStart) / 1000;
   const elapsed = (Date.now() - runStart) / 1000;
   const cpuMeters = (process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6;
-  const final = await new Promise<typeof last>((r) => { he.once("message", (m: typeof last & { lat: number[] }) => { for (const x of m.lat) lat.push(x); r(m); }); he.send("stop"); });
+  const final = await new Promise<ChildReport>((r) => { he.once("message", (m: ChildReport & { lat: number[] }) => { for (const x of m.lat) lat.push(x); r(m); }); he.send("stop"); });
   await new Promise((r) => (he.exitCode !== null ? r(null) : he.once("exit", r)));
   cpuHeadend += (final.cpu.user + final.cpu.system) / 1e6;
   const mosqCpu = procCpu((mq as unknown as { proc: ChildProcess }).proc.pid!);
@@ -159,32 +228,46 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
   const totalRows = rows + final.counts!.pq;
   const rowsPerMeterDay = CODES.length * 1440 + 144; // at the board's 60 s period, whatever the run compressed
   const bytesPerRow = (final.size! - size0) / Math.max(1, totalRows);
+  // per meter, against what it published: fewer rows = lost (or still queued), more = stored twice
+  let missing = 0, doubled = 0;
+  meters.forEach((m, i) => {
+    const got = final.perNode![`m${i}`] ?? { rows: 0, keys: 0 };
+    missing += Math.max(0, m.published - got.rows);
+    doubled += Math.max(0, got.rows - m.published) + (got.rows - got.keys);
+  });
   // rows still missing at the end were either lost or still queued in the broker for the head-end's
   // session (it kept arriving until we stopped): say which, from whether the count was still moving
-  const missing = published - rows;
   const lostCell = missing === 0 ? "0" : last.stored !== prev ? `${missing} not yet ingested (backlog still draining after ${backlogWait.toFixed(0)} s)` : `${missing}`;
-  console.log(`| ${db} | ${n} | ${connected === n ? connectS.toFixed(1) : `${connected}/${n} in ${connectS.toFixed(0)}`} s | ${(rows / elapsed).toFixed(0)} rows/s (offered ${(published / (seconds)).toFixed(0)}) | ${pct(lat, 50)} / ${pct(lat, 99)} ms | ${lostCell} | 0 | ${(bytesPerRow * rowsPerMeterDay / 1024).toFixed(0)} KiB (${bytesPerRow.toFixed(0)} B/row) | meters ${cpuMeters.toFixed(0)} s, mosquitto ${mosqCpu.toFixed(0)} s, head-end ${cpuHeadend.toFixed(0)} s of ${elapsed.toFixed(0)} s | ${events || "–"} resends absorbed ${final.dups + dupsBefore} |`);
+  const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  console.log(`| ${db} | ${n} | ${connected === n ? connectS.toFixed(1) : `${connected}/${n} in ${connectS.toFixed(0)}`} s | ${(rows / elapsed).toFixed(0)} rows/s (offered ${(published / (seconds)).toFixed(0)}) | ${pct(lat, 50)} / ${pct(lat, 99)} ms | ${lostCell} | ${doubled} | ${(bytesPerRow * rowsPerMeterDay / 1024).toFixed(0)} KiB (${bytesPerRow.toFixed(0)} B/row) | meters ${cpuMeters.toFixed(0)} s, mosquitto ${mosqCpu.toFixed(0)} s, head-end ${cpuHeadend.toFixed(0)} s of ${elapsed.toFixed(0)} s | ${load} | ${events || "–"} resends absorbed ${final.dups + dupsBefore} |`);
   await mq.stop();
   pgServer?.remove();
   rmSync(dir, { recursive: true, force: true });
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes("--help")) { console.log(HELP); return; }
   if (process.argv.includes("--child")) return child();
   const n = Number(arg("meters", "1000"));
   const seconds = Number(arg("seconds", "60"));
   const periodMs = Number(arg("period-ms", "60000"));
   const which = arg("db", "both");
+  for (const [k, v] of [["meters", n], ["seconds", seconds], ["period-ms", periodMs], ["workers", Number(arg("workers", "1"))]] as const) {
+    if (!Number.isInteger(v) || v < 1) { console.error(`--${k} must be a whole number ≥ 1 (got ${arg(k, "")}); --help lists the options`); process.exit(2); }
+  }
+  if (!["sqlite", "postgres", "both"].includes(which)) { console.error(`--db must be sqlite, postgres or both (got ${which})`); process.exit(2); }
   // --kill: both; --kill-broker / --kill-headend: one of them (tells whose loss a loss is)
   const kill = process.argv.includes("--kill") || process.argv.includes("--kill-broker") || process.argv.includes("--kill-headend");
   killBroker = process.argv.includes("--kill") || process.argv.includes("--kill-broker");
   killHeadend = process.argv.includes("--kill") || process.argv.includes("--kill-headend");
-  console.log(`head-end ingest: ${n} meters, ${CODES.length} readings each per ${periodMs / 1000} s (time compressed ${(60_000 / periodMs).toFixed(1)}×) and a PQ aggregate per ${PQ_EVERY} periods, ${seconds} s run${kill ? `, SIGKILLed once: ${[killBroker ? "mosquitto" : "", killHeadend ? "the head-end" : ""].filter(Boolean).join(" and ")}` : ""}`);
-  console.log("| db | meters | connect | ingest | p50 / p99 publish→row | lost | duplicate rows | per meter-day | CPU | notes |");
-  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  const autosave = arg("autosave", killBroker ? "changes" : "30");
+  if (autosave !== "changes" && !(Number(autosave) >= 1)) { console.error(`--autosave must be "changes" or seconds ≥ 1 (got ${autosave})`); process.exit(2); }
+  console.log(`head-end ingest: ${n} meters (${arg("generator", "lean")} transport), ${CODES.length} readings each per ${periodMs / 1000} s (time compressed ${(60_000 / periodMs).toFixed(1)}×) and a PQ aggregate per ${PQ_EVERY} periods, ${seconds} s run, ${arg("workers", "1")} ingest worker(s), mosquitto autosave ${autosave}, PostgreSQL fsync ${arg("pg-fsync", "on")}${kill ? `, SIGKILLed once: ${[killBroker ? "mosquitto" : "", killHeadend ? "the head-end" : ""].filter(Boolean).join(" and ")}` : ""}`);
+  console.log("| db | meters | connect | ingest | p50 / p99 publish→row | lost | duplicate rows | per meter-day | CPU | load 1/5/15 min | notes |");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
   const pgHere = (() => { try { readFileSync("/usr/lib/postgresql/15/bin/initdb"); return true; } catch { return false; } })();
-  if (which === "sqlite" || which === "both") await run("sqlite", n, seconds, periodMs, kill);
-  if ((which === "postgres" || which === "both") && pgHere) await run("postgres", n, seconds, periodMs, kill);
+  if (which === "sqlite" || which === "both") await run("sqlite", n, seconds, periodMs);
+  if ((which === "postgres" || which === "both") && pgHere) await run("postgres", n, seconds, periodMs);
   else if (which !== "sqlite") console.log("| postgres | – | skipped: /usr/lib/postgresql/15 is not installed (apt-get install postgresql) |");
   process.exit(0);
 }

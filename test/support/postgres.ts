@@ -13,6 +13,9 @@ export class PostgresServer {
   readonly dir = mkdtempSync(join(tmpdir(), "xsm-pg-"));
   port = 0;
 
+  /** fsync off by default (tests: speed, nothing to survive); the benchmark turns it on to measure what a deployment pays. */
+  constructor(private readonly opts: { fsync?: boolean } = {}) {}
+
   private run(cmd: string, args: string[]): void {
     const full = [join(BIN, cmd), ...args];
     if (process.getuid?.() === 0) execFileSync("runuser", ["-u", "postgres", "--", ...full], { stdio: "pipe" });
@@ -28,7 +31,7 @@ export class PostgresServer {
     chmodSync(this.dir, 0o777);
     if (process.getuid?.() === 0) execFileSync("chown", ["postgres", this.dir]);
     this.run("initdb", ["-D", join(this.dir, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
-    this.run("pg_ctl", ["-D", join(this.dir, "data"), "-l", join(this.dir, "log"), "-w", "-o", `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=32MB -c max_connections=40`, "start"]);
+    this.run("pg_ctl", ["-D", join(this.dir, "data"), "-l", join(this.dir, "log"), "-w", "-o", `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=${this.opts.fsync ? "on" : "off"} -c shared_buffers=32MB -c max_connections=40`, "start"]);
   }
 
   /** immediate = a crash (no checkpoint), fast = a clean stop. */

@@ -22,6 +22,8 @@ export interface IngestOptions {
   protocolVersion?: 4 | 5;
   /** First reconnect delay after the broker connection drops (Subscriber's reconnectDelayMs). */
   reconnectDelayMs?: number;
+  /** How long a batch waits for more messages (ms; subscriber.ts). */
+  batchMs?: number;
   now?: () => number;
   log?(line: string): void;
   /** Called after each batch is stored (the dashboard's live counters, the bench's latency). */
@@ -51,6 +53,7 @@ export class Ingest {
       group: o.group,
       protocolVersion: o.protocolVersion ?? 5,
       reconnectDelayMs: o.reconnectDelayMs,
+      batchMs: o.batchMs,
       log: o.log,
       handle: async (batch) => void (await this.take(batch, now())),
     });

@@ -1,30 +1,23 @@
 /**
  * PostgreSQL behind the same interface (npm pg): for a fleet past what one
  * SQLite file takes, several head-end processes writing to one database, read
- * replicas for the dashboards. A batch is one transaction of a few set-based
- * statements (unnest arrays), not one round trip per reading: readings inserted
- * with ON CONFLICT DO NOTHING RETURNING what was new, and only those rolled up.
+ * replicas for the dashboards. A batch of readings and aggregates is one
+ * statement, one round trip (postgres-batch.ts): readings inserted with ON
+ * CONFLICT DO NOTHING RETURNING what was new, and only those rolled up.
  * Readings are partitioned by month (created as data arrives; retention drops
  * whole months).
  */
 import pg from "pg";
 import { MIGRATIONS } from "./migrations";
-import { DAY, ENERGY_OBIS, POWER_OBIS, TEN_MIN, type CampaignRow, type CampaignState, type DownlinkRow, type EventRow, type HeadendStore, type IngestItem, type IngestOutcome, type MeterRef, type MeterSummary, type PqRow, type RejectSummary, type Resolution, type SeriesPoint, type StoreCounts, type UserRow } from "./store";
+import { writeBatch, type PqInsert, type ReadingRow } from "./postgres-batch";
+import { DAY, ENERGY_OBIS, POWER_OBIS, type CampaignRow, type CampaignState, type DownlinkRow, type EventRow, type HeadendStore, type IngestItem, type IngestOutcome, type MeterRef, type MeterSummary, type PqRow, type RejectSummary, type Resolution, type SeriesPoint, type StoreCounts, type UserRow } from "./store";
 
 type Row = Record<string, unknown>;
 type Reading = Extract<IngestItem, { kind: "reading" }>;
+type Pq = Extract<IngestItem, { kind: "pq" }>;
 
 // BIGINT (20) as numbers: every BIGINT here is a time in ms or a counter, far below 2^53
 const types = { getTypeParser: (oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : (pg.types.getTypeParser as (o: number, f?: string) => (v: string) => unknown)(oid, format)) };
-
-const rollupSql = (table: string): string =>
-  `INSERT INTO ${table} AS r (meter, obis, bucket, n, sum, min, max, first_t, first_v, last_t, last_v)
-   SELECT * FROM unnest($1::int[], $2::smallint[], $3::bigint[], $4::int[], $5::float8[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::float8[])
-   ON CONFLICT (meter, obis, bucket) DO UPDATE SET n = r.n + excluded.n, sum = r.sum + excluded.sum, min = least(r.min, excluded.min), max = greatest(r.max, excluded.max),
-     first_v = CASE WHEN excluded.first_t < r.first_t THEN excluded.first_v ELSE r.first_v END, first_t = least(r.first_t, excluded.first_t),
-     last_v = CASE WHEN excluded.last_t >= r.last_t THEN excluded.last_v ELSE r.last_v END, last_t = greatest(r.last_t, excluded.last_t)`;
-
-interface Bucket { meter: number; obis: number; bucket: number; n: number; sum: number; min: number; max: number; ft: number; fv: number; lt: number; lv: number }
 
 export class PostgresStore implements HeadendStore {
   private readonly pool: pg.Pool;
@@ -81,29 +74,70 @@ export class PostgresStore implements HeadendStore {
     this.months.add(key);
   }
 
-  private async meter(c: pg.PoolClient, node: string, meterId: number): Promise<number> {
-    const key = `${node}\u0000${meterId}`;
-    let id = this.meterIds.get(key);
-    if (id === undefined) {
-      id = (await c.query("INSERT INTO meters (node, meter_id) VALUES ($1, $2) ON CONFLICT (node, meter_id) DO UPDATE SET node = excluded.node RETURNING id", [node, meterId])).rows[0].id as number;
-      this.meterIds.set(key, id);
+  /**
+   * Ids of the batch's meters and OBIS codes, the unknown ones created in one statement each (their own
+   * autocommit: an id cached from a transaction that then rolled back would name no row).
+   */
+  private async resolveIds(items: readonly (MeterRef & { kind: string; obis?: string; unit?: string })[]): Promise<void> {
+    const meters = new Map<string, MeterRef>();
+    const codes = new Map<string, string>();
+    for (const it of items) {
+      const key = `${it.node}\u0000${it.meterId}`;
+      if (!this.meterIds.has(key)) meters.set(key, it);
+      if (it.obis !== undefined && !this.obisIds.has(it.obis)) codes.set(it.obis, it.unit ?? "");
     }
-    return id;
+    if (meters.size) {
+      const ms = [...meters.values()].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : a.meterId - b.meterId));
+      const rows = (await this.q("INSERT INTO meters (node, meter_id) SELECT * FROM unnest($1::text[], $2::int[]) ON CONFLICT (node, meter_id) DO UPDATE SET node = excluded.node RETURNING id, node, meter_id", [ms.map((m) => m.node), ms.map((m) => m.meterId)])).rows;
+      for (const r of rows) this.meterIds.set(`${r.node as string}\u0000${r.meter_id as number}`, r.id as number);
+    }
+    if (codes.size) {
+      const cs = [...codes.keys()].sort();
+      const rows = (await this.q("INSERT INTO obis (code, unit) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (code) DO UPDATE SET code = excluded.code RETURNING id, code", [cs, cs.map((c) => codes.get(c)!)])).rows;
+      for (const r of rows) this.obisIds.set(r.code as string, r.id as number);
+    }
   }
 
-  private async obis(c: pg.PoolClient, code: string, unit: string): Promise<number> {
-    let id = this.obisIds.get(code);
-    if (id === undefined) {
-      id = (await c.query("INSERT INTO obis (code, unit) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET code = excluded.code RETURNING id", [code, unit])).rows[0].id as number;
-      this.obisIds.set(code, id);
-    }
-    return id;
+  private meterId(m: MeterRef): number {
+    return this.meterIds.get(`${m.node}\u0000${m.meterId}`)!;
   }
 
+  /**
+   * Readings and aggregates: one statement (postgres-batch.ts). Anything else in the batch (events, status,
+   * firmware, results, rejects) in one transaction after it. Each part is idempotent on redelivery, and the
+   * subscriber acknowledges the batch only after both, so a crash between them loses nothing.
+   */
   async ingest(batch: IngestItem[]): Promise<IngestOutcome> {
     const out: IngestOutcome = { stored: 0, duplicates: 0, rejected: 0 };
     const readings = batch.filter((b): b is Reading => b.kind === "reading" && b.t >= this.horizon);
-    for (const r of readings) await this.partitionFor(r.t);
+    const pqs = batch.filter((b): b is Pq => b.kind === "pq");
+    const rest = batch.filter((b) => (b.kind !== "reading" || b.t < this.horizon) && b.kind !== "pq");
+    const months = new Set<number>();
+    for (const r of readings) months.add(r.t - (r.t % DAY)); // a day per key: few per batch, each month looked up once
+    for (const d of months) await this.partitionFor(d);
+    await this.resolveIds(batch.filter((b): b is Reading | Pq | Extract<IngestItem, { kind: "event" }> => b.kind === "reading" || b.kind === "pq" || b.kind === "event"));
+    const stale: Reading[] = [];
+    if (readings.length || pqs.length) {
+      const rows: ReadingRow[] = readings.map((r) => ({ meter: this.meterId(r), obis: this.obisIds.get(r.obis)!, t: r.t, v: r.v, boot: r.boot, seq: r.seq }));
+      const pqRows: PqInsert[] = pqs.map((a) => ({ meter: this.meterId(a), boot: a.boot, seq: a.seq, start: a.start, end: a.end, flagged: a.flagged, body: JSON.stringify({ u: a.u, i: a.i, p: a.p, thdu: a.thdu, thdi: a.thdi, f: a.f, u2: a.u2 }) }));
+      const r = await writeBatch(this.pool, rows, pqRows);
+      out.stored += r.stored.size + r.pqStored;
+      out.duplicates += pqs.length - r.pqStored;
+      // a key twice in this batch: the first is stored, the others are resends
+      const counted = new Set<string>();
+      rows.forEach((row, k) => {
+        const key = `${row.meter}/${row.boot}/${row.seq}`;
+        if (r.stored.has(key) && !counted.has(key)) counted.add(key);
+        else if (r.stored.has(key) || r.known.has(key)) out.duplicates++;
+        else stale.push(readings[k]);
+      });
+    }
+    if (rest.length || stale.length) await this.others(rest, stale, out);
+    return out;
+  }
+
+  /** What is not a reading or an aggregate, and the readings to keep aside, in one transaction. */
+  private async others(rest: IngestItem[], stale: Reading[], out: IngestOutcome): Promise<void> {
     const c = await this.pool.connect();
     try {
       await c.query("BEGIN");
@@ -111,20 +145,15 @@ export class PostgresStore implements HeadendStore {
         await c.query("INSERT INTO rejects (t, topic, payload, reason) VALUES ($1, $2, $3, $4)", [t, topic, Buffer.from(payload), reason]);
         out.rejected++;
       };
-      for (const it of batch) if (it.kind === "reading" && it.t < this.horizon) await reject(`${it.node}/${it.meterId}/${it.obis}`, new TextEncoder().encode(JSON.stringify(it)), "older than the raw-reading retention", Date.now());
-      if (readings.length) await this.readings(c, readings, out, reject);
-      for (const it of batch) {
+      const asReject = (it: Reading) => [`${it.node}/${it.meterId}/${it.obis}`, new TextEncoder().encode(JSON.stringify(it))] as const;
+      for (const it of stale) await reject(...asReject(it), "a second reading of this code at the same time", Date.now());
+      for (const it of rest) {
         switch (it.kind) {
-          case "pq": {
-            const m = await this.meter(c, it.node, it.meterId);
-            const body = JSON.stringify({ u: it.u, i: it.i, p: it.p, thdu: it.thdu, thdi: it.thdi, f: it.f, u2: it.u2 });
-            const n = (await c.query("INSERT INTO pq10 (meter, boot, seq, start, end_t, flagged, body) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING", [m, it.boot, it.seq, it.start, it.end, it.flagged, body])).rowCount;
-            if (n) { await c.query("UPDATE meters SET last_seen = greatest(coalesce(last_seen, 0), $1) WHERE id = $2", [it.end, m]); out.stored++; } else out.duplicates++;
+          case "reading":
+            await reject(...asReject(it), "older than the raw-reading retention", Date.now());
             break;
-          }
           case "event": {
-            const m = await this.meter(c, it.node, it.meterId);
-            if ((await c.query("INSERT INTO events (meter, boot, seq, t, type, body) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING", [m, it.boot, it.seq, it.t, it.type, it.body])).rowCount) out.stored++;
+            if ((await c.query("INSERT INTO events (meter, boot, seq, t, type, body) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING", [this.meterId(it), it.boot, it.seq, it.t, it.type, it.body])).rowCount) out.stored++;
             else out.duplicates++;
             break;
           }
@@ -160,55 +189,6 @@ export class PostgresStore implements HeadendStore {
     } finally {
       c.release();
     }
-    return out;
-  }
-
-  /** The readings of a batch in a few statements; only the new ones reach the roll-ups. */
-  private async readings(c: pg.PoolClient, rs: Reading[], out: IngestOutcome, reject: (topic: string, payload: Uint8Array, reason: string, t: number) => Promise<void>): Promise<void> {
-    const m: number[] = [], o: number[] = [], t: number[] = [], v: number[] = [], b: number[] = [], s: number[] = [];
-    for (const r of rs) { m.push(await this.meter(c, r.node, r.meterId)); o.push(await this.obis(c, r.obis, r.unit)); t.push(r.t); v.push(r.v); b.push(r.boot); s.push(r.seq); }
-    const fresh = (await c.query("INSERT INTO readings (meter, obis, t, v, boot, seq) SELECT * FROM unnest($1::int[], $2::smallint[], $3::bigint[], $4::float8[], $5::bigint[], $6::bigint[]) ON CONFLICT DO NOTHING RETURNING meter, obis, t, v, boot, seq", [m, o, t, v, b, s])).rows;
-    const isNew = new Set(fresh.map((r) => `${r.meter}/${r.boot}/${r.seq}`));
-    const stale: number[] = [];
-    rs.forEach((_, k) => { if (!isNew.has(`${m[k]}/${b[k]}/${s[k]}`)) stale.push(k); });
-    if (stale.length) {
-      const seen = new Set((await c.query("SELECT meter, boot, seq FROM readings WHERE (meter, boot, seq) IN (SELECT * FROM unnest($1::int[], $2::bigint[], $3::bigint[]))", [stale.map((k) => m[k]), stale.map((k) => b[k]), stale.map((k) => s[k])])).rows.map((r) => `${r.meter}/${r.boot}/${r.seq}`));
-      // a key seen twice in this batch: the first is new, the others are resends
-      const counted = new Set<string>();
-      for (const k of stale) {
-        const key = `${m[k]}/${b[k]}/${s[k]}`;
-        if (seen.has(key) || isNew.has(key) || counted.has(key)) out.duplicates++;
-        else await reject(`${rs[k].node}/${rs[k].meterId}/${rs[k].obis}`, new TextEncoder().encode(JSON.stringify(rs[k])), "a second reading of this code at the same time", Date.now());
-        counted.add(key);
-      }
-    }
-    out.stored += fresh.length;
-    if (!fresh.length) return;
-    for (const [table, size] of [["rollup_10min", TEN_MIN], ["rollup_day", DAY]] as const) {
-      const acc = new Map<string, Bucket>();
-      for (const r of fresh) {
-        const rt = r.t as number, rv = r.v as number;
-        const bucket = rt - (rt % size);
-        const key = `${r.meter}/${r.obis}/${bucket}`;
-        const a = acc.get(key);
-        if (!a) { acc.set(key, { meter: r.meter as number, obis: r.obis as number, bucket, n: 1, sum: rv, min: rv, max: rv, ft: rt, fv: rv, lt: rt, lv: rv }); continue; }
-        a.n++; a.sum += rv; a.min = Math.min(a.min, rv); a.max = Math.max(a.max, rv);
-        if (rt < a.ft) { a.ft = rt; a.fv = rv; }
-        if (rt >= a.lt) { a.lt = rt; a.lv = rv; }
-      }
-      // sorted: two workers lock the same roll-up rows in the same order, so they cannot deadlock
-      const rows = [...acc.values()].sort((x, y) => x.meter - y.meter || x.obis - y.obis || x.bucket - y.bucket);
-      const col = <K extends keyof Bucket>(k: K) => rows.map((r) => r[k]);
-      await c.query(rollupSql(table), [col("meter"), col("obis"), col("bucket"), col("n"), col("sum"), col("min"), col("max"), col("ft"), col("fv"), col("lt"), col("lv")]);
-    }
-    const latest = new Map<string, Row>();
-    for (const r of fresh) { const k = `${r.meter}/${r.obis}`; const l = latest.get(k); if (!l || (r.t as number) >= (l.t as number)) latest.set(k, r); }
-    const ls = [...latest.values()].sort((x, y) => (x.meter as number) - (y.meter as number) || (x.obis as number) - (y.obis as number));
-    await c.query("INSERT INTO latest AS l (meter, obis, t, v) SELECT * FROM unnest($1::int[], $2::smallint[], $3::bigint[], $4::float8[]) ON CONFLICT (meter, obis) DO UPDATE SET t = excluded.t, v = excluded.v WHERE excluded.t >= l.t", [ls.map((r) => r.meter), ls.map((r) => r.obis), ls.map((r) => r.t), ls.map((r) => r.v)]);
-    const seenAt = new Map<number, number>();
-    for (const r of fresh) seenAt.set(r.meter as number, Math.max(seenAt.get(r.meter as number) ?? 0, r.t as number));
-    const ms = [...seenAt.keys()].sort((x, y) => x - y);
-    await c.query("UPDATE meters SET last_seen = greatest(coalesce(meters.last_seen, 0), x.t) FROM unnest($1::int[], $2::bigint[]) AS x(id, t) WHERE meters.id = x.id", [ms, ms.map((k) => seenAt.get(k))]);
   }
 
   private async lookup(m: MeterRef): Promise<number | undefined> {

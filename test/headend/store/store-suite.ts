@@ -22,6 +22,28 @@ export function storeSuite(name: string, open: () => Promise<{ store: HeadendSto
       await store.close();
     });
 
+    it("sorts one mixed batch: new rows, a key twice, a resend, a second reading at the same time, an aggregate twice", async () => {
+      const { store } = await open();
+      await store.ingest([reading("e", 1, "1-0:1.7.0", 1, 1, DAY0 + 1000, 100)]);
+      const pq: IngestItem = { kind: "pq", node: "e", meterId: 1, boot: 1, seq: 9, start: DAY0, end: DAY0 + 600_000, flagged: false, u: [230], i: [1], p: [230], thdu: [2], thdi: [9], f: 50 };
+      const r = await store.ingest([
+        reading("e", 1, "1-0:1.7.0", 1, 2, DAY0 + 2000, 200), // new
+        reading("e", 1, "1-0:1.7.0", 1, 2, DAY0 + 2000, 200), // the same key again in this batch: a resend
+        reading("e", 1, "1-0:1.7.0", 1, 1, DAY0 + 1000, 100), // already stored: a resend
+        reading("e", 1, "1-0:1.7.0", 2, 1, DAY0 + 1000, 999), // same (meter, obis, t), other (boot, seq): kept aside
+        reading("e", 2, "1-0:1.8.0", 1, 1, DAY0 + 2000, 5000), // a meter and a code this store has not seen
+        pq, pq,
+        { kind: "status", node: "e", online: true, t: DAY0 },
+      ]);
+      expect(r).toEqual({ stored: 4, duplicates: 3, rejected: 1 });
+      const ten = await store.series({ node: "e", meterId: 1 }, "1-0:1.7.0", DAY0, DAY0 + 600_000, "10min");
+      expect(ten).toEqual([expect.objectContaining({ t: DAY0, v: 150, min: 100, max: 200, last: 200 })]); // 100 and 200 once each
+      expect((await store.pq({ node: "e", meterId: 1 }, 0, Infinity)).length).toBe(1);
+      expect((await store.series({ node: "e", meterId: 2 }, "1-0:1.8.0", 0, Infinity, "raw")).map((p) => p.v)).toEqual([5000]);
+      expect((await store.counts()).rejects).toBe(1);
+      await store.close();
+    });
+
     it("rolls up into 10-min and daily buckets that a resend does not change, and gives energy today", async () => {
       const { store } = await open();
       const items: IngestItem[] = [];

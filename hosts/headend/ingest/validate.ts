@@ -59,20 +59,18 @@ export function precheck(payload: Uint8Array, limits: ValidationLimits = DEFAULT
 
 /** The item as it is, or a reject saying which check it failed. */
 export function validate(item: IngestItem, topic: string, payload: Uint8Array, now: number, limits: ValidationLimits = DEFAULT_LIMITS): IngestItem {
-  const reason = check(item, topic, now, limits);
+  const reason = check(item, now, limits);
   return reason === undefined ? item : { kind: "reject", topic: topic.slice(0, 512), payload, reason, t: now };
 }
 
-function check(item: IngestItem, topic: string, now: number, l: ValidationLimits): string | undefined {
+function check(item: IngestItem, now: number, l: ValidationLimits): string | undefined {
   const time = (t: number, what: string) => (t > now + l.futureSkewMs ? `${what} is in the future` : t < l.earliest ? `${what} is before ${new Date(l.earliest).toISOString().slice(0, 10)}` : undefined);
   const value = (v: number) => Math.abs(v) <= l.maxAbsValue;
   switch (item.kind) {
     case "reading":
-      if (!canonicalMeter(topic, item.meterId)) return "meter id not in its plain decimal form";
       if (!value(item.v)) return `value beyond ±${l.maxAbsValue}`;
       return time(item.t, "reading time");
     case "pq": {
-      if (!canonicalMeter(topic, item.meterId)) return "meter id not in its plain decimal form";
       const nums = [...item.u, ...item.i, ...item.p, ...item.thdu, ...item.thdi, item.f, item.u2 ?? 0];
       if (!nums.every(value)) return `aggregate value beyond ±${l.maxAbsValue}`;
       if (item.end - item.start > 86_400_000) return "aggregate interval longer than a day";
@@ -89,9 +87,4 @@ function check(item: IngestItem, topic: string, now: number, l: ValidationLimits
     default:
       return undefined;
   }
-}
-
-/** xsmeter/<node>/meter/<id>/…: the id as the firmware writes it ("7", never "007" or "7.0"), so one meter has one name. */
-function canonicalMeter(topic: string, meterId: number): boolean {
-  return topic.split("/")[3] === String(meterId);
 }

@@ -94,4 +94,24 @@ CREATE TABLE campaigns (id SERIAL PRIMARY KEY, version TEXT NOT NULL, offer TEXT
 CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, record TEXT NOT NULL);
 `,
   },
+  {
+    version: 3,
+    what: "firmware reports exactly once (a unique key on the report), rejects bounded in total (pruned rows counted by reason)",
+    // Firmware reports carry boot but no seq (board-cloud.ts, the sim's meter.ts), so the key is the report
+    // itself: a resend is byte-identical, two different reports differ (boot, phase, bytes, …). PostgreSQL
+    // keys an md5 of the body (a b-tree entry cannot hold a 16 KiB body); SQLite keys the body (no key size
+    // limit). Reports a redelivery had already stored twice are removed, keeping the first copy, so the
+    // node's latest report is its newest one again. reject_pruned keeps, per reason, how many rows the
+    // bound removed and the last of them, so the rejects page still counts every reject.
+    sqlite: `
+DELETE FROM firmware_reports WHERE id NOT IN (SELECT min(id) FROM firmware_reports GROUP BY node, body);
+CREATE UNIQUE INDEX firmware_once ON firmware_reports (node, body);
+CREATE TABLE reject_pruned (reason TEXT PRIMARY KEY, n INTEGER NOT NULL, last_topic TEXT NOT NULL, last_at INTEGER NOT NULL);
+`,
+    postgres: `
+DELETE FROM firmware_reports f USING firmware_reports g WHERE f.node = g.node AND f.body = g.body AND f.id > g.id;
+CREATE UNIQUE INDEX firmware_once ON firmware_reports (node, md5(body));
+CREATE TABLE reject_pruned (reason TEXT PRIMARY KEY, n BIGINT NOT NULL, last_topic TEXT NOT NULL, last_at BIGINT NOT NULL);
+`,
+  },
 ]);

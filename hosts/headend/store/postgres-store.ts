@@ -10,7 +10,9 @@
 import pg from "pg";
 import { MIGRATIONS } from "./migrations";
 import { writeBatch, type PqInsert, type ReadingRow } from "./postgres-batch";
-import { DAY, ENERGY_OBIS, POWER_OBIS, type CampaignRow, type CampaignState, type DownlinkRow, type EventRow, type HeadendStore, type IngestItem, type IngestOutcome, type MeterRef, type MeterSummary, type PqRow, type RejectSummary, type Resolution, type SeriesPoint, type StoreCounts, type UserRow } from "./store";
+import { DAY, ENERGY_OBIS, POWER_OBIS, type CampaignRow, type CampaignState, type DownlinkRow, type EventRow, type HeadendStore, type IngestItem, type IngestOutcome, type MeterRef, type MeterSummary, type PqRow, type RejectSummary, type Resolution, type SeriesPoint, type StoreCounts, type StoreOptions, type UserRow } from "./store";
+import { DEFAULT_MAX_REJECTS } from "./store";
+import { mergeRejects } from "./reject-summary";
 
 type Row = Record<string, unknown>;
 type Reading = Extract<IngestItem, { kind: "reading" }>;
@@ -25,8 +27,10 @@ export class PostgresStore implements HeadendStore {
   private readonly obisIds = new Map<string, number>();
   private readonly months = new Set<number>();
   private horizon = -Infinity;
+  private readonly maxRejects: number;
 
-  constructor(url: string) {
+  constructor(url: string, options: StoreOptions = {}) {
+    this.maxRejects = options.maxRejects ?? DEFAULT_MAX_REJECTS;
     this.pool = new pg.Pool({ connectionString: url, max: 4, types });
     this.pool.on("error", () => {}); // an idle client's broken connection: the next query reconnects
     // a checked-out client's broken connection fails its query (the batch is left unacknowledged), not the process
@@ -146,7 +150,13 @@ export class PostgresStore implements HeadendStore {
         out.rejected++;
       };
       const asReject = (it: Reading) => [`${it.node}/${it.meterId}/${it.obis}`, new TextEncoder().encode(JSON.stringify(it))] as const;
-      for (const it of stale) await reject(...asReject(it), "a second reading of this code at the same time", Date.now());
+      for (const it of stale) {
+        // The batch statement saw neither its own row nor an older one, but another worker may have inserted this
+        // very key while it ran: ON CONFLICT waited for that commit, the statement's snapshot (taken before) could
+        // not see it. This statement's snapshot can, so a resend raced in by the other worker is a duplicate.
+        if ((await c.query("SELECT 1 FROM readings WHERE meter = $1 AND boot = $2 AND seq = $3 AND t = $4", [this.meterId(it), it.boot, it.seq, it.t])).rowCount) out.duplicates++;
+        else await reject(...asReject(it), "a second reading of this code at the same time", Date.now());
+      }
       for (const it of rest) {
         switch (it.kind) {
           case "reading":
@@ -162,9 +172,10 @@ export class PostgresStore implements HeadendStore {
             out.stored++;
             break;
           case "firmware": {
-            const last = (await c.query("SELECT body FROM firmware_reports WHERE node = $1 ORDER BY id DESC LIMIT 1", [it.node])).rows[0]?.body;
-            if (last === it.body) out.duplicates++;
-            else { await c.query("INSERT INTO firmware_reports (node, t, running, phase, body) VALUES ($1, $2, $3, $4, $5)", [it.node, it.t, it.running, it.phase, it.body]); out.stored++; }
+            // the report itself is the key (it carries boot but no seq): migration 3's firmware_once; a report a
+            // second worker is inserting at the same moment waits for its commit and is a duplicate too
+            if ((await c.query("INSERT INTO firmware_reports (node, t, running, phase, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (node, md5(body)) DO NOTHING", [it.node, it.t, it.running, it.phase, it.body])).rowCount) out.stored++;
+            else out.duplicates++;
             break;
           }
           case "result": {
@@ -182,6 +193,7 @@ export class PostgresStore implements HeadendStore {
             break;
         }
       }
+      if (out.rejected > 0) await this.boundRejects(c);
       await c.query("COMMIT");
     } catch (e) {
       await c.query("ROLLBACK").catch(() => {});
@@ -189,6 +201,21 @@ export class PostgresStore implements HeadendStore {
     } finally {
       c.release();
     }
+  }
+
+  /**
+   * Keeps the newest maxRejects rows; the older ones are counted by reason first, in the batch's transaction.
+   * Under a transaction-scoped advisory lock: two workers pruning at once would count the same rows twice.
+   */
+  private async boundRejects(c: pg.PoolClient): Promise<void> {
+    const top = (await c.query("SELECT max(id) AS id FROM rejects")).rows[0].id as number | null;
+    if (top === null || top <= this.maxRejects) return;
+    const cut = top - this.maxRejects; // ids are increasing (gaps only make fewer rows): at most maxRejects above the cut
+    await c.query("SELECT pg_advisory_xact_lock(7244)");
+    await c.query(`INSERT INTO reject_pruned AS p (reason, n, last_topic, last_at)
+      SELECT DISTINCT ON (reason) reason, count(*) OVER (PARTITION BY reason), topic, t FROM rejects WHERE id <= $1 ORDER BY reason, id DESC
+      ON CONFLICT (reason) DO UPDATE SET n = p.n + excluded.n, last_topic = excluded.last_topic, last_at = excluded.last_at`, [cut]);
+    await c.query("DELETE FROM rejects WHERE id <= $1", [cut]);
   }
 
   private async lookup(m: MeterRef): Promise<number | undefined> {
@@ -253,8 +280,9 @@ export class PostgresStore implements HeadendStore {
   }
 
   async rejects(): Promise<RejectSummary[]> {
-    const rows = (await this.q("SELECT g.reason, g.count, r.topic, r.t FROM (SELECT reason, count(*) AS count, max(id) AS last FROM rejects GROUP BY reason) g JOIN rejects r ON r.id = g.last ORDER BY g.count DESC")).rows;
-    return rows.map((r) => ({ reason: r.reason as string, count: r.count as number, lastTopic: r.topic as string, lastAt: r.t as number }));
+    const kept = (await this.q("SELECT g.reason, g.n, r.topic, r.t FROM (SELECT reason, count(*) AS n, max(id) AS last FROM rejects GROUP BY reason) g JOIN rejects r ON r.id = g.last")).rows;
+    const pruned = (await this.q("SELECT reason, n, last_topic AS topic, last_at AS t FROM reject_pruned")).rows;
+    return mergeRejects(kept, pruned);
   }
 
   async counts(): Promise<StoreCounts> {

@@ -9,7 +9,9 @@
 import Database from "better-sqlite3";
 import { statSync } from "node:fs";
 import { MIGRATIONS } from "./migrations";
-import { DAY, ENERGY_OBIS, POWER_OBIS, TEN_MIN, type CampaignRow, type CampaignState, type DownlinkRow, type EventRow, type HeadendStore, type IngestItem, type IngestOutcome, type MeterRef, type MeterSummary, type PqRow, type RejectSummary, type Resolution, type SeriesPoint, type StoreCounts, type UserRow } from "./store";
+import { DAY, ENERGY_OBIS, POWER_OBIS, TEN_MIN, type CampaignRow, type CampaignState, type DownlinkRow, type EventRow, type HeadendStore, type IngestItem, type IngestOutcome, type MeterRef, type MeterSummary, type PqRow, type RejectSummary, type Resolution, type SeriesPoint, type StoreCounts, type StoreOptions, type UserRow } from "./store";
+import { DEFAULT_MAX_REJECTS } from "./store";
+import { mergeRejects } from "./reject-summary";
 
 type Row = Record<string, unknown>;
 
@@ -26,7 +28,10 @@ export class SqliteStore implements HeadendStore {
   private horizon = -Infinity;
   private st!: ReturnType<SqliteStore["prepare"]>;
 
-  constructor(private readonly file: string) {
+  private readonly maxRejects: number;
+
+  constructor(private readonly file: string, options: StoreOptions = {}) {
+    this.maxRejects = options.maxRejects ?? DEFAULT_MAX_REJECTS;
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
@@ -64,11 +69,17 @@ export class SqliteStore implements HeadendStore {
       pq: p("INSERT INTO pq10 (meter, boot, seq, start, end_t, flagged, body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       event: p("INSERT INTO events (meter, boot, seq, t, type, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       status: p("INSERT INTO node_status (node, online, t) VALUES (?, ?, ?) ON CONFLICT (node) DO UPDATE SET online = excluded.online, t = excluded.t"),
-      fwLast: p("SELECT body FROM firmware_reports WHERE node = ? ORDER BY id DESC LIMIT 1"),
-      fw: p("INSERT INTO firmware_reports (node, t, running, phase, body) VALUES (?, ?, ?, ?, ?)"),
+      // the report itself is the key (it carries boot but no seq): migration 3's firmware_once
+      fw: p("INSERT INTO firmware_reports (node, t, running, phase, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       resultByCtr: p("UPDATE downlinks SET result_at = ?, ok = ?, error = ? WHERE node = ? AND ctr = ? AND (? IS NULL OR kind = ?) AND result_at IS NULL"),
       resultLatest: p("UPDATE downlinks SET result_at = ?, ok = ?, error = ? WHERE id = (SELECT id FROM downlinks WHERE node = ? AND kind = ? AND result_at IS NULL ORDER BY id DESC LIMIT 1)"),
       reject: p("INSERT INTO rejects (t, topic, payload, reason) VALUES (?, ?, ?, ?)"),
+      rejectTop: p("SELECT max(id) AS id FROM rejects"),
+      // per reason: how many rows at or below the cut, and the newest of them (SQLite's bare columns follow max(id))
+      rejectCount: p(`INSERT INTO reject_pruned (reason, n, last_topic, last_at)
+        SELECT reason, n, topic, t FROM (SELECT reason, count(*) AS n, topic, t, max(id) FROM rejects WHERE id <= ? GROUP BY reason) WHERE true
+        ON CONFLICT (reason) DO UPDATE SET n = n + excluded.n, last_topic = excluded.last_topic, last_at = excluded.last_at`),
+      rejectPrune: p("DELETE FROM rejects WHERE id <= ?"),
     };
   }
 
@@ -144,9 +155,9 @@ export class SqliteStore implements HeadendStore {
             out.stored++;
             break;
           case "firmware":
-            // a retained state comes again on every subscription: keep changes only
-            if ((s.fwLast.get(it.node) as Row | undefined)?.body === it.body) out.duplicates++;
-            else { s.fw.run(it.node, it.t, it.running, it.phase, it.body); out.stored++; }
+            // a retained report comes again on every subscription, a cluster resends one after newer ones
+            if (s.fw.run(it.node, it.t, it.running, it.phase, it.body).changes === 0) out.duplicates++;
+            else out.stored++;
             break;
           case "result": {
             const ok = it.ok ? 1 : 0;
@@ -160,8 +171,18 @@ export class SqliteStore implements HeadendStore {
             break;
         }
       }
+      if (out.rejected > 0) this.boundRejects();
     })();
     return out;
+  }
+
+  /** Keeps the newest maxRejects rows; the older ones are counted by reason first (in the batch's transaction). */
+  private boundRejects(): void {
+    const top = (this.st.rejectTop.get() as Row).id as number | null;
+    if (top === null || top <= this.maxRejects) return;
+    const cut = top - this.maxRejects; // ids are increasing: at most maxRejects of them are above the cut
+    this.st.rejectCount.run(cut);
+    this.st.rejectPrune.run(cut);
   }
 
   async meters(now: number): Promise<MeterSummary[]> {
@@ -230,11 +251,9 @@ export class SqliteStore implements HeadendStore {
   }
 
   async rejects(): Promise<RejectSummary[]> {
-    const rows = this.db.prepare("SELECT reason, count(*) AS count, max(id) AS last FROM rejects GROUP BY reason ORDER BY count DESC").all() as Row[];
-    return rows.map((r) => {
-      const last = this.db.prepare("SELECT topic, t FROM rejects WHERE id = ?").get(r.last) as Row;
-      return { reason: r.reason as string, count: r.count as number, lastTopic: last.topic as string, lastAt: last.t as number };
-    });
+    const kept = this.db.prepare("SELECT reason, count(*) AS n, topic, t, max(id) FROM rejects GROUP BY reason").all() as Row[];
+    const pruned = this.db.prepare("SELECT reason, n, last_topic AS topic, last_at AS t FROM reject_pruned").all() as Row[];
+    return mergeRejects(kept, pruned);
   }
 
   async counts(): Promise<StoreCounts> {

@@ -121,10 +121,25 @@ export interface UserRow {
 
 export interface RejectSummary {
   reason: string;
+  /** Every reject of this reason the store took, the rows the bound removed included. */
   count: number;
+  /** How many of them are still rows (the newest; see StoreOptions.maxRejects). */
+  kept: number;
   lastTopic: string;
   lastAt: number;
 }
+
+export interface StoreOptions {
+  /**
+   * Rows the rejects table keeps at most, the newest (guard.ts bounds their rate, this their total: a hostile
+   * meter could otherwise grow the table for ever). Older rows are removed in the batch that passes the
+   * bound, and counted by reason in reject_pruned, so rejects() still counts every one.
+   */
+  maxRejects?: number;
+}
+
+/** 100,000 rows of at most 1 KiB payload (guard.ts): about 100 MiB at worst. */
+export const DEFAULT_MAX_REJECTS = 100_000;
 
 export interface StoreCounts {
   readings: number;
@@ -145,7 +160,9 @@ export interface HeadendStore {
   obisCodes(m: MeterRef): Promise<string[]>;
   pq(m: MeterRef, from: number, to: number): Promise<PqRow[]>;
   events(m: MeterRef, from: number, to: number): Promise<EventRow[]>;
+  /** Rejects by reason, most first: kept rows and those the bound removed. */
   rejects(): Promise<RejectSummary[]>;
+  /** Rows in each table (rejects: rows kept, not every reject: see rejects()). */
   counts(): Promise<StoreCounts>;
   /** Deletes raw readings older than `before` (roll-ups stay); returns rows deleted. */
   pruneRaw(before: number): Promise<number>;

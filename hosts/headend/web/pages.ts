@@ -130,9 +130,9 @@ ${c.campaign.reason ? `<p class="err">${esc(c.campaign.reason)}</p>` : ""}<p cla
 
 export function rejectsPage(rows: RejectSummary[], s: WebSession): string {
   const body = rows.length
-    ? `<div class="tw"><table><thead><tr><th>Reason</th><th class="num">Count</th><th>Last topic</th><th>Last at</th></tr></thead><tbody>${rows.map((r) => `<tr><td>${esc(r.reason)}</td><td class="num">${r.count}</td><td>${esc(r.lastTopic)}</td><td>${when(r.lastAt)}</td></tr>`).join("")}</tbody></table></div>`
+    ? `<div class="tw"><table><thead><tr><th>Reason</th><th class="num">Count</th><th class="num">Rows kept</th><th>Last topic</th><th>Last at</th></tr></thead><tbody>${rows.map((r) => `<tr><td>${esc(r.reason)}</td><td class="num">${r.count}</td><td class="num">${r.kept}</td><td>${esc(r.lastTopic)}</td><td>${when(r.lastAt)}</td></tr>`).join("")}</tbody></table></div>`
     : `<p class="note">No message was rejected.</p>`;
-  return page("Rejected messages", `<p class="note">Messages the ingest could not take are kept in the rejects table with their reason.</p>${body}`, s);
+  return page("Rejected messages", `<p class="note">Messages the ingest could not take are kept in the rejects table with their reason; the table keeps the newest rows only, the older ones stay counted here.</p>${body}`, s);
 }
 
 export function loginPage(error = "", setup = false): string {

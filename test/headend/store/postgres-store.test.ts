@@ -5,6 +5,7 @@ import pg from "pg";
 import { missing } from "../../support/requires";
 import { PostgresServer } from "../../support/postgres";
 import { PostgresStore } from "../../../hosts/headend/store/postgres-store";
+import { MIGRATIONS } from "../../../hosts/headend/store/migrations";
 import { storeSuite } from "./store-suite";
 
 const skip = missing("postgres");
@@ -27,10 +28,10 @@ async function freshDb(): Promise<string> {
   return server.url.replace(/\/postgres$/, `/${name}`);
 }
 
-storeSuite("PostgreSQL", async () => {
+storeSuite("PostgreSQL", async (maxRejects?: number) => {
   const url = await freshDb();
   const open = async () => {
-    const s = new PostgresStore(url);
+    const s = new PostgresStore(url, { maxRejects });
     await s.migrate();
     return s;
   };
@@ -55,6 +56,25 @@ describe.skipIf(skip)("PostgreSQL partitions", () => {
     expect(await parts()).toEqual(["readings_202612"]);
     expect((await s.series({ node: "p", meterId: 1 }, "1-0:1.7.0", 0, Infinity, "day")).length).toBe(2); // roll-ups stay
     await c.end();
+    await s.close();
+  });
+});
+
+describe.skipIf(skip)("PostgreSQL migration 3 on a database of version 2", () => {
+  it("removes the firmware reports a redelivery had stored twice, keeping the first, then keys them", async () => {
+    const url = await freshDb();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query("CREATE TABLE schema_version (version INTEGER NOT NULL)");
+    for (const m of MIGRATIONS.filter((x) => x.version <= 2)) await c.query(m.postgres + `INSERT INTO schema_version VALUES (${m.version});`);
+    for (const [k, bytes] of [1, 2, 1, 2, 3].entries()) await c.query("INSERT INTO firmware_reports (node, t, running, phase, body) VALUES ('n', $1, '1.0.0', 'downloading', $2)", [k, `{"bytes":${bytes}}`]);
+    await c.query("INSERT INTO firmware_reports (node, t, running, phase, body) VALUES ('m', 9, '1.0.0', 'downloading', '{\"bytes\":1}')");
+    await c.end();
+    const s = new PostgresStore(url);
+    expect(await s.migrate()).toBe(3);
+    expect((await s.firmwareSince("n", 0)).map((r) => [r.t, r.body])).toEqual([[0, '{"bytes":1}'], [1, '{"bytes":2}'], [4, '{"bytes":3}']]);
+    expect((await s.firmwareSince("m", 0)).length).toBe(1);
+    expect(await s.ingest([{ kind: "firmware", node: "n", t: 10, running: "1.0.0", phase: "downloading", body: '{"bytes":2}' }])).toEqual({ stored: 0, duplicates: 1, rejected: 0 });
     await s.close();
   });
 });

@@ -6,7 +6,8 @@ import type { HeadendStore, IngestItem } from "../../../hosts/headend/store/stor
 const DAY0 = Date.UTC(2026, 11, 1);
 const reading = (node: string, meterId: number, obis: string, boot: number, seq: number, t: number, v: number): IngestItem => ({ kind: "reading", node, meterId, obis, boot, seq, t, v, unit: obis.endsWith(".8.0") ? "Wh" : "W" });
 
-export function storeSuite(name: string, open: () => Promise<{ store: HeadendStore; reopen(): Promise<HeadendStore> }>, skip = false): void {
+/** `open(maxRejects?)`: a fresh store (StoreOptions.maxRejects as given) and a way to reopen the same database. */
+export function storeSuite(name: string, open: (maxRejects?: number) => Promise<{ store: HeadendStore; reopen(): Promise<HeadendStore> }>, skip = false): void {
   describe.skipIf(skip)(`${name} store`, () => {
     it("keeps one row per (meter, boot, seq): a resend is a counted duplicate, a new boot is new data", async () => {
       const { store } = await open();
@@ -106,13 +107,45 @@ export function storeSuite(name: string, open: () => Promise<{ store: HeadendSto
       await store.close();
     });
 
+    it("stores a firmware report once per node however late it is resent; another node's same report is its own", async () => {
+      const { store } = await open();
+      const fw = (node: string, bytes: number): IngestItem => ({ kind: "firmware", node, t: DAY0 + bytes, running: "1.0.0", phase: "downloading", body: JSON.stringify({ boot: 2, running: "1.0.0", phase: "downloading", bytes }) });
+      expect(await store.ingest([fw("f", 1), fw("f", 2), fw("f", 1), fw("g", 1)])).toEqual({ stored: 3, duplicates: 1, rejected: 0 });
+      expect(await store.ingest([fw("f", 3), fw("f", 2), fw("f", 1)])).toEqual({ stored: 1, duplicates: 2, rejected: 0 });
+      expect((await store.firmwareSince("f", 0)).map((r) => JSON.parse(r.body).bytes)).toEqual([1, 2, 3]);
+      expect((await store.firmware("f"))?.body).toContain('"bytes":3'); // the latest is still the newest
+      expect((await store.firmwareSince("g", 0)).length).toBe(1);
+      await store.close();
+    });
+
+    it("bounds the rejects table to the newest rows, and still counts every reject by reason", async () => {
+      const { store } = await open(3);
+      const rej = (reason: string, k: number): IngestItem => ({ kind: "reject", topic: `xsmeter/h/${k}`, payload: new TextEncoder().encode(`junk ${k}`), reason, t: DAY0 + k });
+      expect((await store.ingest([rej("payload is not JSON", 1), rej("payload is not JSON", 2)])).rejected).toBe(2);
+      expect((await store.counts()).rejects).toBe(2); // under the bound: nothing removed
+      expect((await store.ingest([rej("unknown topic", 3), rej("payload is not JSON", 4), rej("unknown topic", 5)])).rejected).toBe(3);
+      expect((await store.counts()).rejects).toBe(3);
+      expect(await store.rejects()).toEqual([
+        { reason: "payload is not JSON", count: 3, kept: 1, lastTopic: "xsmeter/h/4", lastAt: DAY0 + 4 },
+        { reason: "unknown topic", count: 2, kept: 2, lastTopic: "xsmeter/h/5", lastAt: DAY0 + 5 },
+      ]);
+      // a reason whose every row was removed keeps its count and its last topic; good data still goes in
+      expect(await store.ingest([rej("unknown topic", 6), rej("unknown topic", 7), rej("unknown topic", 8), reading("h", 1, "1-0:1.7.0", 1, 1, DAY0, 5)])).toEqual({ stored: 1, duplicates: 0, rejected: 3 });
+      expect((await store.counts()).rejects).toBe(3);
+      expect(await store.rejects()).toEqual([
+        { reason: "unknown topic", count: 5, kept: 3, lastTopic: "xsmeter/h/8", lastAt: DAY0 + 8 },
+        { reason: "payload is not JSON", count: 3, kept: 0, lastTopic: "xsmeter/h/4", lastAt: DAY0 + 4 },
+      ]);
+      await store.close();
+    });
+
     it("migrates once: reopening keeps the data and the version", async () => {
       const { store, reopen } = await open();
       await store.ingest([reading("e", 1, "1-0:1.7.0", 1, 1, DAY0, 1)]);
       await store.putUser({ name: "ann", role: "operator", record: "pbkdf2-sha256$1$00$00" });
       await store.close();
       const again = await reopen();
-      expect(await again.migrate()).toBeGreaterThanOrEqual(2);
+      expect(await again.migrate()).toBeGreaterThanOrEqual(3);
       expect((await again.counts()).readings).toBe(1);
       expect(await again.user("ann")).toMatchObject({ role: "operator" });
       expect(await again.sizeBytes()).toBeGreaterThan(0);

@@ -78,3 +78,33 @@ describe.skipIf(skip)("PostgreSQL migration 3 on a database of version 2", () =>
     await s.close();
   });
 });
+
+describe.skipIf(skip)("PostgreSQL shared by two workers", () => {
+  // The NATS failover test's flaky rejects: both workers receive the whole fleet, and one's batch statement
+  // can meet a key the other is inserting. ON CONFLICT waits for that commit and skips the row, but the
+  // statement's snapshot (taken before the commit) does not show it, so the reading looked like "a second
+  // reading of this code at the same time". Replayed here deterministically: worker A's insert is held open
+  // in a transaction while worker B's batch runs into it.
+  it("counts a reading another worker committed during the batch as a duplicate, not a reject", async () => {
+    const url = await freshDb();
+    const b = new PostgresStore(url);
+    await b.migrate();
+    const r = (seq: number, t: number, v = seq) => ({ kind: "reading" as const, node: "w", meterId: 1, obis: "1-0:1.7.0", boot: 1, seq, t, v, unit: "W" });
+    const t0 = Date.UTC(2026, 11, 3, 8);
+    await b.ingest([r(1, t0)]); // meter, code and month partition exist
+    const a = new pg.Client({ connectionString: url });
+    await a.connect();
+    const ids = (await a.query("SELECT m.id AS meter, o.id AS obis FROM meters m, obis o WHERE m.node = 'w' AND o.code = '1-0:1.7.0'")).rows[0] as { meter: number; obis: number };
+    await a.query("BEGIN");
+    await a.query("INSERT INTO readings (meter, obis, t, v, boot, seq) VALUES ($1, $2, $3, 2, 1, 2)", [ids.meter, ids.obis, t0 + 1000]);
+    const racing = b.ingest([r(2, t0 + 1000), r(3, t0 + 2000)]); // waits on worker A's uncommitted key
+    await new Promise((res) => setTimeout(res, 300)); // no assertion on time: only lets B's statement reach the lock
+    await a.query("COMMIT");
+    expect(await racing).toEqual({ stored: 1, duplicates: 1, rejected: 0 });
+    expect((await b.counts()).rejects).toBe(0);
+    // and a true second reading at the same time is still kept aside
+    expect(await b.ingest([r(9, t0 + 1000, 99)])).toEqual({ stored: 0, duplicates: 0, rejected: 1 });
+    await a.end();
+    await b.close();
+  });
+});

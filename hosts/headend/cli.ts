@@ -19,8 +19,9 @@ import { DownlinkSender } from "./downlink/sender";
 import { CommandError } from "./downlink/commands";
 import { passwordRecord } from "./web/passwords";
 import { parseMessage } from "./ingest/parse";
+import { DEFAULT_MAX_REJECTS } from "./store/store";
 
-const USAGE = `xsmeter headend [--mqtt URL[,URL…]] [--db FILE] [--http-port N] [--workers N] [--retention-days N] [--mqtt-version 4|5] [--secure-cookies]
+const USAGE = `xsmeter headend [--mqtt URL[,URL…]] [--db FILE] [--http-port N] [--workers N] [--retention-days N] [--max-rejects N] [--mqtt-version 4|5] [--secure-cookies]
        runs the head-end: ingest from the broker, the dashboard on http://127.0.0.1:N/ (default 8080)
 xsmeter headend user add NAME --role viewer|operator [--db FILE]     password read from stdin (10+ characters)
 xsmeter headend key NODE HEX [--db FILE]                             the node's 32-byte downlink HMAC key
@@ -65,6 +66,7 @@ export const headendCommand: Command = {
     const httpPort = opt(args, "http-port");
     const workers = opt(args, "workers");
     const retention = opt(args, "retention-days");
+    const maxRejects = opt(args, "max-rejects");
     const mv = opt(args, "mqtt-version");
     // behind a TLS proxy: cookies marked Secure, so a browser never sends them over plain HTTP
     const secure = args.indexOf("--secure-cookies");
@@ -107,6 +109,7 @@ export const headendCommand: Command = {
       httpPort: int(httpPort, "http-port", 0, 65535, 8080),
       workers: int(workers, "workers", 1, 16, 1),
       retentionDays: int(retention, "retention-days", 0, 36500, 0),
+      maxRejects: int(maxRejects, "max-rejects", 1, 100_000_000, DEFAULT_MAX_REJECTS),
       protocolVersion: mv === "4" ? 4 : 5,
       secureCookies: secure >= 0,
       log: (l) => console.error(l),

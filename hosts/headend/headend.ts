@@ -4,7 +4,7 @@
  * and `npm start` start it; tests and the benchmark too.
  */
 import { SqliteStore } from "./store/sqlite-store";
-import type { HeadendStore, IngestItem, IngestOutcome } from "./store/store";
+import type { HeadendStore, IngestItem, IngestOutcome, StoreOptions } from "./store/store";
 import { DAY } from "./store/store";
 import { Ingest } from "./ingest/ingest";
 import { IngestGuard } from "./ingest/guard";
@@ -25,6 +25,8 @@ export interface HeadendOptions {
   batchMs?: number;
   /** Raw readings are kept this many days (roll-ups for ever); 0 = for ever. */
   retentionDays?: number;
+  /** Rows the rejects table keeps at most, the newest (StoreOptions.maxRejects; default 100,000). */
+  maxRejects?: number;
   /** Cookies marked Secure (the dashboard is behind TLS). */
   secureCookies?: boolean;
   /** The dashboard's sign-in and connection limits (tests make them small). */
@@ -47,13 +49,13 @@ export interface Headend {
   kill(): Promise<void>;
 }
 
-export async function openStore(db: string): Promise<HeadendStore> {
+export async function openStore(db: string, options: StoreOptions = {}): Promise<HeadendStore> {
   let store: HeadendStore;
   if (/^postgres(ql)?:\/\//.test(db)) {
     const { PostgresStore } = await import("./store/postgres-store");
-    store = new PostgresStore(db);
+    store = new PostgresStore(db, options);
   } else {
-    store = new SqliteStore(db);
+    store = new SqliteStore(db, options);
   }
   await store.migrate();
   return store;
@@ -61,7 +63,7 @@ export async function openStore(db: string): Promise<HeadendStore> {
 
 export async function startHeadend(o: HeadendOptions): Promise<Headend> {
   const log = o.log ?? (() => {});
-  const store = await openStore(o.db);
+  const store = await openStore(o.db, { maxRejects: o.maxRejects });
   const n = o.workers ?? 1;
   const guard = new IngestGuard(store); // one budget of new meters and rejects for every worker of this process
   const ingest = Array.from({ length: n }, (_, k) => new Ingest({ store, mqttUrl: o.mqttUrl, clientId: n > 1 ? `xsmeter-headend-${k + 1}` : "xsmeter-headend", group: n > 1 ? "headend" : undefined, protocolVersion: o.protocolVersion, batchMs: o.batchMs, log, onStored: o.onStored, guard }));

@@ -11,7 +11,7 @@ import pg from "pg";
 import { MIGRATIONS } from "./migrations";
 import { writeBatch, type PqInsert, type ReadingRow } from "./postgres-batch";
 import { DAY, ENERGY_OBIS, POWER_OBIS, type CampaignRow, type CampaignState, type DownlinkRow, type EventRow, type HeadendStore, type IngestItem, type IngestOutcome, type MeterRef, type MeterSummary, type PqRow, type RejectSummary, type Resolution, type SeriesPoint, type StoreCounts, type StoreOptions, type UserRow } from "./store";
-import { DEFAULT_MAX_REJECTS } from "./store";
+import { maxRejectsOf } from "./store";
 import { mergeRejects } from "./reject-summary";
 
 type Row = Record<string, unknown>;
@@ -30,7 +30,7 @@ export class PostgresStore implements HeadendStore {
   private readonly maxRejects: number;
 
   constructor(url: string, options: StoreOptions = {}) {
-    this.maxRejects = options.maxRejects ?? DEFAULT_MAX_REJECTS;
+    this.maxRejects = maxRejectsOf(options);
     this.pool = new pg.Pool({ connectionString: url, max: 4, types });
     this.pool.on("error", () => {}); // an idle client's broken connection: the next query reconnects
     // a checked-out client's broken connection fails its query (the batch is left unacknowledged), not the process

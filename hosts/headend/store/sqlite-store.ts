@@ -10,7 +10,7 @@ import Database from "better-sqlite3";
 import { statSync } from "node:fs";
 import { MIGRATIONS } from "./migrations";
 import { DAY, ENERGY_OBIS, POWER_OBIS, TEN_MIN, type CampaignRow, type CampaignState, type DownlinkRow, type EventRow, type HeadendStore, type IngestItem, type IngestOutcome, type MeterRef, type MeterSummary, type PqRow, type RejectSummary, type Resolution, type SeriesPoint, type StoreCounts, type StoreOptions, type UserRow } from "./store";
-import { DEFAULT_MAX_REJECTS } from "./store";
+import { maxRejectsOf } from "./store";
 import { mergeRejects } from "./reject-summary";
 
 type Row = Record<string, unknown>;
@@ -31,7 +31,7 @@ export class SqliteStore implements HeadendStore {
   private readonly maxRejects: number;
 
   constructor(private readonly file: string, options: StoreOptions = {}) {
-    this.maxRejects = options.maxRejects ?? DEFAULT_MAX_REJECTS;
+    this.maxRejects = maxRejectsOf(options);
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");

@@ -141,6 +141,13 @@ export interface StoreOptions {
 /** 100,000 rows of at most 1 KiB payload (guard.ts): about 100 MiB at worst. */
 export const DEFAULT_MAX_REJECTS = 100_000;
 
+/** StoreOptions.maxRejects checked: an integer ≥ 1 (the newest row always stays, so ids keep increasing). */
+export function maxRejectsOf(o: StoreOptions): number {
+  const n = o.maxRejects ?? DEFAULT_MAX_REJECTS;
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`maxRejects must be an integer ≥ 1, not ${String(n)}`);
+  return n;
+}
+
 export interface StoreCounts {
   readings: number;
   pq: number;

@@ -5,6 +5,7 @@ import pg from "pg";
 import { missing } from "../../support/requires";
 import { PostgresServer } from "../../support/postgres";
 import { PostgresStore } from "../../../hosts/headend/store/postgres-store";
+import type { IngestItem } from "../../../hosts/headend/store/store";
 import { MIGRATIONS } from "../../../hosts/headend/store/migrations";
 import { storeSuite } from "./store-suite";
 
@@ -105,6 +106,25 @@ describe.skipIf(skip)("PostgreSQL shared by two workers", () => {
     // and a true second reading at the same time is still kept aside
     expect(await b.ingest([r(9, t0 + 1000, 99)])).toEqual({ stored: 0, duplicates: 0, rejected: 1 });
     await a.end();
+    await b.close();
+  });
+});
+
+describe.skipIf(skip)("PostgreSQL rejects bound with two workers", () => {
+  it("two workers pruning at once keep the bound and count every reject once", async () => {
+    const url = await freshDb();
+    const [a, b] = [new PostgresStore(url, { maxRejects: 20 }), new PostgresStore(url, { maxRejects: 20 })];
+    await a.migrate();
+    await b.migrate();
+    const batch = (w: string, k: number): IngestItem[] => Array.from({ length: 7 }, (_, j) => ({ kind: "reject", topic: `xsmeter/${w}/${k}/${j}`, payload: new Uint8Array([j]), reason: j % 2 ? "unknown topic" : "payload is not JSON", t: k * 10 + j }));
+    // 30 batches each, interleaved: every batch past the bound prunes, often while the other one does
+    await Promise.all([a, b].map(async (s, w) => { for (let k = 0; k < 30; k++) await s.ingest(batch(`w${w}`, k)); }));
+    expect((await a.counts()).rejects).toBeLessThanOrEqual(20);
+    const sum = await a.rejects();
+    expect(sum.reduce((n, r) => n + r.count, 0)).toBe(2 * 30 * 7);
+    expect(Object.fromEntries(sum.map((r) => [r.reason, r.count]))).toEqual({ "payload is not JSON": 2 * 30 * 4, "unknown topic": 2 * 30 * 3 });
+    expect(sum.reduce((n, r) => n + r.kept, 0)).toBe((await a.counts()).rejects);
+    await a.close();
     await b.close();
   });
 });

@@ -35,3 +35,9 @@ describe("SQLite migration 3 on a database of version 2", () => {
     await s.close();
   });
 });
+
+describe("SQLite store options", () => {
+  it("refuses a rejects bound that is not an integer ≥ 1, naming it", () => {
+    for (const n of [0, -5, 1.5, Number.NaN]) expect(() => new SqliteStore(":memory:", { maxRejects: n })).toThrow(/maxRejects must be an integer ≥ 1/);
+  });
+});

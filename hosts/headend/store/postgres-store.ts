@@ -150,13 +150,8 @@ export class PostgresStore implements HeadendStore {
         out.rejected++;
       };
       const asReject = (it: Reading) => [`${it.node}/${it.meterId}/${it.obis}`, new TextEncoder().encode(JSON.stringify(it))] as const;
-      for (const it of stale) {
-        // The batch statement saw neither its own row nor an older one, but another worker may have inserted this
-        // very key while it ran: ON CONFLICT waited for that commit, the statement's snapshot (taken before) could
-        // not see it. This statement's snapshot can, so a resend raced in by the other worker is a duplicate.
-        if ((await c.query("SELECT 1 FROM readings WHERE meter = $1 AND boot = $2 AND seq = $3 AND t = $4", [this.meterId(it), it.boot, it.seq, it.t])).rowCount) out.duplicates++;
-        else await reject(...asReject(it), "a second reading of this code at the same time", Date.now());
-      }
+      stale = await this.raced(c, stale, out);
+      for (const it of stale) await reject(...asReject(it), "a second reading of this code at the same time", Date.now());
       for (const it of rest) {
         switch (it.kind) {
           case "reading":
@@ -201,6 +196,21 @@ export class PostgresStore implements HeadendStore {
     } finally {
       c.release();
     }
+  }
+
+  /**
+   * The batch statement saw neither a stale reading's own row nor an older one, but another worker may have
+   * inserted that very key while it ran: ON CONFLICT waited for that commit, and the statement's snapshot (taken
+   * before it) could not show the row. A new statement can: a key found now is the other worker's copy, a
+   * counted duplicate; the rest are second readings at the same time, kept aside.
+   */
+  private async raced(c: pg.PoolClient, stale: Reading[], out: IngestOutcome): Promise<Reading[]> {
+    const left: Reading[] = [];
+    for (const it of stale) {
+      if ((await c.query("SELECT 1 FROM readings WHERE meter = $1 AND boot = $2 AND seq = $3 AND t = $4", [this.meterId(it), it.boot, it.seq, it.t])).rowCount) out.duplicates++;
+      else left.push(it);
+    }
+    return left;
   }
 
   /**

@@ -53,7 +53,7 @@ function rawClient(url: string): MqttClient {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(missing("mosquitto"))("head-end ingest over mosquitto", () => {
-  it("stores every reading exactly once through duplicates, a broker kill, a head-end kill and a meter reboot", async () => {
+  it("stores every reading exactly once through duplicates, a broker restart, a head-end kill and a meter reboot", async () => {
     const mq = await broker();
     const file = join(mkdtempSync(join(tmpdir(), "xsm-he-")), "he.db");
     let store = await openStore(file);
@@ -70,7 +70,11 @@ describe.skipIf(missing("mosquitto"))("head-end ingest over mosquitto", () => {
     raw.publish(first.topic, first.payload, 1);
     raw.publish(first.topic, first.payload, 1);
 
-    await mq.stop("SIGKILL"); // broker crash: meters keep publishing into their flash outboxes
+    // a broker restart: meters keep publishing into their flash outboxes. Not SIGKILL: mosquitto
+    // PUBACKs a QoS 1 message before it saves it, so a SIGKILL can lose messages it acknowledged
+    // (here 2-6 of ~640 in 1 run of 2 under load; docs/headend-scaling.md measures it at scale) -
+    // a broker property no head-end can undo; the head-end's own crash is the SIGKILL below.
+    await mq.stop("SIGTERM");
     await sleep(300);
     await mq.start();
     await sleep(300);

@@ -12,7 +12,7 @@ import { NodeNetwork } from "../../hosts/node/http/node-network";
 import { startEmbeddedBroker, type EmbeddedBroker } from "../../hosts/node/mqtt/embedded-broker";
 import { freePort } from "../../hosts/node/free-port";
 import { nodeClock } from "../../hosts/node/node-clock";
-import { legacyV1Record } from "../support/legacy-outbox";
+import { legacyV1Record } from "../../hosts/node/flash/legacy-outbox";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -1,9 +1,9 @@
 // The MQTT outbox exactly as it was before it moved onto the record log (modules/mqtt/flash-outbox.ts
-// at 16fb346), kept only to write flashes in the old format for the migration tests. Not used by
-// the firmware.
-import type { Flash } from "../../modules/core/ports";
-import { crc32, readU16LE, readU32LE, utf8DecodeStrict, utf8Encode, writeU16LE, writeU32LE } from "../../modules/core/bytes";
-import { OutboxFull, type Outbox, type OutboxEntry } from "../../modules/mqtt/flash-outbox";
+// at 16fb346), kept to write flashes in the old format for the migration tests and to compare flash
+// writes in bench/outbox.ts. Engine-neutral (the XS scenario uses it too); not part of the firmware.
+import type { Flash } from "../../../modules/core/ports";
+import { crc32, readU16LE, readU32LE, utf8DecodeStrict, utf8Encode, writeU16LE, writeU32LE } from "../../../modules/core/bytes";
+import { OutboxFull, type Outbox, type OutboxEntry } from "../../../modules/mqtt/flash-outbox";
 
 const V1 = 0x5a;
 const V2 = 0x5b;

@@ -97,6 +97,8 @@ export class FlashOutbox implements Outbox {
   private oldestPins = 0;
   /** Largest topic + payload one message can hold. */
   readonly maxMessage: number;
+  /** Acked records written again because the log entered the sector before theirs (since boot). */
+  copies = 0;
   /** What this boot's one-time migration of the old format did (all 0 on a migrated flash). */
   readonly migration: OutboxMigration = { moved: 0, dropped: 0, erased: 0 };
 
@@ -209,7 +211,10 @@ export class FlashOutbox implements Outbox {
     const sector = this.log.nextSector;
     this.log.append(type, p);
     if (type === ACKED) this.ackSector = sector;
-    else if (starts && this.ackSector === (sector + 1) % this.sectors) this.putAcked();
+    else if (starts && this.ackSector === (sector + 1) % this.sectors) {
+      this.copies++;
+      this.putAcked();
+    }
   }
 
   private flushAcks(): void {

@@ -1,7 +1,7 @@
 /**
  * The record log: fixed-size, CRC-checked, sequence-numbered records appended to a ring of
- * NOR flash sectors. The energy journal, the aggregator's booking journal and the CAN counter
- * store keep their records in one; settings (calibration, prices) use its single-record variant,
+ * NOR flash sectors. The energy journal, the aggregator's booking journal, the CAN counter
+ * store and the MQTT outbox keep their records in one; settings (calibration, prices) use its single-record variant,
  * `SettingRecord` (setting-record.ts). Format and boot scan: docs/flash-records.md.
  *
  * Record layout (recordSize bytes, a divisor of the page size so a record is one program and
@@ -26,6 +26,8 @@ import type { Flash } from "./ports";
 
 export const RECORD_MAGIC = 0xa5;
 const HEADER = 6;
+/** Where a record's payload starts in the bytes `read` and `forEach` give. */
+export const RECORD_PAYLOAD = HEADER;
 const TRAILER = 4;
 
 export interface LogRecord {
@@ -128,13 +130,23 @@ export class RecordLog {
    * Calls `each` for every valid record in slot order (not sequence order), one record at a time
    * in one buffer: `record` is only valid during the call (copy what you keep).
    */
-  forEach(each: (type: number, seq: number, record: Uint8Array, sector: number) => void): void {
+  forEach(each: (type: number, seq: number, record: Uint8Array, sector: number, slot: number) => void): void {
     const total = this.sectors * this.slotsPerSector;
     const b = this.buf;
     for (let slot = 0; slot < total; slot++) {
-      this.flash.read(slot * this.recordSize, b);
-      if (!isErased(b, 0, b.length) && this.check(b, 0)) each(b[1], readU32LE(b, 2), b, Math.floor(slot / this.slotsPerSector));
+      if (this.read(slot, b)) each(b[1], readU32LE(b, 2), b, Math.floor(slot / this.slotsPerSector), slot);
     }
+  }
+
+  /** Reads one slot into `into` (recordSize bytes; payload at RECORD_PAYLOAD); true when it holds a valid record. */
+  read(slot: number, into: Uint8Array): boolean {
+    this.flash.read(slot * this.recordSize, into);
+    return !isErased(into, 0, this.recordSize) && this.check(into, 0);
+  }
+
+  /** The slot the next append writes (sector = slot / recordsPerSector). */
+  get nextSlot(): number {
+    return this.cursor;
   }
 
   /** The sector the next append goes to. */

@@ -1,7 +1,8 @@
 // Power cuts at random bytes against the record log and its single-record variant, in every
 // store's record shape (the energy journal's own run, with its registers, is in test/energy).
 import { describe, expect, it } from "vitest";
-import { BOOKING_SHAPE, CALIBRATION_SHAPE, COUNTER_SHAPE, logShape, PRICE_SHAPE, tortureLayer, type LayerShape } from "../../hosts/node/flash/layer-torture";
+import type { Flash } from "../../modules/core/ports";
+import { BOOKING_SHAPE, CALIBRATION_SHAPE, COUNTER_SHAPE, logShape, OUTBOX_BURST_SHAPE, OUTBOX_SHAPE, PRICE_SHAPE, tortureLayer, type LayerShape } from "../../hosts/node/flash/layer-torture";
 
 const SHAPES: [LayerShape, number][] = [
   [logShape("energy journal (128 B records)", 128, 16), 1500],
@@ -10,6 +11,8 @@ const SHAPES: [LayerShape, number][] = [
   [CALIBRATION_SHAPE, 600],
   [PRICE_SHAPE, 400],
   [COUNTER_SHAPE, 800],
+  [OUTBOX_SHAPE, 800],
+  [OUTBOX_BURST_SHAPE, 400],
 ];
 
 describe("power cuts at any byte, every store's record shape", () => {
@@ -28,5 +31,17 @@ describe("power cuts at any byte, every store's record shape", () => {
   it("catches a store that loses its newest write (the harness can fail)", () => {
     const forgetful: LayerShape = { ...CALIBRATION_SHAPE, name: "forgetful", open: (f) => { const s = CALIBRATION_SHAPE.open(f); return { write: s.write, readBack: () => { const n = s.readBack(); return n === undefined ? n : n - 1; } }; } };
     expect(tortureLayer(forgetful, { cuts: 50, seed: 1 }).lost).toBeGreaterThan(0);
+  });
+
+  it("catches an outbox whose acknowledgements do not reach flash (acked messages back after a reboot)", () => {
+    // a flash that spoils the CRC of every acked record it programs (record type 4 at byte 1 of a 128-byte slot)
+    const noAcks = (f: Flash): Flash => ({
+      size: f.size, sectorSize: f.sectorSize, pageSize: f.pageSize,
+      read: (o, into) => f.read(o, into),
+      eraseSector: (s) => f.eraseSector(s),
+      program: (o, d) => { const acked = o % 128 === 0 && d.length === 128 && d[1] === 4; f.program(o, acked ? Uint8Array.from(d, (x, i) => (i === 127 ? x ^ 1 : x)) : d); },
+    });
+    const leaky: LayerShape = { ...OUTBOX_SHAPE, name: "leaky", open: (f) => OUTBOX_SHAPE.open(noAcks(f)) };
+    expect(tortureLayer(leaky, { cuts: 50, seed: 1 }).corruptAccepted).toBeGreaterThan(0);
   });
 });

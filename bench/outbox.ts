@@ -48,5 +48,5 @@ const rows = formats.map(([name, make]) => ({ name, ...run(make) }));
 console.log("MQTT outbox on 16 × 4 KiB sectors: per 1,000 messages sent and acknowledged (19 readings of 94 B : 1 aggregate of ~420 B)\n");
 console.log("| format | flash programs | bytes programmed | sector erases | readings held when the broker is away | flash reads at boot (full) | programs for 10,000 stray PUBACKs |");
 console.log("|---|---:|---:|---:|---:|---:|---:|");
-for (const r of rows) console.log(`| ${r.name} | ${r.programs.toFixed(0)} | ${r.bytes.toLocaleString("en", { maximumFractionDigits: 0 })} | ${r.erases.toFixed(1)} | ${r.held} | ${r.bootReads} | ${r.floodPrograms} |`);
+for (const r of rows) console.log(`| ${r.name} | ${r.programs.toFixed(0)} | ${r.bytes.toLocaleString("en", { maximumFractionDigits: 0 })} | ${r.erases.toFixed(2)} | ${r.held} | ${r.bootReads} | ${r.floodPrograms} |`);
 if (process.argv.includes("--json")) console.log(JSON.stringify({ rows }));

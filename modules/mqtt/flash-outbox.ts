@@ -1,44 +1,40 @@
 /**
- * The QoS 1 outbox in NOR flash, on the core record log (128-byte records): every message to
- * publish is written before it is sent and acknowledged only when its PUBACK arrives, so a
- * reboot or a power cut loses nothing (at worst a message whose PUBACK came just before the cut
- * is sent again; the per-meter sequence number lets the cloud drop the duplicate).
+ * The QoS 1 outbox in NOR flash, on the core record log with variable-length records: every
+ * message to publish is written before it is sent and leaves only when its PUBACK arrives, so a
+ * reboot or a power cut loses nothing. What a reboot may send again: the messages acknowledged
+ * since the last acked record (at most ACKS_PER_RECORD - 1), and any acknowledged more than
+ * 8 × BITMAP_MAX ids past one still waiting; the per-meter (boot, seq) lets the cloud drop them.
  *
- * A message is a head record and as many fragment records as its topic and payload need; an
- * acknowledgement writes the whole acknowledged state again (lowest waiting id, next id, a bitmap
- * of the ids between): the newest such record is the truth, so a torn one leaves the one before.
- * Records (payload bytes, LE; format and proofs in docs/flash-records.md):
- *   1 head      id u32 | fragments u8 | flags u8 (bit 0 retain) | topic length u16 | length u16 | content
- *   2 moved     as head, then the id it had in the old format u32 | content (written by the migration)
- *   3 fragment  id u32 | index u8 | content
- *   4 acked     lowest waiting id u32 | next id u32 | bitmap: bit k = id lowest+1+k acknowledged
- * Content = topic ‖ payload. The log erases the sector it enters, so: a sector holding a record of
- * a waiting message is never entered (the outbox is full instead); the newest acked record is
- * never left in the next sector to be erased (each time the log starts a sector it is written
- * again into it when it is); and an add leaves room for the acknowledgements that free the oldest
- * sector, so PUBACKs in order are always written at once. Only when PUBACKs come out of order
- * into a full outbox does an acknowledgement wait in RAM for room (written with the next one).
+ * A message is one record, its id the record's sequence number. Acknowledgements are kept in RAM
+ * and written as one acked record (lowest waiting id, then a bitmap of the ids above it) every
+ * ACKS_PER_RECORD of them, so a PUBACK flood writes at most one record per ACKS_PER_RECORD
+ * messages it acknowledges, and nothing for ids not waiting. The newest acked record is the truth;
+ * a torn one leaves the one before. Records (payload bytes, LE; format, proofs: docs/flash-records.md):
+ *   1 message, 2 retained message                    topic length (1 or 2 B) | topic | payload
+ *   3 moved, 4 retained moved (written by migration)  the id it had in the old format u32 | as 1
+ *   5 acked                                           lowest waiting id u32 | bitmap: bit k = id lowest+1+k acknowledged
+ * The log erases the sector it enters, so a sector holding a waiting message is never entered
+ * (the outbox is full instead; acknowledged messages in it may go, acknowledgement written or
+ * not), and the newest acked record is never left in the next sector to be erased: when the log
+ * enters the sector before it, the acked state is written first into the sector entered.
  *
  * A flash in the format before the record log is migrated once at boot (outbox-legacy.ts).
  */
 import type { Flash } from "../core/ports";
-import { readU16LE, readU32LE, utf8DecodeStrict, utf8Encode, writeU16LE, writeU32LE } from "../core/bytes";
-import { RECORD_PAYLOAD as AT, RecordLog } from "../core/record-log";
+import { readU32LE, utf8DecodeStrict, utf8Encode, writeU32LE } from "../core/bytes";
+import { RecordLog, VAR_PAYLOAD as AT, VARIABLE } from "../core/record-log";
 import { isLegacySector, readLegacy, readLegacyMessage } from "./outbox-legacy";
 
-const RECORD = 128;
-/** Payload bytes of a record (the log's header and CRC take 10). */
-const PAYLOAD = RECORD - 10;
-const HEAD = 1;
-const MOVED = 2;
-const FRAG = 3;
-const ACKED = 4;
-/** Where content starts in each record type's payload, and where the acked bitmap starts. */
-const HEAD_CONTENT = 10;
-const MOVED_CONTENT = 14;
-const FRAG_CONTENT = 5;
-const BITMAP = 8;
-const RETAIN = 1;
+const MSG = 1;
+const MOVED = 3;
+const ACKED = 5;
+/** Acknowledgements kept in RAM before an acked record is written. */
+export const ACKS_PER_RECORD = 16;
+/** Bitmap bytes of an acked record at most (ids further out of order are sent again after a reboot). */
+export const BITMAP_MAX = 64;
+/** Bytes a record adds to its payload (the log's magic, type, length, sequence and CRC). */
+const RECORD = AT + 4;
+const ACKED_MAX = RECORD + 4 + BITMAP_MAX;
 /** The largest message the format before the record log took (a sector less its 15-byte header). */
 const LEGACY_HEADER = 15;
 
@@ -63,13 +59,6 @@ export interface Outbox {
   readonly size: number;
 }
 
-/** A waiting message's head slot and last fragment slot (slot -1 while it is being written). */
-interface Where {
-  slot: number;
-  last: number;
-  count: number;
-}
-
 export interface OutboxMigration {
   /** Old-format messages copied into the log at this boot. */
   moved: number;
@@ -80,42 +69,37 @@ export interface OutboxMigration {
 }
 
 export class FlashOutbox implements Outbox {
-  private readonly live = new Map<number, Where>(); // insertion order = id order
+  /** Waiting id → its record's byte address (insertion order = id order). */
+  private readonly live = new Map<number, number>();
   private readonly log: RecordLog;
+  private readonly S: number;
   private readonly sectors: number;
-  private readonly perSector: number;
-  /** Waiting messages with a record in each sector: such a sector is never entered. */
+  /** Waiting messages in each sector: such a sector is never entered. */
   private readonly pinned: Uint16Array;
   /** During a migration: old messages not yet copied in each sector (also never entered). */
   private legacy: Uint16Array | undefined;
-  private readonly out: Uint8Array;
-  private readonly rec: Uint8Array;
-  private nextId = 1;
+  private readonly prefix = new Uint8Array(6);
+  private readonly acked = new Uint8Array(4 + BITMAP_MAX);
   private ackSector = -1;
-  private acksDirty = false;
-  /** Waiting messages in the first sector ahead that holds any (set by room()). */
-  private oldestPins = 0;
+  /** Acknowledgements since the newest acked record (in RAM only). */
+  private pending = 0;
   /** Largest topic + payload one message can hold. */
   readonly maxMessage: number;
-  /** Acked records written again because the log entered the sector before theirs (since boot). */
+  /** Acked records written because the log entered the sector before theirs (since boot). */
   copies = 0;
   /** What this boot's one-time migration of the old format did (all 0 on a migrated flash). */
   readonly migration: OutboxMigration = { moved: 0, dropped: 0, erased: 0 };
 
   constructor(private readonly flash: Flash) {
     if (flash.size < 2 * flash.sectorSize) throw new RangeError("outbox needs at least 2 sectors");
-    this.log = new RecordLog(flash, RECORD);
-    this.sectors = Math.floor(flash.size / flash.sectorSize);
-    this.perSector = this.log.recordsPerSector;
-    this.out = new Uint8Array(this.log.payloadSize);
-    this.rec = new Uint8Array(RECORD);
-    if (this.log.recordsPerWrap > (this.out.length - BITMAP) * 8) throw new RangeError(`outbox of ${this.sectors} sectors: the acked bitmap covers at most ${(this.out.length - BITMAP) * 8} records`);
+    this.log = new RecordLog(flash, VARIABLE);
+    this.S = flash.sectorSize;
+    this.sectors = Math.floor(flash.size / this.S);
     this.pinned = new Uint16Array(this.sectors);
-    this.maxMessage = this.largestMessage();
+    // a message fits a sector after the largest acked record (written first into a sector entered)
+    this.maxMessage = Math.min(this.S - LEGACY_HEADER, this.S - ACKED_MAX - RECORD - 2);
     const hadRecords = this.log.open().newest !== undefined;
-    const moved = this.load();
-    this.migrate(moved, hadRecords);
-    this.keepAckedAhead();
+    this.migrate(this.load(), hadRecords);
   }
 
   get size(): number {
@@ -126,18 +110,15 @@ export class FlashOutbox implements Outbox {
     const t = utf8Encode(topic);
     const length = t.length + payload.length;
     if (length > this.maxMessage) throw new RangeError(`message of ${length} bytes does not fit the outbox (at most ${this.maxMessage})`);
-    this.flushAcks();
-    if (!this.fits(fragments(length, PAYLOAD - HEAD_CONTENT))) throw new OutboxFull(`outbox full: ${this.live.size} messages wait for PUBACK`);
-    return this.keep(HEAD, t, payload, retain ? RETAIN : 0, 0);
+    return this.keep(MSG + (retain ? 1 : 0), this.head(t.length, -1), t, payload);
   }
 
   ack(id: number): void {
-    const w = this.live.get(id);
-    if (!w) return; // not waiting: nothing to write (a PUBACK flood costs no flash)
+    const at = this.live.get(id);
+    if (at === undefined) return; // not waiting: nothing to write (a PUBACK flood costs no flash)
     this.live.delete(id);
-    this.pin(w, -1);
-    this.acksDirty = true;
-    this.flushAcks();
+    this.pinned[Math.floor(at / this.S)]--;
+    if (++this.pending >= ACKS_PER_RECORD) this.flushAcks();
   }
 
   ids(): number[] {
@@ -145,187 +126,114 @@ export class FlashOutbox implements Outbox {
   }
 
   get(id: number): OutboxEntry | undefined {
-    const w = this.live.get(id);
-    const r = this.rec;
-    if (!w || w.slot < 0 || !this.log.read(w.slot, r)) return undefined;
-    const topicLength = readU16LE(r, AT + 6);
-    const content = new Uint8Array(readU16LE(r, AT + 8));
-    const retain = (r[AT + 5] & RETAIN) !== 0;
-    let done = take(r, AT + (r[1] === MOVED ? MOVED_CONTENT : HEAD_CONTENT), content, 0);
-    // fragments follow their head, at most an acked record between two (written on entering a sector)
-    for (let slot = w.slot, k = 1; k < w.count && slot !== w.last; ) {
-      slot = (slot + 1) % this.log.recordsPerWrap;
-      if (this.log.read(slot, r) && r[1] === FRAG && readU32LE(r, AT) === id && r[AT + 4] === k) {
-        done = take(r, AT + FRAG_CONTENT, content, done);
-        k++;
-      }
-    }
-    if (done < content.length) return undefined;
-    return { id, topic: utf8DecodeStrict(content, 0, topicLength) ?? "", payload: content.subarray(topicLength), retain };
+    const at = this.live.get(id);
+    const r = at === undefined ? undefined : this.log.readAt(at);
+    if (!r) return undefined;
+    let p = AT + (r[1] >= MOVED ? 4 : 0);
+    const topicLength = r[p] < 0x80 ? r[p++] : ((r[p++] & 0x7f) << 8) | r[p++];
+    const end = r.length - 4;
+    if (p + topicLength > end) return undefined;
+    return { id, topic: utf8DecodeStrict(r, p, p + topicLength) ?? "", payload: r.slice(p + topicLength, end), retain: (r[1] - MSG) % 2 === 1 };
   }
 
-  /** Writes a message under the next id, waiting from the first record on (so an acked record written meanwhile keeps it). */
-  private keep(type: number, topic: Uint8Array, payload: Uint8Array, flags: number, oldId: number): number {
-    const id = this.nextId++;
-    const where: Where = { slot: -1, last: -1, count: 0 };
-    this.live.set(id, where);
-    try {
-      this.write(id, type, topic, payload, flags, oldId, where);
-    } catch (e) {
-      this.live.delete(id);
-      throw e;
-    }
-    this.pin(where, 1);
+  /** A message record's bytes before its topic: [the old id], the topic length in 1 byte below 128, else 2. */
+  private head(topicLength: number, oldId: number): Uint8Array {
+    const p = this.prefix;
+    let n = 0;
+    if (oldId >= 0) { writeU32LE(p, 0, oldId); n = 4; }
+    if (topicLength < 0x80) p[n++] = topicLength;
+    else { p[n++] = 0x80 | (topicLength >> 8); p[n++] = topicLength & 0xff; }
+    return p.subarray(0, n);
+  }
+
+  /** Writes a message; its id is its record's sequence number. */
+  private keep(type: number, head: Uint8Array, topic: Uint8Array, payload: Uint8Array): number {
+    const n = head.length + topic.length + payload.length;
+    if (!this.fits(n)) throw new OutboxFull(`outbox full: ${this.live.size} messages wait for PUBACK`);
+    this.keepAckedAhead(this.log.placeFor(n));
+    const at = this.log.placeFor(n);
+    const id = this.log.append(type, head, topic, payload);
+    this.live.set(id, at);
+    this.pinned[Math.floor(at / this.S)]++;
     return id;
   }
 
-  private write(id: number, type: number, a: Uint8Array, b: Uint8Array, flags: number, oldId: number, where: Where): void {
-    const p = this.out;
-    const length = a.length + b.length;
-    const contentAt = type === MOVED ? MOVED_CONTENT : HEAD_CONTENT;
-    const n = fragments(length, p.length - contentAt);
-    p.fill(0);
-    writeU32LE(p, 0, id);
-    p[4] = n;
-    p[5] = flags;
-    writeU16LE(p, 6, a.length);
-    writeU16LE(p, 8, length);
-    if (type === MOVED) writeU32LE(p, 10, oldId);
-    let done = fill(p, contentAt, a, b, 0);
-    where.slot = where.last = this.log.nextSlot;
-    where.count = n;
-    this.put(type, p);
-    for (let k = 1; k < n; k++) {
-      p.fill(0);
-      writeU32LE(p, 0, id);
-      p[4] = k;
-      done = fill(p, FRAG_CONTENT, a, b, done);
-      where.last = this.log.nextSlot;
-      this.put(FRAG, p);
-    }
+  /** True when a record of n payload bytes can go where the log would put it. */
+  private fits(n: number): boolean {
+    const at = this.log.placeFor(n);
+    return at % this.S !== 0 || !this.blocked(at / this.S);
   }
 
-  /** Appends one record; on starting a sector, moves the acked record out of the next one to be erased. */
-  private put(type: number, p: Uint8Array): void {
-    const starts = this.log.startsSector;
-    const sector = this.log.nextSector;
-    this.log.append(type, p);
-    if (type === ACKED) this.ackSector = sector;
-    else if (starts && this.ackSector === (sector + 1) % this.sectors) {
+  private blocked(sector: number): boolean {
+    return this.pinned[sector] > 0 || (this.legacy !== undefined && this.legacy[sector] > 0);
+  }
+
+  /** About to write at `at`: if that enters the sector just before the newest acked record's, the acked state goes there first. */
+  private keepAckedAhead(at: number): void {
+    if (at % this.S === 0 && this.ackSector === (at / this.S + 1) % this.sectors) {
       this.copies++;
       this.putAcked();
     }
   }
 
+  /** Writes the acknowledgements kept in RAM, unless that would enter a sector holding a waiting message. */
   private flushAcks(): void {
-    if (this.acksDirty && this.room() >= 1) this.putAcked();
+    if (this.fits(this.ackedLength())) this.putAcked();
   }
 
-  /** Writes the acknowledged state: ids below the lowest waiting one, and a bitmap of those above it. */
+  /** The acked state in `acked`: lowest waiting id, then a bitmap of the acknowledged ids above it; returns its length. */
+  private ackedLength(): number {
+    const a = this.acked;
+    const lowest = this.live.size ? this.live.keys().next().value! : this.log.nextSeq;
+    a.fill(0);
+    writeU32LE(a, 0, lowest);
+    let end = 4;
+    const span = Math.min(BITMAP_MAX * 8, this.log.nextSeq - lowest - 1);
+    for (let k = 0; k < span; k++) {
+      if (this.live.has(lowest + 1 + k)) continue;
+      a[4 + (k >> 3)] |= 1 << (k & 7);
+      end = 5 + (k >> 3);
+    }
+    return end;
+  }
+
   private putAcked(): void {
-    const p = this.out;
-    const lowest = this.live.size ? this.live.keys().next().value! : this.nextId;
-    // Every id from the lowest waiting one on has a record after its head in the ring, so the span is at most the ring.
-    if (this.nextId - lowest - 1 > (p.length - BITMAP) * 8) throw new Error(`outbox: ${this.nextId - lowest} ids beyond the acked bitmap`);
-    p.fill(0);
-    writeU32LE(p, 0, lowest);
-    writeU32LE(p, 4, this.nextId);
-    for (let id = lowest + 1; id < this.nextId; id++) {
-      const k = id - lowest - 1;
-      if (!this.live.has(id)) p[BITMAP + (k >> 3)] |= 1 << (k & 7);
-    }
-    this.put(ACKED, p);
-    this.acksDirty = false;
-  }
-
-  private pin(w: Where, by: number): void {
-    const last = Math.floor(w.last / this.perSector);
-    for (let s = Math.floor(w.slot / this.perSector); ; s = (s + 1) % this.sectors) {
-      this.pinned[s] += by;
-      if (s === last) break;
-    }
+    const n = this.ackedLength();
+    const at = this.log.placeFor(n);
+    this.log.append(ACKED, this.acked.subarray(0, n));
+    this.ackSector = Math.floor(at / this.S);
+    this.pending = 0;
   }
 
   /**
-   * Slots the log can write before it would enter a sector holding a waiting message (or lap the
-   * sector holding its newest record); sets oldestPins to the waiting messages of that sector.
-   */
-  private room(): number {
-    const at = this.log.nextSlot;
-    const into = at % this.perSector;
-    let free = into === 0 ? 0 : this.perSector - into;
-    let s = (Math.floor(at / this.perSector) + (into === 0 ? 0 : 1)) % this.sectors;
-    for (let k = 0; k < this.sectors - 1 && this.pinned[s] === 0 && !this.legacy?.[s]; k++, s = (s + 1) % this.sectors) free += this.perSector;
-    this.oldestPins = this.pinned[s];
-    return free;
-  }
-
-  /**
-   * Room for n records, then for the acknowledgements that free the oldest pinned sector (PUBACKs
-   * come in order), and for an acked record written again on each sector entered.
-   */
-  private fits(n: number): boolean {
-    const free = this.room();
-    const acks = Math.max(1, this.oldestPins);
-    return free >= n + acks + Math.ceil((n + acks) / this.perSector) + 1;
-  }
-
-  /** What fits() takes in an empty ring whose cursor is at a sector's start (every sector but the newest one's free). */
-  private largestMessage(): number {
-    const need = (n: number) => n + 1 + Math.ceil((n + 1) / this.perSector) + 1;
-    let n = 1;
-    while (need(n + 1) <= (this.sectors - 1) * this.perSector) n++;
-    return Math.min(this.flash.sectorSize - LEGACY_HEADER, PAYLOAD - HEAD_CONTENT + (n - 1) * (PAYLOAD - FRAG_CONTENT));
-  }
-
-  /**
-   * Rebuilds the waiting messages at boot: every record of the ring in sequence order, each head
-   * followed by its fragments (an acked record may stand between), the newest acked record
-   * saying which are acknowledged. Returns the old ids of the migrated messages found complete.
+   * Rebuilds the waiting messages at boot from every record of the ring, the newest acked record
+   * saying which are acknowledged. Returns the old ids of the migrated messages found.
    */
   private load(): Set<number> {
-    const total = this.log.recordsPerWrap;
-    const seqs = new Float64Array(total).fill(-1);
-    const types = new Uint8Array(total);
-    const ids = new Uint32Array(total);
-    const counts = new Uint8Array(total); // fragments (head) or index (fragment)
-    const oldIds = new Uint32Array(total);
-    const acked = new Uint8Array(this.out.length);
+    const seqs: number[] = [];
+    const where: number[] = [];
+    const moved = new Set<number>();
     let ackedSeq = -1;
-    this.log.forEach((type, seq, r, sector, slot) => {
-      seqs[slot] = seq;
-      types[slot] = type;
-      ids[slot] = readU32LE(r, AT);
-      counts[slot] = r[AT + 4];
-      if (type === MOVED) oldIds[slot] = readU32LE(r, AT + 10);
-      if (type !== ACKED) this.nextId = Math.max(this.nextId, ids[slot] + 1);
-      else if (seq > ackedSeq) {
+    let ackedEnd = 0;
+    this.log.forEach((type, seq, r, sector, at) => {
+      if (type === ACKED) {
+        if (seq < ackedSeq) return;
         ackedSeq = seq;
-        acked.set(r.subarray(AT, AT + acked.length));
+        ackedEnd = Math.min(r.length - 4 - AT, this.acked.length);
+        this.acked.fill(0);
+        this.acked.set(r.subarray(AT, AT + ackedEnd));
         this.ackSector = sector;
+      } else if (type >= MSG && type < ACKED) {
+        seqs.push(seq);
+        where.push(at);
+        if (type >= MOVED) moved.add(readU32LE(r, AT));
       }
     });
-    if (ackedSeq >= 0) this.nextId = Math.max(this.nextId, readU32LE(acked, 4));
-    const order: number[] = [];
-    for (let slot = 0; slot < total; slot++) if (seqs[slot] >= 0) order.push(slot);
-    order.sort((x, y) => seqs[x] - seqs[y]);
-    const moved = new Set<number>();
-    let open = -1;
-    let got = 0;
-    for (const slot of order) {
-      const type = types[slot];
-      if (type === HEAD || type === MOVED) { open = slot; got = 1; }
-      else if (type !== FRAG) continue; // an acked record between fragments
-      else if (open >= 0 && ids[slot] === ids[open] && counts[slot] === got) got++;
-      else { open = -1; continue; } // a fragment of a message cut short or partly erased
-      if (got < counts[open]) continue;
-      if (types[open] === MOVED) moved.add(oldIds[open]);
-      if (ackedSeq < 0 || !isAcked(ids[open], acked)) {
-        const w = { slot: open, last: slot, count: counts[open] };
-        this.live.set(ids[open], w);
-        this.pin(w, 1);
-      }
-      open = -1;
+    const order = seqs.map((_, k) => k).sort((x, y) => seqs[x] - seqs[y]);
+    for (const k of order) {
+      if (ackedSeq >= 0 && isAcked(seqs[k], this.acked, ackedEnd)) continue;
+      this.live.set(seqs[k], where[k]);
+      this.pinned[Math.floor(where[k] / this.S)]++;
     }
     return moved;
   }
@@ -336,7 +244,7 @@ export class FlashOutbox implements Outbox {
    * written only after it finished, so with an acked record in the log only the erase is left.
    */
   private migrate(moved: Set<number>, hadRecords: boolean): void {
-    const sec = new Uint8Array(this.flash.sectorSize);
+    const sec = new Uint8Array(this.S);
     const legacy: number[] = [];
     for (let k = 0; k < this.sectors; k++) if (isLegacySector(this.flash, k, sec)) legacy.push(k);
     if (!legacy.length) return;
@@ -360,52 +268,28 @@ export class FlashOutbox implements Outbox {
     if (!hadRecords) this.log.restartAt(first);
     this.legacy = new Uint16Array(this.sectors);
     for (const m of todo) this.legacy[m.sector]++; // its sector is not erased before it is copied
-    for (const m of todo) {
+    let k = 0;
+    for (; k < todo.length; k++) {
+      const m = todo[k];
       const { topic, payload } = readLegacyMessage(this.flash, m, sec);
-      if (this.fits(fragments(topic.length + payload.length, PAYLOAD - MOVED_CONTENT))) {
-        this.keep(MOVED, topic, payload, m.retain ? RETAIN : 0, m.id);
-        this.migration.moved++;
-      } else {
-        this.migration.dropped += todo.length - this.migration.moved;
-        break; // the log has met old messages it has no room to copy (docs/flash-records.md)
-      }
+      const head = this.head(topic.length, m.id);
+      // a moved record takes 4 bytes more than the old one: the old format's 3 largest lengths do not fit
+      if (RECORD + head.length + topic.length + payload.length > this.S) { this.migration.dropped++; this.legacy[m.sector]--; continue; }
+      if (!this.fits(head.length + topic.length + payload.length)) break; // the log has met old messages it has no room to copy
+      this.keep(MOVED + (m.retain ? 1 : 0), head, topic, payload);
+      this.migration.moved++;
       this.legacy[m.sector]--;
     }
+    this.migration.dropped += todo.length - k;
     this.legacy = undefined;
   }
-
-  /** At boot: finishes a cut copy of the acked record out of the next sector to be erased. */
-  private keepAckedAhead(): void {
-    const at = this.log.nextSlot;
-    if (this.ackSector >= 0 && at % this.perSector !== 0 && this.ackSector === (Math.floor(at / this.perSector) + 1) % this.sectors) this.putAcked();
-  }
 }
 
-/** Records a message of `length` content bytes takes, its head holding `head` of them. */
-function fragments(length: number, head: number): number {
-  return length <= head ? 1 : 1 + Math.ceil((length - head) / (PAYLOAD - FRAG_CONTENT));
-}
-
-/** Copies content bytes from `from` on (content = a ‖ b) into p at `at`, as many as fit; returns where it stopped. */
-function fill(p: Uint8Array, at: number, a: Uint8Array, b: Uint8Array, from: number): number {
-  const end = Math.min(a.length + b.length, from + p.length - at);
-  for (let i = from; i < end; i++) p[at + i - from] = i < a.length ? a[i] : b[i - a.length];
-  return end;
-}
-
-/** Copies a record's content (from `from` to its payload's end) into content at `done`; returns the new end. */
-function take(r: Uint8Array, from: number, content: Uint8Array, done: number): number {
-  const n = Math.min(content.length - done, AT + PAYLOAD - from);
-  content.set(r.subarray(from, from + n), done);
-  return done + n;
-}
-
-function isAcked(id: number, acked: Uint8Array): boolean {
+function isAcked(id: number, acked: Uint8Array, end: number): boolean {
   const lowest = readU32LE(acked, 0);
   if (id < lowest) return true;
-  if (id === lowest || id >= readU32LE(acked, 4)) return false;
   const k = id - lowest - 1;
-  return (acked[BITMAP + (k >> 3)] & (1 << (k & 7))) !== 0;
+  return k >= 0 && k < (end - 4) * 8 && (acked[4 + (k >> 3)] & (1 << (k & 7))) !== 0;
 }
 
 /** An outbox in RAM (for a subscriber-only client, or tests that do not need reboots). */

@@ -2,6 +2,7 @@
 // store's record shape (the energy journal's own run, with its registers, is in test/energy).
 import { describe, expect, it } from "vitest";
 import type { Flash } from "../../modules/core/ports";
+import { crc32, writeU32LE } from "../../modules/core/bytes";
 import { BOOKING_SHAPE, CALIBRATION_SHAPE, COUNTER_SHAPE, logShape, OUTBOX_BURST_SHAPE, OUTBOX_SHAPE, PRICE_SHAPE, tortureLayer, type LayerShape } from "../../hosts/node/flash/layer-torture";
 
 const SHAPES: [LayerShape, number][] = [
@@ -34,12 +35,18 @@ describe("power cuts at any byte, every store's record shape", () => {
   });
 
   it("catches an outbox whose acknowledgements do not reach flash (acked messages back after a reboot)", () => {
-    // a flash that spoils the CRC of every acked record it programs (record type 4 at byte 1 of a 128-byte slot)
+    // a flash that turns every acked record (type 5) it programs in one piece into a valid record of a type the outbox ignores
     const noAcks = (f: Flash): Flash => ({
       size: f.size, sectorSize: f.sectorSize, pageSize: f.pageSize,
       read: (o, into) => f.read(o, into),
       eraseSector: (s) => f.eraseSector(s),
-      program: (o, d) => { const acked = o % 128 === 0 && d.length === 128 && d[1] === 4; f.program(o, acked ? Uint8Array.from(d, (x, i) => (i === 127 ? x ^ 1 : x)) : d); },
+      program: (o, d) => {
+        if (d[0] !== 0xa6 || d[1] !== 5 || d.length !== 12 + (d[2] | (d[3] << 8))) return f.program(o, d);
+        const r = Uint8Array.from(d);
+        r[1] = 9;
+        writeU32LE(r, r.length - 4, crc32(r, 0, r.length - 4));
+        f.program(o, r);
+      },
     });
     const leaky: LayerShape = { ...OUTBOX_SHAPE, name: "leaky", open: (f) => OUTBOX_SHAPE.open(noAcks(f)) };
     expect(tortureLayer(leaky, { cuts: 50, seed: 1 }).corruptAccepted).toBeGreaterThan(0);

@@ -10,7 +10,7 @@ import type { Flash } from "../../../modules/core/ports";
 import { RecordLog } from "../../../modules/core/record-log";
 import { CalibrationStore } from "../../../modules/metrology/calibration-store";
 import { FlashCounterStore } from "../../../modules/secure/counter-store";
-import { FlashOutbox } from "../../../modules/mqtt/flash-outbox";
+import { ACKS_PER_RECORD, FlashOutbox } from "../../../modules/mqtt/flash-outbox";
 import type { PhaseCalibration } from "../../../modules/metrology/calibration";
 import { NorFlashSim, PowerCut } from "./nor-flash-sim";
 
@@ -184,10 +184,10 @@ export const COUNTER_SHAPE: LayerShape = {
 
 /**
  * The MQTT outbox: write(n) acknowledges what is due (first what a cut write left), adds message n
- * (topic and payload from n, 0..`maxPayload` bytes, so 1..5 records), then acknowledges the messages
- * due at n. readBack gives the newest message waiting, or -1 unless the waiting set is exactly what
- * the writes up to it leave — none acknowledged back (delivered twice), none waiting missing (lost),
- * none twice, every byte as written.
+ * (topic and payload from n, 0..`maxPayload` bytes), then acknowledges the messages
+ * due at n. readBack gives the newest message waiting, or -1 unless the waiting set is what the
+ * writes up to it leave — none waiting missing (lost), none twice, every byte as written, and no
+ * more acknowledged ones back (sent again) than the acknowledgements kept in RAM, ACKS_PER_RECORD.
  */
 export function outboxShape(name: string, sectors: number, o: { maxPayload: number; ackedAt: (m: number) => number; span: number }): LayerShape {
   const topic = (m: number) => `xsmeter/t/meter/${m % 4}/${m}`;
@@ -217,7 +217,9 @@ export function outboxShape(name: string, sectors: number, o: { maxPayload: numb
           if (ids.size === 0) return undefined;
           const top = Math.max(...ids.keys());
           if (corrupt) return -1;
-          for (const m of ids.keys()) if (!(waitingAfter(top - 1, m) || m === top)) return -1; // acknowledged, back again
+          let back = 0;
+          for (const m of ids.keys()) if (!(waitingAfter(top - 1, m) || m === top)) back++; // acknowledged, back again
+          if (back > ACKS_PER_RECORD) return -1;
           for (let m = 1; m <= top; m++) if (waitingAfter(top, m) && !ids.has(m)) return -1; // waiting, lost
           return top;
         },
@@ -226,8 +228,8 @@ export function outboxShape(name: string, sectors: number, o: { maxPayload: numb
   };
 }
 
-/** Acknowledged 1..9 writes later, out of order; payloads up to 450 bytes (1..5 records), on 4 sectors. */
-export const OUTBOX_SHAPE = outboxShape("MQTT outbox (1..5-record messages, acks out of order)", 4, {
+/** Acknowledged 1..9 writes later, out of order; payloads up to 450 bytes, on 4 sectors. */
+export const OUTBOX_SHAPE = outboxShape("MQTT outbox (messages of 0..450 B, acks out of order)", 4, {
   maxPayload: 450, ackedAt: (m) => m + 1 + (Math.imul(m, 0x9e3779b1) >>> 28) % 9, span: 4096 + 1024,
 });
 

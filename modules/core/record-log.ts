@@ -24,10 +24,10 @@
  * Variable-length records (`recordSize` VARIABLE, the MQTT outbox): each record as long as its
  * payload, packed one after the other in a sector and never crossing one:
  *   [0] magic 0xA6 | [1] type | [2..3] payload length u16 | [4..7] sequence u32 | payload | CRC-32
- * A record that does not fit the rest of a sector starts the next one (the rest stays erased). A
- * torn record ends what is read of its sector, so nothing is written after one: a failed program,
- * or at boot anything but erased bytes after the newest record, sends the log on to the next sector.
- * A record crossing pages is programmed a page at a time.
+ * A record that does not fit the rest of a sector starts the next one (the rest stays erased). The
+ * log writes on after a torn record (after its length, or at boot after the sector's last
+ * programmed byte); a scan skips torn bytes looking for the next valid record byte by byte. A
+ * record crossing pages is programmed a page at a time.
  */
 import { crc32, readU32LE, writeU32LE } from "./bytes";
 import type { Flash } from "./ports";
@@ -42,7 +42,6 @@ export const VARIABLE = 0;
 const VAR_MAGIC = 0xa6;
 /** Where a variable-length record's payload starts (after magic, type, length, sequence). */
 export const VAR_PAYLOAD = 8;
-const NONE = new Uint8Array(0);
 
 export interface LogRecord {
   type: number;
@@ -116,7 +115,7 @@ export class RecordLog {
   }
 
   /** Appends one record; throws whatever the flash throws (e.g. a power cut). */
-  append(type: number, payload: Uint8Array, more: Uint8Array = NONE, last: Uint8Array = NONE): number {
+  append(type: number, payload: Uint8Array, more?: Uint8Array, last?: Uint8Array): number {
     if (this.cursor < 0) throw new Error("record log: open() first");
     if (this.variable) return this.appendVariable(type, payload, more, last);
     if (type < 1 || type > 254 || payload.length > this.payloadSize) throw new RangeError(`record type ${type} / payload ${payload.length} out of range`);
@@ -293,20 +292,18 @@ export class RecordLog {
     let resume = -1;
     for (const sector of full) {
       let newest = false;
-      const end = this.walk(sector, (at, n) => {
+      const used = this.walk(sector, (at, n) => {
         scan.valid++;
         const seq = readU32LE(this.buf, at + 4);
         if (seq <= best) return;
         best = seq;
         newest = true;
         scan.newest = { type: this.buf[at + 1], seq, payload: this.buf.slice(at + VAR_PAYLOAD, at + n - TRAILER) };
-      });
+      }, scan);
       scan.reads++;
       scan.bytesRead += S;
-      const clean = end >= 0 && isErased(this.buf, end, S - end);
-      if (!clean) scan.corrupt++;
-      // resume after the newest record, unless anything but erased bytes follows it
-      if (newest) resume = clean ? sector * S + end : this.nextSectorStart(sector * S);
+      // resume after the newest record and any torn bytes after it (the next boot's walk skips them)
+      if (newest) resume = sector * S + used;
     }
     this.seq = best >= 0 ? best + 1 : 1;
     this.cursor = resume >= 0 ? resume % (this.sectors * S) : 0;
@@ -315,26 +312,31 @@ export class RecordLog {
   }
 
   /**
-   * Reads `sector` into buf and calls `each(at, length)` for its records from the first on, up to
-   * the first erased or torn one; returns where that one starts (-1 after a torn one).
+   * Reads `sector` into buf and calls `each(at, length)` for its valid records in order; past torn
+   * bytes (a cut program) it looks for the next record byte by byte, as the log writes on after
+   * them. Returns where the sector's used bytes end (the rest is erased); counts torn stretches.
    */
-  private walk(sector: number, each: (at: number, n: number) => void): number {
+  private walk(sector: number, each: (at: number, n: number) => void, scan?: LogScan): number {
     const S = this.flash.sectorSize;
     const b = this.buf;
     this.flash.read(sector * S, b);
-    let at = 0;
-    while (at + VAR_PAYLOAD + TRAILER <= S && !isErased(b, at, VAR_PAYLOAD)) {
+    let used = S;
+    while (used > 0 && b[used - 1] === 0xff) used--;
+    let torn = false;
+    for (let at = 0; at + VAR_PAYLOAD + TRAILER <= used; ) {
       const n = this.varLength(b, at, S - at);
-      if (n < 0 || !this.varCheck(b, at, n)) return -1;
-      each(at, n);
-      at += n;
+      if (n > 0 && this.varCheck(b, at, n)) { each(at, n); at += n; torn = false; continue; }
+      if (!torn && scan) scan.corrupt++;
+      torn = true;
+      at++;
     }
-    return at;
+    return used;
   }
 
-  private appendVariable(type: number, a: Uint8Array, b: Uint8Array, c: Uint8Array): number {
+  private appendVariable(type: number, a: Uint8Array, b: Uint8Array | undefined, c: Uint8Array | undefined): number {
     const S = this.flash.sectorSize;
-    const n = VAR_PAYLOAD + a.length + b.length + c.length + TRAILER;
+    const nb = b ? b.length : 0;
+    const n = VAR_PAYLOAD + a.length + nb + (c ? c.length : 0) + TRAILER;
     if (type < 1 || type > 254 || n > S) throw new RangeError(`record type ${type} / payload ${n - VAR_PAYLOAD - TRAILER} out of range`);
     if ((this.cursor % S) + n > S) { this.cursor = this.nextSectorStart(this.cursor); this.needErase = true; }
     const at = this.cursor;
@@ -349,10 +351,10 @@ export class RecordLog {
     r[3] = (n - VAR_PAYLOAD - TRAILER) >> 8;
     writeU32LE(r, 4, this.seq);
     r.set(a, VAR_PAYLOAD);
-    r.set(b, VAR_PAYLOAD + a.length);
-    r.set(c, VAR_PAYLOAD + a.length + b.length);
+    if (b) r.set(b, VAR_PAYLOAD + a.length);
+    if (c) r.set(c, VAR_PAYLOAD + a.length + nb);
     writeU32LE(r, n - TRAILER, crc32(r, 0, n - TRAILER));
-    // Move on before programming; after a torn record nothing more goes into its sector.
+    // Move on before programming: a torn record is never written again (the walk skips it).
     this.cursor = (at + n) % (this.sectors * S);
     this.needErase = this.cursor % S === 0;
     try {
@@ -363,8 +365,7 @@ export class RecordLog {
         i += k;
       }
     } catch (e) {
-      this.cursor = at % S === 0 ? at : this.nextSectorStart(at);
-      this.needErase = true;
+      if (at % S === 0) { this.cursor = at; this.needErase = true; } // a sector's first record is its header for the boot scan
       throw e;
     }
     this.writes++;

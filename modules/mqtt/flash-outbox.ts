@@ -83,6 +83,8 @@ export class FlashOutbox implements Outbox {
   private ackSector = -1;
   /** Acknowledgements since the newest acked record (in RAM only). */
   private pending = 0;
+  /** The highest id acknowledged: the bitmap ends there (seqs of acked records between count as acknowledged). */
+  private maxAcked = 0;
   /** Largest topic + payload one message can hold. */
   readonly maxMessage: number;
   /** Acked records written because the log entered the sector before theirs (since boot). */
@@ -118,6 +120,7 @@ export class FlashOutbox implements Outbox {
     if (at === undefined) return; // not waiting: nothing to write (a PUBACK flood costs no flash)
     this.live.delete(id);
     this.pinned[Math.floor(at / this.S)]--;
+    if (id > this.maxAcked) this.maxAcked = id;
     if (++this.pending >= ACKS_PER_RECORD) this.flushAcks();
   }
 
@@ -188,7 +191,7 @@ export class FlashOutbox implements Outbox {
     a.fill(0);
     writeU32LE(a, 0, lowest);
     let end = 4;
-    const span = Math.min(BITMAP_MAX * 8, this.log.nextSeq - lowest - 1);
+    const span = Math.min(BITMAP_MAX * 8, this.maxAcked - lowest);
     for (let k = 0; k < span; k++) {
       if (this.live.has(lowest + 1 + k)) continue;
       a[4 + (k >> 3)] |= 1 << (k & 7);
@@ -231,7 +234,7 @@ export class FlashOutbox implements Outbox {
     });
     const order = seqs.map((_, k) => k).sort((x, y) => seqs[x] - seqs[y]);
     for (const k of order) {
-      if (ackedSeq >= 0 && isAcked(seqs[k], this.acked, ackedEnd)) continue;
+      if (ackedSeq >= 0 && isAcked(seqs[k], this.acked, ackedEnd)) { this.maxAcked = Math.max(this.maxAcked, seqs[k]); continue; }
       this.live.set(seqs[k], where[k]);
       this.pinned[Math.floor(where[k] / this.S)]++;
     }

@@ -2,8 +2,9 @@
  * The QoS 1 outbox in NOR flash, on the core record log with variable-length records: every
  * message to publish is written before it is sent and leaves only when its PUBACK arrives, so a
  * reboot or a power cut loses nothing. What a reboot may send again: the messages acknowledged
- * since the last acked record (at most ACKS_PER_RECORD - 1), and any acknowledged more than
- * 8 × BITMAP_MAX ids past one still waiting; the per-meter (boot, seq) lets the cloud drop them.
+ * since the last acked record (at most ACKS_PER_RECORD - 1), any acknowledged more than
+ * 8 × BITMAP_MAX ids past one still waiting, and those acknowledged out of order into a full
+ * outbox that found no room; the per-meter (boot, seq) lets the cloud drop them.
  *
  * A message is one record, its id the record's sequence number. Acknowledgements are kept in RAM
  * and written as one acked record (lowest waiting id, then a bitmap of the ids above it) every

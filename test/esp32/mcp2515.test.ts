@@ -11,7 +11,7 @@ function setup(options: Partial<ConstructorParameters<typeof Mcp2515>[1]> = {}) 
   const can = new Mcp2515(chip, { oscillatorHz: 8_000_000, bitrate: 125_000, ...options });
   const frames: CanFrame[] = [];
   const errors: CanErrorEvent[] = [];
-  can.onFrame((f) => frames.push(f));
+  can.onFrame((f) => frames.push({ ...f, data: f.data.slice() })); // lent for the call only (CanPort): kept as a copy
   can.onError((e) => errors.push(e));
   can.begin();
   return { chip, can, frames, errors };

@@ -1,0 +1,86 @@
+// What the Cortex-M harness (hosts/mcu/harness.c) gives a role run besides XS, with a Node fallback
+// for each so the same bundle gives the same JSON on Node: the board's native AES behind the secure
+// room's BlockCipher port (C AES-128 there, as Moddable's crypt on the board), a NOR flash kept out of
+// the XS arena (a board's flash partitions are not XS memory), and memory stages printed as "@@stage"
+// lines (never in run()'s JSON, which must equal Node's).
+import type { Flash } from "../../modules/core/ports";
+import { RamFlash } from "../../modules/core/ram-flash";
+import { typescriptAes, type BlockCipherFactory } from "../../modules/secure/block-cipher";
+
+interface McuHost {
+  aesKey(key: ArrayBuffer, offset: number): ArrayBuffer;
+  aesEncrypt(round: ArrayBuffer, src: ArrayBuffer, srcOffset: number, dst: ArrayBuffer, dstOffset: number): void;
+  flashSize(): number;
+  flashRead(offset: number, into: ArrayBuffer, intoOffset: number, length: number): void;
+  flashProgram(offset: number, data: ArrayBuffer, dataOffset: number, length: number): void;
+  flashErase(offset: number, length: number): void;
+  memory(): Record<string, number>;
+  census(): Record<string, number>;
+  resetPeaks(): void;
+  paintStack(): void;
+  stackUsed(): number;
+  print(line: string): void;
+}
+
+/** The harness's host object inside XS on the Cortex-M3; undefined on Node and in xsnap. */
+export function mcuHost(): McuHost | undefined {
+  const m = (globalThis as { mcu?: McuHost }).mcu;
+  return m && typeof m.aesKey === "function" ? m : undefined;
+}
+
+/** The CMAC's AES: the harness's C AES-128 on the emulator (the board's native cipher), else the TypeScript AES. */
+export const boardAes: BlockCipherFactory = (key) => {
+  const m = mcuHost();
+  if (!m) return typescriptAes(key);
+  const round = m.aesKey(key.buffer as ArrayBuffer, key.byteOffset);
+  return { encryptBlock: (src, dst) => m.aesEncrypt(round, src.buffer as ArrayBuffer, src.byteOffset, dst.buffer as ArrayBuffer, dst.byteOffset) };
+};
+
+/** NOR flash in the harness's C memory (NOR semantics as RamFlash: erase 0xFF, program ANDs within a page). */
+class HarnessFlash implements Flash {
+  readonly pageSize = 256;
+  constructor(private readonly m: McuHost, private readonly base: number, readonly size: number, readonly sectorSize: number) {}
+  read(offset: number, into: Uint8Array): void {
+    this.check(offset, into.length);
+    this.m.flashRead(this.base + offset, into.buffer as ArrayBuffer, into.byteOffset, into.length);
+  }
+  program(offset: number, data: Uint8Array): void {
+    this.check(offset, data.length);
+    if ((offset % this.pageSize) + data.length > this.pageSize) throw new RangeError("flash program crosses a page");
+    this.m.flashProgram(this.base + offset, data.buffer as ArrayBuffer, data.byteOffset, data.length);
+  }
+  eraseSector(sector: number): void {
+    this.check(sector * this.sectorSize, this.sectorSize);
+    this.m.flashErase(this.base + sector * this.sectorSize, this.sectorSize);
+  }
+  private check(offset: number, length: number): void {
+    if (!(offset >= 0 && length >= 0 && offset + length <= this.size)) throw new RangeError(`flash access ${offset}+${length} outside ${this.size}`);
+  }
+}
+
+/** Hands out flash partitions: in the harness's C flash on the emulator, RamFlash on Node. */
+export class BoardFlash {
+  private next = 0;
+  /** A fresh (erased) flash of `size` bytes in `sectorSize` sectors. */
+  take(size: number, sectorSize = 4096): Flash {
+    const m = mcuHost();
+    if (!m) return new RamFlash(size, sectorSize);
+    if (this.next + size > m.flashSize()) throw new RangeError(`harness flash: ${size} more bytes do not fit ${m.flashSize()}`);
+    const f = new HarnessFlash(m, this.next, size, sectorSize);
+    this.next += size;
+    return f;
+  }
+}
+
+/** Prints what XS holds at this point of a role run (after a collection): "@@stage {name, census, memory, stackUsed}". */
+export function stage(name: string): void {
+  const m = mcuHost();
+  if (m) m.print("@@stage " + JSON.stringify({ name, census: m.census(), memory: m.memory(), stackUsed: m.stackUsed() }));
+}
+
+/** Starts a new window for the peaks (chunks, slots, XS stack depth): they exclude what was set up before. */
+export function resetPeaks(): void {
+  const m = mcuHost();
+  m?.resetPeaks();
+  m?.paintStack();
+}

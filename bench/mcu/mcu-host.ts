@@ -72,10 +72,31 @@ export class BoardFlash {
   }
 }
 
-/** Prints what XS holds at this point of a role run (after a collection): "@@stage {name, census, memory, stackUsed}". */
+/** The most live data seen by sampleLive's collections: chunks other than bytecode, slots, and their sum in bytes. */
+const liveMax = { dataChunks: 0, slots: 0, bytes: 0, samples: 0 };
+
+/**
+ * Every `everyMs` of virtual time, a collection and a census: the peak of live data between the
+ * role's callbacks. XS's own peaks count garbage up to its chunk heap's size (it collects only
+ * when that is full), so they say how big the heap grew, not how much the role keeps.
+ */
+export function sampleLive(clock: { every(ms: number, fn: () => void): unknown }, everyMs: number): void {
+  const m = mcuHost();
+  if (!m) return;
+  clock.every(everyMs, () => {
+    const c = m.census();
+    const data = c.chunksNow - c.codeBytes;
+    liveMax.samples++;
+    liveMax.dataChunks = Math.max(liveMax.dataChunks, data);
+    liveMax.slots = Math.max(liveMax.slots, c.slotsNow);
+    liveMax.bytes = Math.max(liveMax.bytes, data + c.slotsNow * 16);
+  });
+}
+
+/** Prints what XS holds at this point of a role run (after a collection): "@@stage {name, census, memory, stackUsed, liveMax}". */
 export function stage(name: string): void {
   const m = mcuHost();
-  if (m) m.print("@@stage " + JSON.stringify({ name, census: m.census(), memory: m.memory(), stackUsed: m.stackUsed() }));
+  if (m) m.print("@@stage " + JSON.stringify({ name, census: m.census(), memory: m.memory(), stackUsed: m.stackUsed(), liveMax }));
 }
 
 /** Starts a new window for the peaks (chunks, slots, XS stack depth): they exclude what was set up before. */

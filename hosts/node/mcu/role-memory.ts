@@ -42,6 +42,7 @@ export interface RolePeaks {
   run: McuMemory;
   value: string;
   instructions: number;
+  /** Real seconds of the role's runs side by side (the machine's load slows them). */
   seconds: number;
   figures: RoleFigures;
   /** Per board: did the run complete inside the bounded arena? */
@@ -122,33 +123,33 @@ async function bisect(script: string, json: string, fails: number, completes: nu
   return { fails, failsWith, completes };
 }
 
-/** Runs each role unbounded (the 4 MB arena), then bounded per board, then (bisect) its smallest arena. */
-export async function measureRoles(opts: { bisect?: boolean; roles?: readonly string[] } = {}): Promise<RolePeaks[]> {
-  const out: RolePeaks[] = [];
-  for (const role of opts.roles ?? ROLES) {
-    const { script } = await scenarioScript(resolve(projectRoot(), `bench/mcu/${role}.ts`), ["run"]);
-    const t0 = Date.now();
-    const free = await runRole(script, ARENA);
-    const seconds = (Date.now() - t0) / 1000;
-    if (free.status !== 0 || !free.loaded || free.measures.length !== 1) throw new Error(`${role}: status ${free.status} ${free.abort ?? free.exception ?? free.lines.slice(-3).join(" | ")}`);
-    const m = free.measures[0];
-    const stages = stagesOf(free);
-    const figures = figuresOf(free.loaded, stages, m.memory);
-    const boards: RolePeaks["boards"] = [];
-    for (const board of BOARDS) {
-      const bounded = await runRole(script, board.arena);
-      const fits = bounded.status === 0 && bounded.measures[0]?.json === m.json;
-      boards.push({ name: board.name, arena: board.arena, fits, outcome: fits ? "completes, same result" : bounded.abort ?? bounded.exception ?? `status ${bounded.status}` });
-    }
-    const r: RolePeaks = { role, loaded: free.loaded, stages, run: m.memory, value: m.json, instructions: m.instructions, seconds, figures, boards };
-    if (opts.bisect) {
-      const small = boards.find((b) => !b.fits)?.arena ?? 64 * 1024;
-      const big = boards.find((b) => b.fits)?.arena ?? ARENA;
-      r.bisect = await bisect(script, m.json, small, big);
-    }
-    out.push(r);
+/** One role: unbounded (the 4 MB arena) and bounded per board, the runs side by side (each is a QEMU process). */
+async function measureRole(role: string, withBisect: boolean): Promise<RolePeaks> {
+  const { script } = await scenarioScript(resolve(projectRoot(), `bench/mcu/${role}.ts`), ["run"]);
+  const t0 = Date.now();
+  const [free, ...bounded] = await Promise.all([runRole(script, ARENA), ...BOARDS.map((b) => runRole(script, b.arena))]);
+  const seconds = (Date.now() - t0) / 1000;
+  if (free.status !== 0 || !free.loaded || free.measures.length !== 1) throw new Error(`${role}: status ${free.status} ${free.abort ?? free.exception ?? free.lines.slice(-3).join(" | ")}`);
+  const m = free.measures[0];
+  const stages = stagesOf(free);
+  const figures = figuresOf(free.loaded, stages, m.memory);
+  const boards: RolePeaks["boards"] = BOARDS.map((board, i) => {
+    const b = bounded[i];
+    const fits = b.status === 0 && b.measures[0]?.json === m.json;
+    return { name: board.name, arena: board.arena, fits, outcome: fits ? "completes, same result" : b.abort ?? b.exception ?? `status ${b.status}` };
+  });
+  const r: RolePeaks = { role, loaded: free.loaded, stages, run: m.memory, value: m.json, instructions: m.instructions, seconds, figures, boards };
+  if (withBisect) {
+    const small = boards.find((b) => !b.fits)?.arena ?? 64 * 1024;
+    const big = boards.find((b) => b.fits)?.arena ?? ARENA;
+    r.bisect = await bisect(script, m.json, small, big);
   }
-  return out;
+  return r;
+}
+
+/** Every role (side by side), then (bisect) each one's smallest arena. */
+export async function measureRoles(opts: { bisect?: boolean; roles?: readonly string[] } = {}): Promise<RolePeaks[]> {
+  return Promise.all((opts.roles ?? ROLES).map((role) => measureRole(role, opts.bisect === true)));
 }
 
 /**

@@ -194,21 +194,35 @@ static void mcu_flash_erase_js(xsMachine* the)
 
 /* Stack painting: mcu.paintStack() fills the XS stack's free slots (below the
  * current top of stack) with a pattern; mcu.stackUsed() gives the most slots in
- * use since, from the deepest slot no longer holding it. So a role's run tells
- * its own stack depth apart from its bundle's load (a board preloads the bundle). */
+ * use since: the depth, from the stack's top, of the first four painted slots in
+ * a row found going down from where the paint began. (Not scanning up from the
+ * bottom: XS's dtoa and regular expressions use the free bottom of the stack as
+ * scratch.) So a role's run tells its own stack depth apart from its bundle's
+ * load (a board preloads the bundle). */
 #define PAINT 0xA5
+#define PAINT_RUN (4 * sizeof(txSlot))
+static uint8_t* paintTop;
 
 static void mcu_paint_stack(xsMachine* the)
 {
-	memset(the->stackBottom, PAINT, (size_t)((uint8_t*)the->stack - (uint8_t*)the->stackBottom));
+	paintTop = (uint8_t*)the->stack;
+	memset(the->stackBottom, PAINT, (size_t)(paintTop - (uint8_t*)the->stackBottom));
+}
+
+static int painted(const uint8_t* from)
+{
+	for (size_t i = 0; i < PAINT_RUN; i++) if (from[i] != PAINT) return 0;
+	return 1;
 }
 
 static void mcu_stack_used(xsMachine* the)
 {
-	const uint8_t* p = (const uint8_t*)the->stackBottom;
-	const uint8_t* end = (const uint8_t*)the->stackTop;
-	while (p < end && *p == PAINT) p++;
-	xsResult = xsInteger((xsIntegerValue)((end - p + sizeof(txSlot) - 1) / sizeof(txSlot)));
+	const uint8_t* bottom = (const uint8_t*)the->stackBottom;
+	const uint8_t* top = (const uint8_t*)the->stackTop;
+	const uint8_t* p = paintTop ? paintTop : bottom; /* never painted: all of it counts */
+	while (p - PAINT_RUN >= bottom && !painted(p - PAINT_RUN)) p -= sizeof(txSlot);
+	if (p - PAINT_RUN < bottom) p = bottom;
+	xsResult = xsInteger((xsIntegerValue)((top - p) / sizeof(txSlot)));
 }
 
 /* mcu.resetPeaks(): the next peaks are those of what runs after this call. */

@@ -19,7 +19,7 @@ export const BOARDS = [
 
 export const ROLES = ["role-slave", "role-aggregator"] as const;
 /** The margin over the measured live-data peak for a board's creation (see docs/mcu.md "Memory per role"). */
-export const MARGIN = 1.5;
+export const MARGIN = 1.25;
 const SLOT = 16;
 /** The XS stack in slots: the role's load (parsing a bundle on the target) needs more than its run. */
 export const STACK = 1024;
@@ -45,6 +45,8 @@ export interface RolePeaks {
   /** Real seconds of the role's runs side by side (the machine's load slows them). */
   seconds: number;
   figures: RoleFigures;
+  /** The most arena the unbounded run took: any arena this large completes the same run. */
+  highWater: number;
   /** Per board: did the run complete inside the bounded arena? */
   boards: { name: string; arena: number; fits: boolean; outcome: string }[];
   /** The bisection, when asked for: the largest arena that failed, the smallest that completed. */
@@ -65,6 +67,9 @@ export interface RoleFigures {
   peak: number;
   /** The most live data (chunks other than bytecode + slots) of the collections every 5 virtual s. */
   liveMax: number;
+  /** Its two parts' own maxima: chunks other than bytecode, and slots (a count). */
+  liveChunksMax: number;
+  liveSlotsMax: number;
   /** The loaded bundle's state (@@loaded: module bodies run, collected), bytecode excluded: preloaded into flash on the board. */
   preloaded: number;
   /** liveMax - preloaded - peers: what the role itself keeps live at its peak, the figure the board's arena is sized from. */
@@ -100,6 +105,8 @@ function figuresOf(loaded: McuMemory, stages: Stage[], run: McuMemory): RoleFigu
     liveLoaded: live(set),
     peak,
     liveMax,
+    liveChunksMax: Math.max(end.liveMax.dataChunks, end.census.chunksNow - end.census.codeBytes),
+    liveSlotsMax: Math.max(end.liveMax.slots, end.census.slotsNow),
     preloaded,
     roleLive: liveMax - preloaded - peersShare,
     roleLiveEnd: live(end) - preloaded - peersShare,
@@ -123,26 +130,36 @@ async function bisect(script: string, json: string, fails: number, completes: nu
   return { fails, failsWith, completes };
 }
 
-/** One role: unbounded (the 4 MB arena) and bounded per board, the runs side by side (each is a QEMU process). */
+/** The most arena the run took (chunk blocks + slot blocks, the XS stack among them): the arena never takes back. */
+function highWater(m: McuMemory): number {
+  return m.arenaChunkBytes + m.arenaSlotBytes;
+}
+
+/**
+ * One role: unbounded (the 4 MB arena), then bounded per board. A board's arena at or above the
+ * unbounded run's high-water needs no run of its own: allocation is deterministic and the arena
+ * refuses nothing below its budget, so the bounded run is the same run, with the same result.
+ */
 async function measureRole(role: string, withBisect: boolean): Promise<RolePeaks> {
   const { script } = await scenarioScript(resolve(projectRoot(), `bench/mcu/${role}.ts`), ["run"]);
   const t0 = Date.now();
-  const [free, ...bounded] = await Promise.all([runRole(script, ARENA), ...BOARDS.map((b) => runRole(script, b.arena))]);
+  const free = await runRole(script, ARENA);
   const seconds = (Date.now() - t0) / 1000;
   if (free.status !== 0 || !free.loaded || free.measures.length !== 1) throw new Error(`${role}: status ${free.status} ${free.abort ?? free.exception ?? free.lines.slice(-3).join(" | ")}`);
   const m = free.measures[0];
   const stages = stagesOf(free);
   const figures = figuresOf(free.loaded, stages, m.memory);
-  const boards: RolePeaks["boards"] = BOARDS.map((board, i) => {
-    const b = bounded[i];
+  const high = highWater(m.memory);
+  const boards: RolePeaks["boards"] = await Promise.all(BOARDS.map(async (board) => {
+    if (board.arena >= high) return { name: board.name, arena: board.arena, fits: true, outcome: `completes, same result (the unbounded run's high-water, ${(high / 1024).toFixed(0)} KB, fits)` };
+    const b = await runRole(script, board.arena);
     const fits = b.status === 0 && b.measures[0]?.json === m.json;
     return { name: board.name, arena: board.arena, fits, outcome: fits ? "completes, same result" : b.abort ?? b.exception ?? `status ${b.status}` };
-  });
-  const r: RolePeaks = { role, loaded: free.loaded, stages, run: m.memory, value: m.json, instructions: m.instructions, seconds, figures, boards };
+  }));
+  const r: RolePeaks = { role, loaded: free.loaded, stages, run: m.memory, value: m.json, instructions: m.instructions, seconds, figures, highWater: high, boards };
   if (withBisect) {
-    const small = boards.find((b) => !b.fits)?.arena ?? 64 * 1024;
-    const big = boards.find((b) => b.fits)?.arena ?? ARENA;
-    r.bisect = await bisect(script, m.json, small, big);
+    const fails = Math.max(64 * 1024, ...boards.filter((b) => !b.fits).map((b) => b.arena));
+    r.bisect = await bisect(script, m.json, fails, Math.ceil(high / 1024) * 1024);
   }
   return r;
 }
@@ -153,17 +170,17 @@ export async function measureRoles(opts: { bisect?: boolean; roles?: readonly st
 }
 
 /**
- * The creation proposed for a board that preloads the bundle: the role's own live-data peak (roleLive)
- * × MARGIN, plus the preloaded state's share that a board copies to RAM when written (aliases: taken as
- * a quarter of it, an assumption the lin instrumented build should check), plus the stack × MARGIN.
+ * The creation proposed for a board: the most live chunks and slots seen (liveChunksMax, liveSlotsMax: bytecode excluded, the loaded
+ * bundle's state included, since the emulator cannot tell which preloaded objects a board would copy
+ * to RAM when written) × MARGIN for the garbage between collections, plus the run's XS stack × MARGIN.
+ * An upper bound for a board that preloads; roleLive is the lower one.
  */
 export function proposeCreation(f: RoleFigures): { static: number; chunk: { initial: number; incremental: number }; heap: { initial: number; incremental: number }; stack: number } {
   const kib = (bytes: number) => Math.ceil(bytes / 1024) * 1024;
   const stack = Math.max(256, Math.ceil((f.stackSlots * MARGIN) / 64) * 64);
-  const data = kib((f.roleLive + f.preloaded / 4) * MARGIN);
-  // XS splits its arena into chunks and slots; the peaks' own split (about 3:1 here) decides it.
-  const heapSlots = Math.ceil(data / 4 / SLOT / 64) * 64;
-  return { static: kib(data + stack * SLOT), chunk: { initial: data - heapSlots * SLOT, incremental: 1024 }, heap: { initial: heapSlots, incremental: 64 }, stack };
+  const chunk = kib(f.liveChunksMax * MARGIN);
+  const heap = Math.ceil((f.liveSlotsMax * MARGIN) / 64) * 64;
+  return { static: kib(chunk + (heap + stack) * SLOT), chunk: { initial: chunk, incremental: 1024 }, heap: { initial: heap, incremental: 64 }, stack };
 }
 
 export function printRoles(roles: RolePeaks[]): void {
@@ -174,8 +191,9 @@ export function printRoles(roles: RolePeaks[]): void {
     console.log(`  ${r.role}: code ${k(f.code)} (bytecode, flash on the board) | live data after GC ${k(f.liveLoaded)} after set-up, ${k(f.liveEnd)} at 10 min, ${k(f.liveMax)} most (collections every 5 s) | peak ${k(f.peak)} (XS's, garbage and code included) | XS stack ${f.stackSlots} slots | ${(r.instructions / 1e6).toFixed(0)} M instructions, ${r.seconds.toFixed(0)} s real`);
     console.log(`    of the live data: ${k(f.preloaded)} the loaded bundle's state (flash on a board that preloads), ≤ ${k(f.peers)} the peers', so the role's own: ${k(f.roleLive)} most, ${k(f.roleLiveEnd)} at 10 min`);
     console.log(`    result ${r.value}`);
+    console.log(`    arena high-water ${k(r.highWater)} (code, the parse-time bytecode copy and garbage included): the smallest arena known to complete`);
     for (const b of r.boards) console.log(`    ${b.name} (arena ${k(b.arena)}, code in RAM here): ${b.outcome}`);
     if (r.bisect) console.log(`    smallest arena (code in RAM): ${k(r.bisect.completes)} completes; ${k(r.bisect.fails)} ends in ${r.bisect.failsWith}`);
-    console.log(`    creation for a board that preloads ((role's own live peak + preloaded state / 4) × ${MARGIN}): ${JSON.stringify(proposeCreation(f))}`);
+    console.log(`    creation for a board that preloads (most live data × ${MARGIN}, stack × ${MARGIN}): ${JSON.stringify(proposeCreation(f))}`);
   }
 }

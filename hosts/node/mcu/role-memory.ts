@@ -91,8 +91,8 @@ function figuresOf(loaded: McuMemory, stages: Stage[], run: McuMemory): RoleFigu
   };
   const [peers, set, end] = [at("peers"), at("loaded"), at("end")];
   const live = (s: Stage) => s.census.chunksNow - s.census.codeBytes + s.census.slotsNow * SLOT;
-  const chunksPeak = Math.max(set.memory.chunksPeak, run.chunksPeak);
-  const slotsPeak = Math.max(set.memory.slotsPeak, run.slotsPeak);
+  const chunksPeak = Math.max(loaded.chunksPeak, set.memory.chunksPeak, run.chunksPeak);
+  const slotsPeak = Math.max(loaded.slotsPeak, set.memory.slotsPeak, run.slotsPeak);
   const peak = chunksPeak + slotsPeak * SLOT;
   const peersShare = Math.max(0, peers.census.chunksNow + peers.census.slotsNow * SLOT - (loaded.chunksNow + loaded.slotsNow * SLOT));
   // the bytecode at @@loaded is the peers stage's less the few functions the peers made: taken as equal
@@ -196,4 +196,14 @@ export function printRoles(roles: RolePeaks[]): void {
     if (r.bisect) console.log(`    smallest arena (code in RAM): ${k(r.bisect.completes)} completes; ${k(r.bisect.fails)} ends in ${r.bisect.failsWith}`);
     console.log(`    creation for a board that preloads (most live data × ${MARGIN}, stack × ${MARGIN}): ${JSON.stringify(proposeCreation(f))}`);
   }
+}
+
+/** A role's RolePeaks from an unbounded run already made (its lines), boards judged by the high-water alone. */
+export function rolePeaksOf(role: string, free: McuRun, seconds = 0): RolePeaks {
+  if (free.status !== 0 || !free.loaded || free.measures.length !== 1) throw new Error(`${role}: status ${free.status}`);
+  const m = free.measures[0];
+  const stages = stagesOf(free);
+  const high = highWater(m.memory);
+  const boards = BOARDS.map((b) => ({ name: b.name, arena: b.arena, fits: b.arena >= high, outcome: b.arena >= high ? "completes (high-water fits)" : "not run" }));
+  return { role, loaded: free.loaded, stages, run: m.memory, value: m.json, instructions: m.instructions, seconds, figures: figuresOf(free.loaded, stages, m.memory), highWater: high, boards };
 }

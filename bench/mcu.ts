@@ -1,4 +1,4 @@
-// `npm run bench:mcu [-- --json]`: the real XS engine on an emulated Cortex-M3 (hosts/mcu, QEMU
+// `npm run bench:mcu [-- --json] [--roles] [--bisect]`: the real XS engine on an emulated Cortex-M3 (hosts/mcu, QEMU
 // mps2-an385, -icount shift=0: one instruction = one virtual ns): instructions per poll cycle
 // (2/16/32 slaves), per metrology window (reference pipeline and board path), per page request, per
 // Ed25519 step, beside XS computrons (the same bundle in xsnap) and what they mean on a 72 MHz
@@ -111,10 +111,11 @@ function printPriced(rows: PricedRow[]): void {
 
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
-  const rows = await priceItems();
-  printPriced(rows);
+  // --roles: only the role runs; --bisect: also each role's smallest arena (several 10-minute runs each).
+  const rows = process.argv.includes("--roles") ? [] : await priceItems();
+  if (rows.length) printPriced(rows);
   console.log("");
-  const roles = await measureRoles();
+  const roles = await measureRoles({ bisect: process.argv.includes("--bisect") });
   printRoles(roles);
   if (json) console.log(JSON.stringify({ bench: "mcu", rows, roles }));
 }

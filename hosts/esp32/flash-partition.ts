@@ -1,24 +1,9 @@
 // Thin: the Flash port over Moddable's "flash" module on a named partition of
-// partitions.csv (the energy journal lives in "xsjournal").
+// partitions.csv (the energy journal lives in "xsjournal"); the port itself is flash-port.ts.
 import Flash from "flash";
 import type { Flash as FlashPort } from "../../modules/core/ports";
+import { flashPort } from "./flash-port";
 
 export function openFlashPartition(name: string): FlashPort {
-  const flash = new Flash(name);
-  const sectorSize = flash.blockSize;
-  return {
-    size: flash.byteLength,
-    sectorSize,
-    pageSize: 256,
-    read(offset, into) {
-      into.set(new Uint8Array(flash.read(offset, into.length)));
-    },
-    program(offset, data) {
-      if ((offset % 256) + data.length > 256) throw new RangeError("flash program crosses a page");
-      flash.write(offset, data.length, data);
-    },
-    eraseSector(sector) {
-      flash.erase(sector);
-    },
-  };
+  return flashPort(new Flash(name));
 }

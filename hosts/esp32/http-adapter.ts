@@ -47,9 +47,18 @@ class BoardSocket implements Socket {
 
   write(bytes: Uint8Array): boolean {
     if (this.done || this.closing) return false;
-    this.queue.push(bytes.slice()); // the caller may reuse its buffer: the one copy a write makes
-    this.queued += bytes.length;
-    this.flush();
+    let from = 0;
+    if (this.queue.length === 0 && this.writable > 0) {
+      // Straight to the socket, which copies into lwIP's buffers: no JavaScript copy for what fits.
+      from = Math.min(bytes.length, this.writable);
+      this.tcp.write(from === bytes.length ? bytes : bytes.subarray(0, from));
+      this.writable -= from;
+    }
+    if (from < bytes.length) {
+      // Only what does not fit now is copied (the caller may reuse its buffer once write returns).
+      this.queue.push(bytes.slice(from));
+      this.queued += bytes.length - from;
+    }
     return this.queued < HIGH_WATER;
   }
 
@@ -84,9 +93,8 @@ class BoardSocket implements Socket {
     while (this.queue.length && this.writable > 0 && !this.done) {
       const head = this.queue[0];
       const n = Math.min(head.length, this.writable);
-      // A whole queued copy goes out as its own buffer; only a partial write copies its part. The cast comes
-      // first: under the SDK's typings ArrayBufferLike includes HostBuffer, which has no slice (tsc TS2339).
-      this.tcp.write(n === head.length && head.byteOffset === 0 && head.byteLength === head.buffer.byteLength ? (head.buffer as ArrayBuffer) : (head.buffer as ArrayBuffer).slice(head.byteOffset, head.byteOffset + n));
+      // A queued copy goes out as it is, or a view of its first n bytes: the socket copies them, so no second copy here.
+      this.tcp.write(n === head.length ? head : head.subarray(0, n));
       this.writable -= n;
       this.queued -= n;
       if (n === head.length) this.queue.shift();

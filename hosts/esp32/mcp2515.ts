@@ -25,6 +25,12 @@ const defaultPriority = (f: CanFrame): number => 3 - Math.min(3, f.extended ? f.
  */
 export class Mcp2515 implements CanPort {
   private readonly buf = new Uint8Array(16);
+  /** A received frame's bytes, apart from buf (a receiver may send, which reuses buf, inside its callback). */
+  private readonly rx = new Uint8Array(8);
+  /** rx's first n bytes for each DLC n, made once. */
+  private readonly views: readonly Uint8Array[] = Array.from({ length: 9 }, (_, n) => this.rx.subarray(0, n));
+  /** The one frame object handed to receivers, refilled per frame (CanPort: lent for the call only). */
+  private readonly frame: CanFrame = { id: 0, extended: false, rtr: false, dlc: 0, data: this.views[0] };
   private frameCb: (f: CanFrame) => void = () => {};
   private errorCb: (e: CanErrorEvent) => void = () => {};
   private busOff = false;
@@ -124,7 +130,14 @@ export class Mcp2515 implements CanPort {
     const rtr = extended ? (b[5] & DLC_RTR) !== 0 : (sidl & SIDL_SRR) !== 0;
     const dlc = Math.min(8, b[5] & 0x0f);
     this.received++;
-    this.frameCb({ id, extended, rtr, dlc, data: rtr ? new Uint8Array(0) : b.slice(6, 6 + dlc) });
+    const f = this.frame;
+    if (!rtr) for (let i = 0; i < 8; i++) this.rx[i] = b[6 + i];
+    f.id = id;
+    f.extended = extended;
+    f.rtr = rtr;
+    f.dlc = dlc;
+    f.data = this.views[rtr ? 0 : dlc];
+    this.frameCb(f);
   }
 
   private setRule(maskReg: number, filterRegs: number[], rule: AcceptanceRule | undefined, ctrlReg: number, extra: number): void {

@@ -21,6 +21,12 @@ export class TwaiCan implements CanPort {
   private readonly rx = new Uint8Array(8);
   /** [id, flags, dlc] of the frame just read: the native side fills it, so no object per frame. */
   private readonly header = new Uint32Array(3);
+  /** rx's first n bytes for each DLC n, made once: a received frame's data is one of these. */
+  private readonly views: readonly Uint8Array[] = Array.from({ length: 9 }, (_, n) => this.rx.subarray(0, n));
+  /** The one frame object handed to receivers, refilled per frame (CanPort: lent for the call only). */
+  private readonly frame: CanFrame = { id: 0, extended: false, rtr: false, dlc: 0, data: this.views[0] };
+  /** The bytes of a frame to send: the native write copies dlc of them into the driver's message. */
+  private readonly tx = new Uint8Array(8);
   private frameCb: (f: CanFrame) => void = () => {};
   private errorCb: (e: CanErrorEvent) => void = () => {};
   private lastState = 0;
@@ -31,21 +37,25 @@ export class TwaiCan implements CanPort {
     const problem = frameProblem(frame);
     if (problem) throw new RangeError(`TWAI: ${problem}`);
     if (this.lastState === 2) return false;
-    const data = frame.rtr || frame.dlc === 0 ? undefined : frame.data.slice(0, frame.dlc).buffer;
-    return this.device.write(frame.id, (frame.extended ? 1 : 0) | (frame.rtr ? 2 : 0), frame.dlc, data);
+    const withData = !frame.rtr && frame.dlc > 0;
+    if (withData) this.tx.set(frame.data);
+    return this.device.write(frame.id, (frame.extended ? 1 : 0) | (frame.rtr ? 2 : 0), frame.dlc, withData ? (this.tx.buffer as ArrayBuffer) : undefined);
   }
 
   onFrame(cb: (frame: CanFrame) => void): void { this.frameCb = cb; }
   onError(cb: (event: CanErrorEvent) => void): void { this.errorCb = cb; }
 
-  /** Drains the receive queue. */
+  /** Drains the receive queue: each frame goes to the receiver in the same object and buffer, nothing allocated. */
   readable(): number {
     let n = 0;
-    const h = this.header;
+    const h = this.header, f = this.frame;
     for (; this.device.read(this.rx, h); n++) {
-      const rtr = (h[1] & 2) !== 0;
-      // The frame and its data are the receiver's to keep (CanPort): one object and one copy per frame.
-      this.frameCb({ id: h[0], extended: (h[1] & 1) !== 0, rtr, dlc: h[2], data: rtr ? new Uint8Array(0) : this.rx.slice(0, h[2]) });
+      f.id = h[0];
+      f.extended = (h[1] & 1) !== 0;
+      f.rtr = (h[1] & 2) !== 0;
+      f.dlc = Math.min(8, h[2]);
+      f.data = this.views[f.rtr ? 0 : f.dlc];
+      this.frameCb(f);
     }
     return n;
   }

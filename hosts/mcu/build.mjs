@@ -34,7 +34,7 @@ const CFLAGS = [...TARGET, '-Os', '-g0', '-ffunction-sections', '-fdata-sections
   '-Wno-misleading-indentation', '-Wno-implicit-fallthrough', ...XS_DEFINES,
   `-I${here}`, `-I${join(xs, 'includes')}`, `-I${join(xs, 'sources')}`, `-I${join(xs, 'platforms')}`];
 
-const HARNESS = ['startup.c', 'semihost.c', 'clock.c', 'syscalls.c', 'arena.c', 'harness.c'];
+const HARNESS = ['startup.c', 'semihost.c', 'clock.c', 'syscalls.c', 'arena.c', 'aes.c', 'flash.c', 'harness.c'];
 
 function sources() {
   const engine = readdirSync(join(xs, 'sources')).filter((f) => f.endsWith('.c')).sort().map((f) => join(xs, 'sources', f));

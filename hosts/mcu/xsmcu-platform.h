@@ -42,6 +42,11 @@
  * (harness.c: scripts only, there is no file system) are ours. */
 #define C_PATH_MAX 256
 
+/* A Cortex-M3 faults on an unaligned LDRD/STRD (a double read through a
+ * pointer): DataView's getters and setters then go through memcpy, as the
+ * Moddable SDK builds XS for the ESP32 (whose Xtensa faults as well). */
+#define mxMisalignedSettersCrash 1
+
 /* Date.now() and the clock come from the SysTick (clock.c), not a host. */
 typedef struct timeval c_timeval;
 struct c_timezone { int tz_minuteswest; int tz_dsttime; };

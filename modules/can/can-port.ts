@@ -37,7 +37,12 @@ export interface CanPort {
    * on its own after lost arbitration or an error.
    */
   send(frame: CanFrame): boolean;
-  /** Registers the receiver of every accepted frame (after acceptance filters). */
+  /**
+   * Registers the receiver of every accepted frame (after acceptance filters). The frame and its
+   * `data` are lent for the call only: a controller may refill the same object and bytes for its
+   * next frame (the board's TWAI and MCP2515 adapters do, so a received frame allocates nothing),
+   * so a receiver that keeps a frame past its callback copies it.
+   */
   onFrame(cb: (frame: CanFrame) => void): void;
   /** Registers the receiver of error and state events, when the controller reports them. */
   onError?(cb: (event: CanErrorEvent) => void): void;

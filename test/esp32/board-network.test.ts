@@ -73,6 +73,22 @@ describe("board Network port (http-adapter.ts) on a fake ECMA-419 TCP", () => {
     expect(h.data).toEqual([7, 7, 7]); // a late callback after close delivers nothing more
   });
 
+  it("a write that fits goes straight to the socket, the rest is copied: a caller reusing its buffer changes neither", () => {
+    sockets.length = 0;
+    const { on } = handlers();
+    const sock = new BoardNetwork().connect("192.168.1.20", 1883, on);
+    const tcp = sockets[0];
+    tcp.options.onWritable(4);
+    const buf = Uint8Array.of(1, 2, 3, 4, 5, 6);
+    expect(sock.write(buf)).toBe(true);
+    expect(tcp.written).toEqual([1, 2, 3, 4]); // what fitted, handed over at once (lwIP copies it)
+    buf.fill(9); // the caller reuses its buffer as soon as write returns
+    tcp.options.onWritable(10);
+    expect(tcp.written).toEqual([1, 2, 3, 4, 5, 6]); // the queued rest was a copy
+    expect(sock.write(buf.subarray(0, 2))).toBe(true);
+    expect(tcp.written).toEqual([1, 2, 3, 4, 5, 6, 9, 9]);
+  });
+
   it("resolves a host name first; a name that does not resolve closes with an error after connect() returns", async () => {
     sockets.length = 0;
     lookups.length = 0;

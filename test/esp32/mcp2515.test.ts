@@ -11,7 +11,7 @@ function setup(options: Partial<ConstructorParameters<typeof Mcp2515>[1]> = {}) 
   const can = new Mcp2515(chip, { oscillatorHz: 8_000_000, bitrate: 125_000, ...options });
   const frames: CanFrame[] = [];
   const errors: CanErrorEvent[] = [];
-  can.onFrame((f) => frames.push(f));
+  can.onFrame((f) => frames.push({ ...f, data: f.data.slice() })); // lent for the call only (CanPort): kept as a copy
   can.onError((e) => errors.push(e));
   can.begin();
   return { chip, can, frames, errors };
@@ -91,6 +91,23 @@ describe("MCP2515 driver against a fake chip", () => {
     expect(errors.map((e) => e.kind)).toEqual(["overrun"]);
     expect(chip.r[0x2d] & 0xc0).toBe(0);
     expect(chip.intPinLow).toBe(false);
+  });
+
+  it("lends one frame object and buffer per received frame; a receiver that sends inside its callback does not corrupt it", () => {
+    const { chip, can } = setup();
+    const lent: CanFrame[] = [];
+    const seen: number[][] = [];
+    can.onFrame((f) => {
+      lent.push(f);
+      can.send({ id: 0x7ff, extended: false, rtr: false, dlc: 8, data: new Uint8Array(8).fill(0xee) }); // reuses the SPI buffer
+      seen.push([f.id, ...f.data]);
+    });
+    chip.receive(frame(0x100, [1, 2, 3]));
+    chip.receive(frame(0x101, [4]));
+    expect(can.service()).toBe(2);
+    expect(lent[1]).toBe(lent[0]);
+    expect(lent[0].data.buffer).toBe(lent[1].data.buffer);
+    expect(seen).toEqual([[0x100, 1, 2, 3], [0x101, 4]]);
   });
 
   it("receives a remote frame as a remote frame with its requested length", () => {

@@ -21,6 +21,8 @@ declare module "flash" {
     erase(sector: number): void;
     read(offset: number, byteLength: number): ArrayBuffer;
     write(offset: number, byteLength: number, buffer: ByteBuffer): void;
+    /** The whole partition memory-mapped, read-only (a petrified HostBuffer); mapped once per instance. */
+    map(): ArrayBuffer;
     readonly byteLength: number;
     readonly blockSize: number;
   }

@@ -1,13 +1,15 @@
 /**
- * Memory per role on the emulated Cortex-M3: each role's script (bench/mcu/role-*.ts) runs its
- * MINUTES of virtual time (fewer than ten: real time in the emulator), once with room to find its XS peaks and once per board with the arena
- * bounded to that board's XS budget, where it either completes or ends in XS's "memory full".
- * Code lives in RAM here (the script is parsed on the target; nothing is preloaded in flash), so
- * the chunk figures include the bytecode the board would keep in flash: an upper bound.
+ * Memory per role on the emulated Cortex-M3: each role's script (bench/mcu/role-*.ts) runs its ten
+ * virtual minutes, with only the role under test in the machine (what is outside it - slaves, a
+ * polling master, a browser, a broker - are tiny peers). The role prints "@@stage" lines (after
+ * the peers, after its own set-up, at the end), each after a collection, with a census of the live
+ * chunks: so the bytecode (which the board keeps in flash: preloaded) is told apart from live data.
+ * The script is parsed from the harness's C buffer and freed before it runs: no source copy in XS.
+ * Then, optionally (bisect), the smallest arena that completes the run with the same result.
  */
 import { resolve } from "node:path";
 import { projectRoot } from "../xs/runner";
-import { runOnMcu, scenarioScript, type McuMemory } from "./mcu-runner";
+import { runOnMcu, scenarioScript, type McuMemory, type McuRun } from "./mcu-runner";
 
 /** XS budgets assumed per board (the `static` arena of the Moddable creation). */
 export const BOARDS = [
@@ -16,62 +18,192 @@ export const BOARDS = [
 ] as const;
 
 export const ROLES = ["role-slave", "role-aggregator"] as const;
+/** The margin over the measured live-data peak for a board's creation (see docs/mcu.md "Memory per role"). */
 export const MARGIN = 1.25;
 const SLOT = 16;
+/** The XS stack in slots: the role's load (parsing a bundle on the target) needs more than its run. */
+export const STACK = 1024;
+/** The largest arena the harness has (hosts/mcu/mps2-an385.ld). */
+const ARENA = 4 * 1024 * 1024;
+/** Real-time limit of one 10-virtual-minute run on this (shared) machine. */
+const TIMEOUT_MS = 3_600_000;
+
+export interface Census { codeBytes: number; functions: number; stringBytes: number; bufferBytes: number; chunksNow: number; slotsNow: number }
+export interface LiveMax { dataChunks: number; slots: number; bytes: number; samples: number }
+export interface Stage { name: string; census: Census; memory: McuMemory; stackUsed: number; liveMax: LiveMax }
 
 export interface RolePeaks {
   role: string;
-  /** Live XS memory right after the bundle ran its module bodies (code + module state). */
+  /** Right after the bundle ran its module bodies (code + module state), after a collection. */
   loaded: McuMemory;
-  /** Peaks over the run. */
+  /** "@@stage" lines of the role: peers, loaded (the role set up), end. */
+  stages: Stage[];
+  /** Peaks over the ten minutes (after the role's set-up: resetPeaks). */
   run: McuMemory;
-  baseline: McuMemory;
   value: string;
   instructions: number;
+  /** Real seconds of the role's runs side by side (the machine's load slows them). */
+  seconds: number;
+  figures: RoleFigures;
+  /** The most arena the unbounded run took: any arena this large completes the same run. */
+  highWater: number;
   /** Per board: did the run complete inside the bounded arena? */
   boards: { name: string; arena: number; fits: boolean; outcome: string }[];
-  /** The creation sizes proposed from the peaks (× MARGIN). */
-  creation: { static: number; chunk: { initial: number; incremental: number }; heap: { initial: number; incremental: number }; stack: number };
+  /** The bisection, when asked for: the largest arena that failed, the smallest that completed. */
+  bisect?: { fails: number; failsWith: string; completes: number };
 }
 
-const kib = (bytes: number) => Math.ceil(bytes / 1024) * 1024;
-
-function propose(peaks: McuMemory, loaded: McuMemory, stack: number): RolePeaks["creation"] {
-  const chunks = Math.max(peaks.chunksPeak, loaded.chunksPeak);
-  const slots = Math.max(peaks.slotsPeak, loaded.slotsPeak);
-  const chunk = kib(chunks * MARGIN);
-  const heap = Math.ceil((slots * MARGIN) / 64) * 64;
-  return { static: kib(chunk + heap * SLOT + stack * SLOT), chunk: { initial: chunk, incremental: 1024 }, heap: { initial: heap, incremental: 64 }, stack };
+/** What bench:mcu reports per role, in bytes (slots at 16 bytes). */
+export interface RoleFigures {
+  /** Bytecode of the live function instances (census at the end): flash on a board that preloads. */
+  code: number;
+  /** The peers' share (their set-up's growth after load), included in the figures below. */
+  peers: number;
+  /** Live data after a collection at the end: chunks other than bytecode + slots. */
+  liveEnd: number;
+  /** The same right after the role's set-up. */
+  liveLoaded: number;
+  /** Peak over set-up and the ten minutes: chunks + slots, bytecode included (it is in RAM here); XS's own peak, garbage included. */
+  peak: number;
+  /** The most live data (chunks other than bytecode + slots) of the collections every 5 virtual s. */
+  liveMax: number;
+  /** Its two parts' own maxima: chunks other than bytecode, and slots (a count). */
+  liveChunksMax: number;
+  liveSlotsMax: number;
+  /** The loaded bundle's state (@@loaded: module bodies run, collected), bytecode excluded: preloaded into flash on the board. */
+  preloaded: number;
+  /** liveMax - preloaded - peers: what the role itself keeps live at its peak, the figure the board's arena is sized from. */
+  roleLive: number;
+  /** The same at the end of the run (after a collection). */
+  roleLiveEnd: number;
+  stackSlots: number;
 }
 
-/** Runs the baseline (an empty script) and each role, unbounded and bounded per board. */
-export async function measureRoles(stack = 512): Promise<RolePeaks[]> {
-  const big = { arena: 8 * 1024 * 1024, stack };
-  const empty = await runOnMcu("mcu.collect(); mcu.print('@@loaded ' + JSON.stringify(mcu.memory()));", big);
-  const baseline = empty.loaded!;
-  const out: RolePeaks[] = [];
-  for (const role of ROLES) {
-    const { script } = await scenarioScript(resolve(projectRoot(), `bench/mcu/${role}.ts`), ["run"]);
-    const free = await runOnMcu(script, big, 600_000);
-    if (free.status !== 0 || !free.loaded || free.measures.length !== 1) throw new Error(`${role}: status ${free.status} ${free.abort ?? free.exception ?? ""}`);
-    const m = free.measures[0];
-    const boards: RolePeaks["boards"] = [];
-    for (const board of BOARDS) {
-      const bounded = await runOnMcu(script, { arena: board.arena, stack }, 600_000);
-      const fits = bounded.status === 0 && bounded.measures[0]?.json === m.json;
-      boards.push({ name: board.name, arena: board.arena, fits, outcome: fits ? "completes, same result" : bounded.abort ?? bounded.exception ?? `status ${bounded.status}` });
-    }
-    out.push({ role, loaded: free.loaded, run: m.memory, baseline, value: m.json, instructions: m.instructions, boards, creation: propose(m.memory, free.loaded, stack) });
+function stagesOf(run: McuRun): Stage[] {
+  return run.lines.filter((l) => l.startsWith("@@stage ")).map((l) => JSON.parse(l.slice(8)) as Stage);
+}
+
+function figuresOf(loaded: McuMemory, stages: Stage[], run: McuMemory): RoleFigures {
+  const at = (name: string): Stage => {
+    const s = stages.find((x) => x.name === name);
+    if (!s) throw new Error(`role run printed no "${name}" stage`);
+    return s;
+  };
+  const [peers, set, end] = [at("peers"), at("loaded"), at("end")];
+  const live = (s: Stage) => s.census.chunksNow - s.census.codeBytes + s.census.slotsNow * SLOT;
+  const chunksPeak = Math.max(loaded.chunksPeak, set.memory.chunksPeak, run.chunksPeak);
+  const slotsPeak = Math.max(loaded.slotsPeak, set.memory.slotsPeak, run.slotsPeak);
+  const peak = chunksPeak + slotsPeak * SLOT;
+  const peersShare = Math.max(0, peers.census.chunksNow + peers.census.slotsNow * SLOT - (loaded.chunksNow + loaded.slotsNow * SLOT));
+  // the bytecode at @@loaded is the peers stage's less the few functions the peers made: taken as equal
+  const preloaded = loaded.chunksNow - peers.census.codeBytes + loaded.slotsNow * SLOT;
+  const liveMax = Math.max(end.liveMax.bytes, live(end), live(set));
+  return {
+    code: end.census.codeBytes,
+    peers: peersShare,
+    liveEnd: live(end),
+    liveLoaded: live(set),
+    peak,
+    liveMax,
+    liveChunksMax: Math.max(end.liveMax.dataChunks, end.census.chunksNow - end.census.codeBytes),
+    liveSlotsMax: Math.max(end.liveMax.slots, end.census.slotsNow),
+    preloaded,
+    roleLive: liveMax - preloaded - peersShare,
+    roleLiveEnd: live(end) - preloaded - peersShare,
+    stackSlots: end.stackUsed,
+  };
+}
+
+async function runRole(script: string, arena: number): Promise<McuRun> {
+  return runOnMcu(script, { arena, stack: STACK }, TIMEOUT_MS);
+}
+
+/** Smallest arena (to `step` bytes) that completes with `json`, between one known to fail and one known to complete. */
+async function bisect(script: string, json: string, fails: number, completes: number, step = 16 * 1024): Promise<NonNullable<RolePeaks["bisect"]>> {
+  let failsWith = "";
+  while (completes - fails > step) {
+    const mid = Math.round((fails + completes) / 2 / 1024) * 1024;
+    const r = await runRole(script, mid);
+    if (r.status === 0 && r.measures[0]?.json === json) completes = mid;
+    else { fails = mid; failsWith = r.abort ?? r.exception ?? `status ${r.status}`; }
   }
-  return out;
+  return { fails, failsWith, completes };
+}
+
+/** The most arena the run took (chunk blocks + slot blocks, the XS stack among them): the arena never takes back. */
+function highWater(m: McuMemory): number {
+  return m.arenaChunkBytes + m.arenaSlotBytes;
+}
+
+/**
+ * One role: unbounded (the 4 MB arena), then bounded per board. A board's arena at or above the
+ * unbounded run's high-water needs no run of its own: allocation is deterministic and the arena
+ * refuses nothing below its budget, so the bounded run is the same run, with the same result.
+ */
+async function measureRole(role: string, withBisect: boolean): Promise<RolePeaks> {
+  const { script } = await scenarioScript(resolve(projectRoot(), `bench/mcu/${role}.ts`), ["run"]);
+  const t0 = Date.now();
+  const free = await runRole(script, ARENA);
+  const seconds = (Date.now() - t0) / 1000;
+  if (free.status !== 0 || !free.loaded || free.measures.length !== 1) throw new Error(`${role}: status ${free.status} ${free.abort ?? free.exception ?? free.lines.slice(-3).join(" | ")}`);
+  const m = free.measures[0];
+  const stages = stagesOf(free);
+  const figures = figuresOf(free.loaded, stages, m.memory);
+  const high = highWater(m.memory);
+  const boards: RolePeaks["boards"] = await Promise.all(BOARDS.map(async (board) => {
+    if (board.arena >= high) return { name: board.name, arena: board.arena, fits: true, outcome: `completes, same result (the unbounded run's high-water, ${(high / 1024).toFixed(0)} KB, fits)` };
+    const b = await runRole(script, board.arena);
+    const fits = b.status === 0 && b.measures[0]?.json === m.json;
+    return { name: board.name, arena: board.arena, fits, outcome: fits ? "completes, same result" : b.abort ?? b.exception ?? `status ${b.status}` };
+  }));
+  const r: RolePeaks = { role, loaded: free.loaded, stages, run: m.memory, value: m.json, instructions: m.instructions, seconds, figures, highWater: high, boards };
+  if (withBisect) {
+    const fails = Math.max(64 * 1024, ...boards.filter((b) => !b.fits).map((b) => b.arena));
+    r.bisect = await bisect(script, m.json, fails, Math.ceil(high / 1024) * 1024);
+  }
+  return r;
+}
+
+/** Every role (side by side), then (bisect) each one's smallest arena. */
+export async function measureRoles(opts: { bisect?: boolean; roles?: readonly string[] } = {}): Promise<RolePeaks[]> {
+  return Promise.all((opts.roles ?? ROLES).map((role) => measureRole(role, opts.bisect === true)));
+}
+
+/**
+ * The creation proposed for a board: the most live chunks and slots seen (liveChunksMax, liveSlotsMax: bytecode excluded, the loaded
+ * bundle's state included, since the emulator cannot tell which preloaded objects a board would copy
+ * to RAM when written) × MARGIN for the garbage between collections, plus the run's XS stack × MARGIN.
+ * An upper bound for a board that preloads; roleLive is the lower one.
+ */
+export function proposeCreation(f: RoleFigures): { static: number; chunk: { initial: number; incremental: number }; heap: { initial: number; incremental: number }; stack: number } {
+  const kib = (bytes: number) => Math.ceil(bytes / 1024) * 1024;
+  const stack = Math.max(256, Math.ceil((f.stackSlots * MARGIN) / 64) * 64);
+  const chunk = kib(f.liveChunksMax * MARGIN);
+  const heap = Math.ceil((f.liveSlotsMax * MARGIN) / 64) * 64;
+  return { static: kib(chunk + (heap + stack) * SLOT), chunk: { initial: chunk, incremental: 1024 }, heap: { initial: heap, incremental: 64 }, stack };
 }
 
 export function printRoles(roles: RolePeaks[]): void {
   const k = (b: number) => `${(b / 1024).toFixed(1)} KB`;
-  console.log(`Memory per role (role-slave 2 min, role-aggregator 1 min of virtual time; XS on the Cortex-M3; code in RAM, so an upper bound). Empty machine: ${k(roles[0]?.baseline.chunksNow ?? 0)} chunks, ${roles[0]?.baseline.slotsNow ?? 0} slots.`);
+  console.log("Memory per role (10 virtual minutes each, XS on the Cortex-M3, only the role in the machine; bytecode told apart by a census after collect):");
   for (const r of roles) {
-    console.log(`  ${r.role}: after load ${k(r.loaded.chunksNow)} chunks + ${r.loaded.slotsNow} slots live; over the run peaks ${k(r.run.chunksPeak)} chunks + ${r.run.slotsPeak} slots (${k(r.run.slotsPeak * SLOT)}), = ${k(r.run.chunksPeak + r.run.slotsPeak * SLOT)}; ${(r.instructions / 1e6).toFixed(0)} M instructions; ${r.value}`);
-    for (const b of r.boards) console.log(`    ${b.name} (arena ${k(b.arena)}): ${b.outcome}`);
-    console.log(`    creation proposed (peaks × ${MARGIN}): ${JSON.stringify(r.creation)}`);
+    const f = r.figures;
+    console.log(`  ${r.role}: code ${k(f.code)} (bytecode, flash on the board) | live data after GC ${k(f.liveLoaded)} after set-up, ${k(f.liveEnd)} at 10 min, ${k(f.liveMax)} most (collections every 5 s) | peak ${k(f.peak)} (XS's, garbage and code included) | XS stack ${f.stackSlots} slots | ${(r.instructions / 1e6).toFixed(0)} M instructions, ${r.seconds.toFixed(0)} s real`);
+    console.log(`    of the live data: ${k(f.preloaded)} the loaded bundle's state (flash on a board that preloads), ≤ ${k(f.peers)} the peers', so the role's own: ${k(f.roleLive)} most, ${k(f.roleLiveEnd)} at 10 min`);
+    console.log(`    result ${r.value}`);
+    console.log(`    arena high-water ${k(r.highWater)} (code, the parse-time bytecode copy and garbage included): the smallest arena known to complete`);
+    for (const b of r.boards) console.log(`    ${b.name} (arena ${k(b.arena)}, code in RAM here): ${b.outcome}`);
+    if (r.bisect) console.log(`    smallest arena (code in RAM): ${k(r.bisect.completes)} completes; ${k(r.bisect.fails)} ends in ${r.bisect.failsWith}`);
+    console.log(`    creation for a board that preloads (most live data × ${MARGIN}, stack × ${MARGIN}): ${JSON.stringify(proposeCreation(f))}`);
   }
+}
+
+/** A role's RolePeaks from an unbounded run already made (its lines), boards judged by the high-water alone. */
+export function rolePeaksOf(role: string, free: McuRun, seconds = 0): RolePeaks {
+  if (free.status !== 0 || !free.loaded || free.measures.length !== 1) throw new Error(`${role}: status ${free.status}`);
+  const m = free.measures[0];
+  const stages = stagesOf(free);
+  const high = highWater(m.memory);
+  const boards = BOARDS.map((b) => ({ name: b.name, arena: b.arena, fits: b.arena >= high, outcome: b.arena >= high ? "completes (high-water fits)" : "not run" }));
+  return { role, loaded: free.loaded, stages, run: m.memory, value: m.json, instructions: m.instructions, seconds, figures: figuresOf(free.loaded, stages, m.memory), highWater: high, boards };
 }

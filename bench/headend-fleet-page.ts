@@ -88,6 +88,22 @@ async function bench(name: string, store: HeadendStore): Promise<void> {
     const ms = runs.map((r) => r.ms).sort((a, b) => a - b);
     console.log(`${name.padEnd(10)} ${String(METERS).padStart(6)} meters  ${p.padEnd(32)} ${String(runs[0].status)}  ${(runs[0].bytes / 1024).toFixed(1).padStart(8)} KiB  median ${ms[ms.length >> 1].toFixed(1).padStart(7)} ms  (min ${ms[0].toFixed(1)}, max ${ms[ms.length - 1].toFixed(1)})`);
   }
+  // the store's share, where the store has these queries (after paging came in)
+  const st = store as HeadendStore & Partial<{ fleetList(q: object, now: number): Promise<unknown>; fleetTotals(staleMs: number, now: number): Promise<unknown> }>;
+  if (st.fleetList && st.fleetTotals) {
+    const calls: [string, () => Promise<unknown>][] = [
+      ["store.fleetList, first page", () => st.fleetList!({ limit: 100, offset: 0, staleMs: 180_000 }, now)],
+      ["store.fleetList, by power", () => st.fleetList!({ limit: 100, offset: 4900, staleMs: 180_000, sort: "power", desc: true }, now)],
+      ["store.fleetTotals", () => st.fleetTotals!(180_000, now)],
+    ];
+    for (const [label, f] of calls) {
+      await f();
+      const ms: number[] = [];
+      for (let r = 0; r < RUNS; r++) { const t0 = process.hrtime.bigint(); await f(); ms.push(Number(process.hrtime.bigint() - t0) / 1e6); }
+      ms.sort((a, b) => a - b);
+      console.log(`${name.padEnd(10)} ${String(METERS).padStart(6)} meters  ${label.padEnd(32)}               median ${ms[ms.length >> 1].toFixed(1).padStart(7)} ms`);
+    }
+  }
   await web.close();
   await store.close();
 }

@@ -38,23 +38,29 @@ export interface FleetTotals {
 const STATE = `CASE WHEN s.online IS NOT NULL AND NOT s.online THEN 'offline' WHEN m.last_seen IS NOT NULL AND m.last_seen < @staleBefore THEN 'stale'
   WHEN s.online THEN 'online' WHEN m.last_seen IS NULL THEN 'unknown' ELSE 'online' END`;
 
-/** Every meter with its summary columns; the page and the totals read from it. */
-const summary = (where: string): string => `WITH f AS (
-  SELECT m.node, m.meter_id, m.last_seen, s.online, s.t AS status_t, lp.v AS power, lp.t AS power_t, ${STATE} AS state,
-    (SELECT d.last_v - coalesce((SELECT y.last_v FROM rollup_day y WHERE y.meter = m.id AND y.obis = d.obis AND y.bucket = d.bucket - ${DAY}), d.first_v)
-       FROM rollup_day d WHERE d.meter = m.id AND d.obis = (SELECT id FROM obis WHERE code = @energy) AND d.bucket = @day) AS energy_today,
-    (SELECT running FROM firmware_reports fr WHERE fr.node = m.node ORDER BY fr.id DESC LIMIT 1) AS firmware,
-    (SELECT phase FROM firmware_reports fr WHERE fr.node = m.node ORDER BY fr.id DESC LIMIT 1) AS firmware_phase,
-    (SELECT count(*) FROM events e WHERE e.meter = m.id AND e.t >= @since) + (SELECT count(*) FROM pq10 q WHERE q.meter = m.id AND q.flagged AND q.end_t >= @since) AS alarms
+/** Every meter with the columns that cost one row each (the state, the power): filters and sorts read these. */
+const cheap = (where: string): string => `SELECT m.id AS mid, m.node, m.meter_id, m.last_seen, s.online, s.t AS status_t, lp.v AS power, lp.t AS power_t, ${STATE} AS state
   FROM meters m LEFT JOIN node_status s ON s.node = m.node
     LEFT JOIN latest lp ON lp.meter = m.id AND lp.obis = (SELECT id FROM obis WHERE code = @power)
-  ${where}
-)`;
+  ${where}`;
+
+// the columns that cost index look-ups per meter: computed for a page's rows only, unless a sort or filter needs them for all
+const energyOf = (f: string): string => `(SELECT d.last_v - coalesce((SELECT y.last_v FROM rollup_day y WHERE y.meter = d.meter AND y.obis = d.obis AND y.bucket = d.bucket - ${DAY}), d.first_v)
+       FROM rollup_day d WHERE d.meter = ${f}.mid AND d.obis = (SELECT id FROM obis WHERE code = @energy) AND d.bucket = @day)`;
+const alarmsOf = (f: string): string => `((SELECT count(*) FROM events e WHERE e.meter = ${f}.mid AND e.t >= @since) + (SELECT count(*) FROM pq10 q WHERE q.meter = ${f}.mid AND q.flagged AND q.end_t >= @since))`;
+const firmwareOf = (f: string, col: string): string => `(SELECT ${col} FROM firmware_reports fr WHERE fr.node = ${f}.node ORDER BY fr.id DESC LIMIT 1)`;
+
 const SEARCH = `WHERE (@search = '' OR lower(m.node) LIKE @like ESCAPE '!' OR m.meter_id = @searchId OR (lower(m.node) = @pairNode AND m.meter_id = @pairId))`;
+
+/** The meters (cheap columns) plus what this query's sort and filters need of the dear ones, as k_energy / k_alarms. */
+function keyed(q: Pick<FleetQuery, "sort" | "withAlarms">, where: string): string {
+  const extra = [q.sort === "energy" ? `, ${energyOf("c")} AS k_energy` : "", q.sort === "alarms" || q.withAlarms ? `, ${alarmsOf("c")} AS k_alarms` : ""].join("");
+  return `WITH f AS (SELECT c.*${extra} FROM (${cheap(where)}) c)`;
+}
 
 // nulls last in both databases (SQLite sorts them first, PostgreSQL last, for ASC)
 const SORTS: Record<FleetSort, string> = {
-  meter: "node", state: "state", lastSeen: "last_seen", power: "power", energy: "energy_today", alarms: "alarms",
+  meter: "node", state: "state", lastSeen: "last_seen", power: "power", energy: "k_energy", alarms: "k_alarms",
 };
 
 export interface Built {
@@ -75,32 +81,45 @@ function params(q: FleetQuery, now: number): Record<string, string | number> {
 function filters(q: FleetQuery): string {
   const w: string[] = [];
   if (q.state === "offline") w.push("state <> 'online'");
-  if (q.withAlarms) w.push("alarms > 0");
+  if (q.withAlarms) w.push("k_alarms > 0");
   return w.length ? `WHERE ${w.join(" AND ")}` : "";
 }
 
-export function fleetPageSql(q: FleetQuery, now: number): Built {
+function orderBy(q: FleetQuery): string {
   const col = SORTS[q.sort ?? "meter"];
   const dir = q.desc ? "DESC" : "ASC";
-  const order = col === "node" ? `node ${dir}, meter_id ${dir}` : `(${col} IS NULL), ${col} ${dir}, node, meter_id`;
-  return {
-    sql: `${summary(SEARCH)} SELECT * FROM f ${filters(q)} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
-    params: { ...params(q, now), limit: Math.max(0, Math.floor(q.limit)), offset: Math.max(0, Math.floor(q.offset)) },
-  };
+  return col === "node" ? `node ${dir}, meter_id ${dir}` : `(${col} IS NULL), ${col} ${dir}, node, meter_id`;
+}
+
+/** The page's keys chosen, ordered and limited first; the dear columns then for those rows only. */
+function pageSql(q: FleetQuery, where: string): string {
+  return `${keyed(q, where)}, p AS (SELECT * FROM f ${filters(q)} ORDER BY ${orderBy(q)} LIMIT @limit OFFSET @offset)
+  SELECT p.*, ${energyOf("p")} AS energy_today, ${alarmsOf("p")} AS alarms, ${firmwareOf("p", "running")} AS firmware, ${firmwareOf("p", "phase")} AS firmware_phase
+  FROM p ORDER BY ${orderBy(q)}`;
+}
+
+export function fleetPageSql(q: FleetQuery, now: number): Built {
+  return { sql: pageSql(q, SEARCH), params: { ...params(q, now), limit: Math.max(0, Math.floor(q.limit)), offset: Math.max(0, Math.floor(q.offset)) } };
 }
 
 /** How many meters match the search and filters (for the pager). */
 export function fleetCountSql(q: FleetQuery, now: number): Built {
-  return { sql: `${summary(SEARCH)} SELECT count(*) AS n FROM f ${filters(q)}`, params: params(q, now) };
+  return { sql: `${keyed(q, SEARCH)} SELECT count(*) AS n FROM f ${filters(q)}`, params: params(q, now) };
 }
 
-/** The whole fleet's totals (no search, no filter): what the tiles say. */
+/** The whole fleet's totals (no search, no filter): what the tiles say, as set-wide sums, not per-meter sub-queries. */
 export function fleetTotalsSql(q: Pick<FleetQuery, "staleMs">, now: number): Built {
+  const gain = "d.last_v - coalesce(y.last_v, d.first_v)";
   return {
-    sql: `${summary("")} SELECT count(*) AS meters, sum(CASE WHEN state = 'online' THEN 1 ELSE 0 END) AS online,
+    sql: `SELECT count(*) AS meters, sum(CASE WHEN state = 'online' THEN 1 ELSE 0 END) AS online,
       sum(CASE WHEN state = 'online' AND power_t >= @staleBefore THEN power ELSE 0 END) AS power_now,
       sum(CASE WHEN state = 'online' AND power_t >= @staleBefore THEN 1 ELSE 0 END) AS power_meters,
-      sum(CASE WHEN energy_today > 0 THEN energy_today ELSE 0 END) AS energy_today, sum(alarms) AS alarms FROM f`,
+      (SELECT sum(CASE WHEN ${gain} > 0 THEN ${gain} ELSE 0 END) FROM rollup_day d
+         LEFT JOIN rollup_day y ON y.meter = d.meter AND y.obis = d.obis AND y.bucket = d.bucket - ${DAY}
+         WHERE d.obis = (SELECT id FROM obis WHERE code = @energy) AND d.bucket = @day) AS energy_today,
+      (SELECT count(*) FROM meters me JOIN events e ON e.meter = me.id AND e.t >= @since)
+        + (SELECT count(*) FROM meters mq JOIN pq10 q ON q.meter = mq.id AND q.end_t >= @since AND q.flagged) AS alarms
+      FROM (${cheap("")}) f`,
     params: params({ staleMs: q.staleMs, limit: 0, offset: 0 }, now),
   };
 }
@@ -108,7 +127,7 @@ export function fleetTotalsSql(q: Pick<FleetQuery, "staleMs">, now: number): Bui
 /** One meter's summary (the meter page), without reading the others'. */
 export function meterSql(ref: MeterRef, staleMs: number, now: number): Built {
   const p = params({ staleMs, limit: 1, offset: 0 }, now);
-  return { sql: `${summary("WHERE m.node = @node AND m.meter_id = @meterId")} SELECT * FROM f`, params: { ...p, node: ref.node, meterId: ref.meterId } };
+  return { sql: pageSql({ staleMs, limit: 1, offset: 0 }, "WHERE m.node = @node AND m.meter_id = @meterId"), params: { ...p, node: ref.node, meterId: ref.meterId, limit: 1, offset: 0 } };
 }
 
 /** A row of any of the queries above as the pages' MeterSummary. */

@@ -137,6 +137,7 @@ export function storeSuite(name: string, open: () => Promise<{ store: HeadendSto
       expect(new Set(off.rows.map((m) => m.node))).toEqual(new Set(["n-3", "n-4"]));
       const alarms = await store.fleetList({ ...q, withAlarms: true }, now);
       expect(alarms.rows.map((m) => [m.node, m.meterId, m.alarms])).toEqual([["n-1", 2, 1]]);
+      expect((await store.fleetList({ ...q, sort: "alarms", desc: true, limit: 2 }, now)).rows.map((m) => `${m.node}/${m.meterId}/${m.alarms}`)).toEqual(["n-1/2/1", "n-0/1/0"]);
       expect((await store.fleetList({ ...q, search: "N-2" }, now)).rows.map((m) => m.meterId)).toEqual([1, 2, 3, 4, 5]);
       expect((await store.fleetList({ ...q, search: "n-2 / 4" }, now)).rows.map((m) => `${m.node}/${m.meterId}`)).toEqual(["n-2/4"]);
       expect((await store.fleetList({ ...q, search: "3", limit: 100 }, now)).matching).toBe(9); // node n-3's five and meter 3 of the four others

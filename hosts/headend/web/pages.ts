@@ -103,7 +103,7 @@ function fleetTiles(t: FleetTotals, staleMs: number): string {
 }
 
 function fleetFilters(v: FleetView): string {
-  return `<form class="filters" method="get" action="/"><label>Search <input name="q" value="${esc(v.search)}" placeholder="node, meter id or node / id" maxlength="64"></label>
+  return `<form class="filters" method="get" action="/"><label>Search <input name="q" value="${esc(v.search)}" placeholder="node or meter id" maxlength="64"></label>
 <label><input type="checkbox" name="state" value="offline"${v.offline ? " checked" : ""}> not online only</label><label><input type="checkbox" name="alarms" value="1"${v.alarms ? " checked" : ""}> with alarms only</label>
 ${v.sort !== "meter" ? `<input type="hidden" name="sort" value="${v.sort}">` : ""}${v.desc ? `<input type="hidden" name="dir" value="desc">` : ""}<button>Show</button>${v.search || v.offline || v.alarms ? ` <a href="/">all meters</a>` : ""}</form>`;
 }

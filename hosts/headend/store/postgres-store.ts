@@ -9,6 +9,7 @@
  */
 import pg from "pg";
 import { MIGRATIONS } from "./migrations";
+import { fleetCountSql, fleetPageSql, fleetTotalsSql, meterSql, positional, summaryOf, totalsOf, type FleetQuery, type FleetTotals } from "./fleet-query";
 import { writeBatch, type PqInsert, type ReadingRow } from "./postgres-batch";
 import { DAY, ENERGY_OBIS, POWER_OBIS, type CampaignRow, type CampaignState, type DownlinkRow, type EventRow, type HeadendStore, type IngestItem, type IngestOutcome, type MeterRef, type MeterSummary, type PqRow, type RejectSummary, type Resolution, type SeriesPoint, type StoreCounts, type StoreOptions, type UserRow } from "./store";
 import { maxRejectsOf } from "./store";
@@ -253,6 +254,24 @@ export class PostgresStore implements HeadendStore {
       firmware: (r.firmware as string | null) ?? undefined, firmwarePhase: (r.firmware_phase as string | null) ?? undefined,
       alarms: Number(r.alarms),
     }));
+  }
+
+  async fleetList(q: FleetQuery, now: number): Promise<{ rows: MeterSummary[]; matching: number }> {
+    const page = positional(fleetPageSql(q, now));
+    const count = positional(fleetCountSql(q, now));
+    const [rows, n] = await Promise.all([this.q(page.sql, page.values), this.q(count.sql, count.values)]);
+    return { rows: rows.rows.map(summaryOf), matching: Number(n.rows[0].n) };
+  }
+
+  async fleetTotals(staleMs: number, now: number): Promise<FleetTotals> {
+    const b = positional(fleetTotalsSql({ staleMs }, now));
+    return totalsOf((await this.q(b.sql, b.values)).rows[0]);
+  }
+
+  async meterSummary(ref: MeterRef, staleMs: number, now: number): Promise<MeterSummary | undefined> {
+    const b = positional(meterSql(ref, staleMs, now));
+    const r = (await this.q(b.sql, b.values)).rows[0];
+    return r ? summaryOf(r) : undefined;
   }
 
   async series(m: MeterRef, obis: string, from: number, to: number, res: Resolution): Promise<SeriesPoint[]> {

@@ -9,6 +9,7 @@
 import Database from "better-sqlite3";
 import { statSync } from "node:fs";
 import { MIGRATIONS } from "./migrations";
+import { fleetCountSql, fleetPageSql, fleetTotalsSql, meterSql, summaryOf, totalsOf, type FleetQuery, type FleetTotals } from "./fleet-query";
 import { DAY, ENERGY_OBIS, POWER_OBIS, TEN_MIN, type CampaignRow, type CampaignState, type DownlinkRow, type EventRow, type HeadendStore, type IngestItem, type IngestOutcome, type MeterRef, type MeterSummary, type PqRow, type RejectSummary, type Resolution, type SeriesPoint, type StoreCounts, type StoreOptions, type UserRow } from "./store";
 import { maxRejectsOf } from "./store";
 import { mergeRejects } from "./reject-summary";
@@ -211,6 +212,24 @@ export class SqliteStore implements HeadendStore {
       firmwarePhase: (r.firmware_phase as string | null) ?? undefined,
       alarms: r.alarms as number,
     }));
+  }
+
+  async fleetList(q: FleetQuery, now: number): Promise<{ rows: MeterSummary[]; matching: number }> {
+    const page = fleetPageSql(q, now);
+    const count = fleetCountSql(q, now);
+    const rows = (this.db.prepare(page.sql).all(page.params) as Row[]).map(summaryOf);
+    return { rows, matching: (this.db.prepare(count.sql).get(count.params) as Row).n as number };
+  }
+
+  async fleetTotals(staleMs: number, now: number): Promise<FleetTotals> {
+    const b = fleetTotalsSql({ staleMs }, now);
+    return totalsOf(this.db.prepare(b.sql).get(b.params) as Row);
+  }
+
+  async meterSummary(ref: MeterRef, staleMs: number, now: number): Promise<MeterSummary | undefined> {
+    const b = meterSql(ref, staleMs, now);
+    const r = this.db.prepare(b.sql).get(b.params) as Row | undefined;
+    return r ? summaryOf(r) : undefined;
   }
 
   async series(m: MeterRef, obis: string, from: number, to: number, res: Resolution): Promise<SeriesPoint[]> {

@@ -5,6 +5,7 @@
  * PUBACKs, so a crash between the two makes the broker send the batch again and
  * the (meter, boot, seq) unique keys turn the resend into counted duplicates.
  */
+import type { FleetQuery, FleetTotals } from "./fleet-query";
 
 /** A meter is (node, meterId): the aggregator's node id in the topics and the meter's number on its CAN bus. */
 export interface MeterRef {
@@ -161,6 +162,12 @@ export interface HeadendStore {
   /** Stores a batch in one transaction (see the file comment). */
   ingest(batch: IngestItem[]): Promise<IngestOutcome>;
   meters(now: number): Promise<MeterSummary[]>;
+  /** A page of the fleet list: searched, filtered, sorted and limited by the database (fleet-query.ts). */
+  fleetList(q: FleetQuery, now: number): Promise<{ rows: MeterSummary[]; matching: number }>;
+  /** The whole fleet's totals (power now counts only online meters with a fresh value). */
+  fleetTotals(staleMs: number, now: number): Promise<FleetTotals>;
+  /** One meter's summary, or undefined if it never published. */
+  meterSummary(ref: MeterRef, staleMs: number, now: number): Promise<MeterSummary | undefined>;
   series(m: MeterRef, obis: string, from: number, to: number, res: Resolution): Promise<SeriesPoint[]>;
   /** The whole fleet: sum of 10-min mean power (W) per bucket, or energy per day (Wh). */
   fleetSeries(what: "power" | "energy", from: number, to: number): Promise<SeriesPoint[]>;

@@ -8,6 +8,8 @@ import type { CampaignRow, DownlinkRow, EventRow, MeterSummary, PqRow, RejectSum
 import type { WebSession } from "./sessions";
 import { chartSvg } from "./chart";
 import type { CampaignStatus } from "../downlink/campaign";
+import type { FleetSort, FleetTotals } from "../store/fleet-query";
+import { TEN_MIN } from "../store/store";
 
 const CSS = `*{box-sizing:border-box}body{font:15px/1.4 system-ui,sans-serif;margin:0;color:#1f2328;background:#fff}
 header{display:flex;flex-wrap:wrap;gap:.4em 1.2em;align-items:center;padding:.6em 1em;background:#0b3d6e;color:#fff}header a{color:#fff}
@@ -18,7 +20,8 @@ table{border-collapse:collapse;width:100%}th,td{padding:.35em .5em;border-bottom
 .chart .grid{stroke:#e4e7ec}.chart .mark{stroke:#d1242f;stroke-width:1.5;stroke-dasharray:3 2}.chart .ct{font-weight:600;font-size:12px}.chart .empty{fill:#656d76;font-size:13px}
 .tiles{display:flex;flex-wrap:wrap;gap:.8em;margin:.5em 0 1em}.tile{border:1px solid #d8dee4;border-radius:6px;padding:.5em .8em;min-width:9em}.tile b{display:block;font-size:1.3em}
 form.box{border:1px solid #d8dee4;border-radius:6px;padding:.8em;margin:.5em 0;max-width:560px}label{display:block;margin:.3em 0}input,textarea,select{font:inherit;max-width:100%}
-textarea{width:100%;min-height:5em}.err{color:#d1242f}.ok{color:#1a7f37}.note{color:#656d76}button{font:inherit;padding:.25em .8em}`;
+textarea{width:100%;min-height:5em}.old{color:#656d76;font-style:italic}form.filters{display:flex;flex-wrap:wrap;gap:.4em 1em;align-items:center;margin:.5em 0}form.filters label{margin:0}
+.pager{margin:.4em 0}.pager a{margin-left:.6em}th a{color:inherit}.err{color:#d1242f}.ok{color:#1a7f37}.note{color:#656d76}button{font:inherit;padding:.25em .8em}`;
 
 export function page(title: string, body: string, s?: WebSession): string {
   const nav = s
@@ -40,28 +43,107 @@ export function liveness(m: MeterSummary, now: number, staleMs: number): "online
   return m.lastSeen === undefined ? "unknown" : "online";
 }
 
-export function fleetPage(meters: MeterSummary[], power: SeriesPoint[], energy: SeriesPoint[], now: number, staleMs: number, s: WebSession): string {
-  const live = meters.map((m) => liveness(m, now, staleMs));
-  const total = meters.reduce((a, m) => a + (m.powerW ?? 0), 0);
-  const known = meters.filter((m) => m.powerW !== undefined).length;
-  const today = meters.reduce((a, m) => a + Math.max(0, m.energyTodayWh ?? 0), 0);
-  const tiles = `<div class="tiles"><div class="tile">Meters<b>${meters.length}</b></div><div class="tile">Online<b>${live.filter((l) => l === "online").length}</b></div>
-<div class="tile">Power now<b>${known ? watts(total) : "no reading yet"}</b><span class="note">${known} of ${meters.length} meters</span></div><div class="tile">Energy today<b>${(today / 1000).toFixed(2)} kWh</b></div>
-<div class="tile">Alarms (24 h)<b>${meters.reduce((a, m) => a + m.alarms, 0)}</b></div></div>`;
-  const charts = `<div class="charts">${chartSvg([{ name: "fleet", points: power.map((p) => ({ t: p.t, v: p.v / 1000 })) }], { title: "Fleet power, 10-min mean, last 24 h", unit: "kW", from: now - 86_400_000, to: now })}
-${chartSvg([{ name: "fleet", points: energy.map((p) => ({ t: p.t, v: p.v / 1000 })) }], { title: "Fleet energy per day, last 30 days", unit: "kWh", from: now - 30 * 86_400_000, to: now, bars: true })}</div>`;
-  const rows = meters.map((m, k) => `<tr><td><a href="/meter/${encodeURIComponent(m.node)}/${m.meterId}">${esc(m.node)} / ${m.meterId}</a></td>
-<td class="${live[k] === "online" ? "on" : live[k] === "unknown" ? "unk" : "off"}">${live[k]}</td><td>${when(m.lastSeen)}</td><td class="num">${watts(m.powerW)}</td><td class="num">${kwh(m.energyTodayWh)}</td>
-<td>${m.firmware ? `${esc(m.firmware)}${m.firmwarePhase && m.firmwarePhase !== "running" ? ` (${esc(m.firmwarePhase)})` : ""}` : `<span class="unk">not reported</span>`}</td><td class="num">${m.alarms ? `<span class="err">${m.alarms}</span>` : "0"}</td></tr>`).join("");
-  const table = meters.length
-    ? `<div class="tw"><table><thead><tr><th>Meter (node / id)</th><th>State</th><th>Last seen</th><th class="num">Power now</th><th class="num">Energy today</th><th>Firmware</th><th class="num">Alarms 24 h</th></tr></thead><tbody>${rows}</tbody></table></div>`
-    : `<p class="note">No meter has published yet. Meters appear here with their first reading.</p>`;
-  return page("Fleet", tiles + charts + `<h2>Meters</h2>` + table + `<p><a href="/fleet.csv">Fleet CSV</a></p>`, s);
+/** "12 s ago", "5 min ago", "3 h ago", "4 d ago": how an operator reads a last-seen time. */
+export function ago(t: number | undefined, now: number): string {
+  if (t === undefined) return "never";
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  return s < 90 ? `${s} s ago` : s < 90 * 60 ? `${Math.round(s / 60)} min ago` : s < 36 * 3600 ? `${Math.round(s / 3600)} h ago` : `${Math.round(s / 86400)} d ago`;
+}
+
+/** Power is "now" only from an online meter and younger than staleMs; otherwise it is its last known value, with its age. */
+export function powerNow(m: MeterSummary, live: string, now: number, staleMs: number): string {
+  if (m.powerW === undefined) return watts(undefined);
+  if (live === "online" && m.powerAt !== undefined && now - m.powerAt <= staleMs) return watts(m.powerW);
+  return `<span class="old" title="last known value at ${when(m.powerAt)}, not now">last known ${watts(m.powerW)}, ${ago(m.powerAt, now)}</span>`;
+}
+
+/** The fleet list's URL parameters, checked (server.ts parses them, the page writes its links from them). */
+export interface FleetView {
+  page: number;
+  search: string;
+  offline: boolean;
+  alarms: boolean;
+  sort: FleetSort;
+  desc: boolean;
+}
+
+export const PAGE_SIZE = 100;
+
+export function fleetHref(v: FleetView, change: Partial<FleetView> = {}, path = "/"): string {
+  const w = { ...v, ...change };
+  const p = new URLSearchParams();
+  if (w.search) p.set("q", w.search);
+  if (w.offline) p.set("state", "offline");
+  if (w.alarms) p.set("alarms", "1");
+  if (w.sort !== "meter") p.set("sort", w.sort);
+  if (w.desc) p.set("dir", "desc");
+  if (w.page > 1 && path === "/") p.set("page", String(w.page));
+  const qs = p.toString();
+  return esc(qs ? `${path}?${qs}` : path);
+}
+
+export interface FleetPageData {
+  rows: MeterSummary[];
+  matching: number;
+  totals: FleetTotals;
+  power: SeriesPoint[];
+  energy: SeriesPoint[];
+  now: number;
+  staleMs: number;
+  view: FleetView;
+}
+
+/** A 10-min bucket is complete once its end has passed: the one still filling would be drawn as a drop. */
+export const completeBuckets = (points: SeriesPoint[], now: number): SeriesPoint[] => points.filter((p) => p.t + TEN_MIN <= now);
+
+function fleetTiles(t: FleetTotals, staleMs: number): string {
+  return `<div class="tiles"><div class="tile">Meters<b>${t.meters}</b></div><div class="tile">Online<b>${t.online}</b><span class="note">${t.meters - t.online} not online</span></div>
+<div class="tile">Power now<b>${t.powerNowMeters ? watts(t.powerNowW) : "no reading yet"}</b><span class="note">${t.powerNowMeters} of ${t.meters} meters online</span><span class="note" style="display:block">read in the last ${Math.round(staleMs / 60_000)} min</span></div><div class="tile">Energy today<b>${(t.energyTodayWh / 1000).toFixed(2)} kWh</b></div>
+<div class="tile">Alarms (24 h)<b>${t.alarms}</b></div></div>`;
+}
+
+function fleetFilters(v: FleetView): string {
+  return `<form class="filters" method="get" action="/"><label>Search <input name="q" value="${esc(v.search)}" placeholder="node or meter id" maxlength="64"></label>
+<label><input type="checkbox" name="state" value="offline"${v.offline ? " checked" : ""}> not online only</label><label><input type="checkbox" name="alarms" value="1"${v.alarms ? " checked" : ""}> with alarms only</label>
+${v.sort !== "meter" ? `<input type="hidden" name="sort" value="${v.sort}">` : ""}${v.desc ? `<input type="hidden" name="dir" value="desc">` : ""}<button>Show</button>${v.search || v.offline || v.alarms ? ` <a href="/">all meters</a>` : ""}</form>`;
+}
+
+function sortHead(v: FleetView, col: FleetSort, label: string, num = false): string {
+  const on = v.sort === col;
+  const arrow = on ? (v.desc ? " ▼" : " ▲") : "";
+  return `<th${num ? ` class="num"` : ""}${on ? ` aria-sort="${v.desc ? "descending" : "ascending"}"` : ""}><a href="${fleetHref(v, { sort: col, desc: on ? !v.desc : col !== "meter" && col !== "state", page: 1 })}">${label}${arrow}</a></th>`;
+}
+
+function pager(v: FleetView, matching: number): string {
+  const pages = Math.max(1, Math.ceil(matching / PAGE_SIZE));
+  const first = (v.page - 1) * PAGE_SIZE;
+  const shown = matching === 0 ? "no meter matches" : first >= matching ? `page ${v.page} is past the last (${pages})` : `meters ${first + 1}–${Math.min(matching, first + PAGE_SIZE)} of ${matching}`;
+  const prev = v.page > 1 ? `<a href="${fleetHref(v, { page: Math.min(v.page - 1, pages) })}" rel="prev">‹ previous</a>` : "";
+  const next = v.page < pages ? `<a href="${fleetHref(v, { page: v.page + 1 })}" rel="next">next ›</a>` : "";
+  return `<p class="pager">${shown} · page ${v.page} of ${pages} ${prev} ${next}</p>`;
+}
+
+export function fleetPage(d: FleetPageData, s: WebSession): string {
+  const { now, staleMs, view } = d;
+  const charts = `<div class="charts">${chartSvg([{ name: "fleet", points: completeBuckets(d.power, now).map((p) => ({ t: p.t, v: p.v / 1000 })) }], { title: "Fleet power, 10-min mean, last 24 h (complete intervals)", unit: "kW", from: now - 86_400_000, to: now })}
+${chartSvg([{ name: "fleet", points: d.energy.map((p) => ({ t: p.t, v: p.v / 1000 })) }], { title: "Fleet energy per day, last 30 days (today so far)", unit: "kWh", from: now - 30 * 86_400_000, to: now, bars: true })}</div>`;
+  const rows = d.rows.map((m) => {
+    const live = liveness(m, now, staleMs);
+    return `<tr><td><a href="/meter/${encodeURIComponent(m.node)}/${m.meterId}">${esc(m.node)} / ${m.meterId}</a></td>
+<td class="${live === "online" ? "on" : live === "unknown" ? "unk" : "off"}">${live}</td><td title="${when(m.lastSeen)}">${ago(m.lastSeen, now)}</td><td class="num">${powerNow(m, live, now, staleMs)}</td><td class="num">${kwh(m.energyTodayWh)}</td>
+<td>${m.firmware ? `${esc(m.firmware)}${m.firmwarePhase && m.firmwarePhase !== "running" ? ` (${esc(m.firmwarePhase)})` : ""}` : `<span class="unk">not reported</span>`}</td><td class="num">${m.alarms ? `<span class="err">${m.alarms}</span>` : "0"}</td></tr>`;
+  }).join("");
+  const head = `<tr>${sortHead(view, "meter", "Meter (node / id)")}${sortHead(view, "state", "State")}${sortHead(view, "lastSeen", "Last seen")}${sortHead(view, "power", "Power now", true)}${sortHead(view, "energy", "Energy today", true)}<th>Firmware</th>${sortHead(view, "alarms", "Alarms 24 h", true)}</tr>`;
+  const table = d.totals.meters === 0
+    ? `<p class="note">No meter has published yet. Meters appear here with their first reading.</p>`
+    : `${fleetFilters(view)}${pager(view, d.matching)}${d.rows.length ? `<div class="tw"><table><thead>${head}</thead><tbody>${rows}</tbody></table></div>${pager(view, d.matching)}` : ""}`;
+  return page("Fleet", fleetTiles(d.totals, staleMs) + charts + `<h2>Meters</h2>` + table + `<p><a href="${fleetHref(view, {}, "/fleet.csv")}">CSV of this list</a> (every page)</p>`, s);
 }
 
 export interface MeterPageData {
   m: MeterSummary;
   live: string;
+  staleMs: number;
   power: SeriesPoint[];
   energy: SeriesPoint[];
   pq: PqRow[];
@@ -80,7 +162,7 @@ export function meterPage(d: MeterPageData, s: WebSession): string {
   const marks = [...flags, ...d.events.map((e) => ({ t: e.t, label: `${e.type} at ${when(e.t)}` }))];
   const phases = Math.max(1, ...d.pq.map((q) => q.u.length));
   const per = (f: (q: PqRow) => number[], name: string) => Array.from({ length: phases }, (_, p) => ({ name: `${name} L${p + 1}`, points: d.pq.map((q) => ({ t: q.end, v: f(q)[p] })) }));
-  const tiles = `<div class="tiles"><div class="tile">State<b class="${d.live === "online" ? "on" : "off"}">${d.live}</b><span class="note">last seen ${when(m.lastSeen)}</span></div><div class="tile">Power now<b>${watts(m.powerW)}</b></div>
+  const tiles = `<div class="tiles"><div class="tile">State<b class="${d.live === "online" ? "on" : "off"}">${d.live}</b><span class="note" title="${when(m.lastSeen)}">last seen ${ago(m.lastSeen, now)}</span></div><div class="tile">Power now<b>${powerNow(m, d.live, now, d.staleMs)}</b></div>
 <div class="tile">Energy today<b>${kwh(m.energyTodayWh)}</b></div><div class="tile">Firmware<b>${m.firmware ? esc(m.firmware) : "not reported"}</b></div><div class="tile">Alarms (24 h)<b>${m.alarms}</b></div></div>`;
   const charts = `<div class="charts">
 ${chartSvg([{ name: "power", points: d.power }], { title: "Active power, 10-min mean", unit: "W", from, to: now, markers: marks })}

@@ -18,7 +18,7 @@ import { DEFAULT_SIGN_IN, deviceOf, newDeviceCookie, SignInGuard, type SignInLim
 import { nodeClock } from "../../node/node-clock";
 import { Sessions, type WebSession } from "./sessions";
 import { csv } from "./csv";
-import { campaignsPage, downlinksPage, fleetPage, liveness, loginPage, meterPage, rejectsPage, setupPage, when } from "./pages";
+import { campaignsPage, downlinksPage, fleetPage, liveness, PAGE_SIZE, type FleetView, loginPage, meterPage, rejectsPage, setupPage, when } from "./pages";
 import { esc } from "../../../modules/http/html";
 
 export interface WebOptions {
@@ -155,18 +155,26 @@ export async function startWeb(o: WebOptions, port: number, host = "127.0.0.1"):
 
   async function get(res: ServerResponse, path: string, q: URLSearchParams, s: WebSession, notice = ""): Promise<void> {
     const t = now();
-    if (path === "/") {
-      const meters = await o.store.meters(t);
-      return html(res, 200, fleetPage(meters, await o.store.fleetSeries("power", t - DAY, t + 1), await o.store.fleetSeries("energy", t - 30 * DAY, t + 1), t, o.staleMs ?? 180_000, s));
-    }
-    if (path === "/fleet.csv") {
-      const meters = await o.store.meters(t);
-      return csvOut(res, "fleet.csv", csv(["node", "meter", "state", "last_seen_utc", "power_w", "energy_today_wh", "firmware", "alarms_24h"], meters.map((m) => [m.node, m.meterId, liveness(m, t, o.staleMs ?? 180_000), m.lastSeen ? new Date(m.lastSeen).toISOString() : undefined, m.powerW, m.energyTodayWh, m.firmware, m.alarms])));
+    const staleMs = o.staleMs ?? 180_000;
+    if (path === "/" || path === "/fleet.csv") {
+      const view = fleetView(q);
+      if (typeof view === "string") return send(res, 400, "text/plain; charset=utf-8", view);
+      const fq = { search: view.search, state: view.offline ? "offline" as const : undefined, withAlarms: view.alarms, sort: view.sort, desc: view.desc, staleMs };
+      if (path === "/fleet.csv") {
+        // the filtered list, every page of it (at most the fleet's size)
+        const { rows } = await o.store.fleetList({ ...fq, limit: 1_000_000, offset: 0 }, t);
+        return csvOut(res, "fleet.csv", csv(["node", "meter", "state", "last_seen_utc", "power_w", "power_at_utc", "energy_today_wh", "firmware", "alarms_24h"], rows.map((m) => [m.node, m.meterId, liveness(m, t, staleMs), iso(m.lastSeen), m.powerW, iso(m.powerAt), m.energyTodayWh, m.firmware, m.alarms])));
+      }
+      const [list, totals, power, energy] = await Promise.all([
+        o.store.fleetList({ ...fq, limit: PAGE_SIZE, offset: (view.page - 1) * PAGE_SIZE }, t), o.store.fleetTotals(staleMs, t),
+        o.store.fleetSeries("power", t - DAY, t + 1), o.store.fleetSeries("energy", t - 30 * DAY, t + 1),
+      ]);
+      return html(res, 200, fleetPage({ ...list, totals, power, energy, now: t, staleMs, view }, s));
     }
     const mm = /^\/meter\/([A-Za-z0-9_-]{1,64})\/(\d{1,6})(\/csv|\/pq\.csv|\/events\.csv)?$/.exec(path);
     if (mm) {
       const ref = { node: mm[1], meterId: Number(mm[2]) };
-      const m = (await o.store.meters(t)).find((x) => x.node === ref.node && x.meterId === ref.meterId);
+      const m = await o.store.meterSummary(ref, staleMs, t);
       if (!m) return html(res, 404, `<p>No meter ${esc(ref.node)} / ${ref.meterId} has published.</p>`);
       const from = Number(q.get("from") ?? t - DAY);
       const to = Number(q.get("to") ?? t + 1);
@@ -192,7 +200,7 @@ export async function startWeb(o: WebOptions, port: number, host = "127.0.0.1"):
       ]);
       // daily energy = the day's last register minus the day before's (the first reading's on the first day)
       const daily = energy.map((p, k) => ({ t: p.t, v: (p.last ?? 0) - (k > 0 && energy[k - 1].t === p.t - DAY ? energy[k - 1].last ?? 0 : p.min ?? 0) }));
-      return html(res, 200, meterPage({ m, live: liveness(m, t, o.staleMs ?? 180_000), power, energy: daily, pq, events, downlinks, codes, now: t, notice }, s));
+      return html(res, 200, meterPage({ m, live: liveness(m, t, staleMs), staleMs, power, energy: daily, pq, events, downlinks, codes, now: t, notice }, s));
     }
     if (path === "/downlinks") return html(res, 200, downlinksPage(await o.store.downlinks(undefined, 200), s, notice));
     if (path === "/campaigns") {
@@ -246,6 +254,24 @@ export async function startWeb(o: WebOptions, port: number, host = "127.0.0.1"):
   await new Promise<void>((r, j) => { server.once("error", j); server.listen(port, host, () => r()); });
   const bound = (server.address() as { port: number }).port;
   return { server, port: bound, url: `http://${host}:${bound}/`, stats, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+const SORTS = ["meter", "state", "lastSeen", "power", "energy", "alarms"] as const;
+const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString());
+
+/** The fleet list's parameters, or what is wrong with them (a 400, not a guess). */
+export function fleetView(q: URLSearchParams): FleetView | string {
+  const page = q.get("page") ?? "1";
+  if (!/^\d{1,6}$/.test(page) || Number(page) < 1) return "page: a whole number from 1";
+  const sort = q.get("sort") ?? "meter";
+  if (!(SORTS as readonly string[]).includes(sort)) return `sort: one of ${SORTS.join(", ")}`;
+  const dir = q.get("dir") ?? "asc";
+  if (dir !== "asc" && dir !== "desc") return "dir: asc or desc";
+  const search = q.get("q") ?? "";
+  if (search.length > 64) return "q: at most 64 characters";
+  const state = q.get("state") ?? "";
+  if (state !== "" && state !== "offline") return "state: offline (or leave it out)";
+  return { page: Number(page), search: search.trim(), offline: state === "offline", alarms: q.get("alarms") === "1", sort: sort as FleetView["sort"], desc: dir === "desc" };
 }
 
 const can = (role: Role): boolean => role === "operator";

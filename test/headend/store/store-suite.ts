@@ -139,6 +139,53 @@ export function storeSuite(name: string, open: (maxRejects?: number) => Promise<
       await store.close();
     });
 
+    it("pages, searches, filters and sorts the fleet list in the database, and counts power now only from fresh online values", async () => {
+      const { store } = await open();
+      const now = DAY0 + 12 * 3_600_000;
+      const items: IngestItem[] = [];
+      // 25 meters on 5 nodes; node n-3 says offline; meters of n-4 last read 3 h ago (stale); one alarm on n-1/2
+      for (let n = 0; n < 5; n++) {
+        items.push({ kind: "status", node: `n-${n}`, online: n !== 3, t: now - 60_000 });
+        for (let id = 1; id <= 5; id++) {
+          const t = n === 4 || n === 3 ? now - 3 * 3_600_000 : now - 20_000;
+          items.push(reading(`n-${n}`, id, "1-0:1.7.0", 1, 1, t, 100 * n + id));
+        }
+      }
+      items.push({ kind: "event", node: "n-1", meterId: 2, boot: 1, seq: 9, t: now - 1000, type: "dip", body: "{}" });
+      await store.ingest(items);
+      const q = { limit: 10, offset: 0, staleMs: 180_000 };
+      const first = await store.fleetList(q, now);
+      expect(first.matching).toBe(25);
+      expect(first.rows.map((m) => `${m.node}/${m.meterId}`)).toEqual(["n-0/1", "n-0/2", "n-0/3", "n-0/4", "n-0/5", "n-1/1", "n-1/2", "n-1/3", "n-1/4", "n-1/5"]);
+      const third = await store.fleetList({ ...q, offset: 20 }, now);
+      expect(third.rows.map((m) => `${m.node}/${m.meterId}`)).toEqual(["n-4/1", "n-4/2", "n-4/3", "n-4/4", "n-4/5"]);
+      // by power, highest first: n-4/5 (405 W) leads although it is stale: the sort is by the value
+      const byPower = await store.fleetList({ ...q, sort: "power", desc: true, limit: 3 }, now);
+      expect(byPower.rows.map((m) => m.powerW)).toEqual([405, 404, 403]);
+      const asc = await store.fleetList({ ...q, sort: "power", limit: 2 }, now);
+      expect(asc.rows.map((m) => m.powerW)).toEqual([1, 2]);
+      // not online: the offline node and the stale one
+      const off = await store.fleetList({ ...q, state: "offline", limit: 100 }, now);
+      expect(off.matching).toBe(10);
+      expect(new Set(off.rows.map((m) => m.node))).toEqual(new Set(["n-3", "n-4"]));
+      const alarms = await store.fleetList({ ...q, withAlarms: true }, now);
+      expect(alarms.rows.map((m) => [m.node, m.meterId, m.alarms])).toEqual([["n-1", 2, 1]]);
+      expect((await store.fleetList({ ...q, sort: "alarms", desc: true, limit: 2 }, now)).rows.map((m) => `${m.node}/${m.meterId}/${m.alarms}`)).toEqual(["n-1/2/1", "n-0/1/0"]);
+      expect((await store.fleetList({ ...q, search: "N-2" }, now)).rows.map((m) => m.meterId)).toEqual([1, 2, 3, 4, 5]);
+      expect((await store.fleetList({ ...q, search: "n-2 / 4" }, now)).rows.map((m) => `${m.node}/${m.meterId}`)).toEqual(["n-2/4"]);
+      expect((await store.fleetList({ ...q, search: "3", limit: 100 }, now)).matching).toBe(9); // node n-3's five and meter 3 of the four others
+      // a search is text, never SQL or a pattern: % and _ match themselves
+      expect((await store.fleetList({ ...q, search: "%" }, now)).matching).toBe(0);
+      expect((await store.fleetList({ ...q, search: "' OR 1=1 --" }, now)).matching).toBe(0);
+      const totals = await store.fleetTotals(180_000, now);
+      // online: n-0, n-1, n-2 (15 meters); power now sums only theirs
+      expect(totals).toMatchObject({ meters: 25, online: 15, powerNowMeters: 15, alarms: 1 });
+      expect(totals.powerNowW).toBe([0, 1, 2].reduce((a, n) => a + 5 * 100 * n + 15, 0));
+      expect(await store.meterSummary({ node: "n-4", meterId: 3 }, 180_000, now)).toMatchObject({ node: "n-4", meterId: 3, powerW: 403, powerAt: now - 3 * 3_600_000, status: "online" });
+      expect(await store.meterSummary({ node: "n-9", meterId: 1 }, 180_000, now)).toBeUndefined();
+      await store.close();
+    });
+
     it("migrates once: reopening keeps the data and the version", async () => {
       const { store, reopen } = await open();
       await store.ingest([reading("e", 1, "1-0:1.7.0", 1, 1, DAY0, 1)]);

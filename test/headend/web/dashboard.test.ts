@@ -99,6 +99,9 @@ describe.skipIf(missing("chromium", "mosquitto"))("head-end dashboard in Chromiu
       expect(text).toContain("1.4.0");
       expect(text).toMatch(/\d+ W/);
       expect(text).toMatch(/\d+\.\d\d kWh/);
+      // south-01 says offline: its 20-s-old values are last known, not "now", and not in the total
+      expect(text).toMatch(/south-01 \/ 1\s+offline\s+\d+ s ago\s+last known \d+ W, \d+ s ago/);
+      expect(await page.locator(".tiles").innerText()).toContain("4 of 6 meters online");
       expect(await page.locator("svg.chart polyline").count()).toBeGreaterThanOrEqual(1);
       expect(await page.locator("svg.chart rect[fill]").count()).toBeGreaterThanOrEqual(1);
       // no horizontal scrolling of the page itself on a phone (the table scrolls in its own box)
@@ -106,6 +109,28 @@ describe.skipIf(missing("chromium", "mosquitto"))("head-end dashboard in Chromiu
       await page.screenshot({ path: `${SHOTS}/headend-fleet-${width}.png`, fullPage: width === 390 ? false : true });
       await page.close();
     }
+  }, 30_000);
+
+  it("fleet list: not-online filter, search, sort by power, the filtered CSV, and a clear error for a bad parameter", async () => {
+    const page = await signIn("olga", "operator-password-1", 1280);
+    await page.check('input[name="state"]');
+    await page.click("form.filters button");
+    expect(page.url()).toContain("state=offline");
+    const off = await page.locator("tbody tr td:first-child").allInnerTexts();
+    expect(off).toEqual(["south-01 / 1", "south-01 / 2"]);
+    await page.goto(`${he.url}?q=NORTH-02`);
+    expect(await page.locator("tbody tr td:first-child").allInnerTexts()).toEqual(["north-02 / 1", "north-02 / 2"]);
+    await page.goto(he.url);
+    await page.click('th a:has-text("Power now")'); // first click: highest first
+    const watts = (await page.locator("tbody tr td:nth-child(4)").allInnerTexts()).map((t) => Number(/(\d+) W/.exec(t)?.[1]));
+    expect(watts).toEqual([...watts].sort((a, b) => b - a));
+    const csvText = await (await page.request.get(`${he.url}fleet.csv?state=offline`)).text();
+    expect(csvText.trim().split("\r\n").slice(1).map((l) => l.split(",").slice(0, 3).join(","))).toEqual(['"south-01",1,"offline"', '"south-01",2,"offline"']);
+    const bad = await page.request.get(`${he.url}?page=0`);
+    expect(bad.status()).toBe(400);
+    expect(await bad.text()).toContain("page: a whole number from 1");
+    expect((await page.request.get(`${he.url}?sort=drop%20table`)).status()).toBe(400);
+    await page.close();
   }, 30_000);
 
   it("meter page: power, energy, voltage, frequency and THD charts with the flagged interval and the dip marked", async () => {
@@ -116,6 +141,7 @@ describe.skipIf(missing("chromium", "mosquitto"))("head-end dashboard in Chromiu
       expect(await page.locator("svg.chart").count()).toBe(5);
       expect(await page.locator("svg.chart line.mark").count()).toBeGreaterThanOrEqual(2);
       expect(await page.locator("main").innerText()).toContain("dip");
+      expect(await page.locator(".tiles").innerText()).toMatch(/last seen \d+ s ago/);
       expect((await page.evaluate("document.documentElement.scrollWidth")) as number).toBeLessThanOrEqual(width);
       await page.screenshot({ path: `${SHOTS}/headend-meter-${width}.png`, fullPage: width === 1280 });
       await page.close();

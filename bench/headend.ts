@@ -70,9 +70,15 @@ async function child(): Promise<void> {
     },
   });
   const size0 = await h.store.sizeBytes(); // an empty database's bytes, not counted per row
+  // time each batch spends in the store: tells the database's share of the latency from the waiting elsewhere
+  const storeMs: number[] = [];
+  let batchItems = 0;
+  const ingestOf = h.store.ingest.bind(h.store);
+  h.store.ingest = async (b) => { const s = performance.now(); const r = await ingestOf(b); storeMs.push(performance.now() - s); batchItems += b.length; return r; };
+  const batchStats = () => ({ batches: storeMs.length, items: batchItems, storeP50: pct(storeMs, 50), storeP99: pct(storeMs, 99), failed: h.ingest.reduce((n, w) => n + w.stats.mqtt.failedBatches, 0) });
   const tick = setInterval(() => { process.send!({ lat: lat.splice(0), stored, dups, cpu: process.cpuUsage(), size0 }); }, 500);
   process.on("message", async (m) => {
-    if (m === "stop") { clearInterval(tick); process.send!({ lat: lat.splice(0), stored, dups, cpu: process.cpuUsage(), size0, size: await h.store.sizeBytes(), counts: await h.store.counts(), perNode: await rowsPerNode(arg("db-url", "")) }); await h.stop(); process.exit(0); }
+    if (m === "stop") { clearInterval(tick); process.send!({ lat: lat.splice(0), stored, dups, cpu: process.cpuUsage(), size0, size: await h.store.sizeBytes(), counts: await h.store.counts(), perNode: await rowsPerNode(arg("db-url", "")), batch: batchStats() }); await h.stop(); process.exit(0); }
   });
 }
 
@@ -155,7 +161,7 @@ function procCpu(pid: number): number {
 let killBroker = false;
 let killHeadend = false;
 
-type ChildReport = { stored: number; dups: number; cpu: NodeJS.CpuUsage; size0?: number; size?: number; counts?: { readings: number; pq: number }; perNode?: Record<string, { rows: number; keys: number }> };
+type ChildReport = { stored: number; dups: number; cpu: NodeJS.CpuUsage; size0?: number; size?: number; counts?: { readings: number; pq: number }; perNode?: Record<string, { rows: number; keys: number }>; batch?: { batches: number; items: number; storeP50: number; storeP99: number; failed: number } };
 
 /** mosquitto's persistence: `changes` = save after every change, a number = every that many seconds. */
 function saveConf(autosave: string): string[] {
@@ -238,8 +244,9 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
   // rows still missing at the end were either lost or still queued in the broker for the head-end's
   // session (it kept arriving until we stopped): say which, from whether the count was still moving
   const lostCell = missing === 0 ? "0" : last.stored !== prev ? `${missing} not yet ingested (backlog still draining after ${backlogWait.toFixed(0)} s)` : `${missing}`;
+  const b = final.batch!;
   const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-  console.log(`| ${db} | ${n} | ${connected === n ? connectS.toFixed(1) : `${connected}/${n} in ${connectS.toFixed(0)}`} s | ${(rows / elapsed).toFixed(0)} rows/s (offered ${(published / (seconds)).toFixed(0)}) | ${pct(lat, 50)} / ${pct(lat, 99)} ms | ${lostCell} | ${doubled} | ${(bytesPerRow * rowsPerMeterDay / 1024).toFixed(0)} KiB (${bytesPerRow.toFixed(0)} B/row) | meters ${cpuMeters.toFixed(0)} s, mosquitto ${mosqCpu.toFixed(0)} s, head-end ${cpuHeadend.toFixed(0)} s of ${elapsed.toFixed(0)} s | ${load} | ${events || "–"} resends absorbed ${final.dups + dupsBefore} |`);
+  console.log(`| ${db} | ${n} | ${connected === n ? connectS.toFixed(1) : `${connected}/${n} in ${connectS.toFixed(0)}`} s | ${(rows / elapsed).toFixed(0)} rows/s (offered ${(published / (seconds)).toFixed(0)}) | ${pct(lat, 50)} / ${pct(lat, 99)} ms | ${lostCell} | ${doubled} | ${(bytesPerRow * rowsPerMeterDay / 1024).toFixed(0)} KiB (${bytesPerRow.toFixed(0)} B/row) | meters ${cpuMeters.toFixed(0)} s, mosquitto ${mosqCpu.toFixed(0)} s, head-end ${cpuHeadend.toFixed(0)} s of ${elapsed.toFixed(0)} s | ${load} | ${events || "–"} resends absorbed ${final.dups + dupsBefore}; last head-end: ${b.batches} batches of ${(b.items / Math.max(1, b.batches)).toFixed(0)} messages, store p50/p99 ${b.storeP50.toFixed(0)}/${b.storeP99.toFixed(0)} ms, ${b.failed} failed |`);
   await mq.stop();
   pgServer?.remove();
   rmSync(dir, { recursive: true, force: true });

@@ -136,6 +136,19 @@ export class PostgresStore implements HeadendStore {
     return out;
   }
 
+  /**
+   * A batch's status messages in one statement (every meter publishes one when it connects, and the
+   * retained ones all come at each subscription: per-row statements here were a round trip each).
+   * The last one of a node in the batch wins, as one at a time would have.
+   */
+  private async statuses(c: pg.PoolClient, rest: IngestItem[], out: IngestOutcome): Promise<void> {
+    const last = new Map<string, { online: boolean; t: number }>();
+    for (const it of rest) if (it.kind === "status") { last.set(it.node, { online: it.online, t: it.t }); out.stored++; }
+    if (!last.size) return;
+    const nodes = [...last.keys()].sort(); // one lock order for every worker
+    await c.query("INSERT INTO node_status (node, online, t) SELECT * FROM unnest($1::text[], $2::bool[], $3::bigint[]) ON CONFLICT (node) DO UPDATE SET online = excluded.online, t = excluded.t", [nodes, nodes.map((n) => last.get(n)!.online), nodes.map((n) => last.get(n)!.t)]);
+  }
+
   /** What is not a reading or an aggregate, and the readings to keep aside, in one transaction. */
   private async others(rest: IngestItem[], stale: Reading[], out: IngestOutcome): Promise<void> {
     const c = await this.pool.connect();
@@ -147,6 +160,7 @@ export class PostgresStore implements HeadendStore {
       };
       const asReject = (it: Reading) => [`${it.node}/${it.meterId}/${it.obis}`, new TextEncoder().encode(JSON.stringify(it))] as const;
       for (const it of stale) await reject(...asReject(it), "a second reading of this code at the same time", Date.now());
+      await this.statuses(c, rest, out);
       for (const it of rest) {
         switch (it.kind) {
           case "reading":
@@ -157,10 +171,6 @@ export class PostgresStore implements HeadendStore {
             else out.duplicates++;
             break;
           }
-          case "status":
-            await c.query("INSERT INTO node_status (node, online, t) VALUES ($1, $2, $3) ON CONFLICT (node) DO UPDATE SET online = excluded.online, t = excluded.t", [it.node, it.online, it.t]);
-            out.stored++;
-            break;
           case "firmware": {
             const last = (await c.query("SELECT body FROM firmware_reports WHERE node = $1 ORDER BY id DESC LIMIT 1", [it.node])).rows[0]?.body;
             if (last === it.body) out.duplicates++;

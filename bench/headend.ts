@@ -79,7 +79,7 @@ async function child(): Promise<void> {
   let batchItems = 0;
   const ingestOf = h.store.ingest.bind(h.store);
   h.store.ingest = async (b) => { const s = performance.now(); const r = await ingestOf(b); storeMs.push(performance.now() - s); batchItems += b.length; return r; };
-  const batchStats = () => ({ batches: storeMs.length, items: batchItems, storeP50: pct(storeMs, 50), storeP99: pct(storeMs, 99), failed: h.ingest.reduce((n, w) => n + w.stats.mqtt.failedBatches, 0), ...lagOf(loop) });
+  const batchStats = () => ({ batches: storeMs.length, items: batchItems, storeP50: pct(storeMs, 50), storeP99: pct(storeMs, 99), failed: h.ingest.reduce((n, w) => n + w.stats.mqtt.failedBatches, 0), sessionsLost: h.ingest.reduce((n, w) => n + w.stats.mqtt.sessionsLost, 0), ...lagOf(loop) });
   const tick = setInterval(() => { process.send!({ lat: lat.splice(0), stored, dups, cpu: process.cpuUsage(), size0 }); }, 500);
   process.on("message", async (m) => {
     if (m === "stop") { clearInterval(tick); process.send!({ lat: lat.splice(0), stored, dups, cpu: process.cpuUsage(), size0, size: await h.store.sizeBytes(), counts: await h.store.counts(), perNode: await rowsPerNode(arg("db-url", "")), batch: batchStats() }); await h.stop(); process.exit(0); }
@@ -168,7 +168,7 @@ function procCpu(pid: number): number {
 let killBroker = false;
 let killHeadend = false;
 
-type ChildReport = { stored: number; dups: number; cpu: NodeJS.CpuUsage; size0?: number; size?: number; counts?: { readings: number; pq: number }; perNode?: Record<string, { rows: number; keys: number }>; batch?: { batches: number; items: number; storeP50: number; storeP99: number; failed: number; lagP99: number; lagMax: number } };
+type ChildReport = { stored: number; dups: number; cpu: NodeJS.CpuUsage; size0?: number; size?: number; counts?: { readings: number; pq: number }; perNode?: Record<string, { rows: number; keys: number }>; batch?: { batches: number; items: number; storeP50: number; storeP99: number; failed: number; sessionsLost: number; lagP99: number; lagMax: number } };
 
 /** mosquitto's persistence: `changes` = save after every change, a number = every that many seconds. */
 function saveConf(autosave: string): string[] {
@@ -259,7 +259,7 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
   const b = final.batch!;
   const g = lagOf(genLoop);
   const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-  console.log(`| ${db} | ${n} | ${connected === n ? connectS.toFixed(1) : `${connected}/${n} in ${connectS.toFixed(0)}`} s | ${(rows / elapsed).toFixed(0)} rows/s (offered ${(published / (seconds)).toFixed(0)}) | ${pct(lat, 50)} / ${pct(lat, 99)} ms | ${lostCell} | ${doubled} | ${(bytesPerRow * rowsPerMeterDay / 1024).toFixed(0)} KiB (${bytesPerRow.toFixed(0)} B/row) | meters ${cpuMeters.toFixed(0)} s, mosquitto ${mosqCpu.toFixed(0)} s, head-end ${cpuHeadend.toFixed(0)} s of ${elapsed.toFixed(0)} s | ${load} | ${events || "–"} resends absorbed ${final.dups + dupsBefore}; last head-end: ${b.batches} batches of ${(b.items / Math.max(1, b.batches)).toFixed(0)} messages, store p50/p99 ${b.storeP50.toFixed(0)}/${b.storeP99.toFixed(0)} ms, ${b.failed} failed; event-loop lag p99/max: meters ${g.lagP99.toFixed(0)}/${g.lagMax.toFixed(0)} ms, head-end ${b.lagP99.toFixed(0)}/${b.lagMax.toFixed(0)} ms |`);
+  console.log(`| ${db} | ${n} | ${connected === n ? connectS.toFixed(1) : `${connected}/${n} in ${connectS.toFixed(0)}`} s | ${(rows / elapsed).toFixed(0)} rows/s (offered ${(published / (seconds)).toFixed(0)}) | ${pct(lat, 50)} / ${pct(lat, 99)} ms | ${lostCell} | ${doubled} | ${(bytesPerRow * rowsPerMeterDay / 1024).toFixed(0)} KiB (${bytesPerRow.toFixed(0)} B/row) | meters ${cpuMeters.toFixed(0)} s, mosquitto ${mosqCpu.toFixed(0)} s, head-end ${cpuHeadend.toFixed(0)} s of ${elapsed.toFixed(0)} s | ${load} | ${events || "–"} resends absorbed ${final.dups + dupsBefore}; last head-end: ${b.batches} batches of ${(b.items / Math.max(1, b.batches)).toFixed(0)} messages, store p50/p99 ${b.storeP50.toFixed(0)}/${b.storeP99.toFixed(0)} ms, ${b.failed} failed, ${b.sessionsLost} sessions lost (the broker came back without the head-end's session); event-loop lag p99/max: meters ${g.lagP99.toFixed(0)}/${g.lagMax.toFixed(0)} ms, head-end ${b.lagP99.toFixed(0)}/${b.lagMax.toFixed(0)} ms |`);
   await mq.stop();
   pgServer?.remove();
   rmSync(dir, { recursive: true, force: true });

@@ -132,8 +132,23 @@ export class PostgresStore implements HeadendStore {
         else stale.push(readings[k]);
       });
     }
-    if (rest.length || stale.length) await this.others(rest, stale, out);
+    const second = await this.notResends(stale, out);
+    if (rest.length || second.length) await this.others(rest, second, out);
     return out;
+  }
+
+  /**
+   * Of the readings the batch statement neither stored nor found by key, those whose key another worker
+   * committed while it ran (its snapshot predates that commit; ON CONFLICT waited for it, the lookup did
+   * not see it) are resends; the rest are second readings at the same time. A fresh statement sees
+   * those commits. Rare (two workers given one message), so a query only when there is one.
+   */
+  private async notResends(stale: Reading[], out: IngestOutcome): Promise<Reading[]> {
+    if (!stale.length) return stale;
+    const ids = stale.map((r) => this.meterId(r));
+    const rows = (await this.q("SELECT DISTINCT r.meter, r.boot, r.seq FROM readings r JOIN unnest($1::int[], $2::bigint[], $3::bigint[], $4::bigint[]) AS k(meter, boot, seq, t) ON r.meter = k.meter AND r.boot = k.boot AND r.seq = k.seq AND r.t = k.t", [ids, stale.map((r) => r.boot), stale.map((r) => r.seq), stale.map((r) => r.t)])).rows;
+    const have = new Set(rows.map((r) => `${r.meter as number}/${r.boot as number}/${r.seq as number}`));
+    return stale.filter((r, k) => { const resend = have.has(`${ids[k]}/${r.boot}/${r.seq}`); if (resend) out.duplicates++; return !resend; });
   }
 
   /**

@@ -9,6 +9,13 @@
  * acknowledged and the connection is dropped: the broker keeps the batch in the
  * persistent session and sends it again on the next connection.
  *
+ * When the broker's connection drops, what arrived and is not yet stored is
+ * still stored (never acknowledged: its packet ids belonged to that connection).
+ * A broker that dies loses what it had not saved (mosquitto saves a snapshot now
+ * and then, docs/headend-scaling.md), and messages it had already sent us may
+ * be among those: throwing them away would lose them for good. If the broker
+ * did keep them it sends them again and the store's keys count the duplicates.
+ *
  * MQTT 5: session expiry (the session outlives a head-end restart), Receive
  * Maximum bounds how many unacknowledged messages the broker sends us, and
  * `group` subscribes as $share/<group>/<filter> so several workers split the
@@ -149,7 +156,7 @@ export class Subscriber {
     sock.on("close", () => {
       if (this.sock !== sock) return;
       const wasConnected = this.connected;
-      this.teardown();
+      this.teardown(true);
       this.turn++; // a cluster: the next attempt goes to the next node
       if (!this.running) return;
       if (wasConnected) this.backoff = Math.max(this.backoff, this.o.reconnectDelayMs ?? 200);
@@ -268,12 +275,20 @@ export class Subscriber {
     return id;
   }
 
-  private teardown(): void {
+  /**
+   * `keep`: the broker's connection dropped (its crash or ours to it): the waiting messages are stored
+   * anyway, without their ids — acknowledging one on the next connection would acknowledge another
+   * message. Otherwise (kill, stop) they are dropped: unacknowledged, so the broker has them.
+   */
+  private teardown(keep = false): void {
     this.connected = false;
     clearInterval(this.ping);
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.pending = []; // unacknowledged: the broker has them
+    if (keep && this.running) {
+      for (const p of this.pending) p.id = undefined;
+      if (this.pending.length) this.schedule();
+    } else this.pending = [];
     this.sock?.destroy();
     this.sock = undefined;
   }

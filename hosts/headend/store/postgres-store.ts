@@ -137,8 +137,36 @@ export class PostgresStore implements HeadendStore {
         else stale.push(readings[k]);
       });
     }
-    if (rest.length || stale.length) await this.others(rest, stale, out);
+    const second = await this.notResends(stale, out);
+    if (rest.length || second.length) await this.others(rest, second, out);
     return out;
+  }
+
+  /**
+   * Of the readings the batch statement neither stored nor found by key, those whose key another worker
+   * committed while it ran (its snapshot predates that commit; ON CONFLICT waited for it, the lookup did
+   * not see it) are resends; the rest are second readings at the same time. A fresh statement sees
+   * those commits. Rare (two workers given one message), so a query only when there is one.
+   */
+  private async notResends(stale: Reading[], out: IngestOutcome): Promise<Reading[]> {
+    if (!stale.length) return stale;
+    const ids = stale.map((r) => this.meterId(r));
+    const rows = (await this.q("SELECT DISTINCT r.meter, r.boot, r.seq FROM readings r JOIN unnest($1::int[], $2::bigint[], $3::bigint[], $4::bigint[]) AS k(meter, boot, seq, t) ON r.meter = k.meter AND r.boot = k.boot AND r.seq = k.seq AND r.t = k.t", [ids, stale.map((r) => r.boot), stale.map((r) => r.seq), stale.map((r) => r.t)])).rows;
+    const have = new Set(rows.map((r) => `${r.meter as number}/${r.boot as number}/${r.seq as number}`));
+    return stale.filter((r, k) => { const resend = have.has(`${ids[k]}/${r.boot}/${r.seq}`); if (resend) out.duplicates++; return !resend; });
+  }
+
+  /**
+   * A batch's status messages in one statement (every meter publishes one when it connects, and the
+   * retained ones all come at each subscription: per-row statements here were a round trip each).
+   * The last one of a node in the batch wins, as one at a time would have.
+   */
+  private async statuses(c: pg.PoolClient, rest: IngestItem[], out: IngestOutcome): Promise<void> {
+    const last = new Map<string, { online: boolean; t: number }>();
+    for (const it of rest) if (it.kind === "status") { last.set(it.node, { online: it.online, t: it.t }); out.stored++; }
+    if (!last.size) return;
+    const nodes = [...last.keys()].sort(); // one lock order for every worker
+    await c.query("INSERT INTO node_status (node, online, t) SELECT * FROM unnest($1::text[], $2::bool[], $3::bigint[]) ON CONFLICT (node) DO UPDATE SET online = excluded.online, t = excluded.t", [nodes, nodes.map((n) => last.get(n)!.online), nodes.map((n) => last.get(n)!.t)]);
   }
 
   /** What is not a reading or an aggregate, and the readings to keep aside, in one transaction. */
@@ -151,8 +179,8 @@ export class PostgresStore implements HeadendStore {
         out.rejected++;
       };
       const asReject = (it: Reading) => [`${it.node}/${it.meterId}/${it.obis}`, new TextEncoder().encode(JSON.stringify(it))] as const;
-      stale = await this.raced(c, stale, out);
       for (const it of stale) await reject(...asReject(it), "a second reading of this code at the same time", Date.now());
+      await this.statuses(c, rest, out);
       for (const it of rest) {
         switch (it.kind) {
           case "reading":
@@ -163,10 +191,6 @@ export class PostgresStore implements HeadendStore {
             else out.duplicates++;
             break;
           }
-          case "status":
-            await c.query("INSERT INTO node_status (node, online, t) VALUES ($1, $2, $3) ON CONFLICT (node) DO UPDATE SET online = excluded.online, t = excluded.t", [it.node, it.online, it.t]);
-            out.stored++;
-            break;
           case "firmware": {
             // the report itself is the key (it carries boot but no seq): migration 3's firmware_once; a report a
             // second worker is inserting at the same moment waits for its commit and is a duplicate too
@@ -197,21 +221,6 @@ export class PostgresStore implements HeadendStore {
     } finally {
       c.release();
     }
-  }
-
-  /**
-   * The batch statement saw neither a stale reading's own row nor an older one, but another worker may have
-   * inserted that very key while it ran: ON CONFLICT waited for that commit, and the statement's snapshot (taken
-   * before it) could not show the row. A new statement can: a key found now is the other worker's copy, a
-   * counted duplicate; the rest are second readings at the same time, kept aside.
-   */
-  private async raced(c: pg.PoolClient, stale: Reading[], out: IngestOutcome): Promise<Reading[]> {
-    const left: Reading[] = [];
-    for (const it of stale) {
-      if ((await c.query("SELECT 1 FROM readings WHERE meter = $1 AND boot = $2 AND seq = $3 AND t = $4", [this.meterId(it), it.boot, it.seq, it.t])).rowCount) out.duplicates++;
-      else left.push(it);
-    }
-    return left;
   }
 
   /**

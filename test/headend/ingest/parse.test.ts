@@ -55,4 +55,12 @@ describe("parseMessage: a reading's topic in either form", () => {
     expect(reason(parse("xsmeter/n7/meter/03/pq/10min", pq))).toBe("meter id is not a number");
     expect(parseMessage("xsmeter/n7/status", enc("online"), NOW)).toEqual({ kind: "status", node: "n7", online: true, t: NOW });
   });
+
+  it("decodes each payload on its own: a message cut inside a UTF-8 sequence leaves nothing for the next", () => {
+    const cut = enc('{"boot":2,"seq":41,"t":1,"v":1,"u":"é"}').slice(0, -3); // ends after the first byte of "é"
+    expect(reason(parseMessage("xsmeter/n7/meter/3/1-0:1.8.0", cut, NOW))).toBe("payload is not UTF-8");
+    expect(parse("xsmeter/n7/meter/3/1-0:1.8.0")).toMatchObject({ kind: "reading", seq: 41, v: 1234.5 });
+    expect(parseMessage("xsmeter/n7/status", new Uint8Array([0xc3]), NOW)).toMatchObject({ kind: "reject", reason: "payload is not UTF-8" });
+    expect(parseMessage("xsmeter/n7/status", enc("online"), NOW)).toMatchObject({ kind: "status", online: true });
+  });
 });

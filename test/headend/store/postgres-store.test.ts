@@ -128,3 +128,24 @@ describe.skipIf(skip)("PostgreSQL rejects bound with two workers", () => {
     await b.close();
   });
 });
+
+describe.skipIf(skip)("PostgreSQL shared by two workers", () => {
+  it("counts a reading another worker committed while its own batch ran as a duplicate, never as a reject", async () => {
+    const url = await freshDb();
+    const a = new PostgresStore(url), b = new PostgresStore(url);
+    await a.migrate(); await b.migrate();
+    const t0 = Date.UTC(2026, 11, 3);
+    const batch = Array.from({ length: 400 }, (_, k) => ({ kind: "reading" as const, node: `w${k % 20}`, meterId: 1, obis: "1-0:1.7.0", boot: 1, seq: k + 1, t: t0 + k * 1000, v: k, unit: "W" }));
+    await a.ingest(batch.slice(0, 1)); await b.ingest(batch.slice(0, 1)); // both know the meters and the code
+    // the same messages to both at once, several times (NATS without shared subscriptions does this)
+    for (let round = 0; round < 5; round++) {
+      const part = batch.slice(1 + round * 79, 1 + (round + 1) * 79);
+      const [ra, rb] = await Promise.all([a.ingest(part), b.ingest(part)]);
+      expect(ra.rejected + rb.rejected).toBe(0);
+      expect(ra.stored + rb.stored).toBe(part.length);
+      expect(ra.duplicates + rb.duplicates).toBe(part.length);
+    }
+    expect((await a.counts()).readings).toBe(396);
+    await a.close(); await b.close();
+  });
+});

@@ -186,6 +186,20 @@ export function storeSuite(name: string, open: (maxRejects?: number) => Promise<
       await store.close();
     });
 
+    it("takes a batch's statuses in order: the last of a node wins, each one counted", async () => {
+      const { store } = await open();
+      await store.ingest([reading("s1", 1, "1-0:1.7.0", 1, 1, DAY0, 1), reading("s2", 1, "1-0:1.7.0", 1, 1, DAY0, 1)]);
+      const r = await store.ingest([
+        { kind: "status", node: "s1", online: true, t: DAY0 + 1 },
+        { kind: "status", node: "s2", online: true, t: DAY0 + 2 },
+        { kind: "status", node: "s1", online: false, t: DAY0 + 3 },
+      ]);
+      expect(r).toEqual({ stored: 3, duplicates: 0, rejected: 0 });
+      const ms = await store.meters(DAY0 + 10);
+      expect(ms.map((m) => [m.node, m.status, m.statusAt])).toEqual([["s1", "offline", DAY0 + 3], ["s2", "online", DAY0 + 2]]);
+      await store.close();
+    });
+
     it("migrates once: reopening keeps the data and the version", async () => {
       const { store, reopen } = await open();
       await store.ingest([reading("e", 1, "1-0:1.7.0", 1, 1, DAY0, 1)]);

@@ -165,7 +165,7 @@ export function meterPage(d: MeterPageData, s: WebSession): string {
   const tiles = `<div class="tiles"><div class="tile">State<b class="${d.live === "online" ? "on" : "off"}">${d.live}</b><span class="note" title="${when(m.lastSeen)}">last seen ${ago(m.lastSeen, now)}</span></div><div class="tile">Power now<b>${powerNow(m, d.live, now, d.staleMs)}</b></div>
 <div class="tile">Energy today<b>${kwh(m.energyTodayWh)}</b></div><div class="tile">Firmware<b>${m.firmware ? esc(m.firmware) : "not reported"}</b></div><div class="tile">Alarms (24 h)<b>${m.alarms}</b></div></div>`;
   const charts = `<div class="charts">
-${chartSvg([{ name: "power", points: d.power }], { title: "Active power, 10-min mean", unit: "W", from, to: now, markers: marks })}
+${chartSvg([{ name: "power", points: completeBuckets(d.power, now) }], { title: "Active power, 10-min mean (complete intervals)", unit: "W", from, to: now, markers: marks })}
 ${chartSvg([{ name: "energy", points: d.energy.map((p) => ({ t: p.t, v: p.v / 1000 })) }], { title: "Energy import per day", unit: "kWh", from: now - 30 * 86_400_000, to: now, bars: true })}
 ${chartSvg(per((q) => q.u, "U"), { title: "Voltage, 10-min (red: flagged, events)", unit: "V", from, to: now, markers: marks })}
 ${chartSvg([{ name: "f", points: d.pq.map((q) => ({ t: q.end, v: q.f })) }], { title: "Frequency, 10-min", unit: "Hz", from, to: now, markers: marks })}

@@ -1,7 +1,7 @@
 // The fleet page's HTML without a browser: the pager's links at 10,000 meters, a stale value shown
 // as last known, and the fleet chart drawn from complete 10-min buckets only.
 import { describe, expect, it } from "vitest";
-import { ago, completeBuckets, fleetPage, powerNow, type FleetPageData } from "../../../hosts/headend/web/pages";
+import { ago, completeBuckets, fleetPage, meterPage, powerNow, type FleetPageData } from "../../../hosts/headend/web/pages";
 import type { MeterSummary } from "../../../hosts/headend/store/store";
 
 const NOW = Date.UTC(2026, 11, 3, 12, 5);
@@ -51,5 +51,13 @@ describe("fleet page HTML", () => {
     const line = /<polyline[^>]*points="([^"]+)"/.exec(html)![1].split(" ");
     expect(line).toHaveLength(6);
     expect(new Set(line.map((xy) => xy.split(",")[1])).size).toBe(1); // flat: no fall at the end
+  });
+
+  it("the meter page's power chart too draws complete 10-min buckets only", () => {
+    const power = Array.from({ length: 7 }, (_, k) => ({ t: Date.UTC(2026, 11, 3, 11, 0) + k * 600_000, v: k === 6 ? 100 : 500 }));
+    const html = meterPage({ m: meter(1), live: "online", staleMs: 180_000, power, energy: [], pq: [], events: [], downlinks: [], codes: [], now: NOW }, session);
+    const line = /<polyline[^>]*points="([^"]+)"/.exec(html)![1].split(" ");
+    expect(line).toHaveLength(6);
+    expect(new Set(line.map((xy) => xy.split(",")[1])).size).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RecordLog } from "../../modules/core/record-log";
+import { RecordLog, VARIABLE } from "../../modules/core/record-log";
 import { RamFlash } from "../../modules/core/ram-flash";
 import type { Flash } from "../../modules/core/ports";
 import { NorFlashSim, PowerCut } from "../../hosts/node/flash/nor-flash-sim";
@@ -87,5 +87,53 @@ describe("record log boot scan", () => {
     log.open();
     expect(() => log.append(255, new Uint8Array(1))).toThrow(RangeError);
     expect(() => log.append(1, new Uint8Array(119))).toThrow(RangeError);
+  });
+
+  describe("variable-length records", () => {
+    const payload = (i: number) => Uint8Array.from({ length: (i * 53) % 700 }, (_, k) => (i + k * 3) & 255);
+
+    it("reads back every record of any length across reboots and wraps, never one across a sector", () => {
+      const flash = new NorFlashSim({ size: 4 * 4096 });
+      let log = new RecordLog(flash, VARIABLE);
+      log.open();
+      for (let i = 0; i < 100; i++) {
+        log.append(1 + (i % 3), payload(i));
+        if (i % 17 === 0) { flash.reboot(); log = new RecordLog(flash, VARIABLE); expect(log.open().newest!.payload).toEqual(payload(i)); }
+      }
+      const recs = log.records();
+      const first = 100 - recs.length;
+      expect(recs.length).toBeGreaterThan(20); // what three or four sectors hold
+      recs.forEach((r, k) => expect([r.type, [...r.payload]]).toEqual([1 + ((first + k) % 3), [...payload(first + k)]]));
+      log.forEach((_t, _s, r, sector, at) => expect(Math.floor((at + r.length - 1) / 4096)).toBe(sector));
+    });
+
+    it("writes on after a torn record, at boot or at once, and finds what it wrote after it", () => {
+      for (const cut of [0, 3, 9, 200, 399]) {
+        const flash = new NorFlashSim({ size: 3 * 4096 });
+        let log = new RecordLog(flash, VARIABLE);
+        log.open();
+        log.append(1, payload(1));
+        flash.cutAfterBytes(cut);
+        expect(() => log.append(1, new Uint8Array(400).fill(7))).toThrow(PowerCut);
+        flash.reboot();
+        log = new RecordLog(flash, VARIABLE);
+        const scan = log.open();
+        expect(scan.newest!.payload, `cut ${cut}`).toEqual(payload(1));
+        log.append(2, payload(2));
+        log = new RecordLog(flash, VARIABLE);
+        expect(log.open().newest!.payload).toEqual(payload(2));
+        expect(log.records().map((r) => r.type)).toEqual([1, 2]);
+      }
+      const failing = new TestFlash(new RamFlash(3 * 4096));
+      const log = new RecordLog(failing, VARIABLE);
+      log.open();
+      log.append(1, payload(3));
+      failing.failNextProgram = true;
+      expect(() => log.append(1, payload(4))).toThrow();
+      log.append(2, payload(5));
+      const again = new RecordLog(failing, VARIABLE);
+      expect(again.open().newest!.payload).toEqual(payload(5));
+      expect(again.records().map((r) => r.type)).toEqual([1, 2]);
+    });
   });
 });

@@ -1,7 +1,9 @@
 // Power cuts at random bytes against the record log and its single-record variant, in every
 // store's record shape (the energy journal's own run, with its registers, is in test/energy).
 import { describe, expect, it } from "vitest";
-import { BOOKING_SHAPE, CALIBRATION_SHAPE, COUNTER_SHAPE, logShape, PRICE_SHAPE, tortureLayer, type LayerShape } from "../../hosts/node/flash/layer-torture";
+import type { Flash } from "../../modules/core/ports";
+import { crc32, writeU32LE } from "../../modules/core/bytes";
+import { BOOKING_SHAPE, CALIBRATION_SHAPE, COUNTER_SHAPE, logShape, OUTBOX_BURST_SHAPE, OUTBOX_SHAPE, PRICE_SHAPE, tortureLayer, type LayerShape } from "../../hosts/node/flash/layer-torture";
 
 const SHAPES: [LayerShape, number][] = [
   [logShape("energy journal (128 B records)", 128, 16), 1500],
@@ -10,6 +12,8 @@ const SHAPES: [LayerShape, number][] = [
   [CALIBRATION_SHAPE, 600],
   [PRICE_SHAPE, 400],
   [COUNTER_SHAPE, 800],
+  [OUTBOX_SHAPE, 800],
+  [OUTBOX_BURST_SHAPE, 400],
 ];
 
 describe("power cuts at any byte, every store's record shape", () => {
@@ -28,5 +32,23 @@ describe("power cuts at any byte, every store's record shape", () => {
   it("catches a store that loses its newest write (the harness can fail)", () => {
     const forgetful: LayerShape = { ...CALIBRATION_SHAPE, name: "forgetful", open: (f) => { const s = CALIBRATION_SHAPE.open(f); return { write: s.write, readBack: () => { const n = s.readBack(); return n === undefined ? n : n - 1; } }; } };
     expect(tortureLayer(forgetful, { cuts: 50, seed: 1 }).lost).toBeGreaterThan(0);
+  });
+
+  it("catches an outbox whose acknowledgements do not reach flash (acked messages back after a reboot)", () => {
+    // a flash that turns every acked record (type 5) it programs in one piece into a valid record of a type the outbox ignores
+    const noAcks = (f: Flash): Flash => ({
+      size: f.size, sectorSize: f.sectorSize, pageSize: f.pageSize,
+      read: (o, into) => f.read(o, into),
+      eraseSector: (s) => f.eraseSector(s),
+      program: (o, d) => {
+        if (d[0] !== 0xa6 || d[1] !== 5 || d.length !== 12 + (d[2] | (d[3] << 8))) return f.program(o, d);
+        const r = Uint8Array.from(d);
+        r[1] = 9;
+        writeU32LE(r, r.length - 4, crc32(r, 0, r.length - 4));
+        f.program(o, r);
+      },
+    });
+    const leaky: LayerShape = { ...OUTBOX_SHAPE, name: "leaky", open: (f) => OUTBOX_SHAPE.open(noAcks(f)) };
+    expect(tortureLayer(leaky, { cuts: 50, seed: 1 }).corruptAccepted).toBeGreaterThan(0);
   });
 });

@@ -10,6 +10,7 @@ import type { Flash } from "../../../modules/core/ports";
 import { RecordLog } from "../../../modules/core/record-log";
 import { CalibrationStore } from "../../../modules/metrology/calibration-store";
 import { FlashCounterStore } from "../../../modules/secure/counter-store";
+import { ACKS_PER_RECORD, FlashOutbox } from "../../../modules/mqtt/flash-outbox";
 import type { PhaseCalibration } from "../../../modules/metrology/calibration";
 import { NorFlashSim, PowerCut } from "./nor-flash-sim";
 
@@ -180,3 +181,59 @@ export const COUNTER_SHAPE: LayerShape = {
     };
   },
 };
+
+/**
+ * The MQTT outbox: write(n) acknowledges what is due (first what a cut write left), adds message n
+ * (topic and payload from n, 0..`maxPayload` bytes), then acknowledges the messages
+ * due at n. readBack gives the newest message waiting, or -1 unless the waiting set is what the
+ * writes up to it leave — none waiting missing (lost), none twice, every byte as written, and no
+ * more acknowledged ones back (sent again) than the acknowledgements kept in RAM, ACKS_PER_RECORD.
+ */
+export function outboxShape(name: string, sectors: number, o: { maxPayload: number; ackedAt: (m: number) => number; span: number }): LayerShape {
+  const topic = (m: number) => `xsmeter/t/meter/${m % 4}/${m}`;
+  const payload = (m: number) => { const b = new Uint8Array((m * 37) % (o.maxPayload + 1)); for (let i = 0; i < b.length; i++) b[i] = (m * 13 + i) & 255; return b; };
+  const waitingAfter = (k: number, m: number) => m <= k && o.ackedAt(m) > k; // after write k completed
+  return {
+    name, sectors, span: o.span,
+    open(flash) {
+      const box = new FlashOutbox(flash);
+      const ids = new Map<number, number>(); // message n → outbox id
+      let corrupt = false;
+      for (const id of box.ids()) {
+        const e = box.get(id)!;
+        const m = Number(e.topic.slice(e.topic.lastIndexOf("/") + 1));
+        const want = payload(m);
+        if (ids.has(m) || e.topic !== topic(m) || e.retain !== (m % 3 === 0) || e.payload.length !== want.length || e.payload.some((x, i) => x !== want[i])) corrupt = true;
+        ids.set(m, id);
+      }
+      const ackDue = (due: (at: number) => boolean) => { for (const [m, id] of ids) if (due(o.ackedAt(m))) { box.ack(id); ids.delete(m); } };
+      return {
+        write(n) {
+          ackDue((at) => at < n);
+          if (!ids.has(n)) ids.set(n, box.add(topic(n), payload(n), n % 3 === 0));
+          ackDue((at) => at === n);
+        },
+        readBack() {
+          if (ids.size === 0) return undefined;
+          const top = Math.max(...ids.keys());
+          if (corrupt) return -1;
+          let back = 0;
+          for (const m of ids.keys()) if (!(waitingAfter(top - 1, m) || m === top)) back++; // acknowledged, back again
+          if (back > ACKS_PER_RECORD) return -1;
+          for (let m = 1; m <= top; m++) if (waitingAfter(top, m) && !ids.has(m)) return -1; // waiting, lost
+          return top;
+        },
+      };
+    },
+  };
+}
+
+/** Acknowledged 1..9 writes later, out of order; payloads up to 450 bytes, on 4 sectors. */
+export const OUTBOX_SHAPE = outboxShape("MQTT outbox (messages of 0..450 B, acks out of order)", 4, {
+  maxPayload: 450, ackedAt: (m) => m + 1 + (Math.imul(m, 0x9e3779b1) >>> 28) % 9, span: 4096 + 1024,
+});
+
+/** Acknowledged in bursts of 48 (a broker back after an outage: long runs of adds, then of acks), on 6 sectors. */
+export const OUTBOX_BURST_SHAPE = outboxShape("MQTT outbox (acks in bursts of 48)", 6, {
+  maxPayload: 60, ackedAt: (m) => (Math.floor(m / 48) + 1) * 48, span: 2 * 4096 + 48 * 128,
+});

@@ -323,14 +323,15 @@ export class RecordLog {
     let used = S;
     while (used > 0 && b[used - 1] === 0xff) used--;
     let torn = false;
+    let end = 0; // a valid record's CRC may end in 0xFF bytes: they are its own, not erased room
     for (let at = 0; at + VAR_PAYLOAD + TRAILER <= used; ) {
       const n = this.varLength(b, at, S - at);
-      if (n > 0 && this.varCheck(b, at, n)) { each(at, n); at += n; torn = false; continue; }
+      if (n > 0 && this.varCheck(b, at, n)) { each(at, n); at += n; end = at; torn = false; continue; }
       if (!torn && scan) scan.corrupt++;
       torn = true;
       at++;
     }
-    return used;
+    return Math.max(used, end);
   }
 
   private appendVariable(type: number, a: Uint8Array, b: Uint8Array | undefined, c: Uint8Array | undefined): number {

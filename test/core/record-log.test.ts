@@ -135,5 +135,26 @@ describe("record log boot scan", () => {
       expect(again.open().newest!.payload).toEqual(payload(5));
       expect(again.records().map((r) => r.type)).toEqual([1, 2]);
     });
+
+    it("resumes after a record whose CRC ends in 0xFF bytes, never inside it (the next append would clear its bits)", () => {
+      const flash = new NorFlashSim({ size: 3 * 4096 });
+      let log = new RecordLog(flash, VARIABLE);
+      log.open();
+      let i = 0;
+      const last = new Uint8Array(1);
+      for (;; i++) { // until the newest record's last byte, its CRC's high byte, reads as erased
+        log.append(1, payload(i));
+        flash.read(log.nextSlot - 1, last);
+        if (last[0] === 0xff) break;
+      }
+      expect(i).toBeLessThan(4000);
+      log = new RecordLog(flash, VARIABLE);
+      expect(log.open().newest!.payload).toEqual(payload(i));
+      log.append(2, payload(i + 1));
+      log = new RecordLog(flash, VARIABLE);
+      log.open();
+      const tail = log.records().slice(-2);
+      expect(tail.map((r) => [r.type, [...r.payload]])).toEqual([[1, [...payload(i)]], [2, [...payload(i + 1)]]]);
+    });
   });
 });

@@ -23,7 +23,11 @@
  *
  * Variable-length records (`recordSize` VARIABLE, the MQTT outbox): each record as long as its
  * payload, packed one after the other in a sector and never crossing one:
- *   [0] magic 0xA6 | [1] type | [2..3] payload length u16 | [4..7] sequence u32 | payload | CRC-32
+ *   [0] magic 0xA7 | [1] type | [2..3] payload length u16 | [4..7] sequence u32 | [8] flag | payload | CRC-32
+ * The CRC covers every byte but the flag. The flag is left erased (0xFF) by the append and can be
+ * cleared once in place by `mark()` — one byte programmed, no erase, as NOR only clears bits — so a
+ * layer records a one-way state change (the outbox: acknowledged) without a second record; a cut
+ * mark leaves a valid record whose flag reads marked (any bit cleared) or not, never a corrupt one.
  * A record that does not fit the rest of a sector starts the next one (the rest stays erased). The
  * log writes on after a torn record (after its length, or at boot after the sector's last
  * programmed byte); a scan skips torn bytes looking for the next valid record byte by byte. A
@@ -39,9 +43,12 @@ export const RECORD_PAYLOAD = HEADER;
 const TRAILER = 4;
 /** `recordSize` of a log of variable-length records. */
 export const VARIABLE = 0;
-const VAR_MAGIC = 0xa6;
-/** Where a variable-length record's payload starts (after magic, type, length, sequence). */
-export const VAR_PAYLOAD = 8;
+/** 0xA7: the format with the flag byte (0xA6, without it, was never released and is not read). */
+const VAR_MAGIC = 0xa7;
+/** Where a variable-length record's flag byte is, outside its CRC. */
+export const VAR_FLAG = 8;
+/** Where a variable-length record's payload starts (after magic, type, length, sequence, flag). */
+export const VAR_PAYLOAD = 9;
 
 export interface LogRecord {
   type: number;
@@ -73,6 +80,8 @@ export class RecordLog {
   private writes = 0;
   /** Variable-length records: the cursor is a byte address, `buf` holds a sector. */
   private readonly variable: boolean;
+  /** The byte `mark()` programs (a field: a preloaded module's typed arrays are read-only). */
+  private readonly cleared = new Uint8Array(1);
 
   constructor(private readonly flash: Flash, recordSize = 128) {
     this.variable = recordSize === VARIABLE;
@@ -181,6 +190,17 @@ export class RecordLog {
     if (n < 0) return undefined;
     this.flash.read(at, b.subarray(0, n));
     return this.varCheck(b, 0, n) ? b.subarray(0, n) : undefined;
+  }
+
+  /**
+   * Variable-length records: clears the flag byte of the record at byte address `at` in place (a
+   * one-byte program, no erase). The caller names a record it wrote or read; marking again
+   * programs the same zeros and changes nothing.
+   */
+  mark(at: number): void {
+    if (!this.variable) throw new Error("record log: only variable-length records have a flag byte");
+    if (!(at >= 0 && at + VAR_PAYLOAD <= this.sectors * this.flash.sectorSize)) throw new RangeError(`record log: no record at ${at}`);
+    this.flash.program(at + VAR_FLAG, this.cleared);
   }
 
   /** Variable-length records: the byte address where a record of `payload` bytes would go (a sector's start: the append enters it). */
@@ -351,10 +371,11 @@ export class RecordLog {
     r[2] = (n - VAR_PAYLOAD - TRAILER) & 0xff;
     r[3] = (n - VAR_PAYLOAD - TRAILER) >> 8;
     writeU32LE(r, 4, this.seq);
+    r[VAR_FLAG] = 0xff; // left erased: mark() clears it in place
     r.set(a, VAR_PAYLOAD);
     if (b) r.set(b, VAR_PAYLOAD + a.length);
     if (c) r.set(c, VAR_PAYLOAD + a.length + nb);
-    writeU32LE(r, n - TRAILER, crc32(r, 0, n - TRAILER));
+    writeU32LE(r, n - TRAILER, varCrc(r, 0, n));
     // Move on before programming: a torn record is never written again (the walk skips it).
     this.cursor = (at + n) % (this.sectors * S);
     this.needErase = this.cursor % S === 0;
@@ -380,7 +401,7 @@ export class RecordLog {
   }
 
   private varCheck(b: Uint8Array, at: number, n: number): boolean {
-    return readU32LE(b, at + n - TRAILER) === crc32(b, at, at + n - TRAILER);
+    return readU32LE(b, at + n - TRAILER) === varCrc(b, at, n);
   }
 
   private nextSectorStart(address: number): number {
@@ -402,6 +423,16 @@ export class RecordLog {
 
 const ERASED = -1;
 const TORN = -2;
+
+/** A variable-length record's CRC-32: every byte before the CRC but the flag. */
+function varCrc(b: Uint8Array, at: number, n: number): number {
+  return crc32(b, at + VAR_FLAG + 1, at + n - TRAILER, crc32(b, at, at + VAR_FLAG));
+}
+
+/** True when a variable-length record's flag was marked: any bit cleared (a cut mark may clear only some). */
+export function isMarked(record: Uint8Array): boolean {
+  return record[VAR_FLAG] !== 0xff;
+}
 
 function isErased(b: Uint8Array, at: number, n: number): boolean {
   for (let i = at; i < at + n; i++) if (b[i] !== 0xff) return false;

@@ -1,41 +1,31 @@
 /**
  * The QoS 1 outbox in NOR flash, on the core record log with variable-length records: every
  * message to publish is written before it is sent and leaves only when its PUBACK arrives, so a
- * reboot or a power cut loses nothing. What a reboot may send again: the messages acknowledged
- * since the last acked record (at most ACKS_PER_RECORD - 1), any acknowledged more than
- * 8 × BITMAP_MAX ids past one still waiting, and those acknowledged out of order into a full
- * outbox that found no room; the per-meter (boot, seq) lets the cloud drop them.
+ * reboot or a power cut loses nothing. A reboot sends again at most the one message whose
+ * acknowledgement a power cut interrupted (the per-meter (boot, seq) lets the cloud drop it).
  *
- * A message is one record, its id the record's sequence number. Acknowledgements are kept in RAM
- * and written as one acked record (lowest waiting id, then a bitmap of the ids above it) every
- * ACKS_PER_RECORD of them, so a PUBACK flood writes at most one record per ACKS_PER_RECORD
- * messages it acknowledges, and nothing for ids not waiting. The newest acked record is the truth;
- * a torn one leaves the one before. Records (payload bytes, LE; format, proofs: docs/flash-records.md):
+ * A message is one record, its id the record's sequence number. Its PUBACK clears the record's flag
+ * byte in place (`RecordLog.mark`: one byte, no erase, outside the CRC), as the ring before the
+ * record log cleared its state byte: a flag with any bit cleared means acknowledged, since it is
+ * cleared only after a PUBACK, so a cut in that write reads as acknowledged or waiting, never as a
+ * corrupt record. A PUBACK for an id not waiting (a duplicate, or never added) writes nothing.
+ * Records (payload bytes, LE; format, proofs: docs/flash-records.md):
  *   1 message, 2 retained message                    topic length (1 or 2 B) | topic | payload
  *   3 moved, 4 retained moved (written by migration)  the id it had in the old format u32 | as 1
- *   5 acked                                           lowest waiting id u32 | bitmap: bit k = id lowest+1+k acknowledged
  * The log erases the sector it enters, so a sector holding a waiting message is never entered
- * (the outbox is full instead; acknowledged messages in it may go, acknowledgement written or
- * not), and the newest acked record is never left in the next sector to be erased: when the log
- * enters the sector before it, the acked state is written first into the sector entered.
+ * (the outbox is full instead); acknowledged messages go with their sector.
  *
  * A flash in the format before the record log is migrated once at boot (outbox-legacy.ts).
  */
 import type { Flash } from "../core/ports";
 import { readU32LE, utf8DecodeStrict, utf8Encode, writeU32LE } from "../core/bytes";
-import { RecordLog, VAR_PAYLOAD as AT, VARIABLE } from "../core/record-log";
+import { isMarked, RecordLog, VAR_PAYLOAD as AT, VARIABLE } from "../core/record-log";
 import { isLegacySector, readLegacy, readLegacyMessage } from "./outbox-legacy";
 
 const MSG = 1;
 const MOVED = 3;
-const ACKED = 5;
-/** Acknowledgements kept in RAM before an acked record is written. */
-export const ACKS_PER_RECORD = 16;
-/** Bitmap bytes of an acked record at most (ids further out of order are sent again after a reboot). */
-export const BITMAP_MAX = 64;
-/** Bytes a record adds to its payload (the log's magic, type, length, sequence and CRC). */
+/** Bytes a record adds to its payload (the log's magic, type, length, sequence, flag and CRC). */
 const RECORD = AT + 4;
-const ACKED_MAX = RECORD + 4 + BITMAP_MAX;
 /** The largest message the format before the record log took (a sector less its 15-byte header). */
 const LEGACY_HEADER = 15;
 
@@ -80,16 +70,8 @@ export class FlashOutbox implements Outbox {
   /** During a migration: old messages not yet copied in each sector (also never entered). */
   private legacy: Uint16Array | undefined;
   private readonly prefix = new Uint8Array(6);
-  private readonly acked = new Uint8Array(4 + BITMAP_MAX);
-  private ackSector = -1;
-  /** Acknowledgements since the newest acked record (in RAM only). */
-  private pending = 0;
-  /** The highest id acknowledged: the bitmap ends there (seqs of acked records between count as acknowledged). */
-  private maxAcked = 0;
   /** Largest topic + payload one message can hold. */
   readonly maxMessage: number;
-  /** Acked records written because the log entered the sector before theirs (since boot). */
-  copies = 0;
   /** What this boot's one-time migration of the old format did (all 0 on a migrated flash). */
   readonly migration: OutboxMigration = { moved: 0, dropped: 0, erased: 0 };
 
@@ -99,8 +81,8 @@ export class FlashOutbox implements Outbox {
     this.S = flash.sectorSize;
     this.sectors = Math.floor(flash.size / this.S);
     this.pinned = new Uint16Array(this.sectors);
-    // a message fits a sector after the largest acked record (written first into a sector entered)
-    this.maxMessage = Math.min(this.S - LEGACY_HEADER, this.S - ACKED_MAX - RECORD - 2);
+    // a message with a 2-byte topic length fits a sector; no more than the old format took
+    this.maxMessage = Math.min(this.S - LEGACY_HEADER, this.S - RECORD - 2);
     const hadRecords = this.log.open().newest !== undefined;
     this.migrate(this.load(), hadRecords);
   }
@@ -118,11 +100,10 @@ export class FlashOutbox implements Outbox {
 
   ack(id: number): void {
     const at = this.live.get(id);
-    if (at === undefined) return; // not waiting: nothing to write (a PUBACK flood costs no flash)
+    if (at === undefined) return; // not waiting: nothing to write (a duplicate PUBACK never rewrites the flag)
+    this.log.mark(at); // first: if the program fails, the message still waits, in RAM as in flash
     this.live.delete(id);
     this.pinned[Math.floor(at / this.S)]--;
-    if (id > this.maxAcked) this.maxAcked = id;
-    if (++this.pending >= ACKS_PER_RECORD) this.flushAcks();
   }
 
   ids(): number[] {
@@ -154,7 +135,6 @@ export class FlashOutbox implements Outbox {
   private keep(type: number, head: Uint8Array, topic: Uint8Array, payload: Uint8Array): number {
     const n = head.length + topic.length + payload.length;
     if (!this.fits(n)) throw new OutboxFull(`outbox full: ${this.live.size} messages wait for PUBACK`);
-    this.keepAckedAhead(this.log.placeFor(n));
     const at = this.log.placeFor(n);
     const id = this.log.append(type, head, topic, payload);
     this.live.set(id, at);
@@ -172,70 +152,20 @@ export class FlashOutbox implements Outbox {
     return this.pinned[sector] > 0 || (this.legacy !== undefined && this.legacy[sector] > 0);
   }
 
-  /** About to write at `at`: if that enters the sector just before the newest acked record's, the acked state goes there first. */
-  private keepAckedAhead(at: number): void {
-    if (at % this.S === 0 && this.ackSector === (at / this.S + 1) % this.sectors) {
-      this.copies++;
-      this.putAcked();
-    }
-  }
-
-  /** Writes the acknowledgements kept in RAM, unless that would enter a sector holding a waiting message. */
-  private flushAcks(): void {
-    if (this.fits(this.ackedLength())) this.putAcked();
-  }
-
-  /** The acked state in `acked`: lowest waiting id, then a bitmap of the acknowledged ids above it; returns its length. */
-  private ackedLength(): number {
-    const a = this.acked;
-    const lowest = this.live.size ? this.live.keys().next().value! : this.log.nextSeq;
-    a.fill(0);
-    writeU32LE(a, 0, lowest);
-    let end = 4;
-    const span = Math.min(BITMAP_MAX * 8, this.maxAcked - lowest);
-    for (let k = 0; k < span; k++) {
-      if (this.live.has(lowest + 1 + k)) continue;
-      a[4 + (k >> 3)] |= 1 << (k & 7);
-      end = 5 + (k >> 3);
-    }
-    return end;
-  }
-
-  private putAcked(): void {
-    const n = this.ackedLength();
-    const at = this.log.placeFor(n);
-    this.log.append(ACKED, this.acked.subarray(0, n));
-    this.ackSector = Math.floor(at / this.S);
-    this.pending = 0;
-  }
-
-  /**
-   * Rebuilds the waiting messages at boot from every record of the ring, the newest acked record
-   * saying which are acknowledged. Returns the old ids of the migrated messages found.
-   */
+  /** Rebuilds the waiting messages at boot from every record of the ring. Returns the old ids of the migrated messages found. */
   private load(): Set<number> {
     const seqs: number[] = [];
     const where: number[] = [];
     const moved = new Set<number>();
-    let ackedSeq = -1;
-    let ackedEnd = 0;
-    this.log.forEach((type, seq, r, sector, at) => {
-      if (type === ACKED) {
-        if (seq < ackedSeq) return;
-        ackedSeq = seq;
-        ackedEnd = Math.min(r.length - 4 - AT, this.acked.length);
-        this.acked.fill(0);
-        this.acked.set(r.subarray(AT, AT + ackedEnd));
-        this.ackSector = sector;
-      } else if (type >= MSG && type < ACKED) {
-        seqs.push(seq);
-        where.push(at);
-        if (type >= MOVED) moved.add(readU32LE(r, AT));
-      }
+    this.log.forEach((type, seq, r, _sector, at) => {
+      if (type < MSG || type > MOVED + 1) return;
+      if (type >= MOVED) moved.add(readU32LE(r, AT)); // acknowledged or not: it was copied
+      if (isMarked(r)) return;
+      seqs.push(seq);
+      where.push(at);
     });
     const order = seqs.map((_, k) => k).sort((x, y) => seqs[x] - seqs[y]);
     for (const k of order) {
-      if (ackedSeq >= 0 && isAcked(seqs[k], this.acked, ackedEnd)) { this.maxAcked = Math.max(this.maxAcked, seqs[k]); continue; }
       this.live.set(seqs[k], where[k]);
       this.pinned[Math.floor(where[k] / this.S)]++;
     }
@@ -244,15 +174,16 @@ export class FlashOutbox implements Outbox {
 
   /**
    * The one-time migration of the format before the record log: the old waiting messages are
-   * copied, oldest first, as moved records, then every old sector is erased. Acknowledgements are
-   * written only after it finished, so with an acked record in the log only the erase is left.
+   * copied, oldest first, as moved records, then every old sector is erased, all before the
+   * constructor returns. A cut repeats it at the next boot; the old ids of the moved records say
+   * what was copied already (no message is acknowledged, so none is gone, until every old sector is).
    */
   private migrate(moved: Set<number>, hadRecords: boolean): void {
     const sec = new Uint8Array(this.S);
     const legacy: number[] = [];
     for (let k = 0; k < this.sectors; k++) if (isLegacySector(this.flash, k, sec)) legacy.push(k);
     if (!legacy.length) return;
-    if (this.ackSector < 0) this.copyLegacy(moved, hadRecords, sec);
+    this.copyLegacy(moved, hadRecords, sec);
     for (const k of legacy) {
       if (!isLegacySector(this.flash, k, sec)) continue; // the log has written it since
       this.flash.eraseSector(k);
@@ -277,7 +208,7 @@ export class FlashOutbox implements Outbox {
       const m = todo[k];
       const { topic, payload } = readLegacyMessage(this.flash, m, sec);
       const head = this.head(topic.length, m.id);
-      // a moved record takes 4 bytes more than the old one: the old format's 3 largest lengths do not fit
+      // a moved record takes 4 bytes more than the old one: on 4 KiB sectors old messages of 4,079..4,081 B do not fit (4,078 with a topic of 128 B or more)
       if (RECORD + head.length + topic.length + payload.length > this.S) { this.migration.dropped++; this.legacy[m.sector]--; continue; }
       if (!this.fits(head.length + topic.length + payload.length)) break; // the log has met old messages it has no room to copy
       this.keep(MOVED + (m.retain ? 1 : 0), head, topic, payload);
@@ -287,13 +218,6 @@ export class FlashOutbox implements Outbox {
     this.migration.dropped += todo.length - k;
     this.legacy = undefined;
   }
-}
-
-function isAcked(id: number, acked: Uint8Array, end: number): boolean {
-  const lowest = readU32LE(acked, 0);
-  if (id < lowest) return true;
-  const k = id - lowest - 1;
-  return k >= 0 && k < (end - 4) * 8 && (acked[4 + (k >> 3)] & (1 << (k & 7))) !== 0;
 }
 
 /** An outbox in RAM (for a subscriber-only client, or tests that do not need reboots). */

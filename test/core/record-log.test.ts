@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { RecordLog, VARIABLE } from "../../modules/core/record-log";
+import { isMarked, RecordLog, VAR_FLAG, VARIABLE } from "../../modules/core/record-log";
 import { RamFlash } from "../../modules/core/ram-flash";
+import { crc32 } from "../../modules/core/bytes";
 import type { Flash } from "../../modules/core/ports";
 import { NorFlashSim, PowerCut } from "../../hosts/node/flash/nor-flash-sim";
 
@@ -134,6 +135,47 @@ describe("record log boot scan", () => {
       const again = new RecordLog(failing, VARIABLE);
       expect(again.open().newest!.payload).toEqual(payload(5));
       expect(again.records().map((r) => r.type)).toEqual([1, 2]);
+    });
+
+    it("has a flag byte outside the CRC: erased when appended, mark() clears it in place, the record stays valid across reboots", () => {
+      const flash = new NorFlashSim({ size: 3 * 4096, strictProgram: true }); // strict: the mark never asks to set a bit
+      let log = new RecordLog(flash, VARIABLE);
+      log.open();
+      const at: number[] = [];
+      for (let i = 0; i < 30; i++) { at.push(log.placeFor(payload(i).length)); log.append(1, payload(i)); }
+      const s0 = flash.stats();
+      for (const k of [0, 7, 29, 7]) log.mark(at[k]); // 7 twice: the same zeros again, nothing changes
+      const s1 = flash.stats();
+      expect([s1.programs - s0.programs, s1.programmedBytes - s0.programmedBytes, s1.erases - s0.erases]).toEqual([4, 4, 0]);
+      log = new RecordLog(flash, VARIABLE);
+      expect(log.open().newest!.payload).toEqual(payload(29));
+      const seen: [number, boolean, number[]][] = [];
+      log.forEach((_t, _s, r, _sector, a) => seen.push([at.indexOf(a), isMarked(r), [...r.subarray(VAR_FLAG + 1, r.length - 4)]]));
+      expect(seen).toEqual(at.map((_, k) => [k, [0, 7, 29].includes(k), [...payload(k)]]));
+      log.append(2, payload(30)); // writes on after the marked newest record
+      expect(new RecordLog(flash, VARIABLE).open().newest!.payload).toEqual(payload(30));
+      const fixed = new RecordLog(new RamFlash(2 * 4096), 128);
+      fixed.open();
+      expect(() => fixed.mark(0)).toThrow(/only variable-length records/);
+      expect(() => log.mark(3 * 4096)).toThrow(RangeError);
+    });
+
+    it("does not read a record of the unreleased format without the flag byte (magic 0xA6)", () => {
+      const flash = new NorFlashSim({ size: 2 * 4096 });
+      let log = new RecordLog(flash, VARIABLE);
+      log.open();
+      log.append(1, payload(5));
+      const b = new Uint8Array(1);
+      flash.read(0, b);
+      expect(b[0]).toBe(0xa7);
+      const old = new NorFlashSim({ size: 2 * 4096 });
+      const rec = Uint8Array.of(0xa6, 1, 3, 0, 1, 0, 0, 0, 9, 9, 9, 0, 0, 0, 0); // magic, type, length 3, seq 1, payload; CRC below
+      const crc = crc32(rec, 0, rec.length - 4);
+      for (let k = 0; k < 4; k++) rec[rec.length - 4 + k] = (crc >>> (8 * k)) & 255;
+      old.program(0, rec);
+      log = new RecordLog(old, VARIABLE);
+      const scan = log.open();
+      expect([scan.newest, scan.corrupt, log.records()]).toEqual([undefined, 1, []]);
     });
 
     it("resumes after a record whose CRC ends in 0xFF bytes, never inside it (the next append would clear its bits)", () => {

@@ -1,17 +1,19 @@
 // XS conformance: the MQTT outbox on the record log, on a RAM NOR flash (a minimal in-scenario
-// model with a cut): messages of 1..5 records added and acknowledged out of order, a cut in an
-// add, the reboot's rebuild, and the one-time migration of a flash in the old ring format.
+// model with a cut): messages of every length added and acknowledged out of order (each
+// acknowledgement one byte cleared in place), a cut in an add and one in an acknowledgement, a
+// duplicate PUBACK, the reboot's rebuild, and the one-time migration of a flash in the old ring format.
 import { utf8DecodeStrict, utf8Encode } from "../../../modules/core/bytes";
 import type { Flash } from "../../../modules/core/ports";
 import { FlashOutbox } from "../../../modules/mqtt/flash-outbox";
 import { LegacyFlashOutbox } from "../../../hosts/node/flash/legacy-outbox";
 
-function ramFlash(size: number): Flash & { cutAt: number } {
+function ramFlash(size: number): Flash & { cutAt: number; programs: number } {
   const mem = new Uint8Array(size).fill(0xff);
   const f = {
-    size, sectorSize: 4096, pageSize: 256, cutAt: -1,
+    size, sectorSize: 4096, pageSize: 256, cutAt: -1, programs: 0,
     read(o: number, into: Uint8Array) { into.set(mem.subarray(o, o + into.length)); },
     program(o: number, d: Uint8Array) {
+      f.programs++;
       const n = f.cutAt >= 0 ? Math.min(f.cutAt, d.length) : d.length;
       for (let i = 0; i < n; i++) mem[o + i] &= d[i];
       if (n < d.length) { f.cutAt = -1; throw new Error("cut"); }
@@ -37,6 +39,18 @@ export function run(): unknown {
   try { box.add("xsmeter/n1/torn", payload(999)); } catch { cut = true; }
   box = new FlashOutbox(flash);
   const rebooted = listing(box);
+  const before = flash.programs;
+  box.ack(box.ids()[1]);
+  box.ack(box.ids()[0]);
+  const acks = flash.programs - before;
+  box.ack(ids[0]); // a duplicate PUBACK: nothing written
+  const duplicate = flash.programs - before - acks;
+  flash.cutAt = 0; // the next acknowledgement's byte is never written
+  let ackCut = false;
+  const third = box.ids()[0];
+  try { box.ack(third); } catch { ackCut = true; }
+  box = new FlashOutbox(flash);
+  const afterAckCut = { waiting: box.size, thirdWaits: box.ids()[0] === third };
 
   const old = ramFlash(4 * 4096);
   const legacy = new LegacyFlashOutbox(old);
@@ -45,7 +59,7 @@ export function run(): unknown {
     if (i < 50) legacy.ack(id);
   }
   const migrated = new FlashOutbox(old);
-  return { cut, waiting: box.size, rebooted, migration: migrated.migration, moved: listing(migrated), copies: box.copies };
+  return { cut, rebooted, acks, duplicate, ackCut, afterAckCut, migration: migrated.migration, moved: listing(migrated) };
 }
 
 /** A 16-sector outbox (the board's): 400 readings sent and acknowledged, 300 waiting (each format filled once). */

@@ -37,7 +37,7 @@ describe("power cuts at any byte, every store's record shape", () => {
     const before = { ...OUTBOX_ACK_SHAPE.cuts };
     const r = tortureLayer(OUTBOX_ACK_SHAPE, { cuts: 1500, seed: 23 });
     const inAck = OUTBOX_ACK_SHAPE.cuts.inAck - before.inAck;
-    console.log(`cuts in the ack byte: ${inAck} of ${r.cuts} (${OUTBOX_ACK_SHAPE.cuts.ackBack - before.ackBack} read back waiting), in an add or its erase: ${OUTBOX_ACK_SHAPE.cuts.inAdd - before.inAdd}`);
+    console.log(`${r.shape}: ${r.writes} writes, ${r.lost + r.forwardJumps + r.empty + r.corruptAccepted} failures; cuts in the ack byte: ${inAck} of ${r.cuts} (${OUTBOX_ACK_SHAPE.cuts.ackBack - before.ackBack} read back waiting), in an add or its erase: ${OUTBOX_ACK_SHAPE.cuts.inAdd - before.inAdd}`);
     expect(inAck).toBeGreaterThan(15);
     expect([r.lost, r.forwardJumps, r.empty, r.corruptAccepted]).toEqual([0, 0, 0, 0]);
     expect(Math.max(...r.eraseCounts)).toBeLessThanOrEqual(1.5 * Math.min(...r.eraseCounts) + 2);

@@ -1,10 +1,9 @@
 // The outbox keeps the retain flag in flash (record format v2): a retained status
 // written while the broker is unreachable, replayed after the meter rebooted,
 // still reaches the broker with retain=1 (a subscriber arriving later gets it as
-// the retained message). Old v1 records (no flags) are still read, as not
-// retained; a record of an unknown format is refused, never misread.
+// the retained message). Old v1 records (no flags) are migrated as not retained;
+// a record of an unknown format is never misread.
 import { afterAll, describe, expect, it } from "vitest";
-import { crc32 as zcrc32 } from "node:zlib";
 import { getRandomValues } from "node:crypto";
 import { NorFlashSim } from "../../hosts/node/flash/nor-flash-sim";
 import { FlashOutbox, MemoryOutbox } from "../../modules/mqtt/flash-outbox";
@@ -13,28 +12,11 @@ import { NodeNetwork } from "../../hosts/node/http/node-network";
 import { startEmbeddedBroker, type EmbeddedBroker } from "../../hosts/node/mqtt/embedded-broker";
 import { freePort } from "../../hosts/node/free-port";
 import { nodeClock } from "../../hosts/node/node-clock";
+import { legacyV1Record } from "../../hosts/node/flash/legacy-outbox";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A v1 record built from the documented layout (CRC-32 over bytes 2–3 then 8–end, with node:zlib). */
-function v1Record(id: number, topic: string, payload: string, format = 0x5a): Uint8Array {
-  const t = enc(topic);
-  const p = enc(payload);
-  const rec = new Uint8Array(14 + t.length + p.length);
-  const dv = new DataView(rec.buffer);
-  rec[0] = format;
-  rec[1] = 0xfe;
-  dv.setUint16(2, rec.length, true);
-  dv.setUint32(8, id, true);
-  dv.setUint16(12, t.length, true);
-  rec.set(t, 14);
-  rec.set(p, 14 + t.length);
-  const covered = new Uint8Array([...rec.subarray(2, 4), ...rec.subarray(8)]);
-  dv.setUint32(4, zcrc32(covered), true);
-  return rec;
-}
 
 describe("outbox retain flag", () => {
   it("survives a reboot in flash; v1 records still read (not retained); unknown formats refused", () => {
@@ -50,31 +32,32 @@ describe("outbox retain flag", () => {
     const mem = new MemoryOutbox();
     expect(mem.get(mem.add("t", enc("x"), true))!.retain).toBe(true);
 
-    // a flash written by the v1 firmware: sector 0 holds two v1 records
+    // a flash written by the v1 firmware: sector 0 holds two v1 records; migrated at boot, in order
     const old = new NorFlashSim({ size: 4 * 4096 });
     old.eraseSector(0);
-    const r1 = v1Record(7, "xsmeter/n1/meter/1/1-0:1.8.0", '{"seq":1}');
-    const r2 = v1Record(8, "xsmeter/n1/status", "online");
+    const r1 = legacyV1Record(7, "xsmeter/n1/meter/1/1-0:1.8.0", '{"seq":1}');
+    const r2 = legacyV1Record(8, "xsmeter/n1/status", "online");
     old.program(0, r1);
     old.program(r1.length, r2);
     const migrated = new FlashOutbox(old);
-    expect(migrated.ids()).toEqual([7, 8]);
-    expect(migrated.get(8)).toMatchObject({ topic: "xsmeter/n1/status", retain: false });
-    expect(dec(migrated.get(7)!.payload)).toBe('{"seq":1}');
-    const next = migrated.add("xsmeter/n1/status", enc("online"), true); // new records are v2, after the old ones
-    expect(next).toBe(9);
+    expect(migrated.migration).toEqual({ moved: 2, dropped: 0, erased: 1 });
+    const [m7, m8] = migrated.ids();
+    expect(migrated.ids()).toHaveLength(2);
+    expect(migrated.get(m8)).toMatchObject({ topic: "xsmeter/n1/status", retain: false });
+    expect(dec(migrated.get(m7)!.payload)).toBe('{"seq":1}');
+    const next = migrated.add("xsmeter/n1/status", enc("online"), true); // new messages after the old ones
     const again = new FlashOutbox(old);
-    expect(again.ids()).toEqual([7, 8, 9]);
-    expect(again.get(9)!.retain).toBe(true);
-    expect(again.refused).toBe(0);
+    expect(again.ids()).toEqual([m7, m8, next]);
+    expect(again.get(next)!.retain).toBe(true);
+    expect(again.migration).toEqual({ moved: 0, dropped: 0, erased: 0 });
 
-    // a record of a future format (byte 0 = 0x5c) is refused, not misread
+    // a record of a future format (byte 0 = 0x5c) is not misread as a message
     const future = new NorFlashSim({ size: 4 * 4096 });
     future.eraseSector(1);
-    future.program(4096, v1Record(3, "x/y", "z", 0x5c));
+    future.program(4096, legacyV1Record(3, "x/y", "z", 0x5c));
     const box3 = new FlashOutbox(future);
     expect(box3.ids()).toEqual([]);
-    expect(box3.refused).toBe(1);
+    expect(box3.migration.moved).toBe(0);
   });
 
   describe("through the embedded broker", () => {

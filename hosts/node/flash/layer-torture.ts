@@ -10,6 +10,7 @@ import type { Flash } from "../../../modules/core/ports";
 import { RecordLog } from "../../../modules/core/record-log";
 import { CalibrationStore } from "../../../modules/metrology/calibration-store";
 import { FlashCounterStore } from "../../../modules/secure/counter-store";
+import { FlashOutbox } from "../../../modules/mqtt/flash-outbox";
 import type { PhaseCalibration } from "../../../modules/metrology/calibration";
 import { NorFlashSim, PowerCut } from "./nor-flash-sim";
 
@@ -19,7 +20,11 @@ export interface LayerShape {
   readonly sectors: number;
   /** Bytes a cut may fall within, counted from the start of a write (erase + program). */
   readonly span: number;
-  open(flash: Flash): { write(n: number): void; readBack(): number | undefined };
+  /**
+   * `run` is one object per torture run, the same at every reboot: where a shape keeps what the
+   * test knows it wrote (never read by the store).
+   */
+  open(flash: Flash, run: object): { write(n: number): void; readBack(): number | undefined };
 }
 
 export interface LayerTortureResult {
@@ -52,7 +57,8 @@ export function tortureLayer(shape: LayerShape, opts: { cuts: number; seed: numb
   const random = rng(opts.seed * 7919 + 3);
   const r: LayerTortureResult = { shape: shape.name, cuts: 0, writes: 0, lost: 0, forwardJumps: 0, empty: 0, corruptAccepted: 0, eraseCounts: [] };
   let done = 0; // the last write that returned
-  let store = shape.open(sim);
+  const run = {};
+  let store = shape.open(sim, run);
   while (r.cuts < opts.cuts) {
     sim.cutAfterBytes(Math.floor(random() * shape.span * 4));
     try {
@@ -62,7 +68,7 @@ export function tortureLayer(shape: LayerShape, opts: { cuts: number; seed: numb
     }
     r.cuts++;
     sim.reboot();
-    store = shape.open(sim);
+    store = shape.open(sim, run);
     const got = store.readBack();
     if (got === undefined) { if (done > 0) r.empty++; continue; }
     if (got < 0) { r.corruptAccepted++; continue; }
@@ -180,3 +186,91 @@ export const COUNTER_SHAPE: LayerShape = {
     };
   },
 };
+
+/** What an outbox shape's runs met: cuts that fell in an acknowledgement's one-byte write, and how those read back. */
+export interface OutboxCuts {
+  inAck: number;
+  /** Of those, the message read back waiting (the torn byte kept all its bits): sent again once. */
+  ackBack: number;
+  inAdd: number;
+}
+
+/** What the test knows of one run: messages whose add returned and ack did not, and the operation a cut interrupted. */
+interface OutboxTruth {
+  waiting: Set<number>;
+  cut?: { m: number; op: "add" | "ack" };
+}
+
+/**
+ * The MQTT outbox: write(n) acknowledges what a cut left waiting, adds message n (topic and
+ * payload from n, 0..`maxPayload` bytes), then acknowledges the messages due at n. After each
+ * reboot the outbox must hold exactly the messages whose add returned and whose ack did not, in
+ * order, every byte as written; only the one message whose add or ack a cut interrupted may be
+ * either way. readBack gives the newest message waiting, or -1 when that does not hold.
+ */
+export function outboxShape(name: string, sectors: number, o: { maxPayload: number; ackedAt: (m: number) => number; span: number; shortTopic?: boolean }): LayerShape & { cuts: OutboxCuts } {
+  const topic = (m: number) => (o.shortTopic ? `${m}` : `xsmeter/t/meter/${m % 4}/${m}`);
+  const payload = (m: number) => { const b = new Uint8Array((m * 37) % (o.maxPayload + 1)); for (let i = 0; i < b.length; i++) b[i] = (m * 13 + i) & 255; return b; };
+  const runs = new WeakMap<object, OutboxTruth>();
+  const cuts: OutboxCuts = { inAck: 0, ackBack: 0, inAdd: 0 };
+  return {
+    name, sectors, span: o.span, cuts,
+    open(flash, run) {
+      const truth = runs.get(run) ?? { waiting: new Set<number>() };
+      runs.set(run, truth);
+      const box = new FlashOutbox(flash);
+      const ids = new Map<number, number>(); // message n → outbox id
+      let bad = false;
+      let last = 0;
+      for (const id of box.ids()) {
+        const e = box.get(id)!;
+        const m = Number(e.topic.slice(e.topic.lastIndexOf("/") + 1));
+        const want = payload(m);
+        if (ids.has(m) || m < last || e.topic !== topic(m) || e.retain !== (m % 3 === 0) || e.payload.length !== want.length || e.payload.some((x, i) => x !== want[i])) bad = true;
+        if (!truth.waiting.has(m) && truth.cut?.m !== m) bad = true; // acknowledged and back, or never added
+        ids.set(m, id);
+        last = m;
+      }
+      for (const m of truth.waiting) if (!ids.has(m) && truth.cut?.m !== m) bad = true; // waiting, lost
+      if (truth.cut) {
+        const { m, op } = truth.cut;
+        if (op === "ack") { cuts.inAck++; if (ids.has(m)) cuts.ackBack++; } else cuts.inAdd++;
+        if (ids.has(m)) truth.waiting.add(m); else truth.waiting.delete(m);
+        truth.cut = undefined;
+      }
+      const ack = (m: number) => { truth.cut = { m, op: "ack" }; box.ack(ids.get(m)!); ids.delete(m); truth.waiting.delete(m); truth.cut = undefined; };
+      const ackDue = (due: (at: number) => boolean) => { for (const m of [...ids.keys()]) if (due(o.ackedAt(m))) ack(m); };
+      return {
+        write(n) {
+          ackDue((at) => at < n);
+          if (!ids.has(n)) {
+            truth.cut = { m: n, op: "add" };
+            ids.set(n, box.add(topic(n), payload(n), n % 3 === 0));
+            truth.waiting.add(n);
+            truth.cut = undefined;
+          }
+          ackDue((at) => at === n);
+        },
+        readBack() {
+          if (bad) return -1;
+          return ids.size === 0 ? undefined : Math.max(...ids.keys());
+        },
+      };
+    },
+  };
+}
+
+/** Acknowledged 1..9 writes later, out of order; payloads up to 450 bytes, on 4 sectors. */
+export const OUTBOX_SHAPE = outboxShape("MQTT outbox (messages of 0..450 B, acks out of order)", 4, {
+  maxPayload: 450, ackedAt: (m) => m + 1 + (Math.imul(m, 0x9e3779b1) >>> 28) % 9, span: 4096 + 1024,
+});
+
+/** Acknowledged in bursts of 48 (a broker back after an outage: long runs of adds, then of acks), on 6 sectors. */
+export const OUTBOX_BURST_SHAPE = outboxShape("MQTT outbox (acks in bursts of 48)", 6, {
+  maxPayload: 60, ackedAt: (m) => (Math.floor(m / 48) + 1) * 48, span: 2 * 4096 + 48 * 128,
+});
+
+/** Messages of 0..3 bytes on a short topic, so that a cut falls in an acknowledgement's one-byte write often (1 byte of ~40). */
+export const OUTBOX_ACK_SHAPE = outboxShape("MQTT outbox (tiny messages: cuts in the ack byte)", 4, {
+  maxPayload: 3, ackedAt: (m) => m + 1 + (m % 3), span: 4096 + 1024, shortTopic: true,
+});

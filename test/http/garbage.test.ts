@@ -50,8 +50,13 @@ describe.skipIf(!built)("garbage into the HTTP entry point of the running meter 
       });
     });
   });
-  afterAll(() => {
+  afterAll(async () => {
+    // Ctrl-C must end `xsmeter web` (its demo ticker kept it running after the first one)
+    const exited = new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once("exit", (c) => r(c))));
     child?.kill("SIGINT");
+    const code = await Promise.race([exited, new Promise<"alive">((r) => setTimeout(() => r("alive"), 10_000))]);
+    if (code === "alive") child.kill("SIGKILL");
+    expect(code).toBe(0);
   });
 
   it("random bytes, the corpus, mutations and the issue's requests: a good request is served after each batch, the process lives on", async () => {

@@ -20,11 +20,12 @@ export const webCommand: Command = {
     const clock = nodeClock();
     const demo = new DemoHousehold(clock);
     demo.tick();
-    clock.every(1000, () => demo.tick());
+    const ticker = clock.every(1000, () => demo.tick());
     const web = await startWebServer({ household: demo.store, port, host, clock, readOpen: !args.includes("--closed"), onSetupCode: (code) => console.log(`xsmeter web: setup code ${code} (asked for by the first-use page)`) });
     console.log(`xsmeter web: ${web.url}  (Ctrl-C to stop)`);
     await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
     await web.close();
+    clock.cancel(ticker); // else the demo's ticker keeps the process alive after Ctrl-C
     return 0;
   },
 };

@@ -96,13 +96,14 @@ function linkStats(role: LinRole, net: SimCanNetwork, slaves: Journaled[], onlin
   return { role, online, meters: slaves.length, cycles: net.link.stats().cycles, accepted: m.accepted, authFailures: m.authFailures, replays: m.replays, journalSeq };
 }
 
-const PORTS: AggregatorPorts = {
+/** Frozen: a module-level object left writable is copied from flash to RAM by the preload. */
+const PORTS: AggregatorPorts = Object.freeze({
   setRelay: () => {},
   relay: () => true,
   loadPowerW: () => 0,
   prices: (t) => dayAheadPrices(t - (t % 86_400_000)),
   grid: (t) => ({ renewableAvailable: false, renewableShare: 0, cogenerator: "off", thermalDemandW: 0, pricesUpdatedAt: t, pricesStale: false }),
-};
+} satisfies AggregatorPorts);
 
 /** The screen an aggregator draws on (main.ts: the board's PocoCanvas + DisplayApp on mcsim's screen). */
 export interface LinDisplay { render(): void; readonly current: string }

@@ -1,4 +1,4 @@
-// `npm run bench:mcu [-- --json] [--roles] [--bisect]`: the real XS engine on an emulated Cortex-M3 (hosts/mcu, QEMU
+// `npm run bench:mcu [-- --json] [--roles] [--bisect] [--role slave|aggregator]`: the real XS engine on an emulated Cortex-M3 (hosts/mcu, QEMU
 // mps2-an385, -icount shift=0: one instruction = one virtual ns): instructions per poll cycle
 // (2/16/32 slaves), per metrology window (reference pipeline and board path), per page request, per
 // Ed25519 step, beside XS computrons (the same bundle in xsnap) and what they mean on a 72 MHz
@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import { projectRoot, XsEngine } from "../hosts/node/xs/runner";
 import { runOnMcu, scenarioFile, scenarioScript, type McuMeasure } from "../hosts/node/mcu/mcu-runner";
-import { measureRoles, printRoles } from "../hosts/node/mcu/role-memory";
+import { measureRoles, printRoles, ROLES } from "../hosts/node/mcu/role-memory";
 
 interface Item { scenario: string; label: string; what: string }
 
@@ -115,7 +115,11 @@ async function main(): Promise<void> {
   const rows = process.argv.includes("--roles") ? [] : await priceItems();
   if (rows.length) printPriced(rows);
   console.log("");
-  const roles = await measureRoles({ bisect: process.argv.includes("--bisect") });
+  // --role NAME: that role alone (a bisection of both is hours of emulation)
+  const only = process.argv.indexOf("--role");
+  const role = only > 0 ? process.argv[only + 1] : undefined;
+  if (role !== undefined && !ROLES.includes(`role-${role}` as (typeof ROLES)[number])) throw new Error(`--role: "${role}" is not one of ${ROLES.map((r) => r.slice(5)).join(", ")}`);
+  const roles = await measureRoles({ bisect: process.argv.includes("--bisect"), roles: role ? [`role-${role}`] : undefined });
   printRoles(roles);
   if (json) console.log(JSON.stringify({ bench: "mcu", rows, roles }));
 }

@@ -44,7 +44,9 @@
 
 /* A Cortex-M3 faults on an unaligned LDRD/STRD (a double read through a
  * pointer): DataView's getters and setters then go through memcpy, as the
- * Moddable SDK builds XS for the ESP32 (whose Xtensa faults as well). */
+ * Moddable SDK builds XS for targets that fault (ESP8266, RISC-V ESP32s, Pico).
+ * This XS (13.3) then reads 64-bit elements with c_read32: 32 bits (docs/mcu.md,
+ * "64-bit DataView reads"); the firmware never uses them. */
 #define mxMisalignedSettersCrash 1
 
 /* Date.now() and the clock come from the SysTick (clock.c), not a host. */

@@ -65,6 +65,31 @@ describe.skipIf(missing("armGcc", "qemuArm"))("XS on an emulated Cortex-M3", () 
     expect(run.abort).toMatch(/of 262144 B/);
   }, 60_000);
 
+  // The XS of @agoric/xsnap (13.3), built with mxMisalignedSettersCrash, reads a 64-bit element with
+  // c_read32 (xsDataView.c) while its setters copy 8 bytes: the firmware never uses them
+  // (test/core/no-bigint64.test.ts). The Moddable SDK's XS copies 8 bytes since November 2024.
+  it("shows the getBigInt64 quirk: a 64-bit DataView or BigInt64Array element reads back as its first 32 bits", async () => {
+    const script = `
+      const v = new DataView(new ArrayBuffer(24));
+      v.setBigUint64(0, 0x0123456789abcdefn, true);
+      v.setBigUint64(8, 0x0123456789abcdefn, false);
+      v.setBigInt64(16, -2n, true);
+      const out = { le: v.getBigUint64(0, true).toString(16), be: v.getBigUint64(8, false).toString(16), neg: String(v.getBigInt64(16, true)),
+        array: new BigUint64Array(v.buffer, 0, 1)[0].toString(16), halves: [v.getUint32(0, true).toString(16), v.getUint32(4, true).toString(16)],
+        bytes: Array.from(new Uint8Array(v.buffer, 8, 8), (b) => b.toString(16)).join(" ") };
+      mcu.print("bigint64 " + JSON.stringify(out));`;
+    const run = await runOnMcu(script, BOARD);
+    expect(run.exception ?? "").toBe("");
+    const got = JSON.parse(run.lines.find((l) => l.startsWith("bigint64 "))!.slice(9));
+    expect(got.bytes).toBe("1 23 45 67 89 ab cd ef"); // the setter wrote all 8 bytes, big-endian
+    expect(got.halves).toEqual(["89abcdef", "1234567"]); // and two 32-bit reads give them back
+    // Node (and a correct XS) give 123456789abcdef, 123456789abcdef, -2, 123456789abcdef
+    expect(got.le).toBe("89abcdef"); // the low word only
+    expect(got.be).toBe("123456700000000"); // 32 bits read, then swapped as 64
+    expect(got.neg).toBe("4294967294"); // the sign lost
+    expect(got.array).toBe("89abcdef"); // typed arrays share the getter
+  }, 60_000);
+
   it("bad input is reported: a syntax error is an exception (status 1), a missing script status 2", async () => {
     const bad = await runOnMcu("this is not javascript", BOARD);
     expect(bad.status).toBe(1);

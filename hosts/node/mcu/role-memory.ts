@@ -49,8 +49,8 @@ export interface RolePeaks {
   highWater: number;
   /** Per board: did the run complete inside the bounded arena? */
   boards: { name: string; arena: number; fits: boolean; outcome: string }[];
-  /** The bisection, when asked for: the largest arena that failed, the smallest that completed. */
-  bisect?: { fails: number; failsWith: string; completes: number };
+  /** The bisection, when asked for: the largest arena that failed, the smallest that completed, and every run it made. */
+  bisect?: { fails: number; failsWith: string; completes: number; steps: { arena: number; outcome: string }[] };
 }
 
 /** What bench:mcu reports per role, in bytes (slots at 16 bytes). */
@@ -121,13 +121,19 @@ async function runRole(script: string, arena: number): Promise<McuRun> {
 /** Smallest arena (to `step` bytes) that completes with `json`, between one known to fail and one known to complete. */
 async function bisect(script: string, json: string, fails: number, completes: number, step = 16 * 1024): Promise<NonNullable<RolePeaks["bisect"]>> {
   let failsWith = "";
+  const steps: { arena: number; outcome: string }[] = [];
   while (completes - fails > step) {
     const mid = Math.round((fails + completes) / 2 / 1024) * 1024;
     const r = await runRole(script, mid);
-    if (r.status === 0 && r.measures[0]?.json === json) completes = mid;
-    else { fails = mid; failsWith = r.abort ?? r.exception ?? `status ${r.status}`; }
+    const done = r.status === 0 && r.measures[0]?.json === json;
+    // where it failed matters: while loading (the parse-time copy of the bundle) or during the ten minutes
+    const outcome = done ? "completes, same result" : `${r.loaded ? "during the run" : "while loading"}: ${r.abort ?? r.exception ?? `status ${r.status}`}`;
+    steps.push({ arena: mid, outcome });
+    console.error(`bench:mcu bisect: arena ${mid / 1024} KB ${outcome}`); // progress: each step is up to a 10-minute run
+    if (done) completes = mid;
+    else { fails = mid; failsWith = outcome; }
   }
-  return { fails, failsWith, completes };
+  return { fails, failsWith, completes, steps };
 }
 
 /** The most arena the run took (chunk blocks + slot blocks, the XS stack among them): the arena never takes back. */
@@ -193,7 +199,10 @@ export function printRoles(roles: RolePeaks[]): void {
     console.log(`    result ${r.value}`);
     console.log(`    arena high-water ${k(r.highWater)} (code, the parse-time bytecode copy and garbage included): the smallest arena known to complete`);
     for (const b of r.boards) console.log(`    ${b.name} (arena ${k(b.arena)}, code in RAM here): ${b.outcome}`);
-    if (r.bisect) console.log(`    smallest arena (code in RAM): ${k(r.bisect.completes)} completes; ${k(r.bisect.fails)} ends in ${r.bisect.failsWith}`);
+    if (r.bisect) {
+      console.log(`    smallest arena (code in RAM): ${k(r.bisect.completes)} completes; ${k(r.bisect.fails)} ends ${r.bisect.failsWith}`);
+      for (const s of r.bisect.steps) console.log(`      bisection: ${k(s.arena)} ${s.outcome}`);
+    }
     console.log(`    creation for a board that preloads (most live data × ${MARGIN}, stack × ${MARGIN}): ${JSON.stringify(proposeCreation(f))}`);
   }
 }

@@ -85,7 +85,14 @@ async function child(): Promise<void> {
   process.on("disconnect", () => process.exit(3)); // the bench died: do not linger holding the database
   const tick = setInterval(() => { process.send!({ lat: lat.splice(0), stored, dups, cpu: process.cpuUsage(), size0 }); }, 500);
   process.on("message", async (m) => {
-    if (m === "stop") { clearInterval(tick); process.send!({ lat: lat.splice(0), stored, dups, cpu: process.cpuUsage(), size0, size: await h.store.sizeBytes(), counts: await h.store.counts(), perNode: await rowsPerNode(arg("db-url", "")), batch: batchStats() }); await h.stop(); process.exit(0); }
+    if (m !== "stop") return;
+    clearInterval(tick);
+    const report = { lat: lat.splice(0), stored, dups, cpu: process.cpuUsage(), size0, size: await h.store.sizeBytes(), counts: await h.store.counts(), perNode: await rowsPerNode(arg("db-url", "")), batch: batchStats() };
+    // send is asynchronous: exiting before it is written lost the report (10,000 meters' counts are ~0.5 MB),
+    // and the bench waited for an answer from a child that was gone
+    await new Promise<void>((r) => process.send!(report, undefined, {}, () => r()));
+    await h.stop();
+    process.exit(0);
   });
 }
 
@@ -201,10 +208,10 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
     c.on("exit", (code, signal) => {
       if (c === he && !stopping && !killing) { died.push(`head-end child exited unasked at ${((Date.now() - t0) / 1000).toFixed(0)} s (code ${code}, signal ${signal})`); console.error(died[died.length - 1]); }
     });
-    c.on("message", (m: ChildReport & { lat: number[] }) => { for (const x of m.lat) lat.push(x); last = { ...m, stored: m.stored + storedBefore, dups: m.dups + dupsBefore }; if (Number.isNaN(size0) && m.size0 !== undefined) size0 = m.size0; });
+    c.on("message", (m: ChildReport & { lat: number[] }) => { lastReportAt = Date.now(); for (const x of m.lat) lat.push(x); last = { ...m, stored: m.stored + storedBefore, dups: m.dups + dupsBefore }; if (Number.isNaN(size0) && m.size0 !== undefined) size0 = m.size0; });
     return c;
   };
-  let stopping = false, killing = false;
+  let stopping = false, killing = false, lastReportAt = Date.now();
   const died: string[] = [];
   const t0 = Date.now();
   let he: ChildProcess = startChild();
@@ -256,7 +263,7 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
     he.on("message", on); he.send("stop");
   });
   if (!final) {
-    console.log(`| ${db} | ${n} | the head-end child did not answer "stop" within 180 s; ${died.join("; ") || "it did not exit"} |`);
+    console.log(`| ${db} | ${n} | the head-end child did not answer "stop" within 180 s; ${[...died, he.exitCode !== null || he.signalCode !== null ? `it exited (code ${he.exitCode}, signal ${he.signalCode}) without its report` : "it is still running"].join("; ")}; its last report ${((Date.now() - lastReportAt) / 1000).toFixed(0)} s ago said ${last.stored} stored |`);
     he.kill("SIGKILL"); for (const m of meters) m.client.stop(); await mq.stop(); pgServer?.remove(); rmSync(dir, { recursive: true, force: true });
     return;
   }

@@ -291,9 +291,22 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
   const g = lagOf(genLoop);
   const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   console.log(`| ${db} | ${n} | ${connected === n ? connectS.toFixed(1) : `${connected}/${n} in ${connectS.toFixed(0)}`} s | ${(rows / elapsed).toFixed(0)} rows/s (offered ${(published / (seconds)).toFixed(0)}) | ${pct(lat, 50)} / ${pct(lat, 99)} ms | ${lostCell} | ${doubled} | ${(bytesPerRow * rowsPerMeterDay / 1024).toFixed(0)} KiB (${bytesPerRow.toFixed(0)} B/row) | meters ${cpuMeters.toFixed(0)} s, mosquitto ${mosqCpu.toFixed(0)} s, head-end ${cpuHeadend.toFixed(0)} s of ${elapsed.toFixed(0)} s | ${load} | ${events || "–"}${died.length ? ` ${died.join("; ")} (restarted to count);` : ""} resends absorbed ${final.dups + dupsBefore}; last head-end: ${b.batches} batches of ${(b.items / Math.max(1, b.batches)).toFixed(0)} messages, store p50/p99 ${b.storeP50.toFixed(0)}/${b.storeP99.toFixed(0)} ms, ${b.failed} failed, ${b.sessionsLost} sessions lost (the broker came back without the head-end's session); event-loop lag p99/max: meters ${g.lagP99.toFixed(0)}/${g.lagMax.toFixed(0)} ms, head-end ${b.lagP99.toFixed(0)}/${b.lagMax.toFixed(0)} ms |`);
+  if (pgServer && b.failed > 0) printServerErrors(pgServer.dir);
   await mq.stop();
   pgServer?.remove();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** A failed batch on PostgreSQL: the server's own account of it (a deadlock names both statements), on stderr. */
+function printServerErrors(pgDir: string): void {
+  const lines = readFileSync(join(pgDir, "log"), "utf8").split("\n");
+  // an entry runs until the next time-stamped line; its CONTEXT names the relation and the row it waited on
+  lines.forEach((l, k) => {
+    if (!/ERROR:/.test(l)) return;
+    let e = k + 1;
+    while (e < lines.length && (!/^\d{4}-/.test(lines[e]) || / (DETAIL|CONTEXT|HINT|STATEMENT):/.test(lines[e]))) e++;
+    console.error(lines.slice(k, e).filter((x) => !/^\t(WITH|[a-z]+ AS \(|  |INSERT|SELECT|UNION|ON CONFLICT|first_|last_|FROM|seen|pin|lt|x AS|ins AS|r10|rday)/.test(x)).map((x) => x.slice(0, 240)).join("\n"));
+  });
 }
 
 async function main(): Promise<void> {

@@ -64,6 +64,8 @@ async function child(): Promise<void> {
   let stored = 0, dups = 0;
   const h = await startHeadend({
     mqttUrl: arg("mqtt", ""), db: arg("db-url", ""), httpPort: 0, workers: Number(arg("workers", "1")), batchMs: Number(arg("batch-ms", "25")),
+    // the ingest's own complaints (a failed batch, a lost session) on stderr: a run that stalls says why
+    log: (line) => console.error(`head-end child: ${line}`),
     onStored: (o, items) => {
       const now = Date.now();
       stored += o.stored; dups += o.duplicates;
@@ -80,9 +82,17 @@ async function child(): Promise<void> {
   const ingestOf = h.store.ingest.bind(h.store);
   h.store.ingest = async (b) => { const s = performance.now(); const r = await ingestOf(b); storeMs.push(performance.now() - s); batchItems += b.length; return r; };
   const batchStats = () => ({ batches: storeMs.length, items: batchItems, storeP50: pct(storeMs, 50), storeP99: pct(storeMs, 99), failed: h.ingest.reduce((n, w) => n + w.stats.mqtt.failedBatches, 0), sessionsLost: h.ingest.reduce((n, w) => n + w.stats.mqtt.sessionsLost, 0), ...lagOf(loop) });
+  process.on("disconnect", () => process.exit(3)); // the bench died: do not linger holding the database
   const tick = setInterval(() => { process.send!({ lat: lat.splice(0), stored, dups, cpu: process.cpuUsage(), size0 }); }, 500);
   process.on("message", async (m) => {
-    if (m === "stop") { clearInterval(tick); process.send!({ lat: lat.splice(0), stored, dups, cpu: process.cpuUsage(), size0, size: await h.store.sizeBytes(), counts: await h.store.counts(), perNode: await rowsPerNode(arg("db-url", "")), batch: batchStats() }); await h.stop(); process.exit(0); }
+    if (m !== "stop") return;
+    clearInterval(tick);
+    const report = { lat: lat.splice(0), stored, dups, cpu: process.cpuUsage(), size0, size: await h.store.sizeBytes(), counts: await h.store.counts(), perNode: await rowsPerNode(arg("db-url", "")), batch: batchStats() };
+    // send is asynchronous: exiting before it is written lost the report (10,000 meters' counts are ~0.5 MB),
+    // and the bench waited for an answer from a child that was gone
+    await new Promise<void>((r) => process.send!(report, undefined, {}, () => r()));
+    await h.stop();
+    process.exit(0);
   });
 }
 
@@ -194,9 +204,16 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
     const prof = arg("profile", "");
     const execArgv = prof ? [...process.execArgv, "--cpu-prof", `--cpu-prof-dir=${prof}`] : process.execArgv;
     const c = fork(self, ["--child", "--mqtt", mq.url, "--db-url", dbUrl, ...passOn], { stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv });
-    c.on("message", (m: ChildReport & { lat: number[] }) => { for (const x of m.lat) lat.push(x); last = { ...m, stored: m.stored + storedBefore, dups: m.dups + dupsBefore }; if (Number.isNaN(size0) && m.size0 !== undefined) size0 = m.size0; });
+    // a child that ends unasked is named in the row (it was a silent hang before: the bench waited for its answer)
+    c.on("exit", (code, signal) => {
+      if (c === he && !stopping && !killing) { died.push(`head-end child exited unasked at ${((Date.now() - t0) / 1000).toFixed(0)} s (code ${code}, signal ${signal})`); console.error(died[died.length - 1]); }
+    });
+    c.on("message", (m: ChildReport & { lat: number[] }) => { lastReportAt = Date.now(); for (const x of m.lat) lat.push(x); last = { ...m, stored: m.stored + storedBefore, dups: m.dups + dupsBefore }; if (Number.isNaN(size0) && m.size0 !== undefined) size0 = m.size0; });
     return c;
   };
+  let stopping = false, killing = false, lastReportAt = Date.now();
+  const died: string[] = [];
+  const t0 = Date.now();
   let he: ChildProcess = startChild();
   await sleep(1500);
   const url = new URL(mq.url);
@@ -204,11 +221,11 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
   const cpu0 = process.cpuUsage();
   const genLoop = monitorEventLoopDelay({ resolution: 10 }); // the generator's lateness: a late loop publishes late
   genLoop.enable();
-  const t0 = Date.now();
+  const tConnect = Date.now();
   const meters: Meter[] = [];
   for (let i = 0; i < n; i++) { const m = meter(i, url, periodMs, 1, lean); m.client.start(); meters.push(m); if (i % 200 === 199) await sleep(5); }
-  while (meters.some((m) => !m.client.isConnected) && Date.now() - t0 < 120_000) await sleep(50);
-  const connectS = (Date.now() - t0) / 1000;
+  while (meters.some((m) => !m.client.isConnected) && Date.now() - tConnect < 120_000) await sleep(50);
+  const connectS = (Date.now() - tConnect) / 1000;
   const connected = meters.filter((m) => m.client.isConnected).length;
   // each meter starts its period at a random phase, as a fleet powered up over time does
   for (const m of meters) setTimeout(() => m.link.start(), Math.random() * periodMs);
@@ -219,7 +236,7 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
     if (killBroker && !events.includes("broker") && el > seconds / 3) { await mq.stop("SIGKILL"); events += "broker killed; "; await sleep(2000); await mq.start(); }
     if (killHeadend && !events.includes("head-end") && el > (2 * seconds) / 3) {
       cpuHeadend += (last.cpu.user + last.cpu.system) / 1e6; storedBefore = last.stored; dupsBefore = last.dups;
-      he.kill("SIGKILL"); events += "head-end killed; "; await sleep(2000); he = startChild();
+      killing = true; he.kill("SIGKILL"); events += "head-end killed; "; await sleep(2000); killing = false; he = startChild();
     }
     await sleep(200);
   }
@@ -237,8 +254,22 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
   const cpuMeters = (process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6;
   // the answer to "stop" is the report with the counts (a 500 ms tick may come first); its latencies
   // are taken by startChild's handler like every other report's
-  const final = await new Promise<ChildReport>((r) => { const on = (m: ChildReport) => { if (m.counts) { he.off("message", on); r(m); } }; he.on("message", on); he.send("stop"); });
-  await new Promise((r) => (he.exitCode !== null ? r(null) : he.once("exit", r)));
+  // a head-end that died unasked is started once more to count the rows (and drain what the broker kept for it)
+  if (he.exitCode !== null || he.signalCode !== null) { cpuHeadend += (last.cpu.user + last.cpu.system) / 1e6; storedBefore = last.stored; dupsBefore = last.dups; he = startChild(); await sleep(10_000); }
+  stopping = true;
+  const final = await new Promise<ChildReport | undefined>((r) => {
+    const timer = setTimeout(() => r(undefined), 180_000);
+    const on = (m: ChildReport) => { if (m.counts) { he.off("message", on); clearTimeout(timer); r(m); } };
+    he.on("message", on); he.send("stop");
+  });
+  if (!final) {
+    console.log(`| ${db} | ${n} | the head-end child did not answer "stop" within 180 s; ${[...died, he.exitCode !== null || he.signalCode !== null ? `it exited (code ${he.exitCode}, signal ${he.signalCode}) without its report` : "it is still running"].join("; ")}; its last report ${((Date.now() - lastReportAt) / 1000).toFixed(0)} s ago said ${last.stored} stored |`);
+    he.kill("SIGKILL"); for (const m of meters) m.client.stop(); await mq.stop(); pgServer?.remove(); rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  // a head-end whose stop hangs (a broker gone, a commit stuck) is named and killed, not waited for for ever
+  const exited = await new Promise<boolean>((r) => { if (he.exitCode !== null) return r(true); const t = setTimeout(() => r(false), 30_000); he.once("exit", () => { clearTimeout(t); r(true); }); });
+  if (!exited) { died.push("the head-end child did not exit within 30 s of its report (killed)"); console.error(died[died.length - 1]); he.kill("SIGKILL"); }
   cpuHeadend += (final.cpu.user + final.cpu.system) / 1e6;
   const mosqCpu = procCpu((mq as unknown as { proc: ChildProcess }).proc.pid!);
   for (const m of meters) m.client.stop();
@@ -259,10 +290,23 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
   const b = final.batch!;
   const g = lagOf(genLoop);
   const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-  console.log(`| ${db} | ${n} | ${connected === n ? connectS.toFixed(1) : `${connected}/${n} in ${connectS.toFixed(0)}`} s | ${(rows / elapsed).toFixed(0)} rows/s (offered ${(published / (seconds)).toFixed(0)}) | ${pct(lat, 50)} / ${pct(lat, 99)} ms | ${lostCell} | ${doubled} | ${(bytesPerRow * rowsPerMeterDay / 1024).toFixed(0)} KiB (${bytesPerRow.toFixed(0)} B/row) | meters ${cpuMeters.toFixed(0)} s, mosquitto ${mosqCpu.toFixed(0)} s, head-end ${cpuHeadend.toFixed(0)} s of ${elapsed.toFixed(0)} s | ${load} | ${events || "–"} resends absorbed ${final.dups + dupsBefore}; last head-end: ${b.batches} batches of ${(b.items / Math.max(1, b.batches)).toFixed(0)} messages, store p50/p99 ${b.storeP50.toFixed(0)}/${b.storeP99.toFixed(0)} ms, ${b.failed} failed, ${b.sessionsLost} sessions lost (the broker came back without the head-end's session); event-loop lag p99/max: meters ${g.lagP99.toFixed(0)}/${g.lagMax.toFixed(0)} ms, head-end ${b.lagP99.toFixed(0)}/${b.lagMax.toFixed(0)} ms |`);
+  console.log(`| ${db} | ${n} | ${connected === n ? connectS.toFixed(1) : `${connected}/${n} in ${connectS.toFixed(0)}`} s | ${(rows / elapsed).toFixed(0)} rows/s (offered ${(published / (seconds)).toFixed(0)}) | ${pct(lat, 50)} / ${pct(lat, 99)} ms | ${lostCell} | ${doubled} | ${(bytesPerRow * rowsPerMeterDay / 1024).toFixed(0)} KiB (${bytesPerRow.toFixed(0)} B/row) | meters ${cpuMeters.toFixed(0)} s, mosquitto ${mosqCpu.toFixed(0)} s, head-end ${cpuHeadend.toFixed(0)} s of ${elapsed.toFixed(0)} s | ${load} | ${events || "–"}${died.length ? ` ${died.join("; ")} (restarted to count);` : ""} resends absorbed ${final.dups + dupsBefore}; last head-end: ${b.batches} batches of ${(b.items / Math.max(1, b.batches)).toFixed(0)} messages, store p50/p99 ${b.storeP50.toFixed(0)}/${b.storeP99.toFixed(0)} ms, ${b.failed} failed, ${b.sessionsLost} sessions lost (the broker came back without the head-end's session); event-loop lag p99/max: meters ${g.lagP99.toFixed(0)}/${g.lagMax.toFixed(0)} ms, head-end ${b.lagP99.toFixed(0)}/${b.lagMax.toFixed(0)} ms |`);
+  if (pgServer && b.failed > 0) printServerErrors(pgServer.dir);
   await mq.stop();
   pgServer?.remove();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** A failed batch on PostgreSQL: the server's own account of it (a deadlock names both statements), on stderr. */
+function printServerErrors(pgDir: string): void {
+  const lines = readFileSync(join(pgDir, "log"), "utf8").split("\n");
+  // an entry runs until the next time-stamped line; its CONTEXT names the relation and the row it waited on
+  lines.forEach((l, k) => {
+    if (!/ERROR:/.test(l)) return;
+    let e = k + 1;
+    while (e < lines.length && (!/^\d{4}-/.test(lines[e]) || / (DETAIL|CONTEXT|HINT|STATEMENT):/.test(lines[e]))) e++;
+    console.error(lines.slice(k, e).filter((x) => !/^\t(WITH|[a-z]+ AS \(|  |INSERT|SELECT|UNION|ON CONFLICT|first_|last_|FROM|seen|pin|lt|x AS|ins AS|r10|rday)/.test(x)).map((x) => x.slice(0, 240)).join("\n"));
+  });
 }
 
 async function main(): Promise<void> {

@@ -11,7 +11,8 @@
  * the statement, which is what the duplicate check wants: a key that `readings`
  * already held is a resend; a key in neither is a second reading at the same
  * (meter, obis, t) under another (boot, seq) — a reject, decided by the caller.
- * Upserts are fed in key order, so two workers lock rows in the same order.
+ * Upserts are fed in key order, so two workers mostly lock rows in the same order (not always: see
+ * writeBatch).
  */
 import type pg from "pg";
 import { DAY, TEN_MIN } from "./store";
@@ -57,13 +58,35 @@ UNION ALL SELECT 'k', x.meter, x.boot, x.seq FROM x LEFT JOIN ins USING (meter, 
   WHERE ins.meter IS NULL AND EXISTS (SELECT 1 FROM readings r WHERE r.meter = x.meter AND r.boot = x.boot AND r.seq = x.seq)
 UNION ALL SELECT 'p', meter, 0, 0 FROM pin`;
 
-/** Writes the batch in one statement (autocommit: the statement is the transaction). */
+/** Tries of one batch statement when PostgreSQL picks it as a deadlock's victim. */
+export const BATCH_TRIES = 3;
+
+/** A deadlock victim (40P01) or a serialization failure (40001): the statement was rolled back whole. */
+const retryable = (e: unknown): boolean => ["40P01", "40001"].includes((e as { code?: string }).code ?? "");
+
+/**
+ * Writes the batch in one statement (autocommit: the statement is the transaction). Two workers share
+ * a meter's messages (a shared subscription deals them out one by one), and PostgreSQL does not promise
+ * the order an UPDATE … FROM locks its rows in, so now and then their statements deadlock and one is
+ * rolled back. Being one statement, it is simply run again (without that, the batch failed and the
+ * ingest reconnected, for the broker to resend its whole in-flight window).
+ */
 export async function writeBatch(db: pg.Pool | pg.PoolClient, rs: readonly ReadingRow[], pqs: readonly PqInsert[]): Promise<BatchResult> {
   const col = <T, K extends keyof T>(xs: readonly T[], k: K) => xs.map((x) => x[k]);
-  const rows = (await db.query(BATCH_SQL, [
+  const params = [
     col(rs, "meter"), col(rs, "obis"), col(rs, "t"), col(rs, "v"), col(rs, "boot"), col(rs, "seq"),
     col(pqs, "meter"), col(pqs, "boot"), col(pqs, "seq"), col(pqs, "start"), col(pqs, "end"), col(pqs, "flagged"), col(pqs, "body"),
-  ])).rows as { k: string; meter: number; boot: number; seq: number }[];
+  ];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return tally((await db.query(BATCH_SQL, params)).rows as { k: string; meter: number; boot: number; seq: number }[]);
+    } catch (e) {
+      if (attempt >= BATCH_TRIES || !retryable(e)) throw e;
+    }
+  }
+}
+
+function tally(rows: { k: string; meter: number; boot: number; seq: number }[]): BatchResult {
   const out: BatchResult = { stored: new Set(), known: new Set(), pqStored: 0 };
   for (const r of rows) {
     if (r.k === "p") out.pqStored++;

@@ -78,8 +78,9 @@ describe.skipIf(missing("mosquitto"))("CloudLink over MQTT 5 through mosquitto",
     const clock = new VirtualClock(Date.UTC(2026, 5, 1, 12));
     const demo = new DemoHousehold(clock);
     const stored = memoryCounters();
-    const meter = client(port, `xsmeter-${NODE}`, { clean: false, will: CloudLink.will(NODE) });
-    const link = new CloudLink({ node: NODE, household: demo.store, mqtt: meter, clock, macKey: KEY, counters: stored, boot: 1 });
+    // the will is asked at each CONNECT, so it carries that attempt's order (report-order.ts)
+    const meter = client(port, `xsmeter-${NODE}`, { clean: false, will: () => link.will() });
+    const link: CloudLink = new CloudLink({ node: NODE, household: demo.store, mqtt: meter, clock, macKey: KEY, counters: stored, boot: 1 });
     meter.start();
     await until(() => meter.isConnected, 5000, "meter");
     link.start();
@@ -104,7 +105,9 @@ describe.skipIf(missing("mosquitto"))("CloudLink over MQTT 5 through mosquitto",
     // a late subscriber gets the retained status and discovery, with the retain flag
     const late = listener(port, "late-5", [`xsmeter/${NODE}/status`, `homeassistant/sensor/${NODE}/#`]);
     await until(() => late.got.length > 5, 5000, "retained messages");
-    expect(late.got.find((g) => g.topic === `xsmeter/${NODE}/status`)).toEqual({ topic: `xsmeter/${NODE}/status`, text: "online", retain: true });
+    const online = late.got.find((g) => g.topic === `xsmeter/${NODE}/status`)!;
+    expect(online.retain).toBe(true);
+    expect(JSON.parse(online.text)).toMatchObject({ state: "online", boot: 1 });
     expect(late.got.filter((g) => g.topic.startsWith("homeassistant/")).every((g) => g.retain)).toBe(true);
 
     // a signed load command from the utility, applied once; its replay refused
@@ -124,7 +127,9 @@ describe.skipIf(missing("mosquitto"))("CloudLink over MQTT 5 through mosquitto",
 
     // the cable is cut: the broker publishes the will, retained
     meter.kill();
-    await until(() => cloud.got.some((g) => g.topic === `xsmeter/${NODE}/status` && g.text === "offline"), 5000, "the will");
+    const will = () => cloud.got.map((g) => (g.topic === `xsmeter/${NODE}/status` ? JSON.parse(g.text) : {})).find((s) => s.state === "offline");
+    await until(() => will() !== undefined, 5000, "the will");
+    expect(will().seq).toBeGreaterThan(JSON.parse(online.text).seq); // ordered after the online it follows
     link.stop();
     utility.stop();
     late.c.stop();

@@ -48,7 +48,7 @@ const cheap = (where: string): string => `SELECT m.id AS mid, m.node, m.meter_id
 const energyOf = (f: string): string => `(SELECT d.last_v - coalesce((SELECT y.last_v FROM rollup_day y WHERE y.meter = d.meter AND y.obis = d.obis AND y.bucket = d.bucket - ${DAY}), d.first_v)
        FROM rollup_day d WHERE d.meter = ${f}.mid AND d.obis = (SELECT id FROM obis WHERE code = @energy) AND d.bucket = @day)`;
 const alarmsOf = (f: string): string => `((SELECT count(*) FROM events e WHERE e.meter = ${f}.mid AND e.t >= @since) + (SELECT count(*) FROM pq10 q WHERE q.meter = ${f}.mid AND q.flagged AND q.end_t >= @since))`;
-const firmwareOf = (f: string, col: string): string => `(SELECT ${col} FROM firmware_reports fr WHERE fr.node = ${f}.node ORDER BY fr.id DESC LIMIT 1)`;
+const firmwareOf = (f: string, col: string): string => `(SELECT ${col} FROM node_firmware fr WHERE fr.node = ${f}.node)`;
 
 const SEARCH = `WHERE (@search = '' OR lower(m.node) LIKE @like ESCAPE '!' OR m.meter_id = @searchId OR (lower(m.node) = @pairNode AND m.meter_id = @pairId))`;
 

@@ -200,6 +200,38 @@ export function storeSuite(name: string, open: (maxRejects?: number) => Promise<
       await store.close();
     });
 
+    it("keeps a node's newest status and firmware state by (boot, seq): an older report delivered later changes nothing", async () => {
+      const { store } = await open();
+      await store.ingest([reading("o", 1, "1-0:1.7.0", 3, 1, DAY0, 1)]);
+      const st = (online: boolean, boot: number, seq: number, t: number): IngestItem => ({ kind: "status", node: "o", online, t, order: { boot, seq } });
+      const state = async () => (await store.meters(DAY0 + 100)).map((m) => [m.status, m.statusAt])[0];
+      expect(await store.ingest([st(true, 3, 4, DAY0 + 10)])).toEqual({ stored: 1, duplicates: 0, rejected: 0 });
+      // the previous connection's will (seq 3), redelivered after this connection's "online" (seq 4)
+      expect(await store.ingest([st(false, 3, 3, DAY0 + 20)])).toEqual({ stored: 0, duplicates: 1, rejected: 0 });
+      expect(await state()).toEqual(["online", DAY0 + 10]);
+      // in one batch too, and an older boot loses to a newer boot whatever its seq
+      expect(await store.ingest([st(false, 3, 5, DAY0 + 30), st(true, 3, 4, DAY0 + 31), st(true, 2, 99, DAY0 + 32)])).toEqual({ stored: 1, duplicates: 2, rejected: 0 });
+      expect(await state()).toEqual(["offline", DAY0 + 30]);
+      expect((await store.ingest([st(false, 3, 5, DAY0 + 33)])).duplicates).toBe(1); // the same report again
+      // earlier firmware's bare "online" has no order: taken as it comes
+      expect((await store.ingest([{ kind: "status", node: "o", online: true, t: DAY0 + 40 }])).stored).toBe(1);
+      expect(await state()).toEqual(["online", DAY0 + 40]);
+
+      const fw = (boot: number, seq: number, running: string, phase: string): IngestItem => ({ kind: "firmware", node: "o", t: DAY0 + seq, running, phase, body: JSON.stringify({ running, phase, boot, seq }), order: { boot, seq } });
+      await store.ingest([fw(3, 1, "1.0.0", "running"), fw(3, 2, "1.0.0", "verified")]);
+      await store.ingest([fw(4, 1, "1.1.0", "confirmed")]);
+      // the outbox resends boot 3's "running 1.0.0" (a new row of history, but not the node's state)
+      expect(await store.ingest([fw(3, 1, "1.0.0", "running"), fw(3, 3, "1.0.0", "running")])).toEqual({ stored: 1, duplicates: 1, rejected: 0 });
+      expect(await store.firmware("o")).toMatchObject({ running: "1.1.0", phase: "confirmed" });
+      expect((await store.meters(DAY0 + 100))[0]).toMatchObject({ firmware: "1.1.0", firmwarePhase: "confirmed" });
+      expect((await store.fleetList({ limit: 10, offset: 0, staleMs: 86_400_000 }, DAY0 + 100)).rows[0]).toMatchObject({ firmware: "1.1.0" });
+      expect((await store.firmwareSince("o", 0)).length).toBe(4); // the history keeps every distinct report
+      // a report without seq (earlier firmware) is still taken
+      await store.ingest([{ kind: "firmware", node: "o", t: DAY0 + 50, running: "1.0.9", phase: "running", body: '{"boot":5,"running":"1.0.9","phase":"running"}' }]);
+      expect(await store.firmware("o")).toMatchObject({ running: "1.0.9" });
+      await store.close();
+    });
+
     it("migrates once: reopening keeps the data and the version", async () => {
       const { store, reopen } = await open();
       await store.ingest([reading("e", 1, "1-0:1.7.0", 1, 1, DAY0, 1)]);

@@ -8,7 +8,7 @@ import { createInterface } from "node:readline";
 import { fromHex } from "../../modules/core/bytes";
 import { MqttClient } from "../../modules/mqtt/client";
 import { MemoryOutbox } from "../../modules/mqtt/flash-outbox";
-import { FailoverNetwork, parseEndpoints } from "./broker/failover-network";
+import { credentialsOf, FailoverNetwork, parseEndpoints, redactUrls } from "./broker/failover-network";
 import { NodeNetwork } from "../node/http/node-network";
 import { nodeClock } from "../node/node-clock";
 import { UsageError, type Command } from "../node/cli/command";
@@ -123,7 +123,7 @@ export const headendCommand: Command = {
 
 /** What `xsmeter headend` and `npm start` print: where the dashboard is and how to sign in. */
 export function printHeadend(url: string, db: string, mqtt: string, setupToken?: string): void {
-  console.log(`Head-end dashboard: ${url} (database ${db}, fleet from ${mqtt})`);
+  console.log(`Head-end dashboard: ${url} (database ${db}, fleet from ${redactUrls(mqtt)})`);
   if (setupToken) console.log(`  no user yet: open ${url}setup with the one-time set-up token ${setupToken} (or: xsmeter headend user add NAME --role operator --db ${db})`);
   else console.log(`  sign in with a user added by: xsmeter headend user add NAME --role operator --db ${db}`);
 }
@@ -137,7 +137,7 @@ async function send(args: string[], db: string, mqtt: string, waitS: number): Pr
   const sender = new DownlinkSender({ store, mqttUrl: mqtt, clientId: `xsmeter-headend-cli-${process.pid}` });
   const endpoints = parseEndpoints(mqtt);
   // our own look at the result (the running head-end's ingest records it too; the second match is a no-op)
-  const listen = new MqttClient({ network: new FailoverNetwork(new NodeNetwork(), endpoints), clock: nodeClock(), random: { fill: (b) => void getRandomValues(b) }, host: endpoints[0].host, port: endpoints[0].port, clientId: `xsmeter-headend-cli-r-${process.pid}`, outbox: new MemoryOutbox(), clean: true });
+  const listen = new MqttClient({ network: new FailoverNetwork(new NodeNetwork(), endpoints), clock: nodeClock(), random: { fill: (b) => void getRandomValues(b) }, host: endpoints[0].host, port: endpoints[0].port, clientId: `xsmeter-headend-cli-r-${process.pid}`, outbox: new MemoryOutbox(), clean: true, ...credentialsOf(mqtt) });
   let result: { ok: boolean; error?: string } | undefined;
   let ctr = -2;
   listen.subscribe(`xsmeter/${node}/cmd/result`, 1);

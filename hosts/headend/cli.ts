@@ -21,8 +21,10 @@ import { passwordRecord } from "./web/passwords";
 import { parseMessage } from "./ingest/parse";
 import { DEFAULT_MAX_REJECTS } from "./store/store";
 
-const USAGE = `xsmeter headend [--mqtt URL[,URL…]] [--db FILE] [--http-port N] [--workers N] [--retention-days N] [--max-rejects N] [--mqtt-version 4|5] [--secure-cookies]
-       runs the head-end: ingest from the broker, the dashboard on http://127.0.0.1:N/ (default 8080)
+const USAGE = `xsmeter headend [--mqtt URL[,URL…]] [--db FILE] [--http-port N] [--workers N] [--retention-days N] [--max-rejects N] [--mqtt-version 4|5] [--reconnect-delay-ms N] [--secure-cookies]
+       runs the head-end: ingest from the broker, the dashboard on http://127.0.0.1:N/ (default 8080);
+       --reconnect-delay-ms: the ingest's first wait after a broker connection drops (default 200; on NATS
+       longer than JetStream's elections, e.g. 8000); mqtt://user:password@host for a broker with ACLs
 xsmeter headend user add NAME --role viewer|operator [--db FILE]     password read from stdin (10+ characters)
 xsmeter headend key NODE HEX [--db FILE]                             the node's 32-byte downlink HMAC key
 xsmeter headend key NODE --sim-seed N [--db FILE]                    the key a \`xsmeter sim --seed N\` node uses
@@ -68,6 +70,7 @@ export const headendCommand: Command = {
     const retention = opt(args, "retention-days");
     const maxRejects = opt(args, "max-rejects");
     const mv = opt(args, "mqtt-version");
+    const reconnect = opt(args, "reconnect-delay-ms");
     // behind a TLS proxy: cookies marked Secure, so a browser never sends them over plain HTTP
     const secure = args.indexOf("--secure-cookies");
     if (secure >= 0) args.splice(secure, 1);
@@ -111,6 +114,7 @@ export const headendCommand: Command = {
       retentionDays: int(retention, "retention-days", 0, 36500, 0),
       maxRejects: int(maxRejects, "max-rejects", 1, 100_000_000, DEFAULT_MAX_REJECTS),
       protocolVersion: mv === "4" ? 4 : 5,
+      reconnectDelayMs: int(reconnect, "reconnect-delay-ms", 0, 600_000, 200),
       secureCookies: secure >= 0,
       log: (l) => console.error(l),
     });

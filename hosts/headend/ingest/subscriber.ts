@@ -110,6 +110,11 @@ export class Subscriber {
     return this.connected;
   }
 
+  /** The first wait before reconnecting after an established connection drops (SubscriberOptions). */
+  get reconnectDelayMs(): number {
+    return this.o.reconnectDelayMs ?? 200;
+  }
+
   start(): void {
     this.running = true;
     this.open();
@@ -162,7 +167,7 @@ export class Subscriber {
       this.teardown(true);
       this.turn++; // a cluster: the next attempt goes to the next node
       if (!this.running) return;
-      if (wasConnected) this.backoff = Math.max(this.backoff, this.o.reconnectDelayMs ?? 200);
+      if (wasConnected) this.backoff = Math.max(this.backoff, this.reconnectDelayMs);
       this.retry = setTimeout(() => this.open(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, 5000);
     });

@@ -137,6 +137,21 @@ INSERT INTO node_firmware (node, running, phase, t, body)
   SELECT DISTINCT ON (node) node, running, phase, t, body FROM firmware_reports ORDER BY node, id DESC;
 `,
   },
+  {
+    version: 5,
+    what: "the fleet list sorted or filtered by alarms reads the last 24 h of events and flagged intervals by time",
+    // fleet-query.ts groups the last 24 h by meter instead of looking each meter up: these make that a range
+    // of one index each (the existing ones lead with the meter). Only flagged intervals are alarms, so the
+    // aggregates' index holds those alone.
+    sqlite: `
+CREATE INDEX events_since ON events (t, meter);
+CREATE INDEX pq10_flagged_since ON pq10 (end_t, meter) WHERE flagged;
+`,
+    postgres: `
+CREATE INDEX events_since ON events (t, meter);
+CREATE INDEX pq10_flagged_since ON pq10 (end_t, meter) WHERE flagged;
+`,
+  },
 ]);
 
 /**

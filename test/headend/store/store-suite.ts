@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { HeadendStore, IngestItem } from "../../../hosts/headend/store/store";
 
 const DAY0 = Date.UTC(2026, 11, 1);
+const DAY = 86_400_000;
 const reading = (node: string, meterId: number, obis: string, boot: number, seq: number, t: number, v: number): IngestItem => ({ kind: "reading", node, meterId, obis, boot, seq, t, v, unit: obis.endsWith(".8.0") ? "Wh" : "W" });
 
 /** `open(maxRejects?)`: a fresh store (StoreOptions.maxRejects as given) and a way to reopen the same database. */
@@ -183,6 +184,45 @@ export function storeSuite(name: string, open: (maxRejects?: number) => Promise<
       expect(totals.powerNowW).toBe([0, 1, 2].reduce((a, n) => a + 5 * 100 * n + 15, 0));
       expect(await store.meterSummary({ node: "n-4", meterId: 3 }, 180_000, now)).toMatchObject({ node: "n-4", meterId: 3, powerW: 403, powerAt: now - 3 * 3_600_000, status: "online" });
       expect(await store.meterSummary({ node: "n-9", meterId: 1 }, 180_000, now)).toBeUndefined();
+      await store.close();
+    });
+
+    it("sorts by energy today and alarms with set-wide joins, and gives the whole list (the CSV) the same columns as the pages", async () => {
+      const { store } = await open();
+      const now = DAY0 + 12 * 3_600_000;
+      const items: IngestItem[] = [];
+      // 12 meters on 3 nodes: energy today 0..; alarms from events and flagged intervals, some older than 24 h
+      for (let n = 0; n < 3; n++) {
+        items.push({ kind: "firmware", node: `w-${n}`, t: now, running: `1.${n}.0`, phase: "running", body: `{"boot":1,"seq":1,"n":${n}}`, order: { boot: 1, seq: 1 } });
+        for (let id = 1; id <= 4; id++) {
+          const gain = ((n * 4 + id) * 37) % 11; // Wh today, mixed order
+          items.push(reading(`w-${n}`, id, "1-0:1.8.0", 1, 1, DAY0 - 3_600_000, 1000), reading(`w-${n}`, id, "1-0:1.8.0", 1, 2, now - 60_000, 1000 + gain));
+          items.push(reading(`w-${n}`, id, "1-0:1.7.0", 1, 3, now - 60_000, 10 * n + id));
+          for (let k = 0; k < (n + id) % 3; k++) items.push({ kind: "event", node: `w-${n}`, meterId: id, boot: 1, seq: 10 + k, t: now - 1000 * (k + 1), type: "dip", body: "{}" });
+          items.push({ kind: "event", node: `w-${n}`, meterId: id, boot: 1, seq: 99, t: now - DAY - 1000, type: "dip", body: "{}" }); // older than 24 h
+          items.push({ kind: "pq", node: `w-${n}`, meterId: id, boot: 1, seq: 50, start: now - 1_200_000, end: now - 600_000, flagged: id === 4, u: [230], i: [1], p: [230], thdu: [2], thdi: [5], f: 50 });
+        }
+      }
+      await store.ingest(items);
+      const q = { limit: 100, offset: 0, staleMs: 180_000 };
+      const page = (await store.fleetList(q, now)).rows;
+      expect(page.length).toBe(12);
+      // the expected order, from the page's own per-row columns
+      const key = (m: { node: string; meterId: number }) => `${m.node}/${m.meterId}`;
+      const byEnergy = [...page].sort((a, b) => (b.energyTodayWh ?? -1) - (a.energyTodayWh ?? -1) || key(a).localeCompare(key(b))).map(key);
+      const byAlarms = [...page].sort((a, b) => b.alarms - a.alarms || key(a).localeCompare(key(b))).map(key);
+      expect(new Set(page.map((m) => m.alarms)).size).toBeGreaterThan(2); // the data has an order to get wrong
+      expect(new Set(page.map((m) => m.energyTodayWh)).size).toBeGreaterThan(5);
+      expect((await store.fleetList({ ...q, sort: "energy", desc: true }, now)).rows.map(key)).toEqual(byEnergy);
+      expect((await store.fleetList({ ...q, sort: "alarms", desc: true }, now)).rows.map(key)).toEqual(byAlarms);
+      expect((await store.fleetList({ ...q, sort: "alarms", desc: true, limit: 3, offset: 3 }, now)).rows.map(key)).toEqual(byAlarms.slice(3, 6));
+      expect((await store.fleetList({ ...q, withAlarms: true }, now)).matching).toBe(page.filter((m) => m.alarms > 0).length);
+      // the whole list (the CSV asks for every row: the set-wide columns) equals the pages' per-row ones
+      const all = await store.fleetList({ ...q, limit: 1_000_000, sort: "energy", desc: true }, now);
+      expect(all.rows.map(key)).toEqual(byEnergy);
+      const strip = (m: object) => JSON.parse(JSON.stringify(m));
+      expect(all.rows.map(strip).sort((a, b) => key(a).localeCompare(key(b)))).toEqual(page.map(strip));
+      expect(all.rows.find((m) => m.node === "w-2")?.firmware).toBe("1.2.0");
       await store.close();
     });
 

@@ -206,8 +206,10 @@ export class CloudLink {
     this.o.mqtt.publish(`${this.base}/status`, this.online(), 1, true);
     // After a connection the broker saw drop, it has published our will ("offline", retained): say
     // "online" again on each reconnect, or the fleet (and HA) would see this node offline until it reboots.
+    // The first connection needs none (start() queued it), unless an attempt before it failed: the broker may
+    // have taken that CONNECT and will publish its will, newer than the "online" start() queued.
     this.o.mqtt.onConnect?.(() => {
-      if (this.connects++ > 0) this.o.mqtt.publish(`${this.base}/status`, this.online(), 1, true);
+      if (this.connects++ > 0 || this.attempts > 1) this.o.mqtt.publish(`${this.base}/status`, this.online(), 1, true);
     });
     this.publishReadings();
     this.timer = this.o.clock.every(this.o.periodMs ?? 60_000, () => this.publishReadings());

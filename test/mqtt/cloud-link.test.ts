@@ -91,6 +91,17 @@ describe("CloudLink", () => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(4);
     expect(dec(link.offline().payload)).toMatchObject({ state: "offline", seq: w2.seq }); // a clean stop: where this attempt's will would be
+    // a first connection after a failed attempt (whose CONNECT the broker may have taken) says "online" again, above that will
+    const r2 = recorder();
+    let connected2: () => void = () => {};
+    const link2 = new CloudLink({ node: "n1", household: demo.store, mqtt: { ...r2.mqtt, onConnect: (h) => void (connected2 = h) }, clock, macKey: KEY, counters: memoryCounters(), boot: 7 });
+    link2.start();
+    const failedWill = dec(link2.will().payload);
+    link2.will(); // the attempt that gets its CONNACK
+    connected2();
+    const online2 = r2.sent.filter((s) => s.topic === "xsmeter/n1/status").map((s) => s.body);
+    expect(online2.length).toBe(2);
+    expect(online2[1].seq).toBeGreaterThan(failedWill.seq);
     link.publishFirmware({ running: "1.0.0", phase: "running", boot: 1, seq: 99 });
     link.publishFirmware({ running: "1.0.0", phase: "downloading" });
     const fw = r.sent.filter((s) => s.topic === "xsmeter/n1/firmware");

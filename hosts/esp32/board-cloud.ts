@@ -119,15 +119,15 @@ export function startBoardCloud(o: BoardCloudOptions): BoardCloud {
     port: o.port,
     clientId: `xsmeter-${o.node}`,
     outbox: new FlashOutbox(o.areas.outbox),
-    will: CloudLink.will(o.node),
+    will: () => link!.will(), // asked at each CONNECT (after `link` is made): the will carries that attempt's order
     minBackoffMs: 1000,
     maxBackoffMs: 60_000,
   });
   const mqtt = clientPublisher(client); // a full outbox drops (and counts) the reading instead of throwing
-  const firmwareTopic = `xsmeter/${o.node}/firmware`;
+  // CloudLink adds boot and seq, so a resent older report cannot pass for the node's state
   const publishFirmware = (body: Record<string, unknown>): void => {
     const running = o.ota?.runningVersion() ?? "unknown";
-    mqtt.publish(firmwareTopic, utf8Encode(JSON.stringify({ boot, running, installed_version: running, ...body })), 1, true);
+    link?.publishFirmware({ running, installed_version: running, ...body });
   };
   const updater = o.ota && new FirmwareUpdater({
     slots: o.ota,

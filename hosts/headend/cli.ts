@@ -8,7 +8,7 @@ import { createInterface } from "node:readline";
 import { fromHex } from "../../modules/core/bytes";
 import { MqttClient } from "../../modules/mqtt/client";
 import { MemoryOutbox } from "../../modules/mqtt/flash-outbox";
-import { FailoverNetwork, parseEndpoints } from "./broker/failover-network";
+import { credentialsOf, FailoverNetwork, parseEndpoints, redactUrls } from "./broker/failover-network";
 import { NodeNetwork } from "../node/http/node-network";
 import { nodeClock } from "../node/node-clock";
 import { UsageError, type Command } from "../node/cli/command";
@@ -21,8 +21,10 @@ import { passwordRecord } from "./web/passwords";
 import { parseMessage } from "./ingest/parse";
 import { DEFAULT_MAX_REJECTS } from "./store/store";
 
-const USAGE = `xsmeter headend [--mqtt URL[,URL…]] [--db FILE] [--http-port N] [--workers N] [--retention-days N] [--max-rejects N] [--mqtt-version 4|5] [--secure-cookies]
-       runs the head-end: ingest from the broker, the dashboard on http://127.0.0.1:N/ (default 8080)
+const USAGE = `xsmeter headend [--mqtt URL[,URL…]] [--db FILE] [--http-port N] [--workers N] [--retention-days N] [--max-rejects N] [--mqtt-version 4|5] [--reconnect-delay-ms N] [--secure-cookies]
+       runs the head-end: ingest from the broker, the dashboard on http://127.0.0.1:N/ (default 8080);
+       --reconnect-delay-ms: the ingest's first wait after a broker connection drops (default 200; on NATS
+       longer than JetStream's elections, e.g. 8000); mqtt://user:password@host for a broker with ACLs
 xsmeter headend user add NAME --role viewer|operator [--db FILE]     password read from stdin (10+ characters)
 xsmeter headend key NODE HEX [--db FILE]                             the node's 32-byte downlink HMAC key
 xsmeter headend key NODE --sim-seed N [--db FILE]                    the key a \`xsmeter sim --seed N\` node uses
@@ -68,6 +70,7 @@ export const headendCommand: Command = {
     const retention = opt(args, "retention-days");
     const maxRejects = opt(args, "max-rejects");
     const mv = opt(args, "mqtt-version");
+    const reconnect = opt(args, "reconnect-delay-ms");
     // behind a TLS proxy: cookies marked Secure, so a browser never sends them over plain HTTP
     const secure = args.indexOf("--secure-cookies");
     if (secure >= 0) args.splice(secure, 1);
@@ -111,6 +114,7 @@ export const headendCommand: Command = {
       retentionDays: int(retention, "retention-days", 0, 36500, 0),
       maxRejects: int(maxRejects, "max-rejects", 1, 100_000_000, DEFAULT_MAX_REJECTS),
       protocolVersion: mv === "4" ? 4 : 5,
+      reconnectDelayMs: int(reconnect, "reconnect-delay-ms", 0, 600_000, 200),
       secureCookies: secure >= 0,
       log: (l) => console.error(l),
     });
@@ -123,7 +127,7 @@ export const headendCommand: Command = {
 
 /** What `xsmeter headend` and `npm start` print: where the dashboard is and how to sign in. */
 export function printHeadend(url: string, db: string, mqtt: string, setupToken?: string): void {
-  console.log(`Head-end dashboard: ${url} (database ${db}, fleet from ${mqtt})`);
+  console.log(`Head-end dashboard: ${url} (database ${db}, fleet from ${redactUrls(mqtt)})`);
   if (setupToken) console.log(`  no user yet: open ${url}setup with the one-time set-up token ${setupToken} (or: xsmeter headend user add NAME --role operator --db ${db})`);
   else console.log(`  sign in with a user added by: xsmeter headend user add NAME --role operator --db ${db}`);
 }
@@ -137,7 +141,7 @@ async function send(args: string[], db: string, mqtt: string, waitS: number): Pr
   const sender = new DownlinkSender({ store, mqttUrl: mqtt, clientId: `xsmeter-headend-cli-${process.pid}` });
   const endpoints = parseEndpoints(mqtt);
   // our own look at the result (the running head-end's ingest records it too; the second match is a no-op)
-  const listen = new MqttClient({ network: new FailoverNetwork(new NodeNetwork(), endpoints), clock: nodeClock(), random: { fill: (b) => void getRandomValues(b) }, host: endpoints[0].host, port: endpoints[0].port, clientId: `xsmeter-headend-cli-r-${process.pid}`, outbox: new MemoryOutbox(), clean: true });
+  const listen = new MqttClient({ network: new FailoverNetwork(new NodeNetwork(), endpoints), clock: nodeClock(), random: { fill: (b) => void getRandomValues(b) }, host: endpoints[0].host, port: endpoints[0].port, clientId: `xsmeter-headend-cli-r-${process.pid}`, outbox: new MemoryOutbox(), clean: true, ...credentialsOf(mqtt) });
   let result: { ok: boolean; error?: string } | undefined;
   let ctr = -2;
   listen.subscribe(`xsmeter/${node}/cmd/result`, 1);

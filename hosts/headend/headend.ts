@@ -21,6 +21,8 @@ export interface HeadendOptions {
   /** Ingest workers in this process (> 1: they share the fleet through $share/headend/…). */
   workers?: number;
   protocolVersion?: 4 | 5;
+  /** The ingest's first wait before reconnecting after a broker connection drops (subscriber.ts; default 200 ms). */
+  reconnectDelayMs?: number;
   /** The ingest's batch window in ms (subscriber.ts; default 25). */
   batchMs?: number;
   /** Raw readings are kept this many days (roll-ups for ever); 0 = for ever. */
@@ -66,7 +68,7 @@ export async function startHeadend(o: HeadendOptions): Promise<Headend> {
   const store = await openStore(o.db, { maxRejects: o.maxRejects });
   const n = o.workers ?? 1;
   const guard = new IngestGuard(store); // one budget of new meters and rejects for every worker of this process
-  const ingest = Array.from({ length: n }, (_, k) => new Ingest({ store, mqttUrl: o.mqttUrl, clientId: n > 1 ? `xsmeter-headend-${k + 1}` : "xsmeter-headend", group: n > 1 ? "headend" : undefined, protocolVersion: o.protocolVersion, batchMs: o.batchMs, log, onStored: o.onStored, guard }));
+  const ingest = Array.from({ length: n }, (_, k) => new Ingest({ store, mqttUrl: o.mqttUrl, clientId: n > 1 ? `xsmeter-headend-${k + 1}` : "xsmeter-headend", group: n > 1 ? "headend" : undefined, protocolVersion: o.protocolVersion, batchMs: o.batchMs, reconnectDelayMs: o.reconnectDelayMs, log, onStored: o.onStored, guard }));
   for (const w of ingest) w.start();
   const sender = new DownlinkSender({ store, mqttUrl: o.mqttUrl });
   sender.start();

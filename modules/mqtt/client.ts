@@ -40,7 +40,8 @@ export interface MqttClientOptions {
   outbox: Outbox;
   keepaliveSec?: number;
   clean?: boolean;
-  will?: Will;
+  /** The last will; a function is asked again at each CONNECT (CloudLink's will carries the attempt's order). */
+  will?: Will | (() => Will);
   username?: string;
   password?: Uint8Array;
   minBackoffMs?: number;
@@ -257,7 +258,7 @@ export class MqttClient {
   }
 
   private connectPacket(): Packet {
-    const p: Packet = { cmd: "connect", protocolId: "MQTT", protocolVersion: this.version, clientId: this.o.clientId, clean: this.o.clean, keepalive: this.o.keepaliveSec, will: this.o.will, username: this.o.username, password: this.o.password };
+    const p: Packet = { cmd: "connect", protocolId: "MQTT", protocolVersion: this.version, clientId: this.o.clientId, clean: this.o.clean, keepalive: this.o.keepaliveSec, will: typeof this.o.will === "function" ? this.o.will() : this.o.will, username: this.o.username, password: this.o.password };
     if (this.version === 5) {
       // clean = false must outlive the link, as in 3.1.1: a session expiry of 0 would end it at once.
       const expiry = this.o.sessionExpirySec ?? (this.o.clean ? 0 : 0xffffffff);

@@ -6,7 +6,9 @@
  * firmware offers).
  *
  * Topics (<node> = this aggregator):
- *   xsmeter/<node>/status                      "online" / "offline" (retained; last will)
+ *   xsmeter/<node>/status                      {"state":"online"|"offline","boot","seq"[,"t"]} (retained; the
+ *     "offline" is the last will: give MqttClient `will: () => link.will()`; order: report-order.ts)
+ *   xsmeter/<node>/firmware                    {"boot","seq","running",…} (retained; publishFirmware)
  *   xsmeter/<node>/meter/<meterId>/<obis>      {"boot","seq","t","v","u"}  QoS 1
  *     (<obis> as "1-0:1.8.0", or "1-0:1_8_0" with obisTopics "underscored": obis-topic.ts)
  *   (seq restarts at 1 on each boot; (meter, boot, seq) is unique, so give `boot` from a
@@ -45,6 +47,8 @@ import { MAX_DOWNLINK_BYTES, ctrOf, parseBody, parseEnvelope, type Envelope } fr
 import { DEFAULT_MAX_CTR_STEP, isCommandKind, staleReason, type CommandKind, type KindCounters } from "./downlink-counters";
 
 export type { CommandKind, CounterStore, KindCounters } from "./downlink-counters";
+import { statusPayload } from "./report-order";
+import type { Will } from "./codec";
 import { haTopics, pqEntities, readingEntity, type HaContext, type HaDeviceInfo } from "./ha-discovery";
 import { OBIS_TOPIC_FORMS, readingTopic, type ObisTopicForm } from "./obis-topic";
 
@@ -148,6 +152,9 @@ export class CloudLink {
   private pqSent = new Map<number, number>();
   private unsubscribe?: () => void;
   private connects = 0;
+  /** Connection attempts that asked for a will: the status order (report-order.ts). */
+  private attempts = 0;
+  private firmwareSeq = 0;
   private readonly base: string;
   private readonly obisTopics: ObisTopicForm;
   /** Each reading's topic, built once per (meter, code): publishing allocates no topic string. */
@@ -163,19 +170,46 @@ export class CloudLink {
     this.signatures = new TokenBucket(o.signatureBurst ?? 2, o.signatureIntervalMs ?? 60_000, o.clock.now());
   }
 
-  /** The will the MQTT session should carry (give it to MqttClient's options). */
+  /**
+   * A plain "offline" will without order, for a session that cannot ask `will()` at each CONNECT
+   * (the bench's lean meters): consumers take it as it comes (report-order.ts).
+   */
   static will(node: string) {
     return { topic: `xsmeter/${node}/status`, payload: utf8Encode("offline"), qos: 1 as const, retain: true };
+  }
+
+  /** The will of the next connection attempt (MqttClient's `will: () => link.will()`): "offline", seq 2a + 1. */
+  will(): Will {
+    this.attempts++;
+    return { topic: `${this.base}/status`, payload: statusPayload(false, this.o.boot ?? 0, 2 * this.attempts + 1), qos: 1, retain: true };
+  }
+
+  /** What a clean stop publishes itself (a DISCONNECT suppresses the will): the same order as this attempt's will. */
+  offline(): { topic: string; payload: Uint8Array } {
+    return { topic: `${this.base}/status`, payload: statusPayload(false, this.o.boot ?? 0, 2 * this.attempts + 1, this.o.clock.now()) };
+  }
+
+  /** A firmware report (retained, QoS 1) with this boot's next firmware seq, so consumers keep the newest. */
+  publishFirmware(report: Record<string, unknown>): void {
+    const body = { ...report, boot: this.o.boot ?? 0, seq: ++this.firmwareSeq };
+    this.o.mqtt.publish(`${this.base}/firmware`, utf8Encode(JSON.stringify(body)), 1, true);
+  }
+
+  /** "online" of the current attempt: seq 2a, above every earlier attempt's will (2a − 1). */
+  private online(): Uint8Array {
+    return statusPayload(true, this.o.boot ?? 0, 2 * this.attempts, this.o.clock.now());
   }
 
   start(): void {
     this.o.mqtt.onMessage((topic, payload) => this.downlink(topic, payload));
     this.o.mqtt.subscribe(`${this.base}/cmd/+`, 1);
-    this.o.mqtt.publish(`${this.base}/status`, utf8Encode("online"), 1, true);
+    this.o.mqtt.publish(`${this.base}/status`, this.online(), 1, true);
     // After a connection the broker saw drop, it has published our will ("offline", retained): say
     // "online" again on each reconnect, or the fleet (and HA) would see this node offline until it reboots.
+    // The first connection needs none (start() queued it), unless an attempt before it failed: the broker may
+    // have taken that CONNECT and will publish its will, newer than the "online" start() queued.
     this.o.mqtt.onConnect?.(() => {
-      if (this.connects++ > 0) this.o.mqtt.publish(`${this.base}/status`, utf8Encode("online"), 1, true);
+      if (this.connects++ > 0 || this.attempts > 1) this.o.mqtt.publish(`${this.base}/status`, this.online(), 1, true);
     });
     this.publishReadings();
     this.timer = this.o.clock.every(this.o.periodMs ?? 60_000, () => this.publishReadings());

@@ -106,9 +106,13 @@ export function householdDevice(ctx: HaContext): Record<string, unknown> {
   return d;
 }
 
+/** Home Assistant's template for the node's status: the JSON's state, or the plain word of earlier firmware. */
+export const STATUS_TEMPLATE = "{{ value_json.state if value_json is defined and value_json.state is defined else value }}";
+
 /** The node's status, plus the meter's own availability when given. */
 export function availability(ctx: HaContext, meterId?: number): Record<string, unknown> {
-  const list = [{ topic: haTopics.status(ctx.node) }];
+  // the status is JSON ({"state",…}, report-order.ts); earlier firmware's was the bare word
+  const list: Record<string, string>[] = [{ topic: haTopics.status(ctx.node), value_template: STATUS_TEMPLATE }];
   if (meterId !== undefined) list.push({ topic: haTopics.meterAvailability(ctx.node, meterId) });
   return { availability: list, availability_mode: "all", payload_available: "online", payload_not_available: "offline" };
 }

@@ -14,6 +14,7 @@ import { memoryCounters } from "../../modules/mqtt/downlink-counters";
 import { CloudLink, type MqttPublisher } from "../../modules/mqtt/cloud-link";
 import { qualityPage } from "../../modules/http/pages";
 import { startWebServer } from "../../hosts/node/http/serve";
+import { STATUS_TEMPLATE } from "../../modules/mqtt/ha-discovery";
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0);
 const TEN = 600_000;
@@ -176,7 +177,7 @@ describe("CloudLink: the pq/10min topic", () => {
     for (const d of disc) {
       expect(d.retain).toBe(true);
       expect(d.body.state_topic).toBe("xsmeter/n1/meter/2/pq/10min");
-      expect(d.body.availability).toEqual([{ topic: "xsmeter/n1/status" }, { topic: "xsmeter/n1/availability/2" }]);
+      expect(d.body.availability).toEqual([{ topic: "xsmeter/n1/status", value_template: STATUS_TEMPLATE }, { topic: "xsmeter/n1/availability/2" }]);
     }
     expect(disc.find((d) => d.topic.includes("voltage_l1"))!.body).toMatchObject({ device_class: "voltage", unit_of_measurement: "V", value_template: "{{ value_json.u[0] }}" });
     expect(disc.find((d) => d.topic.includes("flagged"))!.body).toMatchObject({ device_class: "problem" });

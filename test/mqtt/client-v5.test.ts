@@ -2,14 +2,15 @@
 // which codec-v5.test.ts cross-checks against mqtt-packet), and to aedes, a real broker
 // that speaks 3.1.1 only: the client must fall back. Real sockets, real timers.
 import { describe, expect, it } from "vitest";
-import { createServer, type AddressInfo, type Socket } from "node:net";
 import { getRandomValues } from "node:crypto";
 import { NodeNetwork } from "../../hosts/node/http/node-network";
 import { nodeClock } from "../../hosts/node/node-clock";
 import { startEmbeddedBroker } from "../../hosts/node/mqtt/embedded-broker";
 import { DEFAULT_MAX_PACKET, MqttClient, type MqttClientOptions } from "../../modules/mqtt/client";
-import { encodePacket, MqttDecoder, type Packet } from "../../modules/mqtt/codec";
+import type { Packet } from "../../modules/mqtt/codec";
+import { tcpBroker } from "../support/tcp-broker";
 import { MemoryOutbox } from "../../modules/mqtt/flash-outbox";
+import { until } from "../support/until";
 
 const clock = nodeClock();
 const random = { fill: (b: Uint8Array) => void getRandomValues(b) };
@@ -18,37 +19,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
-/** A scripted broker: `onPacket(p, send, connection)` answers each decoded packet. */
-async function fakeBroker(onPacket: (p: Packet, send: (p: Packet | Uint8Array) => void, n: number, sock: Socket) => void) {
-  let connections = 0;
-  const seen: { n: number; p: Packet }[] = [];
-  const server = createServer((sock) => {
-    const n = ++connections;
-    const d = new MqttDecoder(); // switches to 5 when it decodes a 5.0 CONNECT
-    const send = (p: Packet | Uint8Array) => sock.write(p instanceof Uint8Array ? p : encodePacket(p, d.protocolVersion));
-    sock.on("data", (b) => {
-      let packets: Packet[];
-      try { packets = d.push(new Uint8Array(b)); } catch { sock.destroy(); return; }
-      for (const p of packets) { seen.push({ n, p }); onPacket(p, send, n, sock); }
-    });
-    sock.on("error", () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  return {
-    port: (server.address() as AddressInfo).port,
-    seen,
-    connections: () => connections,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
+// a scripted broker on a loopback port: `onPacket(p, send, connection, sock)` answers each decoded packet
+const fakeBroker = tcpBroker;
 
 function client(port: number, extra: Partial<MqttClientOptions> = {}) {
   const reasons: string[] = [];
@@ -74,7 +47,7 @@ describe("MqttClient with MQTT 5", () => {
     const { c } = client(broker.port, { maxInflight: 32 });
     for (let i = 0; i < 40; i++) c.publish("xsmeter/n1/meter/1/1-0:1.8.0", enc(`{"seq":${i}}`));
     c.start();
-    await until(() => c.stats.acked === 40, 5000, "40 acks");
+    await until("40 acks", () => c.stats.acked === 40, 5000);
     clearInterval(acker);
     const connect = broker.seen.find((s) => s.p.cmd === "connect")!.p;
     expect(connect).toMatchObject({ protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 0xffffffff, maximumPacketSize: DEFAULT_MAX_PACKET } });
@@ -90,7 +63,7 @@ describe("MqttClient with MQTT 5", () => {
     const b = client(broker.port, { clientId: "b", clean: true }).c;
     a.start();
     b.start();
-    await until(() => a.isConnected && b.isConnected, 3000, "both connected");
+    await until("both connected", () => a.isConnected && b.isConnected, 3000);
     const connects = broker.seen.filter((s) => s.p.cmd === "connect").map((s) => s.p as any);
     expect(connects.find((p) => p.clientId === "a").properties).toEqual({ maximumPacketSize: DEFAULT_MAX_PACKET, sessionExpiryInterval: 600, receiveMaximum: 8 });
     expect(connects.find((p) => p.clientId === "b").properties).toEqual({ maximumPacketSize: DEFAULT_MAX_PACKET });
@@ -122,13 +95,13 @@ describe("MqttClient with MQTT 5", () => {
     c.publish("a/secret", enc("secret"));
     c.publish("a/3", enc("three"));
     c.start();
-    await until(() => c.stats.refused === 1 && accepted.length === 2, 3000, "one refused, two accepted");
+    await until("one refused, two accepted", () => c.stats.refused === 1 && accepted.length === 2, 3000);
     expect(errors).toEqual(["a/secret 135 0x87 not authorized (ACL)"]);
     expect(outbox.size).toBe(1);
     expect(outbox.get(outbox.ids()[0])!.topic).toBe("a/secret");
-    await until(() => c.stats.serverDisconnects === 1, 3000, "server DISCONNECT");
+    await until("server DISCONNECT", () => c.stats.serverDisconnects === 1, 3000);
     expect(reasons[0]).toBe("broker disconnected: reason 0x8b server shutting down (restarting)");
-    await until(() => outbox.size === 0, 3000, "refused message delivered on the next connection");
+    await until("refused message delivered on the next connection", () => outbox.size === 0, 3000);
     expect(accepted).toEqual(["one", "three", "secret"]);
     expect(broker.connections()).toBe(2);
     c.stop();
@@ -153,18 +126,18 @@ describe("MqttClient with MQTT 5", () => {
     c.publish("bad/topic", enc("never"));
     c.publish("good/1", enc("one"));
     c.start();
-    await until(() => c.stats.discarded === 1, 5000, "the message dropped after 3 refusals");
+    await until("the message dropped after 3 refusals", () => c.stats.discarded === 1, 5000);
     expect(c.stats.refused).toBe(3);
     expect(broker.connections()).toBeGreaterThanOrEqual(3);
     expect(errors.some((m) => /bad\/topic on 3 connections: .*dropped from the outbox/.test(m))).toBe(true);
-    await until(() => outbox.size === 0, 3000, "the good message delivered, the outbox empty");
+    await until("the good message delivered, the outbox empty", () => outbox.size === 0, 3000);
     c.stop();
 
     const { c: keeper } = client(broker.port, { topicAliases: false, maxRefusals: Infinity, clientId: "keeper" });
     const kept = (keeper as any).o.outbox as MemoryOutbox;
     keeper.publish("bad/topic", enc("never"));
     keeper.start();
-    await until(() => keeper.stats.refused >= 4, 5000, "four refusals");
+    await until("four refusals", () => keeper.stats.refused >= 4, 5000);
     expect(keeper.stats.discarded).toBe(0);
     expect(kept.size).toBe(1);
     keeper.stop();
@@ -184,7 +157,7 @@ describe("MqttClient with MQTT 5", () => {
     const { c } = client(broker.port);
     for (const t of ["x/a", "x/b", "x/c", "x/a", "x/b"]) c.publish(t, enc(t));
     c.start();
-    await until(() => c.stats.acked === 5, 3000, "5 acks");
+    await until("5 acks", () => c.stats.acked === 5, 3000);
     const first = topics.filter((t) => t.n === 1);
     expect(first).toEqual([{ n: 1, topic: "x/a", alias: 1 }, { n: 1, topic: "x/b", alias: 2 }, { n: 1, topic: "x/c", alias: undefined }, { n: 1, topic: "", alias: 1 }, { n: 1, topic: "", alias: 2 }]);
     // after the cut the unacknowledged one is resent with its topic, its alias set up again
@@ -206,11 +179,11 @@ describe("MqttClient with MQTT 5", () => {
     const codes: number[] = [];
     c.onPublishError = (_t, code) => codes.push(code);
     c.start();
-    await until(() => c.isConnected, 3000, "connected");
+    await until("connected", () => c.isConnected, 3000);
     c.publish("big/t", new Uint8Array(300), 1); // over the broker's 200 bytes: kept, reported
     c.publish("big/t", new Uint8Array(10), 1);
     c.publish("big/t", new Uint8Array(11), 1);
-    await until(() => c.stats.acked === 2, 3000, "two small ones acked");
+    await until("two small ones acked", () => c.stats.acked === 2, 3000);
     expect(codes).toEqual([0x95]);
     expect(seen).toEqual([{ topic: "big/t", alias: 1, size: 10 }, { topic: "", alias: 1, size: 11 }]);
     expect(() => c.publish("bad/+", new Uint8Array(1), 1)).toThrow(/invalid topic name/);
@@ -226,7 +199,7 @@ describe("MqttClient with MQTT 5", () => {
     });
     const { c, reasons } = client(broker.port);
     c.start();
-    await until(() => reasons.length >= 2, 3000, "two refusals");
+    await until("two refusals", () => reasons.length >= 2, 3000);
     expect(reasons[0]).toBe("broker refused the connection (reason 0x86 bad user name or password (who are you))");
     expect(c.protocolVersion).toBe(5);
     c.kill();
@@ -251,7 +224,7 @@ describe("MqttClient with MQTT 5", () => {
     const { c, reasons } = client(broker.port);
     for (let i = 0; i < 5; i++) c.publish("m", enc(String(i)));
     c.start();
-    await until(() => got.size === 5 && c.stats.acked === 5, 3000, "all 5 after the reconnect");
+    await until("all 5 after the reconnect", () => got.size === 5 && c.stats.acked === 5, 3000);
     expect(reasons[0]).toBe("protocol error from broker: puback: property reasonString (0x1f) must not repeat at byte 10");
     expect(broker.seen.filter((s) => s.n === 1).map((s) => s.p.cmd)).toContain("disconnect");
     expect(broker.seen.find((s) => s.p.cmd === "disconnect")!.p).toMatchObject({ reasonCode: 0x81 });
@@ -267,7 +240,7 @@ describe("MqttClient with MQTT 5", () => {
     });
     const { c } = client(broker.port, { keepaliveSec: 60 });
     c.start();
-    await until(() => pings >= 2, 3000, "two pings within a 1 s keep-alive");
+    await until("two pings within a 1 s keep-alive", () => pings >= 2, 3000);
     c.stop();
     await broker.close();
   });
@@ -282,10 +255,10 @@ describe("MqttClient with MQTT 5", () => {
     const codes: number[] = [];
     c.onPublishError = (_t, code) => codes.push(code);
     c.start();
-    await until(() => c.isConnected, 3000, "connected");
+    await until("connected", () => c.isConnected, 3000);
     c.publish("s/status", enc("online"), 0, true);
     c.publish("s/reading", enc("1"), 1);
-    await until(() => published.length === 1 && codes.length === 1, 3000, "the QoS 0 publish and the refusal");
+    await until("the QoS 0 publish and the refusal", () => published.length === 1 && codes.length === 1, 3000);
     await sleep(50);
     expect(published.map((p) => p.cmd === "publish" && [p.topic, p.qos, p.retain])).toEqual([["s/status", 0, false]]);
     expect(codes).toEqual([0x9b]);
@@ -309,7 +282,7 @@ describe("MqttClient with MQTT 5", () => {
     c.onMessage((topic, payload, retain, properties) => got.push({ topic, payload: dec(payload), retain, properties }));
     c.subscribe("xsmeter/n1/cmd/#", 1);
     c.start();
-    await until(() => acks.length === 1, 3000, "the PUBACK");
+    await until("the PUBACK", () => acks.length === 1, 3000);
     expect(got).toEqual([{ topic: "xsmeter/n1/cmd/price", payload: "{}", retain: false, properties: { contentType: "application/json", userProperties: [["sig", "e1"]], subscriptionIdentifier: 4 } }]);
     expect(acks[0]).toEqual({ cmd: "puback", messageId: 9, reasonCode: 0 });
     c.stop();
@@ -326,7 +299,7 @@ describe("MqttClient with MQTT 5", () => {
     c.onMessage((t) => got.push(t));
     c.subscribe("a/#", 1);
     c.start();
-    await until(() => c.stats.connects === 2, 3000, "the reconnect");
+    await until("the reconnect", () => c.stats.connects === 2, 3000);
     expect(reasons[0]).toBe("protocol error from broker: a topic alias, though we allow none");
     expect(broker.seen.find((s) => s.p.cmd === "disconnect")!.p).toMatchObject({ reasonCode: 0x94 });
     expect(got).toEqual([]);
@@ -342,7 +315,7 @@ describe("MqttClient with MQTT 5", () => {
     });
     const { c, reasons } = client(broker.port);
     c.start();
-    await until(() => c.isConnected, 3000, "connected with 3.1.1");
+    await until("connected with 3.1.1", () => c.isConnected, 3000);
     expect(c.protocolVersion).toBe(4);
     expect(broker.seen.map((s) => (s.p as any).protocolVersion)).toEqual([5, 5, 4]);
     expect(reasons[1]).toMatch(/twice closed after a 5\.0 CONNECT without a CONNACK: reconnecting with 3\.1\.1$/);
@@ -357,15 +330,15 @@ describe("MqttClient with MQTT 5", () => {
     sub.c.onMessage((t, p) => received.push(`${t}=${dec(p)}`));
     sub.c.subscribe("fb/#", 1);
     sub.c.start();
-    await until(() => sub.c.isConnected, 3000, "subscriber");
+    await until("subscriber", () => sub.c.isConnected, 3000);
     const { c, reasons } = client(broker.port, { clientId: "meter" });
     c.start();
-    await until(() => c.isConnected, 3000, "meter connected after the fallback");
+    await until("meter connected after the fallback", () => c.isConnected, 3000);
     expect(c.protocolVersion).toBe(4);
     expect(reasons).toEqual(["broker refused MQTT 5; reconnecting with 3.1.1"]);
     c.publish("fb/q1", enc("1"), 1);
     c.publish("fb/q0", enc("0"), 0);
-    await until(() => received.length === 2, 3000, "both messages");
+    await until("both messages", () => received.length === 2, 3000);
     expect(received.sort()).toEqual(["fb/q0=0", "fb/q1=1"]);
     c.stop();
     sub.c.stop();

@@ -16,7 +16,7 @@ function link(withHook: boolean) {
   let connected: (() => void) | undefined;
   const mqtt: MqttPublisher = {
     publish(topic, payload, _q, retain) {
-      if (topic === "xsmeter/s1/status") statuses.push(`${new TextDecoder().decode(payload)}${retain ? " retained" : ""}`);
+      if (topic === "xsmeter/s1/status") statuses.push(`${JSON.parse(new TextDecoder().decode(payload)).state}${retain ? " retained" : ""}`);
       return true;
     },
     subscribe() {},

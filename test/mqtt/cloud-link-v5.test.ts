@@ -21,18 +21,12 @@ import { MqttClient, type MqttClientOptions } from "../../modules/mqtt/client";
 import { MemoryOutbox } from "../../modules/mqtt/flash-outbox";
 import { MOSQUITTO } from "../support/mosquitto";
 import { missing } from "../support/requires";
+import { until } from "../support/until";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const KEY = new Uint8Array(32).fill(5);
 const NODE = "n5";
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 function client(port: number, clientId: string, extra: Partial<MqttClientOptions> = {}) {
   return new MqttClient({ network: new NodeNetwork(), clock: nodeClock(), random: { fill: (b) => void getRandomValues(b) }, host: "127.0.0.1", port, clientId, outbox: new MemoryOutbox(), clean: true, keepaliveSec: 10, minBackoffMs: 100, maxBackoffMs: 400, protocolVersion: 5, ...extra });
@@ -72,16 +66,17 @@ describe.skipIf(missing("mosquitto"))("CloudLink over MQTT 5 through mosquitto",
 
   it("publishes readings and retained status/discovery by topic alias, applies a signed command once, and its will says offline on a cut", async () => {
     const cloud = listener(port, "cloud-5", [`xsmeter/${NODE}/#`]);
-    await until(() => cloud.c.isConnected, 5000, "cloud subscriber");
+    await until("cloud subscriber", () => cloud.c.isConnected, 5000);
     await sleep(100);
 
     const clock = new VirtualClock(Date.UTC(2026, 5, 1, 12));
     const demo = new DemoHousehold(clock);
     const stored = memoryCounters();
-    const meter = client(port, `xsmeter-${NODE}`, { clean: false, will: CloudLink.will(NODE) });
-    const link = new CloudLink({ node: NODE, household: demo.store, mqtt: meter, clock, macKey: KEY, counters: stored, boot: 1 });
+    // the will is asked at each CONNECT, so it carries that attempt's order (report-order.ts)
+    const meter = client(port, `xsmeter-${NODE}`, { clean: false, will: () => link.will() });
+    const link: CloudLink = new CloudLink({ node: NODE, household: demo.store, mqtt: meter, clock, macKey: KEY, counters: stored, boot: 1 });
     meter.start();
-    await until(() => meter.isConnected, 5000, "meter");
+    await until("meter", () => meter.isConnected, 5000);
     link.start();
     for (let i = 0; i < 3; i++) {
       demo.tick();
@@ -89,7 +84,7 @@ describe.skipIf(missing("mosquitto"))("CloudLink over MQTT 5 through mosquitto",
       link.publishReadings();
     }
     const readings = () => cloud.got.filter((g) => g.topic.startsWith(`xsmeter/${NODE}/meter/`));
-    await until(() => meter.stats.acked > 0 && new Set(readings().map((g) => g.topic)).size > 10 && meter.stats.sent === meter.stats.acked, 5000, "readings acked");
+    await until("readings acked", () => meter.stats.acked > 0 && new Set(readings().map((g) => g.topic)).size > 10 && meter.stats.sent === meter.stats.acked, 5000);
     expect(meter.protocolVersion).toBe(5);
     expect(meter.stats.aliased).toBeGreaterThan(0);
     // per meter, the sequence numbers arrive 1, 2, 3, … with no gap (the topics came through aliases)
@@ -103,8 +98,10 @@ describe.skipIf(missing("mosquitto"))("CloudLink over MQTT 5 through mosquitto",
 
     // a late subscriber gets the retained status and discovery, with the retain flag
     const late = listener(port, "late-5", [`xsmeter/${NODE}/status`, `homeassistant/sensor/${NODE}/#`]);
-    await until(() => late.got.length > 5, 5000, "retained messages");
-    expect(late.got.find((g) => g.topic === `xsmeter/${NODE}/status`)).toEqual({ topic: `xsmeter/${NODE}/status`, text: "online", retain: true });
+    await until("retained messages", () => late.got.length > 5, 5000);
+    const online = late.got.find((g) => g.topic === `xsmeter/${NODE}/status`)!;
+    expect(online.retain).toBe(true);
+    expect(JSON.parse(online.text)).toMatchObject({ state: "online", boot: 1 });
     expect(late.got.filter((g) => g.topic.startsWith("homeassistant/")).every((g) => g.retain)).toBe(true);
 
     // a signed load command from the utility, applied once; its replay refused
@@ -113,18 +110,20 @@ describe.skipIf(missing("mosquitto"))("CloudLink over MQTT 5 through mosquitto",
     const command = `h1.${createHmac("sha256", Buffer.from(KEY)).update(`${topic}\n${json}`).digest("hex")}.${json}`;
     const utility = client(port, "utility-5");
     utility.start();
-    await until(() => utility.isConnected, 5000, "utility");
+    await until("utility", () => utility.isConnected, 5000);
     utility.publish(topic, new TextEncoder().encode(command), 1);
     utility.publish(topic, new TextEncoder().encode(command), 1);
     const results = () => cloud.got.filter((g) => g.topic === `xsmeter/${NODE}/cmd/result`).map((g) => JSON.parse(g.text));
-    await until(() => results().length === 2, 5000, "two command results");
+    await until("two command results", () => results().length === 2, 5000);
     expect(results().map((r) => r.ok)).toEqual([true, false]);
     expect(demo.store.snapshot().loads.find((l) => l.id === "oven")!.on).toBe(false);
     expect(stored.values().load).toBe(1);
 
     // the cable is cut: the broker publishes the will, retained
     meter.kill();
-    await until(() => cloud.got.some((g) => g.topic === `xsmeter/${NODE}/status` && g.text === "offline"), 5000, "the will");
+    const will = () => cloud.got.map((g) => (g.topic === `xsmeter/${NODE}/status` ? JSON.parse(g.text) : {})).find((s) => s.state === "offline");
+    await until("the will", () => will() !== undefined, 5000);
+    expect(will().seq).toBeGreaterThan(JSON.parse(online.text).seq); // ordered after the online it follows
     link.stop();
     utility.stop();
     late.c.stop();

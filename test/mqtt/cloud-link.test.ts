@@ -64,7 +64,48 @@ describe("CloudLink", () => {
     expect(disc.every((d) => d.retain)).toBe(true);
     const power = disc.find((d) => d.topic === "homeassistant/sensor/n1/m1_power_net/config")!.body;
     expect(power).toMatchObject({ device_class: "power", state_class: "measurement", unit_of_measurement: "W", state_topic: "xsmeter/n1/meter/1/1-0:16.7.0" });
-    expect(r.sent.find((s) => s.topic === "xsmeter/n1/status")).toMatchObject({ body: "online", retain: true });
+    expect(r.sent.find((s) => s.topic === "xsmeter/n1/status")).toMatchObject({ body: { state: "online", boot: 3 }, retain: true });
+  });
+
+  it("orders its status and firmware reports: each attempt's will is above its online and below the next one's", () => {
+    const clock = new VirtualClock(Date.UTC(2026, 5, 1, 12));
+    const demo = new DemoHousehold(clock);
+    const r = recorder();
+    let connected: () => void = () => {};
+    const mqtt: MqttPublisher = { ...r.mqtt, onConnect: (h) => void (connected = h) };
+    const link = new CloudLink({ node: "n1", household: demo.store, mqtt, clock, macKey: KEY, counters: memoryCounters(), boot: 7 });
+    const dec = (p: Uint8Array) => JSON.parse(new TextDecoder().decode(p));
+    // in the order a broker sees them: will 1 at CONNECT, then online; the link drops (will 1 published), CONNECT 2 …
+    const seen: { state: string; boot: number; seq: number }[] = [];
+    const status = () => r.sent.filter((s) => s.topic === "xsmeter/n1/status").map((s) => s.body);
+    const w1 = dec(link.will().payload);
+    link.start();
+    connected();
+    seen.push(...status(), w1);
+    const w2 = dec(link.will().payload);
+    connected();
+    seen.push(status().at(-1), w2);
+    expect(seen.map((s) => s.state)).toEqual(["online", "offline", "online", "offline"]);
+    expect(seen.every((s) => s.boot === 7)).toBe(true);
+    const seqs = seen.map((s) => s.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(4);
+    expect(dec(link.offline().payload)).toMatchObject({ state: "offline", seq: w2.seq }); // a clean stop: where this attempt's will would be
+    // a first connection after a failed attempt (whose CONNECT the broker may have taken) says "online" again, above that will
+    const r2 = recorder();
+    let connected2: () => void = () => {};
+    const link2 = new CloudLink({ node: "n1", household: demo.store, mqtt: { ...r2.mqtt, onConnect: (h) => void (connected2 = h) }, clock, macKey: KEY, counters: memoryCounters(), boot: 7 });
+    link2.start();
+    const failedWill = dec(link2.will().payload);
+    link2.will(); // the attempt that gets its CONNACK
+    connected2();
+    const online2 = r2.sent.filter((s) => s.topic === "xsmeter/n1/status").map((s) => s.body);
+    expect(online2.length).toBe(2);
+    expect(online2[1].seq).toBeGreaterThan(failedWill.seq);
+    link.publishFirmware({ running: "1.0.0", phase: "running", boot: 1, seq: 99 });
+    link.publishFirmware({ running: "1.0.0", phase: "downloading" });
+    const fw = r.sent.filter((s) => s.topic === "xsmeter/n1/firmware");
+    expect(fw.map((s) => [s.body.boot, s.body.seq, s.retain])).toEqual([[7, 1, true], [7, 2, true]]); // the link's numbers, not the caller's
   });
 
   it("never publishes a lower energy total", () => {

@@ -14,6 +14,7 @@ import type { Household, HouseholdSnapshot, PqAggregate } from "../../modules/co
 import { CloudLink, type MqttPublisher } from "../../modules/mqtt/cloud-link";
 import { memoryCounters } from "../../modules/mqtt/downlink-counters";
 import { HomeAssistantLink } from "../../modules/mqtt/ha-link";
+import { STATUS_TEMPLATE } from "../../modules/mqtt/ha-discovery";
 import { MqttClient } from "../../modules/mqtt/client";
 import { MemoryOutbox } from "../../modules/mqtt/flash-outbox";
 import { NodeNetwork } from "../../hosts/node/http/node-network";
@@ -50,6 +51,13 @@ const TOPIC = /^homeassistant\/(sensor|binary_sensor|switch)\/[A-Za-z0-9_-]+\/[A
 
 type Sent = { topic: string; text: string; body: any; retain: boolean };
 
+/** HA's template over a payload, for the one template the discovery uses (any other is reported as such). */
+function haValue(template: string | undefined, text: string): string {
+  if (template === undefined) return text;
+  if (template !== STATUS_TEMPLATE) return `an unknown template ${template}`;
+  try { const j = JSON.parse(text); return j && typeof j === "object" && "state" in j ? String(j.state) : text; } catch { return text; }
+}
+
 /** Every rule broken by the payloads; [] when HA would take them all. */
 function violations(sent: Sent[]): string[] {
   const bad: string[] = [];
@@ -68,6 +76,13 @@ function violations(sent: Sent[]): string[] {
     if (c.availability_topic && c.availability) bad.push(`${where} availability and availability_topic together`);
     if (!Array.isArray(c.availability) || c.availability.length === 0) bad.push(`${where} no availability`);
     for (const a of c.availability ?? []) if (!published.has(a.topic)) bad.push(`${where} availability ${a.topic} never published (retained)`);
+    for (const a of c.availability ?? []) {
+      // what HA would read there: the retained payload through the entry's template, then payload_(not_)available
+      for (const s of sent.filter((x) => x.retain && x.topic === a.topic)) {
+        const v = haValue(a.value_template, s.text);
+        if (v !== (c.payload_available ?? "online") && v !== (c.payload_not_available ?? "offline")) bad.push(`${where} availability ${a.topic} reads ${JSON.stringify(v)}`);
+      }
+    }
     if (!["all", "any", "latest", undefined].includes(c.availability_mode)) bad.push(`${where} availability_mode ${c.availability_mode}`);
     const d = c.device;
     if (!d || !Array.isArray(d.identifiers) || !d.name || !d.manufacturer || !d.model) bad.push(`${where} device block incomplete`);
@@ -222,7 +237,7 @@ describe("Home Assistant discovery against HA's rules", () => {
     expect(avail(2)).toEqual(["online", "offline"]); // once, on change
     expect(avail(3)).toEqual(["online"]);
     const v = configs(r.sent).get("homeassistant/sensor/n1/m2_voltage_l1/config");
-    expect(v.availability).toEqual([{ topic: "xsmeter/n1/status" }, { topic: "xsmeter/n1/availability/2" }]);
+    expect(v.availability).toEqual([{ topic: "xsmeter/n1/status", value_template: STATUS_TEMPLATE }, { topic: "xsmeter/n1/availability/2" }]);
     expect(v.availability_mode).toBe("all");
   });
 

@@ -24,6 +24,7 @@ import { NorFlashSim } from "../../hosts/node/flash/nor-flash-sim";
 import { MqttClient, type MqttClientOptions } from "../../modules/mqtt/client";
 import type { Properties } from "../../modules/mqtt/codec";
 import { FlashOutbox, MemoryOutbox } from "../../modules/mqtt/flash-outbox";
+import { until } from "../support/until";
 
 const clock = nodeClock();
 const random = { fill: (b: Uint8Array) => void getRandomValues(b) };
@@ -33,13 +34,6 @@ const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 function v5client(port: number, clientId: string, extra: Partial<MqttClientOptions> = {}) {
   const reasons: string[] = [];
@@ -84,21 +78,21 @@ describe.skipIf(missing("mosquitto"))("MQTT 5 against mosquitto", () => {
   it("connects with 5.0, publishes QoS 0 and 1 through topic aliases within the broker's Receive Maximum, subscribes and receives; a publish the ACL refuses (PUBACK 0x87) stays in the outbox", async () => {
     const sub = subscriber(broker.port, "cloud-a", "v5/a/#");
     sub.c.start();
-    await until(() => sub.c.isConnected, 5000, "subscriber");
+    await until("subscriber", () => sub.c.isConnected, 5000);
     await sleep(100); // the SUBACK
     const outbox = new MemoryOutbox();
     const { c: m } = v5client(broker.port, "meter-a", { outbox, maxInflight: 32 });
     const refused: string[] = [];
     m.onPublishError = (topic, code, reason) => refused.push(`${topic} ${code} ${reason}`);
     m.start();
-    await until(() => m.isConnected, 5000, "meter");
+    await until("meter", () => m.isConnected, 5000);
     expect(m.protocolVersion).toBe(5);
     const topics = ["v5/a/meter/1/1-0:1.8.0", "v5/a/meter/1/1-0:32.7.0", "v5/a/meter/2/1-0:1.8.0"];
     for (let seq = 1; seq <= 60; seq++) m.publish(topics[seq % 3], enc({ m: "a", seq }), 1);
     m.publish("denied/a", enc({ m: "a", seq: 0 }), 1);
     for (let seq = 61; seq <= 70; seq++) m.publish(topics[seq % 3], enc({ m: "a", seq }), 0);
-    await until(() => unseen(sub.seen, "a", 70).length === 0, 10_000, "70 readings at the subscriber");
-    await until(() => m.stats.refused === 1, 5000, "the refusal");
+    await until("70 readings at the subscriber", () => unseen(sub.seen, "a", 70).length === 0, 10_000);
+    await until("the refusal", () => m.stats.refused === 1, 5000);
     expect(refused).toEqual(["denied/a 135 0x87 not authorized"]);
     expect(outbox.size).toBe(1); // only the refused one is left
     expect(outbox.get(outbox.ids()[0])!.topic).toBe("denied/a");
@@ -117,17 +111,17 @@ describe.skipIf(missing("mosquitto"))("MQTT 5 against mosquitto", () => {
     sub.onMessage((topic, payload, retain, properties) => got.push({ topic, body: dec(payload), retain, properties }));
     sub.subscribe("v5/e/#", 1);
     sub.start();
-    await until(() => sub.isConnected, 5000, "subscriber");
+    await until("subscriber", () => sub.isConnected, 5000);
     await sleep(100);
     const will = { topic: "v5/e/status", payload: new TextEncoder().encode("offline"), qos: 1 as const, retain: false, properties: { contentType: "text/plain", payloadFormatIndicator: true, userProperties: [["reason", "link lost"]] as [string, string][] } };
     const { c: m } = v5client(broker.port, "meter-e", { contentType: "application/json", will });
     m.start();
-    await until(() => m.isConnected, 5000, "meter");
+    await until("meter", () => m.isConnected, 5000);
     m.publish("v5/e/meter/1/1-0:1.8.0", enc({ m: "e", seq: 1 }), 1);
     m.publish("v5/e/meter/1/1-0:1.8.0", enc({ m: "e", seq: 2 }), 1); // by topic alias: the broker gives the subscriber the topic
-    await until(() => got.length === 2, 5000, "two readings");
+    await until("two readings", () => got.length === 2, 5000);
     m.kill(); // the cable is cut: no DISCONNECT, so the broker sends the will
-    await until(() => got.length === 3, 5000, "the will");
+    await until("the will", () => got.length === 3, 5000);
     expect(got.map((g) => [g.topic, g.body, g.properties?.contentType])).toEqual([
       ["v5/e/meter/1/1-0:1.8.0", '{"m":"e","seq":1}', "application/json"],
       ["v5/e/meter/1/1-0:1.8.0", '{"m":"e","seq":2}', "application/json"],
@@ -146,13 +140,13 @@ describe.skipIf(missing("mosquitto"))("MQTT 5 against mosquitto", () => {
     await broker.start();
     const sub = subscriber(broker.port, "cloud-b", "v5/b/#");
     sub.c.start();
-    await until(() => sub.c.isConnected, 5000, "subscriber");
+    await until("subscriber", () => sub.c.isConnected, 5000);
     await sleep(100);
     const flash = new NorFlashSim({ size: 16 * 4096 });
     const meter = () => v5client(broker.port, "meter-b", { outbox: new FlashOutbox(flash), keepaliveSec: 5, will: { topic: "v5/b/status", payload: enc({ m: "will", seq: 0 }), qos: 1, retain: false, properties: { willDelayInterval: 0, contentType: "application/json" } } }).c;
     let m = meter();
     m.start();
-    await until(() => m.isConnected, 5000, "meter");
+    await until("meter", () => m.isConnected, 5000);
     let seq = 0;
     const publish = async (n: number) => { for (let i = 0; i < n; i++) { m.publish("v5/b/meter/1/1-0:32.7.0", enc({ m: "b", seq: ++seq })); if (i % 10 === 0) await sleep(5); } };
     await publish(120);
@@ -165,8 +159,8 @@ describe.skipIf(missing("mosquitto"))("MQTT 5 against mosquitto", () => {
     await publish(40);
     await broker.start();
     await publish(80);
-    await until(() => unseen(sub.seen, "b", seq).length === 0, 15_000, "every reading at the subscriber");
-    await until(() => new FlashOutbox(flash).size === 0, 5000, "outbox drained");
+    await until("every reading at the subscriber", () => unseen(sub.seen, "b", seq).length === 0, 15_000);
+    await until("outbox drained", () => new FlashOutbox(flash).size === 0, 5000);
     expect(unseen(sub.seen, "b", seq)).toEqual([]);
     expect([...sub.seen.keys()].filter((k) => k.startsWith("b#")).length).toBe(seq); // nothing extra
     expect(m.protocolVersion).toBe(5);
@@ -204,12 +198,12 @@ describe.skipIf(missing("mosquitto"))("a 5.0 DISCONNECT from mosquitto: the oper
     admin.onMessage((_t, p) => responses.push(...JSON.parse(dec(p)).responses));
     admin.subscribe("$CONTROL/dynamic-security/v1/response", 1);
     admin.start();
-    await until(() => admin.isConnected, 5000, "operator");
+    await until("operator", () => admin.isConnected, 5000);
     await sleep(100);
     const command = async (...commands: object[]) => {
       const before = responses.length;
       admin.publish("$CONTROL/dynamic-security/v1", new TextEncoder().encode(JSON.stringify({ commands })), 1);
-      await until(() => responses.length >= before + commands.length, 5000, "the plugin's answer");
+      await until("the plugin's answer", () => responses.length >= before + commands.length, 5000);
       for (const r of responses.slice(before)) expect(r.error, JSON.stringify(r)).toBeUndefined();
     };
     await command(
@@ -220,28 +214,28 @@ describe.skipIf(missing("mosquitto"))("a 5.0 DISCONNECT from mosquitto: the oper
 
     const sub = subscriber(broker.port, "cloud-d", "v5/d/#", { username: "cloud-d", password: new TextEncoder().encode("cloudpw") });
     sub.c.start();
-    await until(() => sub.c.isConnected, 5000, "subscriber");
+    await until("subscriber", () => sub.c.isConnected, 5000);
     await sleep(100);
     const { c: m, reasons } = v5client(broker.port, "meter-d", { username: "meter-d", password: new TextEncoder().encode("meterpw"), minBackoffMs: 200, maxBackoffMs: 400 });
     m.start();
-    await until(() => m.isConnected, 5000, "meter");
+    await until("meter", () => m.isConnected, 5000);
     let seq = 0;
     const publish = (n: number) => { for (let i = 0; i < n; i++) m.publish("v5/d/meter/1/1-0:1.8.0", enc({ m: "d", seq: ++seq })); };
     publish(30);
-    await until(() => m.stats.acked === 30, 5000, "30 acks");
+    await until("30 acks", () => m.stats.acked === 30, 5000);
 
     await command({ command: "disableClient", username: "meter-d" });
-    await until(() => m.stats.serverDisconnects === 1, 5000, "the meter's DISCONNECT");
+    await until("the meter's DISCONNECT", () => m.stats.serverDisconnects === 1, 5000);
     expect(reasons[0]).toBe("broker disconnected: reason 0x98 administrative action");
     publish(30); // into the outbox while the account is disabled
-    await until(() => reasons.length >= 3, 5000, "refused reconnects");
+    await until("refused reconnects", () => reasons.length >= 3, 5000);
     expect(reasons[1]).toMatch(/^broker refused the connection \(reason 0x8[67] /);
     expect(m.isConnected).toBe(false);
 
     await command({ command: "enableClient", username: "meter-d" });
-    await until(() => m.isConnected, 5000, "the meter back after its backoff");
+    await until("the meter back after its backoff", () => m.isConnected, 5000);
     publish(30);
-    await until(() => unseen(sub.seen, "d", seq).length === 0, 10_000, "every reading");
+    await until("every reading", () => unseen(sub.seen, "d", seq).length === 0, 10_000);
     expect([...sub.seen.keys()].length).toBe(seq);
     expect(m.stats.connects).toBe(2);
     console.log(`mosquitto v5 DISCONNECT: ${reasons[0]}; then ${reasons.length - 1} refused reconnects (${reasons[1]}); ${seq} readings, all delivered`);

@@ -5,6 +5,7 @@
 // Home Assistant discovery, and a forged load command refused (cmd/result ok:false)
 // while one signed with the node's key (HMAC computed here with node:crypto) is
 // applied and its replay refused; on stop the retained status turns "offline".
+import { STATUS_TEMPLATE } from "../../modules/mqtt/ha-discovery";
 import { afterAll, describe, expect, it } from "vitest";
 import { until } from "../support/until";
 import { createHmac, getRandomValues } from "node:crypto";
@@ -59,10 +60,10 @@ describe("sim cloud link over the embedded broker", () => {
     sub.subscribe(`homeassistant/sensor/${node}/#`, 1);
     sub.subscribe(`xsmeter/${node}/cmd/result`, 1);
     sub.subscribe(`xsmeter/${node}/status`, 1);
-    const status: string[] = [];
+    const status: { state: string; boot: number; seq: number }[] = [];
     sub.onMessage((topic, payload, retain) => {
       if (topic.startsWith("homeassistant/")) discovery.push({ topic, retain, body: JSON.parse(text(payload)) });
-      else if (topic.endsWith("/status")) status.push(text(payload));
+      else if (topic.endsWith("/status")) status.push(JSON.parse(text(payload)));
       else if (topic.endsWith("/cmd/result")) results.push(JSON.parse(text(payload)));
       else readings.set(topic, [...(readings.get(topic) ?? []), JSON.parse(text(payload)).seq]);
     });
@@ -76,7 +77,7 @@ describe("sim cloud link over the embedded broker", () => {
     const cfg = discovery.find((d) => d.topic === `homeassistant/sensor/${node}/m1_power_net/config`);
     expect(cfg, `discovery topics: ${discovery.map((d) => d.topic).join(", ")}`).toBeDefined();
     expect(cfg!.retain).toBe(true);
-    expect(cfg!.body).toMatchObject({ state_topic: power, device_class: "power", availability: [{ topic: `xsmeter/${node}/status` }, { topic: `xsmeter/${node}/availability/1` }] });
+    expect(cfg!.body).toMatchObject({ state_topic: power, device_class: "power", availability: [{ topic: `xsmeter/${node}/status`, value_template: STATUS_TEMPLATE }, { topic: `xsmeter/${node}/availability/1` }] });
 
     const loadId = sim.aggregator.store.snapshot().loads.find((l) => l.kind === "switchable")?.id;
     expect(loadId).toBeTypeOf("string");
@@ -99,9 +100,10 @@ describe("sim cloud link over the embedded broker", () => {
     expect(results[2]).toMatchObject({ kind: "load", ok: false });
     expect(results[2].error).toMatch(/replayed/);
 
-    expect(status[0]).toBe("online");
+    expect(status[0].state).toBe("online");
     cloud.stop();
-    await until("the offline status", () => status.at(-1) === "offline");
+    await until("the offline status", () => status.at(-1)?.state === "offline");
+    expect(status.at(-1)!.seq).toBeGreaterThan(status[0].seq); // a consumer keeping the newest shows it offline
   }, 20_000);
 
   it("--mqtt-version 5 against a broker without 5.0 (aedes) falls back to 3.1.1 and still publishes", async () => {

@@ -30,6 +30,35 @@ export function parseEndpoints(urls: string): Endpoint[] {
   });
 }
 
+/** A broker account, from the first URL's user info (mqtt://user:password@host); none if it has none. */
+export interface Credentials {
+  username?: string;
+  password?: Uint8Array;
+}
+
+/**
+ * The user and password of "mqtt://user:password@host,…" (percent-decoded; the other URLs' are ignored).
+ * A user without a password in the URL takes $XSMETER_MQTT_PASSWORD, so the password need not be on a
+ * command line (where `ps` shows it).
+ */
+export function credentialsOf(urls: string): Credentials {
+  const first = urls.split(",")[0]?.trim() ?? "";
+  let u: URL;
+  try {
+    u = new URL(first);
+  } catch {
+    return {};
+  }
+  if (!u.username) return {};
+  const password = u.password ? decodeURIComponent(u.password) : process.env.XSMETER_MQTT_PASSWORD;
+  return { username: decodeURIComponent(u.username), password: password !== undefined ? new TextEncoder().encode(password) : undefined };
+}
+
+/** The URL list as it may be printed: any password replaced by "***". */
+export function redactUrls(urls: string): string {
+  return urls.replace(/(mqtt:\/\/[^:@/,]+):[^@/,]*@/g, "$1:***@");
+}
+
 export class FailoverNetwork implements Network {
   private next = 0;
   /** Connections attempted, and how many times it moved on to another node. */

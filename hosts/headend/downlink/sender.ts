@@ -8,7 +8,7 @@
 import { getRandomValues } from "node:crypto";
 import { MqttClient } from "../../../modules/mqtt/client";
 import { MemoryOutbox } from "../../../modules/mqtt/flash-outbox";
-import { FailoverNetwork, parseEndpoints } from "../broker/failover-network";
+import { credentialsOf, FailoverNetwork, parseEndpoints } from "../broker/failover-network";
 import { NodeNetwork } from "../../node/http/node-network";
 import { nodeClock } from "../../node/node-clock";
 import type { DownlinkKind, DownlinkRow, HeadendStore } from "../store/store";
@@ -34,6 +34,7 @@ export class DownlinkSender {
       network: new FailoverNetwork(new NodeNetwork(), endpoints), clock: nodeClock(), random: { fill: (b) => void getRandomValues(b) },
       host: endpoints[0].host, port: endpoints[0].port, clientId: o.clientId ?? "xsmeter-headend-downlink",
       outbox: new MemoryOutbox(), minBackoffMs: 200, maxBackoffMs: 5000,
+      ...credentialsOf(o.mqttUrl), // mqtt://user:password@host: the head-end's account on a broker with ACLs
     });
   }
 

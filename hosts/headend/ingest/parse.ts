@@ -7,6 +7,7 @@
 import type { IngestItem } from "../store/store";
 import { OBIS } from "../../../modules/core/obis";
 import { obisFromTopicLevel } from "../../../modules/mqtt/obis-topic";
+import { orderOf, parseStatus } from "../../../modules/mqtt/report-order";
 
 /** Topic filters the ingest subscribes to (never cmd/<kind>: those are ours). */
 export const FLEET_FILTERS: readonly string[] = Object.freeze(["xsmeter/+/meter/#", "xsmeter/+/event", "xsmeter/+/status", "xsmeter/+/firmware", "xsmeter/+/cmd/result"]);
@@ -39,8 +40,10 @@ export function parseMessage(topic: string, payload: Uint8Array, now: number): I
   }
   const rest = parts.slice(2).join("/");
   if (rest === "status") {
-    if (text !== "online" && text !== "offline") return reject("status is not online/offline");
-    return { kind: "status", node, online: text === "online", t: now };
+    // {"state","boot","seq"} since the report order; the plain word of earlier firmware is still taken
+    const s = parseStatus(text);
+    if (!s) return reject("status is not online/offline"); // the word, or {"state","boot","seq"}
+    return { kind: "status", node, online: s.online, t: now, order: s.order };
   }
   let body: Record<string, unknown>;
   try {
@@ -53,7 +56,8 @@ export function parseMessage(topic: string, payload: Uint8Array, now: number): I
   if (rest === "event") return event(node, body, reject);
   if (rest === "firmware") {
     if (typeof body.running !== "string") return reject("firmware state without running version");
-    return { kind: "firmware", node, t: now, running: body.running.slice(0, 64), phase: typeof body.phase === "string" ? body.phase.slice(0, 32) : "", body: text };
+    // boot + seq order the reports (report-order.ts); earlier firmware's carry no seq and are taken as they come
+    return { kind: "firmware", node, t: now, running: body.running.slice(0, 64), phase: typeof body.phase === "string" ? body.phase.slice(0, 32) : "", body: text, order: orderOf(body) };
   }
   if (rest === "cmd/result") {
     // read defensively: the meter's counters may be per kind, ctr -1 when refused before reading it

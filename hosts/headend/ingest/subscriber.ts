@@ -23,6 +23,7 @@
  */
 import { connect, type Socket } from "node:net";
 import { encodePacket, MqttDecoder, type Packet, type ProtocolVersion } from "../../../modules/mqtt/codec";
+import { credentialsOf } from "../broker/failover-network";
 
 export interface Message {
   topic: string;
@@ -109,6 +110,11 @@ export class Subscriber {
     return this.connected;
   }
 
+  /** The first wait before reconnecting after an established connection drops (SubscriberOptions). */
+  get reconnectDelayMs(): number {
+    return this.o.reconnectDelayMs ?? 200;
+  }
+
   start(): void {
     this.running = true;
     this.open();
@@ -138,7 +144,9 @@ export class Subscriber {
     this.sock = sock;
     sock.on("connect", () => {
       const props = this.version === 5 ? { sessionExpiryInterval: this.o.sessionExpirySec ?? 7 * 86400, receiveMaximum: this.o.receiveMaximum ?? 2000, maximumPacketSize: MAX_PACKET } : undefined;
-      sock.write(encodePacket({ cmd: "connect", protocolId: "MQTT", protocolVersion: this.version, clientId: this.o.clientId, clean: false, keepalive: this.o.keepaliveSec ?? 30, properties: props }, this.version));
+      // a broker with ACLs (hosts/headend/broker/mosquitto): the head-end's account from the URL
+      const { username, password } = credentialsOf(this.urls[0]);
+      sock.write(encodePacket({ cmd: "connect", protocolId: "MQTT", protocolVersion: this.version, clientId: this.o.clientId, clean: false, keepalive: this.o.keepaliveSec ?? 30, username, password, properties: props }, this.version));
     });
     sock.on("data", (bytes: Buffer) => {
       let packets: Packet[];
@@ -159,7 +167,7 @@ export class Subscriber {
       this.teardown(true);
       this.turn++; // a cluster: the next attempt goes to the next node
       if (!this.running) return;
-      if (wasConnected) this.backoff = Math.max(this.backoff, this.o.reconnectDelayMs ?? 200);
+      if (wasConnected) this.backoff = Math.max(this.backoff, this.reconnectDelayMs);
       this.retry = setTimeout(() => this.open(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, 5000);
     });

@@ -114,4 +114,50 @@ CREATE UNIQUE INDEX firmware_once ON firmware_reports (node, md5(body));
 CREATE TABLE reject_pruned (reason TEXT PRIMARY KEY, n BIGINT NOT NULL, last_topic TEXT NOT NULL, last_at BIGINT NOT NULL);
 `,
   },
+  {
+    version: 4,
+    what: "status and firmware reports ordered by (boot, seq): a node's state never goes back to an older report",
+    // boot/seq stay NULL for earlier firmware's reports (taken in arrival order, as before). node_firmware is the
+    // node's newest report, kept by the ingest (firmware_reports stays the history campaigns read); it starts
+    // as each node's last report by arrival, which is what "latest" meant until now.
+    sqlite: `
+ALTER TABLE node_status ADD COLUMN boot INTEGER;
+ALTER TABLE node_status ADD COLUMN seq INTEGER;
+ALTER TABLE firmware_reports ADD COLUMN boot INTEGER;
+ALTER TABLE firmware_reports ADD COLUMN seq INTEGER;
+CREATE TABLE node_firmware (node TEXT PRIMARY KEY, boot INTEGER, seq INTEGER, running TEXT NOT NULL, phase TEXT NOT NULL, t INTEGER NOT NULL, body TEXT NOT NULL);
+INSERT INTO node_firmware (node, running, phase, t, body)
+  SELECT node, running, phase, t, body FROM firmware_reports f WHERE id = (SELECT max(id) FROM firmware_reports g WHERE g.node = f.node);
+`,
+    postgres: `
+ALTER TABLE node_status ADD COLUMN boot BIGINT, ADD COLUMN seq BIGINT;
+ALTER TABLE firmware_reports ADD COLUMN boot BIGINT, ADD COLUMN seq BIGINT;
+CREATE TABLE node_firmware (node TEXT PRIMARY KEY, boot BIGINT, seq BIGINT, running TEXT NOT NULL, phase TEXT NOT NULL, t BIGINT NOT NULL, body TEXT NOT NULL);
+INSERT INTO node_firmware (node, running, phase, t, body)
+  SELECT DISTINCT ON (node) node, running, phase, t, body FROM firmware_reports ORDER BY node, id DESC;
+`,
+  },
+  {
+    version: 5,
+    what: "the fleet list sorted or filtered by alarms reads the last 24 h of events and flagged intervals by time",
+    // fleet-query.ts groups the last 24 h by meter instead of looking each meter up: these make that a range
+    // of one index each (the existing ones lead with the meter). Only flagged intervals are alarms, so the
+    // aggregates' index holds those alone.
+    sqlite: `
+CREATE INDEX events_since ON events (t, meter);
+CREATE INDEX pq10_flagged_since ON pq10 (end_t, meter) WHERE flagged;
+`,
+    postgres: `
+CREATE INDEX events_since ON events (t, meter);
+CREATE INDEX pq10_flagged_since ON pq10 (end_t, meter) WHERE flagged;
+`,
+  },
 ]);
+
+/**
+ * The upsert condition that keeps a node's newest report in \`table\` (node_status, node_firmware): a report
+ * with (boot, seq) replaces only an older one; one without order (earlier firmware) replaces any, and any
+ * ordered one replaces it (modules/mqtt/report-order.ts \`supersedes\`, in SQL).
+ */
+export const newerThan = (table: string): string =>
+  `excluded.seq IS NULL OR ${table}.seq IS NULL OR excluded.boot > ${table}.boot OR (excluded.boot = ${table}.boot AND excluded.seq > ${table}.seq)`;

@@ -8,7 +8,8 @@
  * whole months).
  */
 import pg from "pg";
-import { MIGRATIONS } from "./migrations";
+import { MIGRATIONS, newerThan } from "./migrations";
+import { supersedes, type ReportOrder } from "../../../modules/mqtt/report-order";
 import { fleetCountSql, fleetPageSql, fleetTotalsSql, meterSql, positional, summaryOf, totalsOf, type FleetQuery, type FleetTotals } from "./fleet-query";
 import { writeBatch, type PqInsert, type ReadingRow } from "./postgres-batch";
 import { DAY, ENERGY_OBIS, POWER_OBIS, type CampaignRow, type CampaignState, type DownlinkRow, type EventRow, type HeadendStore, type IngestItem, type IngestOutcome, type MeterRef, type MeterSummary, type PqRow, type RejectSummary, type Resolution, type SeriesPoint, type StoreCounts, type StoreOptions, type UserRow } from "./store";
@@ -159,14 +160,24 @@ export class PostgresStore implements HeadendStore {
   /**
    * A batch's status messages in one statement (every meter publishes one when it connects, and the
    * retained ones all come at each subscription: per-row statements here were a round trip each).
-   * The last one of a node in the batch wins, as one at a time would have.
+   * The newest of a node in the batch is kept, as one at a time would have (report-order.ts), and the
+   * statement keeps the stored one if that is newer; what either step passed over is counted a duplicate.
    */
   private async statuses(c: pg.PoolClient, rest: IngestItem[], out: IngestOutcome): Promise<void> {
-    const last = new Map<string, { online: boolean; t: number }>();
-    for (const it of rest) if (it.kind === "status") { last.set(it.node, { online: it.online, t: it.t }); out.stored++; }
+    const last = new Map<string, { online: boolean; t: number; order?: ReportOrder }>();
+    for (const it of rest) {
+      if (it.kind !== "status") continue;
+      if (supersedes(it.order, last.get(it.node)?.order)) { last.set(it.node, { online: it.online, t: it.t, order: it.order }); out.stored++; }
+      else out.duplicates++;
+    }
     if (!last.size) return;
     const nodes = [...last.keys()].sort(); // one lock order for every worker
-    await c.query("INSERT INTO node_status (node, online, t) SELECT * FROM unnest($1::text[], $2::bool[], $3::bigint[]) ON CONFLICT (node) DO UPDATE SET online = excluded.online, t = excluded.t", [nodes, nodes.map((n) => last.get(n)!.online), nodes.map((n) => last.get(n)!.t)]);
+    const v = nodes.map((n) => last.get(n)!);
+    const taken = (await c.query(`INSERT INTO node_status (node, online, t, boot, seq) SELECT * FROM unnest($1::text[], $2::bool[], $3::bigint[], $4::bigint[], $5::bigint[])
+      ON CONFLICT (node) DO UPDATE SET online = excluded.online, t = excluded.t, boot = excluded.boot, seq = excluded.seq WHERE ${newerThan("node_status")}`,
+    [nodes, v.map((s) => s.online), v.map((s) => s.t), v.map((s) => s.order?.boot ?? null), v.map((s) => s.order?.seq ?? null)])).rowCount ?? 0;
+    out.stored -= nodes.length - taken; // older than the node's stored status: changed nothing
+    out.duplicates += nodes.length - taken;
   }
 
   /** What is not a reading or an aggregate, and the readings to keep aside, in one transaction. */
@@ -192,10 +203,15 @@ export class PostgresStore implements HeadendStore {
             break;
           }
           case "firmware": {
-            // the report itself is the key (it carries boot but no seq): migration 3's firmware_once; a report a
+            // the report itself is the key (earlier firmware's carry no seq): migration 3's firmware_once; a report a
             // second worker is inserting at the same moment waits for its commit and is a duplicate too
-            if ((await c.query("INSERT INTO firmware_reports (node, t, running, phase, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (node, md5(body)) DO NOTHING", [it.node, it.t, it.running, it.phase, it.body])).rowCount) out.stored++;
-            else out.duplicates++;
+            const o = [it.order?.boot ?? null, it.order?.seq ?? null];
+            if ((await c.query("INSERT INTO firmware_reports (node, t, running, phase, body, boot, seq) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (node, md5(body)) DO NOTHING", [it.node, it.t, it.running, it.phase, it.body, ...o])).rowCount) {
+              // the node's state: only if newer than the one it has (a resent older report stays history)
+              await c.query(`INSERT INTO node_firmware (node, boot, seq, running, phase, t, body) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (node)
+                DO UPDATE SET boot = excluded.boot, seq = excluded.seq, running = excluded.running, phase = excluded.phase, t = excluded.t, body = excluded.body WHERE ${newerThan("node_firmware")}`, [it.node, ...o, it.running, it.phase, it.t, it.body]);
+              out.stored++;
+            } else out.duplicates++;
             break;
           }
           case "result": {
@@ -252,7 +268,7 @@ export class PostgresStore implements HeadendStore {
         (SELECT count(*) FROM events e WHERE e.meter = m.id AND e.t >= $4) + (SELECT count(*) FROM pq10 q WHERE q.meter = m.id AND q.flagged AND q.end_t >= $4) AS alarms
       FROM meters m LEFT JOIN node_status s ON s.node = m.node
         LEFT JOIN latest lp ON lp.meter = m.id AND lp.obis = (SELECT id FROM obis WHERE code = $2)
-        LEFT JOIN LATERAL (SELECT running, phase FROM firmware_reports fr WHERE fr.node = m.node ORDER BY fr.id DESC LIMIT 1) f ON true
+        LEFT JOIN node_firmware f ON f.node = m.node
       ORDER BY m.node, m.meter_id`, [ENERGY_OBIS, POWER_OBIS, day, now - DAY])).rows;
     return rows.map((r) => ({
       node: r.node as string, meterId: r.meter_id as number,
@@ -421,7 +437,7 @@ export class PostgresStore implements HeadendStore {
   }
 
   async firmware(node: string) {
-    return (await this.q("SELECT running, phase, t, body FROM firmware_reports WHERE node = $1 ORDER BY id DESC LIMIT 1", [node])).rows[0] as unknown as { running: string; phase: string; t: number; body: string } | undefined;
+    return (await this.q("SELECT running, phase, t, body FROM node_firmware WHERE node = $1", [node])).rows[0] as unknown as { running: string; phase: string; t: number; body: string } | undefined;
   }
 
   async user(name: string): Promise<UserRow | undefined> {

@@ -8,7 +8,7 @@
  */
 import Database from "better-sqlite3";
 import { statSync } from "node:fs";
-import { MIGRATIONS } from "./migrations";
+import { MIGRATIONS, newerThan } from "./migrations";
 import { fleetCountSql, fleetPageSql, fleetTotalsSql, meterSql, summaryOf, totalsOf, type FleetQuery, type FleetTotals } from "./fleet-query";
 import { DAY, ENERGY_OBIS, POWER_OBIS, TEN_MIN, type CampaignRow, type CampaignState, type DownlinkRow, type EventRow, type HeadendStore, type IngestItem, type IngestOutcome, type MeterRef, type MeterSummary, type PqRow, type RejectSummary, type Resolution, type SeriesPoint, type StoreCounts, type StoreOptions, type UserRow } from "./store";
 import { maxRejectsOf } from "./store";
@@ -69,9 +69,12 @@ export class SqliteStore implements HeadendStore {
       rday: p(rollupSql("rollup_day")),
       pq: p("INSERT INTO pq10 (meter, boot, seq, start, end_t, flagged, body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       event: p("INSERT INTO events (meter, boot, seq, t, type, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
-      status: p("INSERT INTO node_status (node, online, t) VALUES (?, ?, ?) ON CONFLICT (node) DO UPDATE SET online = excluded.online, t = excluded.t"),
-      // the report itself is the key (it carries boot but no seq): migration 3's firmware_once
-      fw: p("INSERT INTO firmware_reports (node, t, running, phase, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+      status: p(`INSERT INTO node_status (node, online, t, boot, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT (node)
+        DO UPDATE SET online = excluded.online, t = excluded.t, boot = excluded.boot, seq = excluded.seq WHERE ${newerThan("node_status")}`),
+      // the report itself is the key (earlier firmware's carry no seq): migration 3's firmware_once
+      fw: p("INSERT INTO firmware_reports (node, t, running, phase, body, boot, seq) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+      fwLatest: p(`INSERT INTO node_firmware (node, boot, seq, running, phase, t, body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node)
+        DO UPDATE SET boot = excluded.boot, seq = excluded.seq, running = excluded.running, phase = excluded.phase, t = excluded.t, body = excluded.body WHERE ${newerThan("node_firmware")}`),
       resultByCtr: p("UPDATE downlinks SET result_at = ?, ok = ?, error = ? WHERE node = ? AND ctr = ? AND (? IS NULL OR kind = ?) AND result_at IS NULL"),
       resultLatest: p("UPDATE downlinks SET result_at = ?, ok = ?, error = ? WHERE id = (SELECT id FROM downlinks WHERE node = ? AND kind = ? AND result_at IS NULL ORDER BY id DESC LIMIT 1)"),
       reject: p("INSERT INTO rejects (t, topic, payload, reason) VALUES (?, ?, ?, ?)"),
@@ -152,14 +155,20 @@ export class SqliteStore implements HeadendStore {
             break;
           }
           case "status":
-            s.status.run(it.node, it.online ? 1 : 0, it.t);
-            out.stored++;
-            break;
-          case "firmware":
-            // a retained report comes again on every subscription, a cluster resends one after newer ones
-            if (s.fw.run(it.node, it.t, it.running, it.phase, it.body).changes === 0) out.duplicates++;
+            // an older report (a resend, a will redelivered after the next "online") changes nothing
+            if (s.status.run(it.node, it.online ? 1 : 0, it.t, it.order?.boot ?? null, it.order?.seq ?? null).changes === 0) out.duplicates++;
             else out.stored++;
             break;
+          case "firmware": {
+            // a retained report comes again on every subscription, a cluster resends one after newer ones
+            const o = it.order;
+            if (s.fw.run(it.node, it.t, it.running, it.phase, it.body, o?.boot ?? null, o?.seq ?? null).changes === 0) out.duplicates++;
+            else {
+              s.fwLatest.run(it.node, o?.boot ?? null, o?.seq ?? null, it.running, it.phase, it.t, it.body); // kept only if newer
+              out.stored++;
+            }
+            break;
+          }
           case "result": {
             const ok = it.ok ? 1 : 0;
             const n = it.ctr >= 0 ? s.resultByCtr.run(it.t, ok, it.error ?? null, it.node, it.ctr, it.cmd || null, it.cmd || null).changes : s.resultLatest.run(it.t, ok, it.error ?? null, it.node, it.cmd).changes;
@@ -193,8 +202,8 @@ export class SqliteStore implements HeadendStore {
         lp.v AS power, lp.t AS power_t,
         (SELECT d.last_v - coalesce((SELECT y.last_v FROM rollup_day y WHERE y.meter = m.id AND y.obis = d.obis AND y.bucket = d.bucket - ${DAY}), d.first_v)
            FROM rollup_day d WHERE d.meter = m.id AND d.obis = (SELECT id FROM obis WHERE code = @energy) AND d.bucket = @day) AS energy_today,
-        (SELECT running FROM firmware_reports f WHERE f.node = m.node ORDER BY f.id DESC LIMIT 1) AS firmware,
-        (SELECT phase FROM firmware_reports f WHERE f.node = m.node ORDER BY f.id DESC LIMIT 1) AS firmware_phase,
+        (SELECT running FROM node_firmware f WHERE f.node = m.node) AS firmware,
+        (SELECT phase FROM node_firmware f WHERE f.node = m.node) AS firmware_phase,
         (SELECT count(*) FROM events e WHERE e.meter = m.id AND e.t >= @since) + (SELECT count(*) FROM pq10 q WHERE q.meter = m.id AND q.flagged = 1 AND q.end_t >= @since) AS alarms
       FROM meters m LEFT JOIN node_status s ON s.node = m.node
         LEFT JOIN latest lp ON lp.meter = m.id AND lp.obis = (SELECT id FROM obis WHERE code = @power)
@@ -341,7 +350,7 @@ export class SqliteStore implements HeadendStore {
   }
 
   async firmware(node: string) {
-    const r = this.db.prepare("SELECT running, phase, t, body FROM firmware_reports WHERE node = ? ORDER BY id DESC LIMIT 1").get(node) as Row | undefined;
+    const r = this.db.prepare("SELECT running, phase, t, body FROM node_firmware WHERE node = ?").get(node) as Row | undefined;
     return r ? { running: r.running as string, phase: r.phase as string, t: r.t as number, body: r.body as string } : undefined;
   }
 

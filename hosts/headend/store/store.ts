@@ -6,6 +6,7 @@
  * the (meter, boot, seq) unique keys turn the resend into counted duplicates.
  */
 import type { FleetQuery, FleetTotals } from "./fleet-query";
+import type { ReportOrder } from "../../../modules/mqtt/report-order";
 
 /** A meter is (node, meterId): the aggregator's node id in the topics and the meter's number on its CAN bus. */
 export interface MeterRef {
@@ -18,8 +19,9 @@ export type IngestItem =
   | ({ kind: "reading"; obis: string; boot: number; seq: number; t: number; v: number; unit: string } & MeterRef)
   | ({ kind: "pq"; boot: number; seq: number; start: number; end: number; flagged: boolean; u: number[]; i: number[]; p: number[]; thdu: number[]; thdi: number[]; f: number; u2?: number } & MeterRef)
   | ({ kind: "event"; boot: number; seq: number; t: number; type: string; body: string } & MeterRef)
-  | { kind: "status"; node: string; online: boolean; t: number }
-  | { kind: "firmware"; node: string; t: number; running: string; phase: string; body: string }
+  // order: (boot, seq) when the firmware sends it; a node's state never goes back to an older one
+  | { kind: "status"; node: string; online: boolean; t: number; order?: ReportOrder }
+  | { kind: "firmware"; node: string; t: number; running: string; phase: string; body: string; order?: ReportOrder }
   | { kind: "result"; node: string; cmd: string; ctr: number; ok: boolean; error?: string; t: number }
   | { kind: "reject"; topic: string; payload: Uint8Array; reason: string; t: number };
 

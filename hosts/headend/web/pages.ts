@@ -7,6 +7,7 @@ import { esc } from "../../../modules/http/html";
 import type { CampaignRow, DownlinkRow, EventRow, MeterSummary, PqRow, RejectSummary, SeriesPoint } from "../store/store";
 import type { WebSession } from "./sessions";
 import { chartSvg } from "./chart";
+import { EVENTS_CSS, eventsTable } from "./events-table";
 import type { CampaignStatus } from "../downlink/campaign";
 import type { FleetSort, FleetTotals } from "../store/fleet-query";
 import { TEN_MIN } from "../store/store";
@@ -21,7 +22,8 @@ table{border-collapse:collapse;width:100%}th,td{padding:.35em .5em;border-bottom
 .tiles{display:flex;flex-wrap:wrap;gap:.8em;margin:.5em 0 1em}.tile{border:1px solid #d8dee4;border-radius:6px;padding:.5em .8em;min-width:9em}.tile b{display:block;font-size:1.3em}
 form.box{border:1px solid #d8dee4;border-radius:6px;padding:.8em;margin:.5em 0;max-width:560px}label{display:block;margin:.3em 0}input,textarea,select{font:inherit;max-width:100%}
 textarea{width:100%;min-height:5em}.old{color:#656d76;font-style:italic}form.filters{display:flex;flex-wrap:wrap;gap:.4em 1em;align-items:center;margin:.5em 0}form.filters label{margin:0}
-.pager{margin:.4em 0}.pager a{margin-left:.6em}th a{color:inherit}.err{color:#d1242f}.ok{color:#1a7f37}.note{color:#656d76}button{font:inherit;padding:.25em .8em}`;
+.pager{margin:.4em 0}.pager a{margin-left:.6em}th a{color:inherit}.err{color:#d1242f}.ok{color:#1a7f37}.note{color:#656d76}button{font:inherit;padding:.25em .8em}
+${EVENTS_CSS}`;
 
 export function page(title: string, body: string, s?: WebSession): string {
   const nav = s
@@ -170,9 +172,7 @@ ${chartSvg([{ name: "energy", points: d.energy.map((p) => ({ t: p.t, v: p.v / 10
 ${chartSvg(per((q) => q.u, "U"), { title: "Voltage, 10-min (red: flagged, events)", unit: "V", from, to: now, markers: marks })}
 ${chartSvg([{ name: "f", points: d.pq.map((q) => ({ t: q.end, v: q.f })) }], { title: "Frequency, 10-min", unit: "Hz", from, to: now, markers: marks })}
 ${chartSvg(per((q) => q.thdu, "THD U"), { title: "Voltage THD, 10-min", unit: "%", from, to: now, markers: marks })}</div>`;
-  const events = d.events.length
-    ? `<div class="tw"><table><thead><tr><th>Time</th><th>Type</th><th>Details</th></tr></thead><tbody>${d.events.map((e) => `<tr><td>${when(e.t)}</td><td>${esc(e.type)}</td><td>${esc(e.body.slice(0, 200))}</td></tr>`).join("")}</tbody></table></div>`
-    : `<p class="note">No power-quality events in the last 24 h.</p>`;
+  const events = eventsTable(d.events);
   const csvLinks = d.codes.map((c) => `<a href="${base}/csv?obis=${encodeURIComponent(c)}&res=raw">${esc(c)} raw</a> · <a href="${base}/csv?obis=${encodeURIComponent(c)}&res=10min">10-min</a> · <a href="${base}/csv?obis=${encodeURIComponent(c)}&res=day">daily</a>`).join("<br>");
   const forms = s.role === "operator" ? sendForms(m.node, s) : `<p class="note">Signed in as a viewer: sending commands needs the operator role.</p>`;
   return page(`Meter ${m.node} / ${m.meterId}`, `${d.notice ?? ""}${tiles}${charts}<h2>Events</h2>${events}<h2>Downlinks to ${esc(m.node)}</h2>${downlinkTable(d.downlinks)}${forms}

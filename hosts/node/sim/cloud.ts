@@ -112,7 +112,7 @@ export function startSimCloud(o: SimCloudOptions): SimCloud {
     port,
     clientId: `xsmeter-${o.node}`,
     outbox,
-    will: CloudLink.will(o.node),
+    will: () => link.will(), // asked at each CONNECT: the will carries that attempt's order
     minBackoffMs: 250,
     maxBackoffMs: 5000,
     protocolVersion: o.protocolVersion ?? 4,
@@ -152,7 +152,8 @@ export function startSimCloud(o: SimCloudOptions): SimCloud {
       link.stop();
       ha.stop();
       // A clean DISCONNECT suppresses the will, so say "offline" ourselves (QoS 0 goes out now, before it).
-      client.publish(`xsmeter/${o.node}/status`, utf8Encode("offline"), 0, true);
+      const off = link.offline();
+      client.publish(off.topic, off.payload, 0, true);
       client.stop();
     },
     kill() {

@@ -24,6 +24,7 @@ import { CloudConfig } from "../../../modules/app/cloud-config";
 import { checkPriceTable } from "../../../modules/app/price-table";
 import { PriceTableStore } from "../../../modules/app/price-store";
 import { buildImage } from "../../../modules/ota/image";
+import { STATUS_TEMPLATE } from "../../../modules/mqtt/ha-discovery";
 import { OtaSlots, type BootResult } from "../../../modules/ota/slots";
 import { countBoot } from "../../../modules/ota/boot-counter";
 import { FirmwareUpdater, type UpdateReport } from "../../../modules/ota/updater";
@@ -260,12 +261,12 @@ export class SimMeter {
     const latest = extra.phase === "downloading" || extra.phase === "verified" ? extra.offered : running;
     const downloading = extra.phase === "downloading" && typeof extra.bytes === "number" && typeof extra.total === "number";
     const body = {
-      boot: this.boot, running, ...extra, installed_version: running, latest_version: latest,
+      running, ...extra, installed_version: running, latest_version: latest,
       // Home Assistant's update entity shows these as a progress bar
       in_progress: downloading,
       ...(downloading ? { update_percentage: Math.floor((100 * (extra.bytes as number)) / (extra.total as number)) } : {}),
     };
-    this.cloud?.client.publish(`xsmeter/${this.o.node}/firmware`, utf8Encode(JSON.stringify(body)), 1, true);
+    this.cloud?.link.publishFirmware(body); // with boot and this boot's next seq
   }
 
   /** Home Assistant discovery of the firmware as an `update` entity (retained, once per boot). */
@@ -276,6 +277,7 @@ export class SimMeter {
       unique_id: `xsmeter_${node}_firmware`,
       state_topic: `xsmeter/${node}/firmware`,
       availability_topic: `xsmeter/${node}/status`,
+      availability_template: STATUS_TEMPLATE,
       device_class: "firmware",
       device: { identifiers: [`xsmeter_${node}`], name: `xsmeter ${node}`, manufacturer: "xsmeter" },
     };

@@ -17,6 +17,8 @@ import { simFirmwareImage, simUtilitySeed } from "./meter";
 import { Prng } from "./prng";
 import { startFirmwareServer } from "./firmware-server";
 import { isOurResult, signCommand } from "../mqtt/downlink-sender";
+import { OfferFollower } from "./offer-follower";
+import { parseStatus } from "../../../modules/mqtt/report-order";
 
 /** The household's network key for a seed (as HouseholdSim derives it). */
 export function simNetworkKey(seed: number): Uint8Array {
@@ -57,10 +59,11 @@ export async function offerFirmware(o: OfferOptions): Promise<{ outcome: OfferOu
   const u = new URL(o.brokerUrl);
   const clock = nodeClock();
   const client = new MqttClient({ network: new NodeNetwork(), clock, random: { fill: (b) => void getRandomValues(b) }, host: u.hostname || "127.0.0.1", port: u.port ? Number(u.port) : 1883, clientId: `utility-${node}-${Date.now()}`, outbox: new MemoryOutbox(), clean: true });
-  const states: Record<string, unknown>[] = [];
-  let outcome: OfferOutcome | undefined;
+  const follower = new OfferFollower(log);
+  const states = follower.states;
+  let refused = false;
+  const outcome = (): OfferOutcome | undefined => (refused ? "refused" : follower.outcome);
   let sentAt = 0;
-  let verified = false;
   let status: string | undefined;
   let result: Record<string, unknown> | undefined;
   client.subscribe(`xsmeter/${node}/firmware`, 1);
@@ -68,7 +71,7 @@ export async function offerFirmware(o: OfferOptions): Promise<{ outcome: OfferOu
   client.subscribe(`xsmeter/${node}/status`, 1);
   client.onMessage((topic, payload, retain) => {
     const text = new TextDecoder().decode(payload);
-    if (topic.endsWith("/status")) { status = text; return; }
+    if (topic.endsWith("/status")) { const s = parseStatus(text); status = s ? (s.online ? "online" : "offline") : text; return; }
     let body: Record<string, unknown>;
     try { body = JSON.parse(text) as Record<string, unknown>; } catch { return; }
     if (typeof body !== "object" || body === null) return;
@@ -77,17 +80,10 @@ export async function offerFirmware(o: OfferOptions): Promise<{ outcome: OfferOu
       if (!sentAt || !isOurResult(body, "firmware", sentAt)) return;
       result = body;
       log(`cmd/result ${JSON.stringify(body)}`);
-      if (!body.ok) outcome = "refused";
+      if (!body.ok) refused = true;
       return;
     }
-    if (retain || !sentAt) return; // the state from before this offer
-    states.push(body);
-    log(`firmware ${JSON.stringify(body)}`);
-    if (body.phase === "failed" && body.offered === o.version) outcome = "failed";
-    if (body.phase === "verified" && body.offered === o.version) verified = true;
-    if (body.phase === "confirmed" && body.running === o.version) outcome = "confirmed";
-    // a trial that dies before confirming: the meter comes back on the old version
-    if (verified && body.phase === "running" && body.running !== o.version) outcome = "rolled back";
+    follower.report(body, retain); // newest first: an older report resent after a newer one is passed over
   });
   client.start();
   const until = async (ok: () => boolean, ms: number) => {
@@ -100,6 +96,7 @@ export async function offerFirmware(o: OfferOptions): Promise<{ outcome: OfferOu
     await new Promise((r) => setTimeout(r, 200)); // let the retained state arrive first
     // the counter (u32 on the meter): seconds, and above this process's previous offer
     sentAt = lastCtr = o.ctr ?? Math.max(Math.floor(Date.now() / 1000), lastCtr + 1);
+    follower.offered = o.version;
     const topic = `xsmeter/${node}/cmd/firmware`;
     const json = JSON.stringify({ ctr: sentAt, version: m.version, size: m.size, sha256: m.sha256, url });
     client.publish(topic, new TextEncoder().encode(signCommand(topic, json, { hmacKey: cloudMacKey(networkKey, node) })), 1);
@@ -109,8 +106,8 @@ export async function offerFirmware(o: OfferOptions): Promise<{ outcome: OfferOu
       const seen = status === undefined ? `nothing on xsmeter/${node}/status: wrong seed (node ${node}) or another broker?` : `xsmeter/${node}/status is "${status}"`;
       return { outcome: "no answer", states, hint: `no answer to the offer within ${answerMs / 1000} s; ${seen} If both are right, the key may not match (a meter may leave forged commands unanswered).` };
     }
-    await until(() => outcome !== undefined, o.timeoutMs ?? 60_000);
-    return { outcome: outcome ?? "timeout", states, result };
+    await until(() => outcome() !== undefined, o.timeoutMs ?? 60_000);
+    return { outcome: outcome() ?? "timeout", states, result };
   } finally {
     client.stop();
     await server.close();

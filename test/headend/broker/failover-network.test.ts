@@ -2,7 +2,7 @@
 // attempt to the next endpoint of the list; bad URL lists are refused with a clear error.
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { FailoverNetwork, parseEndpoints } from "../../../hosts/headend/broker/failover-network";
+import { credentialsOf, FailoverNetwork, parseEndpoints, redactUrls } from "../../../hosts/headend/broker/failover-network";
 import { NodeNetwork } from "../../../hosts/node/http/node-network";
 import { freePort } from "../../../hosts/node/free-port";
 import { headendCommand } from "../../../hosts/headend/cli";
@@ -63,5 +63,26 @@ describe("xsmeter headend --mqtt with a list of brokers", () => {
     await expect(run).rejects.toBeInstanceOf(UsageError);
     await expect(headendCommand.run(["--mqtt", "mqtt://127.0.0.1:1,mqtt//oops"])).rejects.toThrow(/--mqtt needs mqtt:\/\/host:port.*"mqtt\/\/oops"/);
     await expect(headendCommand.run(["--mqtt", ","])).rejects.toThrow(/no broker URL/);
+  });
+});
+
+describe("the head-end's broker account (a broker with ACLs)", () => {
+  it("takes the user and password from the first URL, the password from $XSMETER_MQTT_PASSWORD when the URL has none", () => {
+    const dec = (c: { username?: string; password?: Uint8Array }) => [c.username, c.password && new TextDecoder().decode(c.password)];
+    expect(dec(credentialsOf("mqtt://headend:p%40ss@a:1883,mqtt://other:x@b:1"))).toEqual(["headend", "p@ss"]);
+    expect(credentialsOf("mqtt://a:1883")).toEqual({});
+    const before = process.env.XSMETER_MQTT_PASSWORD;
+    process.env.XSMETER_MQTT_PASSWORD = "from-env";
+    try {
+      expect(dec(credentialsOf("mqtt://headend@a:1883"))).toEqual(["headend", "from-env"]);
+    } finally {
+      if (before === undefined) delete process.env.XSMETER_MQTT_PASSWORD;
+      else process.env.XSMETER_MQTT_PASSWORD = before;
+    }
+    expect(parseEndpoints("mqtt://headend:pw@a:1883")).toEqual([{ host: "a", port: 1883 }]);
+  });
+
+  it("never prints a password", () => {
+    expect(redactUrls("mqtt://headend:s3cret@a:1883,mqtt://b:1,mqtt://u:v@c:2")).toBe("mqtt://headend:***@a:1883,mqtt://b:1,mqtt://u:***@c:2");
   });
 });

@@ -4,7 +4,9 @@
 // nats-server 2.9's MQTT refuses "." in topics), 10-min aggregates, PQ events, status and firmware
 // reports. Node 1 is SIGKILLed mid-run and stays dead: the meters and the ingest move to the other
 // nodes (each was given the list of nodes), the meters keep publishing, and every message of every
-// kind is stored exactly once — counted per kind.
+// kind is stored exactly once — counted per kind. The head-end's downlink sender (on node 1 too, given the
+// list) sends each meter a load command before the kill and one after node 1's meters are back: each is
+// applied once and its cmd/result stored once on its downlink row.
 // 1. SQLite, one ingest worker on node 1 (the node that dies).
 // 2. PostgreSQL as the shared store of two ingest workers on nodes 1 and 2. NATS speaks MQTT 3.1.1
 //    only (no shared subscriptions), so each worker receives the whole fleet: the store's
@@ -20,7 +22,8 @@ import { SqliteStore } from "../../../hosts/headend/store/sqlite-store";
 import { PostgresStore } from "../../../hosts/headend/store/postgres-store";
 import type { HeadendStore } from "../../../hosts/headend/store/store";
 import { Ingest } from "../../../hosts/headend/ingest/ingest";
-import { FleetMeter, type FleetKind } from "../support/fleet-meter";
+import { DownlinkSender } from "../../../hosts/headend/downlink/sender";
+import { FLEET_KEY, FleetMeter, type FleetKind } from "../support/fleet-meter";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const METERS = 18;
@@ -34,12 +37,14 @@ interface Run {
   cluster?: NatsCluster;
   meters: FleetMeter[];
   ingests: Ingest[];
+  sender?: DownlinkSender;
   /** What the ingest workers logged (refused subscriptions, reconnects), shown when a wait times out. */
   log: string[];
 }
 
 async function stopRun(r: Run): Promise<void> {
   for (const m of r.meters) m.stop();
+  r.sender?.stop();
   for (const i of r.ingests) await i.stop();
   await r.cluster?.stopAll();
 }
@@ -74,12 +79,21 @@ async function failover(r: Run, stores: HeadendStore[]): Promise<{ killAt: numbe
   for (const m of r.meters) m.start();
   await until("meters connected", () => r.meters.every((m) => m.client.isConnected), 20_000, 50);
   r.meters.forEach((m, k) => setTimeout(() => m.run(STEP_MS), (k * STEP_MS) / METERS));
+  // the downlink sender on node 1 (it fails over with it), each meter's key in the store
+  const sender = (r.sender = new DownlinkSender({ store, mqttUrl: cluster.urls(0), clientId: "xsmeter-headend-downlink" }));
+  for (const m of r.meters) await store.setNodeKey(m.node, FLEET_KEY);
+  sender.start();
+  await until("downlink sender connected", () => sender.client.isConnected, 20_000, 50);
+  const command = (k: number) => Promise.all(r.meters.map((m) => sender.send(m.node, "load", { id: `relay-${k}`, on: true }, "test")));
+  await command(1);
   await sleep(2000);
   const killAt = Date.now();
   await cluster.kill(0); // node 1 dies with worker 1's session in use and a third of the meters on it
   const moved = r.meters.filter((_, k) => k % 3 === 0);
   await until("node 1's meters reconnected", () => moved.every((m) => m.client.isConnected), 30_000, 20);
   const metersBack = Date.now() - killAt;
+  await until("downlink sender reconnected", () => sender.client.isConnected, 30_000, 20);
+  await command(2); // through the failover: the sender and a third of the meters have left node 1
   await sleep(Math.max(0, killAt + 4000 - Date.now()));
   for (const m of r.meters) m.pause();
   await until("outboxes drained", () => r.meters.every((m) => m.unacked === 0), 30_000, 100).catch((e: Error) => {
@@ -93,6 +107,15 @@ async function failover(r: Run, stores: HeadendStore[]): Promise<{ killAt: numbe
     return counts.readings >= expected.reading && counts.pq >= expected.pq && counts.events >= expected.event;
   }, 30_000, 100).catch((e: Error) => {
     throw new Error(`${e.message}: ${JSON.stringify(counts)} of ${JSON.stringify(expected)}, ingest ${JSON.stringify(r.ingests.map((i) => i.stats))}, ${r.log.slice(-5).join("; ")} (logs ${cluster.dir})`);
+  });
+  // every command's result on its row (bounds, not timing claims: the results wait in the meters' outboxes
+  // and in worker 1's session until it is back)
+  let rows = await store.downlinks(undefined, 1000);
+  await until("every command's result stored", () => {
+    void store.downlinks(undefined, 1000).then((x) => { rows = x; });
+    return rows.length === 2 * METERS && rows.every((d) => d.resultAt !== undefined);
+  }, 90_000, 200).catch((e: Error) => {
+    throw new Error(`${e.message}: ${rows.filter((d) => d.resultAt === undefined).map((d) => `${d.node} ctr ${d.ctr}`).join(", ")} unanswered; applied ${r.meters.map((m) => m.loadCommands).join(" ")} (logs ${cluster.dir})`);
   });
   // worker 1 back on a survivor with its session (with 2 workers the other one may have stored everything already)
   // a bound, not a timing claim: its reconnects back off 8 s, 16 s, … and one may try the dead node first
@@ -145,12 +168,21 @@ async function perKind(store: HeadendStore, meters: FleetMeter[]): Promise<Recor
     expect(eventKeys, m.node).toEqual([...m.published.event.keys()].sort());
     add("event", m.published.event.size, events.length, [...m.published.event.keys()].filter((k) => !eventKeys.includes(k)).length);
     // firmware reports: every one stored once, none invented — also one redelivered after newer ones (NATS
-    // resends what the dead node had delivered but not seen acknowledged): they carry boot but no seq, so the
-    // store keys them on the report itself (test/headend/ingest/redelivery.test.ts)
+    // resends what the dead node had delivered but not seen acknowledged): the history keys them on the
+    // report itself (test/headend/ingest/redelivery.test.ts), the node's state on their (boot, seq)
     const fw = (await store.firmwareSince(m.node, 0)).map((f) => f.body);
     for (const b of fw) expect(m.firmware, `${m.node} stored a report it never published: ${b}`).toContain(b);
     const fwSet = new Set(fw);
     add("firmware", m.firmware.length, fw.length, m.firmware.filter((b) => !fwSet.has(b)).length);
+    // commands: each applied once by its meter, its result published once and stored once on its row
+    const downlinks = await store.downlinks(m.node, 100);
+    expect(downlinks.length, m.node).toBe(2);
+    expect(downlinks.map((d) => d.ok), m.node).toEqual([true, true]);
+    expect(m.loadCommands, m.node).toBe(2);
+    const results = m.results.filter((x) => x.kind === "load");
+    expect(results.map((x) => x.ctr).sort(), m.node).toEqual(downlinks.map((d) => d.ctr).sort());
+    const answered = downlinks.filter((d) => d.resultAt !== undefined).length;
+    add("cmd/result", results.length, answered, downlinks.length - answered);
   }
   // status: the last word of every node is "online" (a retained, last-value state: nothing to count twice)
   const summaries = await store.meters(Date.now());

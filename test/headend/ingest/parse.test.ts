@@ -56,6 +56,16 @@ describe("parseMessage: a reading's topic in either form", () => {
     expect(parseMessage("xsmeter/n7/status", enc("online"), NOW)).toEqual({ kind: "status", node: "n7", online: true, t: NOW });
   });
 
+  it("reads the ordered status and firmware reports, and still takes earlier firmware's without order", () => {
+    expect(parseMessage("xsmeter/n7/status", enc('{"state":"offline","boot":4,"seq":9}'), NOW)).toEqual({ kind: "status", node: "n7", online: false, t: NOW, order: { boot: 4, seq: 9 } });
+    expect(parseMessage("xsmeter/n7/status", enc("offline"), NOW)).toMatchObject({ kind: "status", online: false, order: undefined });
+    for (const bad of ['{"state":"up","boot":1,"seq":1}', '{"state":"online","boot":1}', '{"state":"online","boot":-1,"seq":2}', "[1]", "Online"]) {
+      expect(parseMessage("xsmeter/n7/status", enc(bad), NOW), bad).toMatchObject({ kind: "reject", reason: "status is not online/offline" });
+    }
+    expect(parse("xsmeter/n7/firmware", { boot: 4, seq: 2, running: "1.1.0", phase: "confirmed" })).toMatchObject({ kind: "firmware", running: "1.1.0", order: { boot: 4, seq: 2 } });
+    expect(parse("xsmeter/n7/firmware", { boot: 4, running: "1.1.0" })).toMatchObject({ kind: "firmware", order: undefined });
+  });
+
   it("decodes each payload on its own: a message cut inside a UTF-8 sequence leaves nothing for the next", () => {
     const cut = enc('{"boot":2,"seq":41,"t":1,"v":1,"u":"é"}').slice(0, -3); // ends after the first byte of "é"
     expect(reason(parseMessage("xsmeter/n7/meter/3/1-0:1.8.0", cut, NOW))).toBe("payload is not UTF-8");

@@ -3,46 +3,23 @@
  * the broker's connection drops before their batch was stored (a mosquitto SIGKILL may forget them).
  */
 import { describe, expect, it } from "vitest";
-import { createServer, type AddressInfo, type Socket } from "node:net";
-import { encodePacket, MqttDecoder, type Packet } from "../../../modules/mqtt/codec";
+import type { Socket } from "node:net";
+import type { Packet } from "../../../modules/mqtt/codec";
+import { tcpBroker, type Send } from "../../support/tcp-broker";
 import { Subscriber, type Message } from "../../../hosts/headend/ingest/subscriber";
+import { until } from "../../support/until";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** A broker that answers CONNECT and SUBSCRIBE, then runs `script(connection number, send, socket)`. */
-async function scriptedBroker(script: (n: number, send: (p: Packet) => void, sock: Socket) => void) {
-  const seen: { n: number; p: Packet }[] = [];
-  let connections = 0;
-  const socks: Socket[] = [];
-  const server = createServer((sock) => {
-    const n = ++connections;
-    socks.push(sock);
-    const d = new MqttDecoder();
-    const send = (p: Packet) => sock.write(encodePacket(p, d.protocolVersion));
-    sock.on("data", (b) => {
-      for (const p of d.push(new Uint8Array(b))) {
-        seen.push({ n, p });
-        if (p.cmd === "connect") send({ cmd: "connack", sessionPresent: n > 1, returnCode: 0 });
-        if (p.cmd === "subscribe") { send({ cmd: "suback", messageId: p.messageId, granted: p.subscriptions.map(() => 1) }); script(n, send, sock); }
-      }
-    });
-    sock.on("error", () => {});
+function scriptedBroker(script: (n: number, send: Send, sock: Socket) => void) {
+  return tcpBroker((p, send, n, sock) => {
+    if (p.cmd === "connect") send({ cmd: "connack", sessionPresent: n > 1, returnCode: 0 });
+    if (p.cmd === "subscribe") { send({ cmd: "suback", messageId: p.messageId, granted: p.subscriptions.map(() => 1) }); script(n, send, sock); }
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  return {
-    port: (server.address() as AddressInfo).port, seen,
-    close: () => { for (const s of socks) s.destroy(); return new Promise<void>((r) => server.close(() => r())); },
-  };
 }
 
 const publish = (topic: string, id: number): Packet => ({ cmd: "publish", topic, payload: enc(topic), qos: 1, retain: false, dup: false, messageId: id });
@@ -57,7 +34,7 @@ describe("ingest subscriber", () => {
     const sub = new Subscriber({ url: `mqtt://127.0.0.1:${broker.port}`, clientId: "he-test", filters: ["#"], batchMs: 400, reconnectDelayMs: 100, handle: async (ms: Message[]) => { batches.push(ms.map((m) => dec(m.payload))); } });
     sub.start();
     try {
-      await until(() => batches.flat().includes("b/1"), 5000, "the second connection's message");
+      await until("the second connection's message", () => batches.flat().includes("b/1"), 5000);
       await sleep(100);
       expect(batches.flat().sort()).toEqual(["a/1", "a/2", "a/3", "b/1"]);
       const acks = broker.seen.filter((s) => s.p.cmd === "puback").map((s) => ({ n: s.n, id: (s.p as { messageId: number }).messageId }));
@@ -75,7 +52,7 @@ describe("ingest subscriber", () => {
     const sub = new Subscriber({ url: `mqtt://127.0.0.1:${broker.port}`, clientId: "he-test", filters: ["#"], batchMs: 300, handle: async (ms: Message[]) => { for (const m of ms) got.push(dec(m.payload)); } });
     sub.start();
     try {
-      await until(() => sub.stats.received === 1, 5000, "the message");
+      await until("the message", () => sub.stats.received === 1, 5000);
       sub.kill();
       await sleep(400);
       expect(got).toEqual([]);

@@ -61,8 +61,8 @@ describe.skipIf(skip)("PostgreSQL partitions", () => {
   });
 });
 
-describe.skipIf(skip)("PostgreSQL migration 3 on a database of version 2", () => {
-  it("removes the firmware reports a redelivery had stored twice, keeping the first, then keys them", async () => {
+describe.skipIf(skip)("PostgreSQL migrations 3 and 4 on a database of version 2", () => {
+  it("removes the firmware reports a redelivery had stored twice, keeping the first, then keys them; the node's state is its last report", async () => {
     const url = await freshDb();
     const c = new pg.Client({ connectionString: url });
     await c.connect();
@@ -72,9 +72,10 @@ describe.skipIf(skip)("PostgreSQL migration 3 on a database of version 2", () =>
     await c.query("INSERT INTO firmware_reports (node, t, running, phase, body) VALUES ('m', 9, '1.0.0', 'downloading', '{\"bytes\":1}')");
     await c.end();
     const s = new PostgresStore(url);
-    expect(await s.migrate()).toBe(3);
+    expect(await s.migrate()).toBe(MIGRATIONS[MIGRATIONS.length - 1].version);
     expect((await s.firmwareSince("n", 0)).map((r) => [r.t, r.body])).toEqual([[0, '{"bytes":1}'], [1, '{"bytes":2}'], [4, '{"bytes":3}']]);
     expect((await s.firmwareSince("m", 0)).length).toBe(1);
+    expect((await s.firmware("n"))?.body).toBe('{"bytes":3}'); // migration 4: node_firmware from the last by arrival
     expect(await s.ingest([{ kind: "firmware", node: "n", t: 10, running: "1.0.0", phase: "downloading", body: '{"bytes":2}' }])).toEqual({ stored: 0, duplicates: 1, rejected: 0 });
     await s.close();
   });

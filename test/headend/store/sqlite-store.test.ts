@@ -17,8 +17,8 @@ storeSuite("SQLite", async (maxRejects?: number) => {
   return { store: await open(), reopen: open };
 });
 
-describe("SQLite migration 3 on a database of version 2", () => {
-  it("removes the firmware reports a redelivery had stored twice, keeping the first, then keys them", async () => {
+describe("SQLite migrations 3 and 4 on a database of version 2", () => {
+  it("removes the firmware reports a redelivery had stored twice, keeping the first, then keys them; the node's state is its last report", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "xsm-store-")), "old.db");
     const db = new Database(file);
     db.exec("CREATE TABLE schema_version (version INTEGER NOT NULL)");
@@ -28,9 +28,10 @@ describe("SQLite migration 3 on a database of version 2", () => {
     add.run("m", 9, '{"bytes":1}');
     db.close();
     const s = new SqliteStore(file);
-    expect(await s.migrate()).toBe(3);
+    expect(await s.migrate()).toBe(MIGRATIONS[MIGRATIONS.length - 1].version);
     expect((await s.firmwareSince("n", 0)).map((r) => [r.t, r.body])).toEqual([[0, '{"bytes":1}'], [1, '{"bytes":2}'], [4, '{"bytes":3}']]);
     expect((await s.firmwareSince("m", 0)).length).toBe(1);
+    expect((await s.firmware("n"))?.body).toBe('{"bytes":3}'); // migration 4: node_firmware from the last by arrival
     expect(await s.ingest([{ kind: "firmware", node: "n", t: 10, running: "1.0.0", phase: "downloading", body: '{"bytes":2}' }])).toEqual({ stored: 0, duplicates: 1, rejected: 0 });
     await s.close();
   });

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { HeadendStore, IngestItem } from "../../../hosts/headend/store/store";
 
 const DAY0 = Date.UTC(2026, 11, 1);
+const DAY = 86_400_000;
 const reading = (node: string, meterId: number, obis: string, boot: number, seq: number, t: number, v: number): IngestItem => ({ kind: "reading", node, meterId, obis, boot, seq, t, v, unit: obis.endsWith(".8.0") ? "Wh" : "W" });
 
 /** `open(maxRejects?)`: a fresh store (StoreOptions.maxRejects as given) and a way to reopen the same database. */
@@ -186,6 +187,45 @@ export function storeSuite(name: string, open: (maxRejects?: number) => Promise<
       await store.close();
     });
 
+    it("sorts by energy today and alarms with set-wide joins, and gives the whole list (the CSV) the same columns as the pages", async () => {
+      const { store } = await open();
+      const now = DAY0 + 12 * 3_600_000;
+      const items: IngestItem[] = [];
+      // 12 meters on 3 nodes: energy today 0..; alarms from events and flagged intervals, some older than 24 h
+      for (let n = 0; n < 3; n++) {
+        items.push({ kind: "firmware", node: `w-${n}`, t: now, running: `1.${n}.0`, phase: "running", body: `{"boot":1,"seq":1,"n":${n}}`, order: { boot: 1, seq: 1 } });
+        for (let id = 1; id <= 4; id++) {
+          const gain = ((n * 4 + id) * 37) % 11; // Wh today, mixed order
+          items.push(reading(`w-${n}`, id, "1-0:1.8.0", 1, 1, DAY0 - 3_600_000, 1000), reading(`w-${n}`, id, "1-0:1.8.0", 1, 2, now - 60_000, 1000 + gain));
+          items.push(reading(`w-${n}`, id, "1-0:1.7.0", 1, 3, now - 60_000, 10 * n + id));
+          for (let k = 0; k < (n + id) % 3; k++) items.push({ kind: "event", node: `w-${n}`, meterId: id, boot: 1, seq: 10 + k, t: now - 1000 * (k + 1), type: "dip", body: "{}" });
+          items.push({ kind: "event", node: `w-${n}`, meterId: id, boot: 1, seq: 99, t: now - DAY - 1000, type: "dip", body: "{}" }); // older than 24 h
+          items.push({ kind: "pq", node: `w-${n}`, meterId: id, boot: 1, seq: 50, start: now - 1_200_000, end: now - 600_000, flagged: id === 4, u: [230], i: [1], p: [230], thdu: [2], thdi: [5], f: 50 });
+        }
+      }
+      await store.ingest(items);
+      const q = { limit: 100, offset: 0, staleMs: 180_000 };
+      const page = (await store.fleetList(q, now)).rows;
+      expect(page.length).toBe(12);
+      // the expected order, from the page's own per-row columns
+      const key = (m: { node: string; meterId: number }) => `${m.node}/${m.meterId}`;
+      const byEnergy = [...page].sort((a, b) => (b.energyTodayWh ?? -1) - (a.energyTodayWh ?? -1) || key(a).localeCompare(key(b))).map(key);
+      const byAlarms = [...page].sort((a, b) => b.alarms - a.alarms || key(a).localeCompare(key(b))).map(key);
+      expect(new Set(page.map((m) => m.alarms)).size).toBeGreaterThan(2); // the data has an order to get wrong
+      expect(new Set(page.map((m) => m.energyTodayWh)).size).toBeGreaterThan(5);
+      expect((await store.fleetList({ ...q, sort: "energy", desc: true }, now)).rows.map(key)).toEqual(byEnergy);
+      expect((await store.fleetList({ ...q, sort: "alarms", desc: true }, now)).rows.map(key)).toEqual(byAlarms);
+      expect((await store.fleetList({ ...q, sort: "alarms", desc: true, limit: 3, offset: 3 }, now)).rows.map(key)).toEqual(byAlarms.slice(3, 6));
+      expect((await store.fleetList({ ...q, withAlarms: true }, now)).matching).toBe(page.filter((m) => m.alarms > 0).length);
+      // the whole list (the CSV asks for every row: the set-wide columns) equals the pages' per-row ones
+      const all = await store.fleetList({ ...q, limit: 1_000_000, sort: "energy", desc: true }, now);
+      expect(all.rows.map(key)).toEqual(byEnergy);
+      const strip = (m: object) => JSON.parse(JSON.stringify(m));
+      expect(all.rows.map(strip).sort((a, b) => key(a).localeCompare(key(b)))).toEqual(page.map(strip));
+      expect(all.rows.find((m) => m.node === "w-2")?.firmware).toBe("1.2.0");
+      await store.close();
+    });
+
     it("takes a batch's statuses in order: the last of a node wins, each one counted", async () => {
       const { store } = await open();
       await store.ingest([reading("s1", 1, "1-0:1.7.0", 1, 1, DAY0, 1), reading("s2", 1, "1-0:1.7.0", 1, 1, DAY0, 1)]);
@@ -197,6 +237,38 @@ export function storeSuite(name: string, open: (maxRejects?: number) => Promise<
       expect(r).toEqual({ stored: 3, duplicates: 0, rejected: 0 });
       const ms = await store.meters(DAY0 + 10);
       expect(ms.map((m) => [m.node, m.status, m.statusAt])).toEqual([["s1", "offline", DAY0 + 3], ["s2", "online", DAY0 + 2]]);
+      await store.close();
+    });
+
+    it("keeps a node's newest status and firmware state by (boot, seq): an older report delivered later changes nothing", async () => {
+      const { store } = await open();
+      await store.ingest([reading("o", 1, "1-0:1.7.0", 3, 1, DAY0, 1)]);
+      const st = (online: boolean, boot: number, seq: number, t: number): IngestItem => ({ kind: "status", node: "o", online, t, order: { boot, seq } });
+      const state = async () => (await store.meters(DAY0 + 100)).map((m) => [m.status, m.statusAt])[0];
+      expect(await store.ingest([st(true, 3, 4, DAY0 + 10)])).toEqual({ stored: 1, duplicates: 0, rejected: 0 });
+      // the previous connection's will (seq 3), redelivered after this connection's "online" (seq 4)
+      expect(await store.ingest([st(false, 3, 3, DAY0 + 20)])).toEqual({ stored: 0, duplicates: 1, rejected: 0 });
+      expect(await state()).toEqual(["online", DAY0 + 10]);
+      // in one batch too, and an older boot loses to a newer boot whatever its seq
+      expect(await store.ingest([st(false, 3, 5, DAY0 + 30), st(true, 3, 4, DAY0 + 31), st(true, 2, 99, DAY0 + 32)])).toEqual({ stored: 1, duplicates: 2, rejected: 0 });
+      expect(await state()).toEqual(["offline", DAY0 + 30]);
+      expect((await store.ingest([st(false, 3, 5, DAY0 + 33)])).duplicates).toBe(1); // the same report again
+      // earlier firmware's bare "online" has no order: taken as it comes
+      expect((await store.ingest([{ kind: "status", node: "o", online: true, t: DAY0 + 40 }])).stored).toBe(1);
+      expect(await state()).toEqual(["online", DAY0 + 40]);
+
+      const fw = (boot: number, seq: number, running: string, phase: string): IngestItem => ({ kind: "firmware", node: "o", t: DAY0 + seq, running, phase, body: JSON.stringify({ running, phase, boot, seq }), order: { boot, seq } });
+      await store.ingest([fw(3, 1, "1.0.0", "running"), fw(3, 2, "1.0.0", "verified")]);
+      await store.ingest([fw(4, 1, "1.1.0", "confirmed")]);
+      // the outbox resends boot 3's "running 1.0.0" (a new row of history, but not the node's state)
+      expect(await store.ingest([fw(3, 1, "1.0.0", "running"), fw(3, 3, "1.0.0", "running")])).toEqual({ stored: 1, duplicates: 1, rejected: 0 });
+      expect(await store.firmware("o")).toMatchObject({ running: "1.1.0", phase: "confirmed" });
+      expect((await store.meters(DAY0 + 100))[0]).toMatchObject({ firmware: "1.1.0", firmwarePhase: "confirmed" });
+      expect((await store.fleetList({ limit: 10, offset: 0, staleMs: 86_400_000 }, DAY0 + 100)).rows[0]).toMatchObject({ firmware: "1.1.0" });
+      expect((await store.firmwareSince("o", 0)).length).toBe(4); // the history keeps every distinct report
+      // a report without seq (earlier firmware) is still taken
+      await store.ingest([{ kind: "firmware", node: "o", t: DAY0 + 50, running: "1.0.9", phase: "running", body: '{"boot":5,"running":"1.0.9","phase":"running"}' }]);
+      expect(await store.firmware("o")).toMatchObject({ running: "1.0.9" });
       await store.close();
     });
 

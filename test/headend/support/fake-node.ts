@@ -12,6 +12,7 @@ import { clientPublisher } from "../../../modules/mqtt/client-publisher";
 import { NodeNetwork } from "../../../hosts/node/http/node-network";
 import { NorFlashSim } from "../../../hosts/node/flash/nor-flash-sim";
 import { nodeClock } from "../../../hosts/node/node-clock";
+import { credentialsOf } from "../../../hosts/headend/broker/failover-network";
 
 export const TEST_KEY = new Uint8Array(32).fill(7);
 
@@ -57,7 +58,7 @@ export class FakeNode {
   start(downlinks: Partial<ConstructorParameters<typeof CloudLink>[0]> = {}): void {
     const u = new URL(this.url);
     const clock = nodeClock();
-    this.client = new MqttClient({ network: new NodeNetwork(), clock, random: { fill: (b) => void getRandomValues(b) }, host: u.hostname, port: Number(u.port), clientId: `xsmeter-${this.node}`, outbox: (this.outbox = new FlashOutbox(this.flash)), will: CloudLink.will(this.node), minBackoffMs: 50, maxBackoffMs: 500 });
+    this.client = new MqttClient({ network: new NodeNetwork(), clock, random: { fill: (b) => void getRandomValues(b) }, host: u.hostname, port: Number(u.port), clientId: `xsmeter-${this.node}`, outbox: (this.outbox = new FlashOutbox(this.flash)), will: () => this.link.will(), minBackoffMs: 50, maxBackoffMs: 500, ...credentialsOf(this.url) });
     const inner = clientPublisher(this.client);
     const boot = this.boot;
     const mqtt: MqttPublisher = {
@@ -72,6 +73,7 @@ export class FakeNode {
       },
       subscribe: (f, q) => inner.subscribe(f, q),
       onMessage: (h) => inner.onMessage(h),
+      onConnect: (h) => inner.onConnect?.(h), // "online" again after each reconnect, as on the board
     };
     this.link = new CloudLink({ node: this.node, household: this.household(), mqtt, clock, macKey: TEST_KEY, counters: memoryCounters(), boot, periodMs: 3_600_000, ...downlinks });
     this.client.onMessage((topic, payload) => { if (topic.endsWith("/cmd/result")) this.results.push(JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>); });

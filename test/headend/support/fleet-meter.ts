@@ -4,11 +4,11 @@
 // with readings in the underscored topic form (…/meter/1/1-0:1_8_0: nats-server 2.9's MQTT refuses
 // "." in topics), one 10-min aggregate per meter per step, a power-quality event every few steps,
 // its status ("online", retained, from CloudLink) and a firmware report every few steps (retained,
-// as board-cloud.ts publishes it). Everything handed to the session is recorded per kind with the
+// through CloudLink.publishFirmware as board-cloud.ts does); it applies load commands (counted) and
+// answers them on cmd/result. Everything handed to the session is recorded per kind with the
 // wall time it was handed over, so a test or bench can compare the store with it.
 import { getRandomValues } from "node:crypto";
 import type { Household, HouseholdSnapshot, PqEventView } from "../../../modules/core/household";
-import { utf8Encode } from "../../../modules/core/bytes";
 import { MqttClient } from "../../../modules/mqtt/client";
 import { MemoryOutbox } from "../../../modules/mqtt/flash-outbox";
 import { CloudLink, type MqttPublisher } from "../../../modules/mqtt/cloud-link";
@@ -19,7 +19,9 @@ import { NodeNetwork } from "../../../hosts/node/http/node-network";
 import { nodeClock } from "../../../hosts/node/node-clock";
 import { FailoverNetwork, parseEndpoints } from "../../../hosts/headend/broker/failover-network";
 
-const KEY = new Uint8Array(32).fill(7);
+/** Every fleet meter's downlink HMAC key (the head-end's `setNodeKey` for each). */
+export const FLEET_KEY = new Uint8Array(32).fill(7);
+const KEY = FLEET_KEY;
 
 /** The OBIS codes each meter publishes per step (power, energy import, L1 voltage). */
 export const FLEET_CODES: readonly string[] = Object.freeze(["1-0:1.7.0", "1-0:1.8.0", "1-0:32.7.0"]);
@@ -43,6 +45,10 @@ export class FleetMeter {
   readonly readingTimes = new Map<string, number[]>();
   /** The firmware reports' bodies in the order they were handed over. */
   readonly firmware: string[] = [];
+  /** Load commands applied (an authentic, fresh command reaches switchLoad once). */
+  loadCommands = 0;
+  /** The cmd/result bodies handed to the session. */
+  readonly results: Record<string, unknown>[] = [];
   readonly outbox = new MemoryOutbox();
   readonly network: FailoverNetwork;
   readonly client: MqttClient;
@@ -62,7 +68,7 @@ export class FleetMeter {
     const clock = nodeClock();
     const endpoints = parseEndpoints(urls);
     this.network = new FailoverNetwork(new NodeNetwork(), endpoints);
-    this.client = new MqttClient({ network: this.network, clock, random: { fill: (b) => void getRandomValues(b) }, host: endpoints[0].host, port: endpoints[0].port, clientId: `xsmeter-${node}`, outbox: this.outbox, will: CloudLink.will(node), keepaliveSec: 10, minBackoffMs: 50, maxBackoffMs: 500 });
+    this.client = new MqttClient({ network: this.network, clock, random: { fill: (b) => void getRandomValues(b) }, host: endpoints[0].host, port: endpoints[0].port, clientId: `xsmeter-${node}`, outbox: this.outbox, will: () => this.link.will(), keepaliveSec: 10, minBackoffMs: 50, maxBackoffMs: 500 });
     const inner = clientPublisher(this.client);
     const mqtt: MqttPublisher = {
       publish: (topic, payload, qos, retain) => {
@@ -80,6 +86,14 @@ export class FleetMeter {
   /** Notes what went to the session, by kind, from the topic and payload as the ingest will see them. */
   private record(topic: string, payload: Uint8Array): void {
     const parts = topic.split("/");
+    if (parts[2] === "firmware") {
+      this.firmware.push(new TextDecoder().decode(payload));
+      return;
+    }
+    if (parts[2] === "cmd" && parts[3] === "result") {
+      this.results.push(JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>);
+      return;
+    }
     if (parts[2] === "event") {
       const e = JSON.parse(new TextDecoder().decode(payload)) as { meterId: number; boot: number; seq: number };
       this.published.event.set(`${e.meterId}/${e.boot}/${e.seq}`, Date.now());
@@ -109,7 +123,7 @@ export class FleetMeter {
         pq10min: this.meterIds.map((meterId) => ({ meterId, start: this.t - 600_000, end: this.t, voltageV: [230 + (this.t / 1000) % 3], currentA: [2], powerW: [460], thdVoltagePct: [2], thdCurrentPct: [9], frequencyHz: 50, flagged: false })),
       }) as unknown as HouseholdSnapshot,
       history: () => [],
-      switchLoad: () => ({ ok: true }),
+      switchLoad: () => { this.loadCommands++; return { ok: true }; },
       scheduleLoad: () => ({ ok: true }),
       onChange: () => () => {},
     };
@@ -134,10 +148,9 @@ export class FleetMeter {
     if (this.steps % this.o.firmwareEvery === 0) this.publishFirmware();
   }
 
-  /** As board-cloud.ts: retained, QoS 1; each report differs (the download's progress), so each is a row. */
+  /** As board-cloud.ts: through CloudLink (boot, seq), retained, QoS 1; each report differs, so each is a row. */
   private publishFirmware(): void {
-    const body = JSON.stringify({ boot: this.o.boot, running: "1.0.0", installed_version: "1.0.0", phase: this.steps === 0 ? "running" : "downloading", offered: "1.1.0", bytes: this.steps * 4096 });
-    if (this.client.publish(`xsmeter/${this.node}/firmware`, utf8Encode(body), 1, true)) this.firmware.push(body);
+    this.link.publishFirmware({ running: "1.0.0", installed_version: "1.0.0", phase: this.steps === 0 ? "running" : "downloading", offered: "1.1.0", bytes: this.steps * 4096 });
   }
 
   run(ms: number): void {

@@ -140,10 +140,35 @@ describe.skipIf(missing("chromium", "mosquitto"))("head-end dashboard in Chromiu
       expect(await page.locator("h1").textContent()).toBe("Meter north-01 / 1");
       expect(await page.locator("svg.chart").count()).toBe(5);
       expect(await page.locator("svg.chart line.mark").count()).toBeGreaterThanOrEqual(2);
-      expect(await page.locator("main").innerText()).toContain("dip");
+      expect(await page.locator("main").innerText()).toContain("Dip");
       expect(await page.locator(".tiles").innerText()).toMatch(/last seen \d+ s ago/);
       expect((await page.evaluate("document.documentElement.scrollWidth")) as number).toBeLessThanOrEqual(width);
       await page.screenshot({ path: `${SHOTS}/headend-meter-${width}.png`, fullPage: width === 1280 });
+      await page.close();
+    }
+  }, 30_000);
+
+  it("meter page: the events table reads as kind, phase, duration and voltage with units, start in UTC — no JSON, no epoch ms", async () => {
+    for (const width of [1280, 390]) {
+      const page = await signIn("olga", "operator-password-1", width);
+      await page.click('a[href="/meter/north-01/1"]'); // signed in: the fleet list is there
+      const table = page.locator("table.events");
+      expect(await table.locator("thead th").allInnerTexts()).toEqual(["Start (UTC)", "Kind", "Phase", "Duration", "Voltage", "EN 50160 class", "Seen by meters"]);
+      const rows = await table.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => (td.textContent ?? "").trim())));
+      const byKind = new Map(rows.map((r) => [r[1], r]));
+      expect(byKind.get("Dip")?.slice(2)).toEqual(["L1", "120 ms", "150.4 V residual", "70-40%/0.1-0.2s", "1, 2"]);
+      expect(byKind.get("Swell")?.slice(2)).toEqual(["L2", "2.50 s", "253.1 V max", "120-110%/0.5-5s", "1"]);
+      expect(byKind.get("Interruption")?.slice(2, 5)).toEqual(["L3", "not reported", "not reported"]);
+      for (const r of rows) expect(r[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+      const text = await table.innerText();
+      expect(text).not.toMatch(/[{}]|durationMs|\d{13}/);
+      // the table scrolls inside its box on a phone; the page itself does not
+      expect((await page.evaluate("document.documentElement.scrollWidth")) as number).toBeLessThanOrEqual(width);
+      // at 1280 the meter page's full-page picture shows the table; on a phone its rows are stacked blocks
+      if (width === 390) {
+        await table.scrollIntoViewIfNeeded();
+        await page.screenshot({ path: `${SHOTS}/headend-meter-events-390.png` });
+      }
       await page.close();
     }
   }, 30_000);

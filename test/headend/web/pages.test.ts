@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { ago, completeBuckets, fleetPage, meterPage, powerNow, type FleetPageData } from "../../../hosts/headend/web/pages";
 import type { MeterSummary } from "../../../hosts/headend/store/store";
+import { duration, eventCells, eventsTable } from "../../../hosts/headend/web/events-table";
 
 const NOW = Date.UTC(2026, 11, 3, 12, 5);
 const session = { id: "x", user: "olga", role: "operator" as const, csrf: "c", lastUsed: NOW };
@@ -59,5 +60,30 @@ describe("fleet page HTML", () => {
     const line = /<polyline[^>]*points="([^"]+)"/.exec(html)![1].split(" ");
     expect(line).toHaveLength(6);
     expect(new Set(line.map((xy) => xy.split(",")[1])).size).toBe(1);
+  });
+});
+
+describe("the meter page's events table", () => {
+  const ev = (type: string, body: Record<string, unknown>, t = NOW - 3_600_000) => ({ node: "n", meterId: 1, boot: 3, seq: 7, t, type, body: JSON.stringify({ boot: 3, seq: 7, t, type, meterId: 1, start: t, ...body }) });
+  it("reads each event as kind, phase, duration and voltage with units, UTC start, EN 50160 cell — not its JSON or epoch ms", () => {
+    const html = eventsTable([
+      ev("dip", { meters: [1, 2], phase: 1, durationMs: 120, extremeV: 150.44, cell: "70-40%/0.1-0.2s" }),
+      ev("swell", { meters: [1], phase: 2, durationMs: 2_500, extremeV: 253.1, cell: "120-110%/0.5-5s" }),
+      ev("interruption", { meters: [1], phase: 3, durationMs: 0, extremeV: null, cell: null, cellReason: "depth and duration not reported" }),
+      ev("<b>odd</b>", { durationMs: 185_000 }),
+    ]);
+    const rows = [...html.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<t[hd][^>]*>(.*?)<\/t[hd]>/g)].map((c) => c[1].replace(/<[^>]+>/g, "")));
+    expect(rows[0]).toEqual(["Start (UTC)", "Kind", "Phase", "Duration", "Voltage", "EN 50160 class", "Seen by meters"]);
+    expect(rows[1]).toEqual(["2026-12-03 11:05:00", "Dip", "L1", "120 ms", "150.4 V residual", "70-40%/0.1-0.2s", "1, 2"]);
+    expect(rows[2]).toEqual(["2026-12-03 11:05:00", "Swell", "L2", "2.50 s", "253.1 V max", "120-110%/0.5-5s", "1"]);
+    expect(rows[3]).toEqual(["2026-12-03 11:05:00", "Interruption", "L3", "not reported", "not reported", "not classified: depth and duration not reported", "1"]);
+    expect(rows[4].slice(1, 4)).toEqual(["&lt;b&gt;odd&lt;/b&gt;", "not reported", "3 min 5 s"]); // an unknown kind, escaped
+    expect(html).not.toMatch(/\{|"durationMs"|\d{13}/);
+    expect(eventsTable([])).toContain("No power-quality events");
+  });
+
+  it("says so when an event's body is not an object", () => {
+    expect(eventCells({ node: "n", meterId: 4, boot: 1, seq: 1, t: NOW, type: "dip", body: "@SUM(1)" })).toEqual(["Dip", expect.stringContaining("not reported"), expect.stringContaining("not reported"), expect.stringContaining("not reported"), expect.stringContaining("not reported"), "4"]);
+    expect([999, 9_999, 59_999, 60_000].map(duration)).toEqual(["999 ms", "10.0 s", "1 min 0 s", "1 min 0 s"]);
   });
 });

@@ -62,7 +62,7 @@ export function parseMessage(topic: string, payload: Uint8Array, now: number): I
   if (rest === "cmd/result") {
     // read defensively: the meter's counters may be per kind, ctr -1 when refused before reading it
     if (typeof body.ok !== "boolean" || typeof body.ctr !== "number" || !Number.isSafeInteger(body.ctr)) return reject("command result without ok and ctr");
-    return { kind: "result", node, cmd: typeof body.kind === "string" ? body.kind.slice(0, 16) : "", ctr: body.ctr, ok: body.ok, error: typeof body.error === "string" ? body.error.slice(0, 500) : undefined, t: now };
+    return { kind: "result", node, cmd: typeof body.kind === "string" ? body.kind.slice(0, 16) : "", ctr: body.ctr, ok: body.ok, error: typeof body.error === "string" ? body.error.slice(0, 500) : undefined, t: now, refused: body.refused !== undefined };
   }
   if (parts[2] === "meter" && parts.length >= 5) {
     if (!METER_ID.test(parts[3])) return reject("meter id is not a number");

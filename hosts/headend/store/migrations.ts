@@ -152,6 +152,20 @@ CREATE INDEX events_since ON events (t, meter);
 CREATE INDEX pq10_flagged_since ON pq10 (end_t, meter) WHERE flagged;
 `,
   },
+  {
+    version: 6,
+    what: "a downlink's result says whether it was the meter's refusal of a copy or its own result",
+    // A refusal (cmd/result with "refused": a replayed copy, a forged or malformed message naming that ctr)
+    // settles a downlink only until the meter's authentic result for it arrives: a broker that redelivers a
+    // command (NATS after a node's death) gets the copy refused, and that refusal can overtake the QoS 1
+    // result of the original, which was applied.
+    sqlite: `
+ALTER TABLE downlinks ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;
+`,
+    postgres: `
+ALTER TABLE downlinks ADD COLUMN refused BOOLEAN NOT NULL DEFAULT false;
+`,
+  },
 ]);
 
 /**

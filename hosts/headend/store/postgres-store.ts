@@ -216,8 +216,9 @@ export class PostgresStore implements HeadendStore {
           }
           case "result": {
             const n = it.ctr >= 0
-              ? (await c.query("UPDATE downlinks SET result_at = $1, ok = $2, error = $3 WHERE node = $4 AND ctr = $5 AND ($6 = '' OR kind = $6) AND result_at IS NULL", [it.t, it.ok, it.error ?? null, it.node, it.ctr, it.cmd])).rowCount
-              : (await c.query("UPDATE downlinks SET result_at = $1, ok = $2, error = $3 WHERE id = (SELECT id FROM downlinks WHERE node = $4 AND kind = $5 AND result_at IS NULL ORDER BY id DESC LIMIT 1)", [it.t, it.ok, it.error ?? null, it.node, it.cmd])).rowCount;
+              // an authentic result replaces a refusal (migration 6); nothing replaces an authentic one
+              ? (await c.query("UPDATE downlinks SET result_at = $1, ok = $2, error = $3, refused = $7 WHERE node = $4 AND ctr = $5 AND ($6 = '' OR kind = $6) AND (result_at IS NULL OR (refused AND NOT $7))", [it.t, it.ok, it.error ?? null, it.node, it.ctr, it.cmd, !!it.refused])).rowCount
+              : (await c.query("UPDATE downlinks SET result_at = $1, ok = $2, error = $3, refused = $6 WHERE id = (SELECT id FROM downlinks WHERE node = $4 AND kind = $5 AND result_at IS NULL ORDER BY id DESC LIMIT 1)", [it.t, it.ok, it.error ?? null, it.node, it.cmd, !!it.refused])).rowCount;
             if (n) out.stored++;
             else out.duplicates++;
             break;

@@ -75,8 +75,9 @@ export class SqliteStore implements HeadendStore {
       fw: p("INSERT INTO firmware_reports (node, t, running, phase, body, boot, seq) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       fwLatest: p(`INSERT INTO node_firmware (node, boot, seq, running, phase, t, body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node)
         DO UPDATE SET boot = excluded.boot, seq = excluded.seq, running = excluded.running, phase = excluded.phase, t = excluded.t, body = excluded.body WHERE ${newerThan("node_firmware")}`),
-      resultByCtr: p("UPDATE downlinks SET result_at = ?, ok = ?, error = ? WHERE node = ? AND ctr = ? AND (? IS NULL OR kind = ?) AND result_at IS NULL"),
-      resultLatest: p("UPDATE downlinks SET result_at = ?, ok = ?, error = ? WHERE id = (SELECT id FROM downlinks WHERE node = ? AND kind = ? AND result_at IS NULL ORDER BY id DESC LIMIT 1)"),
+      // an authentic result replaces a refusal (migration 6); nothing replaces an authentic one
+      resultByCtr: p("UPDATE downlinks SET result_at = ?, ok = ?, error = ?, refused = ? WHERE node = ? AND ctr = ? AND (? IS NULL OR kind = ?) AND (result_at IS NULL OR (refused AND NOT ?))"),
+      resultLatest: p("UPDATE downlinks SET result_at = ?, ok = ?, error = ?, refused = ? WHERE id = (SELECT id FROM downlinks WHERE node = ? AND kind = ? AND result_at IS NULL ORDER BY id DESC LIMIT 1)"),
       reject: p("INSERT INTO rejects (t, topic, payload, reason) VALUES (?, ?, ?, ?)"),
       rejectTop: p("SELECT max(id) AS id FROM rejects"),
       // per reason: how many rows at or below the cut, and the newest of them (SQLite's bare columns follow max(id))
@@ -171,7 +172,8 @@ export class SqliteStore implements HeadendStore {
           }
           case "result": {
             const ok = it.ok ? 1 : 0;
-            const n = it.ctr >= 0 ? s.resultByCtr.run(it.t, ok, it.error ?? null, it.node, it.ctr, it.cmd || null, it.cmd || null).changes : s.resultLatest.run(it.t, ok, it.error ?? null, it.node, it.cmd).changes;
+            const refused = it.refused ? 1 : 0;
+            const n = it.ctr >= 0 ? s.resultByCtr.run(it.t, ok, it.error ?? null, refused, it.node, it.ctr, it.cmd || null, it.cmd || null, refused).changes : s.resultLatest.run(it.t, ok, it.error ?? null, refused, it.node, it.cmd).changes;
             if (n > 0) out.stored++;
             else out.duplicates++; // a resend of a result already matched, or one for a command this head-end did not send
             break;

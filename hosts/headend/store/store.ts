@@ -22,7 +22,7 @@ export type IngestItem =
   // order: (boot, seq) when the firmware sends it; a node's state never goes back to an older one
   | { kind: "status"; node: string; online: boolean; t: number; order?: ReportOrder }
   | { kind: "firmware"; node: string; t: number; running: string; phase: string; body: string; order?: ReportOrder }
-  | { kind: "result"; node: string; cmd: string; ctr: number; ok: boolean; error?: string; t: number }
+  | { kind: "result"; node: string; cmd: string; ctr: number; ok: boolean; error?: string; t: number; /** The meter refused a message naming this ctr (a copy, a forgery): provisional, see migration 6. */ refused?: boolean }
   | { kind: "reject"; topic: string; payload: Uint8Array; reason: string; t: number };
 
 export interface IngestOutcome {

@@ -108,6 +108,21 @@ export function storeSuite(name: string, open: (maxRejects?: number) => Promise<
       await store.close();
     });
 
+    it("a refusal naming a command's ctr gives way to the meter's own result for it, never the other way", async () => {
+      // NATS redelivers a command the dead node had delivered: the meter refuses the copy as replayed (QoS 0,
+      // at once) while the original's result waits in its outbox (QoS 1) - the refusal may arrive first
+      const { store } = await open();
+      const d = await store.addDownlink({ node: "r", kind: "load", body: "{}", sentAt: DAY0, by: "op" }, 1);
+      const refusal: IngestItem = { kind: "result", node: "r", cmd: "load", ctr: d.ctr, ok: false, error: `replayed command: counter ${d.ctr} is not above ${d.ctr}`, t: DAY0 + 1, refused: true };
+      expect(await store.ingest([refusal])).toEqual({ stored: 1, duplicates: 0, rejected: 0 });
+      expect((await store.downlinks("r"))[0]).toMatchObject({ ok: false, resultAt: DAY0 + 1 }); // said, until the real one comes
+      const result: IngestItem = { kind: "result", node: "r", cmd: "load", ctr: d.ctr, ok: true, t: DAY0 + 2 };
+      expect(await store.ingest([result])).toEqual({ stored: 1, duplicates: 0, rejected: 0 });
+      expect(await store.ingest([{ ...refusal, t: DAY0 + 3 }, { ...result, t: DAY0 + 4 }])).toEqual({ stored: 0, duplicates: 2, rejected: 0 });
+      expect((await store.downlinks("r"))[0]).toMatchObject({ ok: true, resultAt: DAY0 + 2 });
+      await store.close();
+    });
+
     it("stores a firmware report once per node however late it is resent; another node's same report is its own", async () => {
       const { store } = await open();
       const fw = (node: string, bytes: number): IngestItem => ({ kind: "firmware", node, t: DAY0 + bytes, running: "1.0.0", phase: "downloading", body: JSON.stringify({ boot: 2, running: "1.0.0", phase: "downloading", bytes }) });

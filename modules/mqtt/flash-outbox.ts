@@ -133,18 +133,16 @@ export class FlashOutbox implements Outbox {
 
   /** Writes a message; its id is its record's sequence number. */
   private keep(type: number, head: Uint8Array, topic: Uint8Array, payload: Uint8Array): number {
-    const n = head.length + topic.length + payload.length;
-    if (!this.fits(n)) throw new OutboxFull(`outbox full: ${this.live.size} messages wait for PUBACK`);
-    const at = this.log.placeFor(n);
+    const at = this.log.placeFor(head.length + topic.length + payload.length);
+    if (!this.fitsAt(at)) throw new OutboxFull(`outbox full: ${this.live.size} messages wait for PUBACK`);
     const id = this.log.append(type, head, topic, payload);
     this.live.set(id, at);
     this.pinned[Math.floor(at / this.S)]++;
     return id;
   }
 
-  /** True when a record of n payload bytes can go where the log would put it. */
-  private fits(n: number): boolean {
-    const at = this.log.placeFor(n);
+  /** True when a record can go at `at`, where the log would put it (placeFor): not into a sector it would erase while that holds waiting messages. */
+  private fitsAt(at: number): boolean {
     return at % this.S !== 0 || !this.blocked(at / this.S);
   }
 
@@ -210,7 +208,7 @@ export class FlashOutbox implements Outbox {
       const head = this.head(topic.length, m.id);
       // a moved record takes 4 bytes more than the old one: on 4 KiB sectors old messages of 4,079..4,081 B do not fit (4,078 with a topic of 128 B or more)
       if (RECORD + head.length + topic.length + payload.length > this.S) { this.migration.dropped++; this.legacy[m.sector]--; continue; }
-      if (!this.fits(head.length + topic.length + payload.length)) break; // the log has met old messages it has no room to copy
+      if (!this.fitsAt(this.log.placeFor(head.length + topic.length + payload.length))) break; // the log has met old messages it has no room to copy
       this.keep(MOVED + (m.retain ? 1 : 0), head, topic, payload);
       this.migration.moved++;
       this.legacy[m.sector]--;

@@ -60,6 +60,12 @@ export function parseStatus(text: string): StatusReport | undefined {
   return out;
 }
 
+/** A status payload as the word "online" / "offline" (either form), or the text itself when it is neither. */
+export function statusWord(text: string): string {
+  const s = parseStatus(text);
+  return s ? (s.online ? "online" : "offline") : text;
+}
+
 /** The order a JSON report (a firmware report) carries, if it carries both numbers. */
 export function orderOf(body: Record<string, unknown>): ReportOrder | undefined {
   return isCount(body.boot) && isCount(body.seq) ? { boot: body.boot, seq: body.seq } : undefined;

@@ -10,7 +10,7 @@
  * and may say which counter they hold. A result is ours when its kind (if given) is
  * ours and its ctr (if given) is ours or −1.
  */
-import { parseStatus } from "../../../modules/mqtt/report-order";
+import { statusWord } from "../../../modules/mqtt/report-order";
 import { getRandomValues } from "node:crypto";
 import { MqttClient } from "../../../modules/mqtt/client";
 import { MemoryOutbox } from "../../../modules/mqtt/flash-outbox";
@@ -88,11 +88,7 @@ export async function sendCommand(o: SendOptions): Promise<SendOutcome> {
   let sent = false;
   client.onMessage((topic, payload) => {
     const text = new TextDecoder().decode(payload);
-    if (topic === `${base}/status`) {
-      const s = parseStatus(text); // {"state",…} or earlier firmware's bare word
-      status = s ? (s.online ? "online" : "offline") : text;
-      return;
-    }
+    if (topic === `${base}/status`) { status = statusWord(text); return; } // {"state",…} or earlier firmware's bare word
     if (topic !== `${base}/cmd/result` || !sent) return;
     let r: CommandResult;
     try { r = JSON.parse(text) as CommandResult; } catch { return; }

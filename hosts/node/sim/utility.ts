@@ -18,7 +18,7 @@ import { Prng } from "./prng";
 import { startFirmwareServer } from "./firmware-server";
 import { isOurResult, signCommand } from "../mqtt/downlink-sender";
 import { OfferFollower } from "./offer-follower";
-import { parseStatus } from "../../../modules/mqtt/report-order";
+import { statusWord } from "../../../modules/mqtt/report-order";
 
 /** The household's network key for a seed (as HouseholdSim derives it). */
 export function simNetworkKey(seed: number): Uint8Array {
@@ -71,7 +71,7 @@ export async function offerFirmware(o: OfferOptions): Promise<{ outcome: OfferOu
   client.subscribe(`xsmeter/${node}/status`, 1);
   client.onMessage((topic, payload, retain) => {
     const text = new TextDecoder().decode(payload);
-    if (topic.endsWith("/status")) { const s = parseStatus(text); status = s ? (s.online ? "online" : "offline") : text; return; }
+    if (topic.endsWith("/status")) { status = statusWord(text); return; }
     let body: Record<string, unknown>;
     try { body = JSON.parse(text) as Record<string, unknown>; } catch { return; }
     if (typeof body !== "object" || body === null) return;

@@ -7,7 +7,7 @@ import { esc } from "../../../modules/http/html";
 import type { CampaignRow, DownlinkRow, EventRow, MeterSummary, PqRow, RejectSummary, SeriesPoint } from "../store/store";
 import type { WebSession } from "./sessions";
 import { chartSvg } from "./chart";
-import { EVENTS_CSS, eventsTable } from "./events-table";
+import { EVENTS_CSS, eventsTable, utcTime } from "./events-table";
 import type { CampaignStatus } from "../downlink/campaign";
 import type { FleetSort, FleetTotals } from "../store/fleet-query";
 import { TEN_MIN } from "../store/store";
@@ -32,7 +32,7 @@ export function page(title: string, body: string, s?: WebSession): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)} · xsmeter head-end</title><style>${CSS}</style></head><body><header><b>xsmeter head-end</b>${nav}</header><main><h1>${esc(title)}</h1>${body}</main></body></html>`;
 }
 
-export const when = (t: number | undefined): string => (t === undefined ? "never" : new Date(t).toISOString().replace("T", " ").slice(0, 19) + " UTC");
+export const when = (t: number | undefined): string => (t === undefined ? "never" : `${utcTime(t)} UTC`);
 const watts = (w: number | undefined): string => (w === undefined ? `<span class="unk">no reading yet</span>` : Math.abs(w) >= 1000 ? `${(w / 1000).toFixed(2)} kW` : `${Math.round(w)} W`);
 const kwh = (wh: number | undefined): string =>
   wh === undefined ? `<span class="unk">no reading today</span>` : wh < 0 ? `<span class="err">register went down (reset or replaced?)</span>` : `${(wh / 1000).toFixed(2)} kWh`;

@@ -299,14 +299,10 @@ async function run(db: "sqlite" | "postgres", n: number, seconds: number, period
 
 /** A failed batch on PostgreSQL: the server's own account of it (a deadlock names both statements), on stderr. */
 function printServerErrors(pgDir: string): void {
-  const lines = readFileSync(join(pgDir, "log"), "utf8").split("\n");
-  // an entry runs until the next time-stamped line; its CONTEXT names the relation and the row it waited on
-  lines.forEach((l, k) => {
-    if (!/ERROR:/.test(l)) return;
-    let e = k + 1;
-    while (e < lines.length && (!/^\d{4}-/.test(lines[e]) || / (DETAIL|CONTEXT|HINT|STATEMENT):/.test(lines[e]))) e++;
-    console.error(lines.slice(k, e).filter((x) => !/^\t(WITH|[a-z]+ AS \(|  |INSERT|SELECT|UNION|ON CONFLICT|first_|last_|FROM|seen|pin|lt|x AS|ins AS|r10|rday)/.test(x)).map((x) => x.slice(0, 240)).join("\n"));
-  });
+  // the server's own lines of each error (ERROR, DETAIL with the processes waiting on each other, CONTEXT
+  // naming the row), without the statements' SQL that continues them
+  const own = / (ERROR|DETAIL|CONTEXT|HINT):|^\tProcess \d+ waits/;
+  for (const l of readFileSync(join(pgDir, "log"), "utf8").split("\n")) if (own.test(l)) console.error(l.slice(0, 240));
 }
 
 async function main(): Promise<void> {
